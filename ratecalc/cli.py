@@ -1,0 +1,198 @@
+"""The `ratecalc` command line: quick quotes and tariff inspection.
+
+Bad input never shows a traceback: it prints one line naming the field and exits with code 2.
+Other issues' commands (economics, batch, serve) live in their own `cli_*.py` modules and register
+themselves on `app`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from .errors import InputError, RatecalcError, TariffError
+from .loader import load_documents, parse_file
+from .parcels import Parcel
+from .result import ServiceQuote
+from .schema import json_schema
+from .tariffset import TariffSet
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia).",
+)
+tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
+app.add_typer(tariffs_app, name="tariffs")
+
+out = Console()
+err = Console(stderr=True)
+
+TariffsOpt = typer.Option(
+    None,
+    "--tariffs",
+    help="Extra tariff directory layered over the built-in one (repeatable; also RATECALC_TARIFFS).",
+)
+
+
+def fail(message: str, code: int = 2) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def guarded(fn: Callable[[], None]) -> None:
+    """Run a command body, turning ratecalc's own errors into one line and exit code 2."""
+    try:
+        fn()
+    except InputError as exc:
+        fail(f"{exc.field}: {exc.message}")
+    except TariffError as exc:
+        fail("the tariff set is broken:\n" + str(exc))
+    except RatecalcError as exc:
+        fail(str(exc))
+
+
+def load(tariffs: Optional[List[Path]]) -> TariffSet:
+    return TariffSet.load(tariffs or ())
+
+
+def _price(q: ServiceQuote) -> str:
+    return f"{q.price.amount} {q.price.currency}" if q.price else "—"
+
+
+def render_quotes(quotes: list[ServiceQuote], console: Console = out) -> None:
+    table = Table(show_lines=False, header_style="bold")
+    for col in ("Service", "Carrier", "Status", "Price", "Chargeable", "Days", "Why / notes"):
+        table.add_column(col, overflow="fold")
+    style = {"ok": "green", "unpriced": "yellow", "ineligible": "red"}
+    for q in quotes:
+        charge = f"{q.chargeable_weight_g} g ({q.basis})"
+        days = f"{q.delivery_days.min}–{q.delivery_days.max}" if q.delivery_days else "—"
+        notes = "; ".join(r.message for r in q.reasons + q.warnings)
+        if q.group is not None and q.group.name:
+            notes = f"group {q.group.name}" + (f"; {notes}" if notes else "")
+        table.add_row(q.service, q.carrier, f"[{style[q.status]}]{q.status}[/]", _price(q), charge, days, notes)
+    console.print(table)
+
+
+@app.command()
+def quote(
+    weight: str = typer.Option(..., "--weight", "-w", help="Actual weight, e.g. 1.2kg or 350g."),
+    dims: str = typer.Option(..., "--dims", "-d", help="L x W x H with a unit, e.g. 30x20x10cm."),
+    date: Optional[str] = typer.Option(None, "--date", help="Order date YYYY-MM-DD (default: today)."),
+    value: Optional[str] = typer.Option(None, "--value", help="Declared value, e.g. 1500RUB."),
+    courier: bool = typer.Option(False, "--courier", help="Courier (door) delivery instead of pickup point."),
+    battery: bool = typer.Option(False, "--battery", help="The parcel contains batteries."),
+    liquid: bool = typer.Option(False, "--liquid", help="The parcel contains liquids."),
+    reading: Optional[List[str]] = typer.Option(
+        None, "--reading", help="Use a named alternative reading where sources conflict (repeatable)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the quote list as JSON."),
+    tariffs: Optional[List[Path]] = TariffsOpt,
+) -> None:
+    """Quote one parcel against every service in force on the order date."""
+
+    def run() -> None:
+        parcel = Parcel.parse(
+            weight,
+            dims,
+            date=date,
+            value=value,
+            delivery="courier" if courier else "pickup_point",
+            battery=battery,
+            liquid=liquid,
+        )
+        quotes = load(tariffs).quote(parcel, readings=reading or ())
+        if as_json:
+            sys.stdout.write(json.dumps([q.model_dump(mode="json") for q in quotes], ensure_ascii=False, indent=2))
+            sys.stdout.write("\n")
+        else:
+            out.print(
+                f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm, "
+                f"order date {parcel.order_date.isoformat()}, {parcel.delivery}"
+            )
+            render_quotes(quotes)
+
+    guarded(run)
+
+
+@tariffs_app.command("list")
+def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
+    """List every service with its carrier and rule periods."""
+
+    def run() -> None:
+        ts = load(tariffs)
+        table = Table(header_style="bold")
+        for col in ("Service id", "Service", "Carrier", "Periods", "Rates"):
+            table.add_column(col, overflow="fold")
+        for svc in ts.services:
+            periods = ", ".join(
+                f"{v.effective_from or '…'}→{v.effective_until or '…'}" for v in svc.model.versions
+            )
+            priced = any(r.published for v in svc.model.versions for r in v.rates)
+            table.add_row(svc.id, svc.name, svc.carrier, periods, "published" if priced else "unpublished")
+        out.print(table)
+
+    guarded(run)
+
+
+@tariffs_app.command("show")
+def tariffs_show(
+    service: str = typer.Argument(..., help="Service id (see `ratecalc tariffs list`)."),
+    tariffs: Optional[List[Path]] = TariffsOpt,
+) -> None:
+    """Show one service's rules, limits, rates and sources, version by version."""
+
+    def run() -> None:
+        svc = load(tariffs).service(service)
+        sys.stdout.write(json.dumps(svc.model.model_dump(mode="json", exclude_none=True), ensure_ascii=False, indent=2))
+        sys.stdout.write("\n")
+
+    guarded(run)
+
+
+@tariffs_app.command("check")
+def tariffs_check(
+    directory: Optional[Path] = typer.Argument(None, help="Directory to check (default: the built-in tariffs)."),
+) -> None:
+    """Validate every tariff file in a directory; exit 1 listing every problem."""
+    from .loader import builtin_dir
+
+    target = directory or builtin_dir()
+    try:
+        docs = load_documents([target])
+        TariffSet(docs, [target]).compiled()
+    except TariffError as exc:
+        for problem in exc.problems:
+            err.print(str(problem), highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
+    out.print(f"ok: {len(docs.files)} files, {len(docs.services)} services in {target}")
+
+
+@tariffs_app.command("schema")
+def tariffs_schema(
+    output: Path = typer.Option(Path("tariffs/schema.json"), "--output", "-o", help="Where to write it."),
+) -> None:
+    """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
+    output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    out.print(f"wrote {output}")
+
+
+# Commands of later features register themselves here, one module each.
+for _name in ("ratecalc.cli_economics", "ratecalc.cli_batch", "ratecalc.cli_serve"):
+    if importlib.util.find_spec(_name) is not None:
+        importlib.import_module(_name).register(app)
+
+
+def main() -> None:
+    app()
+
+
+__all__ = ["app", "main", "parse_file"]

@@ -1,0 +1,423 @@
+"""Compile validated tariff documents into flat numpy tables, once per tariff set.
+
+The engine never looks at YAML models. Every (service version x rate row x delivery type x group)
+becomes one *row* of parameter arrays; the date axis is cut into *epochs* (between any two effective
+dates nothing changes), and per epoch a small table says which row prices a service for a delivery type
+and shipment group. A quote is then: find each parcel's epoch and group, look up one row per service,
+and do integer arithmetic with broadcast arrays.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Optional
+
+import numpy as np
+
+from .loader import TariffDocuments
+from .schema import (
+    DELIVERY_TYPES,
+    MONEY_DECIMALS,
+    Billing,
+    CarrierFile,
+    GroupOverride,
+    GroupVersion,
+    Limits,
+    RateRow,
+    Service,
+    Version,
+)
+from .units import CURRENCY_EXPONENT
+
+BIG = np.iinfo(np.int64).max // 4  # "no limit": far above any input the parser admits
+MICRO = 10**MONEY_DECIMALS
+CURRENCIES: tuple[str, ...] = tuple(sorted(CURRENCY_EXPONENT))
+CURRENCY_INDEX = {c: i for i, c in enumerate(CURRENCIES)}
+BASIS = {"actual": 0, "greater_of": 1, "volumetric_above_threshold": 2}
+DIRECTION = {"up": 0, "down": 1, "nearest": 2}
+POLICY = {"allowed": 0, "forbidden": 1, "msds_required": 2, "unknown": 3}
+EPOCH_DAY0 = dt.date(1970, 1, 1)
+
+# Row flags set by the lookup table (not by arithmetic): why a looked-up row does not really apply.
+FLAG_NO_ROW = 1 << 0  # the service has no rate for this delivery type (or this group)
+FLAG_NO_GROUP = 1 << 9  # the parcel falls in no shipment group (or its price is not known in RUB)
+
+
+def day_number(day: dt.date) -> int:
+    return (day - EPOCH_DAY0).days
+
+
+def _mm(cm: Optional[Decimal]) -> int:
+    return BIG if cm is None else int(cm * 10)
+
+
+def _micro(amount: Optional[Decimal]) -> int:
+    return 0 if amount is None else int(amount * MICRO)
+
+
+def _minor(amount: Decimal, currency: str) -> int:
+    return int(amount * 10 ** CURRENCY_EXPONENT[currency])
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    index: int
+    id: str
+    name: str
+    carrier: str
+    carrier_id: str
+    origin: str
+    tier: Optional[str]
+    notes: Optional[str]
+    file: str
+    layer: int
+    model: Service
+
+
+@dataclass(frozen=True)
+class GroupInfo:
+    name: str
+    price_min_minor: int
+    price_max_minor: int
+    price_currency: str
+    weight_min_g: int
+    weight_max_g: int
+    version: GroupVersion
+    readings: tuple[str, ...]  # readings that shaped this group's limits or billing
+
+
+@dataclass(frozen=True)
+class RowInfo:
+    """Python-side description of a row, for messages and the `tariff` block of a quote."""
+
+    service: int
+    version: Version
+    rate: RateRow
+    delivery: str
+    group: Optional[str]
+    billing: Billing
+    limits: Limits
+    readings: tuple[str, ...]
+
+
+@dataclass
+class Epoch:
+    """A date range over which nothing in the tariff set changes."""
+
+    start: Optional[dt.date]
+    end: Optional[dt.date]  # inclusive
+    services: np.ndarray  # (S,) global service indices in force
+    groups: list[GroupInfo]
+    group_price_lo: np.ndarray  # (G,) minor units of groups' price currency
+    group_price_hi: np.ndarray
+    group_w_lo: np.ndarray
+    group_w_hi: np.ndarray
+    group_currency: int  # currency index of the group price bands (-1: no groups)
+    rows: np.ndarray  # (S, D, G+1) row index; column G is "no group"
+    flags: np.ndarray  # (S, D, G+1) FLAG_* bits
+
+
+@dataclass
+class RowTable:
+    """Struct-of-arrays of every row's parameters (length R)."""
+
+    basis: np.ndarray
+    threshold_mm: np.ndarray  # volume counts when sum of sides > this; -1: always
+    divisor: np.ndarray  # cm^3/kg; 0 for actual
+    round_step: np.ndarray
+    round_dir: np.ndarray
+    min_bill: np.ndarray
+    min_w: np.ndarray
+    max_w: np.ndarray
+    max_d0: np.ndarray  # sorted limits, longest first, mm
+    max_d1: np.ndarray
+    max_d2: np.ndarray
+    max_sum: np.ndarray
+    sum_strict: np.ndarray
+    max_long: np.ndarray
+    max_val: np.ndarray  # minor units of val_ccy
+    val_ccy: np.ndarray  # -1: no value limit
+    batteries: np.ndarray
+    liquids: np.ndarray
+    published: np.ndarray
+    fixed_micro: np.ndarray
+    per_micro: np.ndarray
+    rate_step: np.ndarray
+    currency: np.ndarray
+    days_min: np.ndarray  # -1: not published
+    days_max: np.ndarray
+
+
+@dataclass
+class CompiledTariffs:
+    services: list[ServiceInfo]
+    rows: list[RowInfo]
+    table: RowTable
+    epochs: list[Epoch]
+    boundaries: np.ndarray  # sorted day numbers where an epoch starts (epoch k starts at boundaries[k-1])
+    readings: frozenset[str]
+    available_readings: dict[str, str] = field(default_factory=dict)  # id -> description
+
+    def epoch_of(self, days: np.ndarray) -> np.ndarray:
+        return np.searchsorted(self.boundaries, days, side="right")
+
+
+def _merge_group(
+    version: GroupVersion, chosen: frozenset[str]
+) -> list[tuple[GroupOverride, tuple[str, ...]]]:
+    """The group definitions of a version with the selected (or default) readings applied."""
+    selected = [r for r in version.readings if r.id in chosen]
+    if not selected:
+        selected = [r for r in version.readings if r.default]
+    out = []
+    for group in version.groups:
+        merged = group.model_dump()
+        used: list[str] = []
+        for reading in selected:
+            for override in reading.groups:
+                if override.name != group.name:
+                    continue
+                used.append(reading.id)
+                for key, value in override.model_dump(exclude_unset=True).items():
+                    if key == "name":
+                        continue
+                    if isinstance(value, dict) and isinstance(merged.get(key), dict):
+                        merged[key] = {**merged[key], **value}
+                    else:
+                        merged[key] = value
+        out.append((GroupOverride.model_validate(merged), tuple(dict.fromkeys(used))))
+    return out
+
+
+def _merge_limits(base: Limits, over: Optional[Limits], rate: RateRow) -> Limits:
+    data = base.model_dump(exclude_unset=True)
+    if over is not None:
+        data.update(over.model_dump(exclude_unset=True))
+    if rate.batteries is not None:
+        data["batteries"] = rate.batteries
+    if rate.liquids is not None:
+        data["liquids"] = rate.liquids
+    return Limits.model_validate(data)
+
+
+def _boundaries(docs: TariffDocuments) -> np.ndarray:
+    days: set[int] = set()
+    versions: list = [v for _, s, _ in docs.services for v in s.versions]
+    versions += [v for g, _ in docs.groups for v in g.versions]
+    for v in versions:
+        if v.effective_from is not None:
+            days.add(day_number(v.effective_from))
+        if v.effective_until is not None:
+            days.add(day_number(v.effective_until) + 1)
+    return np.array(sorted(days), dtype=np.int64)
+
+
+def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset()) -> CompiledTariffs:
+    services: list[ServiceInfo] = []
+    for i, (carrier, service, loaded) in enumerate(
+        sorted(docs.services, key=lambda t: (t[0].carrier_id, t[1].id))
+    ):
+        assert isinstance(carrier, CarrierFile)
+        services.append(
+            ServiceInfo(
+                i,
+                service.id,
+                service.name,
+                carrier.carrier,
+                carrier.carrier_id,
+                service.origin,
+                service.tier,
+                service.notes,
+                str(loaded.path),
+                loaded.layer,
+                service,
+            )
+        )
+
+    available = {
+        r.id: r.description for g, _ in docs.groups for v in g.versions for r in v.readings
+    }
+    unknown = set(readings) - set(available)
+    if unknown:
+        from .errors import InputError
+
+        raise InputError(
+            "readings",
+            f"unknown reading(s) {sorted(unknown)}; known: {sorted(available) or 'none'}",
+        )
+
+    boundaries = _boundaries(docs)
+    rows: list[RowInfo] = []
+    row_keys: dict[tuple, int] = {}
+
+    def row_for(info: RowInfo) -> int:
+        key = (info.service, id(info.version), id(info.rate), info.delivery, info.group, info.readings)
+        if key not in row_keys:
+            row_keys[key] = len(rows)
+            rows.append(info)
+        return row_keys[key]
+
+    epochs: list[Epoch] = []
+    n_epochs = len(boundaries) + 1
+    for k in range(n_epochs):
+        start = None if k == 0 else EPOCH_DAY0 + dt.timedelta(days=int(boundaries[k - 1]))
+        end = None if k == n_epochs - 1 else EPOCH_DAY0 + dt.timedelta(days=int(boundaries[k]) - 1)
+        probe = start or (end if end is not None else dt.date(2000, 1, 1))
+
+        group_defs: list[GroupInfo] = []
+        merged_groups: dict[str, tuple[GroupOverride, tuple[str, ...]]] = {}
+        for gdoc, _ in docs.groups:
+            for gv in gdoc.versions:
+                if not (
+                    (gv.effective_from is None or gv.effective_from <= probe)
+                    and (gv.effective_until is None or probe <= gv.effective_until)
+                ):
+                    continue
+                cur = gv.price_currency
+                for group, used in _merge_group(gv, readings):
+                    merged_groups[group.name] = (group, used)
+                    group_defs.append(
+                        GroupInfo(
+                            group.name,
+                            _minor(group.price.min, cur) if group.price.min is not None else 0,
+                            _minor(group.price.max, cur) if group.price.max is not None else BIG,
+                            cur,
+                            int(group.weight_g.min) if group.weight_g.min is not None else 0,
+                            int(group.weight_g.max) if group.weight_g.max is not None else BIG,
+                            gv,
+                            used,
+                        )
+                    )
+        G = len(group_defs)
+
+        active = [
+            (s, v) for s in services for v in s.model.versions if v.covers(probe)
+        ]
+        S = len(active)
+        table = np.zeros((S, len(DELIVERY_TYPES), G + 1), dtype=np.int64)
+        flags = np.zeros((S, len(DELIVERY_TYPES), G + 1), dtype=np.uint32)
+        for si, (svc, version) in enumerate(active):
+            fallback: Optional[int] = None
+            for di, delivery in enumerate(DELIVERY_TYPES):
+                for col in range(G + 1):
+                    gname = group_defs[col].name if col < G else None
+                    match = None
+                    for rate in version.rates:
+                        if delivery in rate.delivery and (rate.group is None or rate.group == gname):
+                            match = rate
+                            break
+                    if match is None:
+                        table[si, di, col] = -1
+                        grouped = any(r.group is not None for r in version.rates)
+                        flags[si, di, col] = FLAG_NO_GROUP if (grouped and col == G) else FLAG_NO_ROW
+                        continue
+                    billing, over, used = version.billing, None, ()
+                    if match.group is not None:
+                        if match.group not in merged_groups:
+                            from .errors import TariffError, TariffProblem
+
+                            raise TariffError(
+                                [
+                                    TariffProblem(
+                                        svc.file,
+                                        f"{svc.id}.rates",
+                                        f"group {match.group!r} is not defined by any shipment_groups "
+                                        f"file in force on {probe.isoformat()}",
+                                    )
+                                ]
+                            )
+                        group, used = merged_groups[match.group]
+                        billing = group.billing or billing
+                        over = group.limits
+                    info = RowInfo(
+                        svc.index,
+                        version,
+                        match,
+                        delivery,
+                        match.group,
+                        billing,
+                        _merge_limits(version.limits, over, match),
+                        used,
+                    )
+                    r = row_for(info)
+                    table[si, di, col] = r
+                    if fallback is None:
+                        fallback = r
+            # rows that do not apply still need *some* billing rule for the chargeable weight
+            if fallback is None:  # pragma: no cover - schema requires at least one rate row
+                raise AssertionError(svc.id)
+            table[si][table[si] < 0] = fallback
+
+        epochs.append(
+            Epoch(
+                start,
+                end,
+                np.array([s.index for s, _ in active], dtype=np.int64),
+                group_defs,
+                np.array([g.price_min_minor for g in group_defs], dtype=np.int64),
+                np.array([g.price_max_minor for g in group_defs], dtype=np.int64),
+                np.array([g.weight_min_g for g in group_defs], dtype=np.int64),
+                np.array([g.weight_max_g for g in group_defs], dtype=np.int64),
+                CURRENCY_INDEX[group_defs[0].price_currency] if group_defs else -1,
+                table,
+                flags,
+            )
+        )
+
+    return CompiledTariffs(
+        services, rows, _row_table(rows), epochs, boundaries, frozenset(readings), available
+    )
+
+
+def _row_table(rows: list[RowInfo]) -> RowTable:
+    def arr(values: list, dtype=np.int64) -> np.ndarray:
+        return np.array(values, dtype=dtype)
+
+    def col(fn, dtype=np.int64) -> np.ndarray:
+        return arr([fn(r) for r in rows], dtype)
+
+    def sorted_dim(r: RowInfo, i: int) -> int:
+        dims = r.limits.max_dims_cm
+        return BIG if dims is None else sorted((_mm(d) for d in dims), reverse=True)[i]
+
+    def val_limit(r: RowInfo) -> tuple[int, int]:
+        lim = r.limits.max_declared_value
+        if lim is None:
+            return BIG, -1
+        return _minor(lim.amount, lim.currency), CURRENCY_INDEX[lim.currency]
+
+    def days(r: RowInfo) -> tuple[int, int]:
+        d = r.rate.delivery_days or r.version.delivery_days
+        return (-1, -1) if d is None else (d.min, d.max)
+
+    return RowTable(
+        basis=col(lambda r: BASIS[r.billing.basis], np.int8),
+        threshold_mm=col(
+            lambda r: -1 if r.billing.threshold_sum_cm is None else _mm(r.billing.threshold_sum_cm)
+        ),
+        divisor=col(lambda r: r.billing.divisor or 0),
+        round_step=col(lambda r: r.billing.rounding.step_g),
+        round_dir=col(lambda r: DIRECTION[r.billing.rounding.direction], np.int8),
+        min_bill=col(lambda r: r.billing.min_billable_g or 0),
+        min_w=col(lambda r: r.limits.min_weight_g or 0),
+        max_w=col(lambda r: r.limits.max_weight_g or BIG),
+        max_d0=col(lambda r: sorted_dim(r, 0)),
+        max_d1=col(lambda r: sorted_dim(r, 1)),
+        max_d2=col(lambda r: sorted_dim(r, 2)),
+        max_sum=col(lambda r: _mm(r.limits.max_sum_cm)),
+        sum_strict=col(lambda r: r.limits.sum_strict, bool),
+        max_long=col(lambda r: _mm(r.limits.max_longest_cm)),
+        max_val=col(lambda r: val_limit(r)[0]),
+        val_ccy=col(lambda r: val_limit(r)[1]),
+        batteries=col(lambda r: POLICY[r.limits.batteries], np.int8),
+        liquids=col(lambda r: POLICY[r.limits.liquids], np.int8),
+        published=col(lambda r: r.rate.published, bool),
+        fixed_micro=col(lambda r: _micro(r.rate.fixed)),
+        per_micro=col(lambda r: _micro(r.rate.per_step)),
+        rate_step=col(lambda r: r.rate.step_g),
+        currency=col(lambda r: CURRENCY_INDEX[r.rate.currency]),
+        days_min=col(lambda r: days(r)[0]),
+        days_max=col(lambda r: days(r)[1]),
+    )

@@ -1,0 +1,198 @@
+"""Reading tariff directories: YAML -> validated documents, with errors a person can act on.
+
+A broken file is refused with its name, the path inside it, the line and what is wrong. Every file is
+checked before any is refused, so one run lists every problem. Directories are layered: a user's
+directory (flag or `RATECALC_TARIFFS`) is read after the built-in one, and a service or group set with
+the same id replaces the built-in one, so a seller can add the rates they hold without copying ours.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Iterable, Optional, Union
+
+import yaml
+from pydantic import ValidationError
+
+from .errors import TariffError, TariffProblem
+from .schema import CarrierFile, GroupsFile, Service, parse_document
+
+ENV_VAR = "RATECALC_TARIFFS"
+
+
+class _DecimalLoader(yaml.SafeLoader):
+    """SafeLoader that turns YAML floats into Decimal, so `0.0349` never passes through a float."""
+
+
+def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decimal:
+    text = loader.construct_scalar(node).replace("_", "")
+    return Decimal(text)
+
+
+_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
+
+
+def builtin_dir() -> Path:
+    """The tariffs shipped with the package (wheel) or beside it (source checkout)."""
+    packaged = Path(__file__).parent / "_tariffs"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "tariffs"
+
+
+def _line_map(text: str) -> dict[tuple, int]:
+    """(key, index, ...) path -> 1-based line, from PyYAML's node tree."""
+    lines: dict[tuple, int] = {}
+
+    def walk(node: yaml.Node, path: tuple) -> None:
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key = key_node.value
+                lines[path + (key,)] = key_node.start_mark.line + 1
+                walk(value_node, path + (key,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                walk(item, path + (i,))
+
+    try:
+        root = yaml.compose(text, Loader=_DecimalLoader)
+    except yaml.YAMLError:
+        return lines
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _format_loc(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def _clean_loc(loc: tuple) -> tuple:
+    """Drop pydantic's union-branch tags (`carrier`, `shipment_groups`) from an error location."""
+    return tuple(p for p in loc if p not in ("carrier", "shipment_groups") or not isinstance(p, str))
+
+
+@dataclass(frozen=True)
+class LoadedFile:
+    path: Path
+    layer: int
+    sha256: str
+    document: Union[CarrierFile, GroupsFile]
+
+
+def parse_file(path: Path, layer: int = 0) -> tuple[Optional[LoadedFile], list[TariffProblem]]:
+    """Read and validate one file; never raises for content problems."""
+    name = str(path)
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [TariffProblem(name, "", f"cannot read file: {exc}")]
+    try:
+        data = yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc)
+        return None, [TariffProblem(name, "", f"not valid YAML: {problem}", line)]
+    if not isinstance(data, dict):
+        return None, [TariffProblem(name, "", "a tariff file must be a mapping at the top level", 1)]
+    try:
+        document = parse_document(data)
+    except ValidationError as exc:
+        lines = _line_map(text)
+        problems = []
+        for err in exc.errors():
+            loc = _clean_loc(tuple(err["loc"]))
+            line = None
+            for cut in range(len(loc), -1, -1):
+                if loc[:cut] in lines:
+                    line = lines[loc[:cut]]
+                    break
+            msg = err["msg"].removeprefix("Value error, ")
+            problems.append(TariffProblem(name, _format_loc(loc), msg, line))
+        return None, problems
+    return LoadedFile(path, layer, hashlib.sha256(raw).hexdigest(), document), []
+
+
+def tariff_dirs(extra: Iterable[Union[str, Path]] = (), *, builtin: bool = True) -> list[Path]:
+    """Built-in dir first, then `RATECALC_TARIFFS` (os.pathsep-separated), then explicit dirs."""
+    dirs: list[Path] = [builtin_dir()] if builtin else []
+    env = os.environ.get(ENV_VAR, "")
+    dirs += [Path(p) for p in env.split(os.pathsep) if p]
+    dirs += [Path(p) for p in extra]
+    return dirs
+
+
+@dataclass
+class TariffDocuments:
+    """Every validated document of a layered load, with the winners of id clashes resolved."""
+
+    files: list[LoadedFile] = field(default_factory=list)
+    services: list[tuple[CarrierFile, Service, LoadedFile]] = field(default_factory=list)
+    groups: list[tuple[GroupsFile, LoadedFile]] = field(default_factory=list)
+
+    @property
+    def checksum(self) -> str:
+        digest = hashlib.sha256()
+        for f in self.files:
+            digest.update(f"{f.layer}:{f.path.name}:{f.sha256}\n".encode())
+        return digest.hexdigest()
+
+
+def load_documents(dirs: Iterable[Union[str, Path]]) -> TariffDocuments:
+    """Parse every `*.yaml` under each dir (layer = position); raise TariffError listing all problems."""
+    problems: list[TariffProblem] = []
+    out = TariffDocuments()
+    for layer, directory in enumerate(Path(d) for d in dirs):
+        if not directory.is_dir():
+            problems.append(TariffProblem(str(directory), "", "not a directory"))
+            continue
+        paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
+        for path in paths:
+            loaded, found = parse_file(path, layer)
+            problems += found
+            if loaded is not None:
+                out.files.append(loaded)
+    if not out.files and not problems:
+        problems.append(TariffProblem(", ".join(map(str, dirs)), "", "no tariff files found"))
+
+    by_service: dict[str, tuple[CarrierFile, Service, LoadedFile]] = {}
+    by_group: dict[str, tuple[GroupsFile, LoadedFile]] = {}
+    for loaded in out.files:
+        doc = loaded.document
+        if isinstance(doc, CarrierFile):
+            for service in doc.services:
+                prev = by_service.get(service.id)
+                if prev is not None and prev[2].layer == loaded.layer:
+                    problems.append(
+                        TariffProblem(
+                            str(loaded.path),
+                            "services",
+                            f"service id {service.id!r} is also defined in {prev[2].path.name}",
+                        )
+                    )
+                by_service[service.id] = (doc, service, loaded)
+        else:
+            prev_g = by_group.get(doc.id)
+            if prev_g is not None and prev_g[1].layer == loaded.layer:
+                problems.append(
+                    TariffProblem(str(loaded.path), "id", f"group set {doc.id!r} is defined twice")
+                )
+            by_group[doc.id] = (doc, loaded)
+    if problems:
+        raise TariffError(problems)
+    out.services = list(by_service.values())
+    out.groups = list(by_group.values())
+    return out

@@ -1,0 +1,248 @@
+"""The quote result: a public contract shared by the library, the CLI's `--json` and the HTTP API.
+
+Engine arrays become one `ServiceQuote` per service in force on the order date, each with the reasons
+a person needs ("weight 26000 g exceeds the maximum 25000 g") and the tariff version it came from.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal, Optional
+
+from pydantic import BaseModel, Field
+
+from . import engine as E
+from .compile import CURRENCIES, CompiledTariffs, RowInfo
+from .parcels import Parcel
+from .units import Money
+
+
+class Price(BaseModel):
+    amount: str = Field(description="decimal string, exact (never a float)", examples=["9.00"])
+    currency: str
+
+
+class ReasonOut(BaseModel):
+    code: str
+    message: str
+
+
+class DaysOut(BaseModel):
+    min: int
+    max: int
+
+
+class TariffRef(BaseModel):
+    effective_from: Optional[dt.date]
+    effective_until: Optional[dt.date]
+    date_basis: Optional[str] = None
+    sources: list[str]
+    readings: list[str] = Field(default_factory=list, description="named readings used (conflicts)")
+
+
+class BillingOut(BaseModel):
+    rule: Literal["actual", "greater_of", "volumetric_above_threshold"]
+    threshold_sum_cm: Optional[str] = None
+    divisor: Optional[int] = None
+    rounding_step_g: int
+    rounding_direction: str
+    rounding_stated: bool
+    min_billable_g: Optional[int] = None
+
+
+class GroupOut(BaseModel):
+    name: Optional[str]
+    reason: str
+
+
+class ServiceQuote(BaseModel):
+    carrier: str
+    carrier_id: str
+    service: str
+    service_id: str
+    tier: Optional[str] = None
+    delivery_type: str
+    status: Literal["ok", "unpriced", "ineligible"]
+    reasons: list[ReasonOut] = Field(default_factory=list)
+    warnings: list[ReasonOut] = Field(default_factory=list)
+    actual_weight_g: int
+    volumetric_weight_g: Optional[int]
+    chargeable_weight_g: int
+    basis: Literal["actual", "greater_of", "volumetric"] = Field(
+        description="the weight rule applied to this parcel"
+    )
+    billing: BillingOut
+    group: Optional[GroupOut] = None
+    price: Optional[Price]
+    delivery_days: Optional[DaysOut]
+    tariff: TariffRef
+
+
+STATUS_RANK = {"ok": 0, "unpriced": 1, "ineligible": 2}
+
+
+def sort_quotes(quotes: list[ServiceQuote]) -> list[ServiceQuote]:
+    """ok by price (then currency), then unpriced, then ineligible; ties by service name."""
+
+    def key(q: ServiceQuote) -> tuple:
+        amount = Decimal(q.price.amount) if q.price else Decimal(0)
+        currency = q.price.currency if q.price else ""
+        return (STATUS_RANK[q.status], currency, amount, q.service, q.service_id)
+
+    return sorted(quotes, key=key)
+
+
+def _cm(mm: int) -> str:
+    return f"{Decimal(mm) / 10:f}".rstrip("0").rstrip(".") if mm % 10 else str(mm // 10)
+
+
+def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str]) -> tuple[list, list]:
+    lim = row.limits
+    dims = sorted(parcel.dims_mm, reverse=True)
+    total = sum(dims)
+    out: list[ReasonOut] = []
+    warn: list[ReasonOut] = []
+
+    def add(target: list, code: str, message: str) -> None:
+        target.append(ReasonOut(code=code, message=message))
+
+    if bits & E.R_NO_GROUP:
+        if parcel.declared_value is None:
+            add(out, "declared_value_required", "the group model needs the declared price (in RUB) to pick a group")
+        else:
+            add(
+                out,
+                "no_shipment_group",
+                f"price {parcel.declared_value} and weight {parcel.weight_g} g fit no shipment group",
+            )
+    if bits & E.R_NO_ROW:
+        if row.group is not None or group_name is not None:
+            add(out, "no_rate_for_group", f"the service has no rate for group {group_name!r}")
+        else:
+            add(out, "delivery_type_unavailable", f"the service does not offer {parcel.delivery} delivery")
+    if bits & E.R_WEIGHT_MAX:
+        add(out, "weight_above_max", f"weight {parcel.weight_g} g exceeds the maximum {lim.max_weight_g} g")
+    if bits & E.R_WEIGHT_MIN:
+        add(out, "weight_below_min", f"weight {parcel.weight_g} g is below the minimum {lim.min_weight_g} g")
+    if bits & E.R_DIMS:
+        lim_dims = "x".join(str(d) for d in sorted(lim.max_dims_cm or [], reverse=True))
+        add(
+            out,
+            "dimensions_above_max",
+            f"sides {'x'.join(_cm(d) for d in dims)} cm exceed the maximum {lim_dims} cm (compared longest to longest)",
+        )
+    if bits & E.R_SUM:
+        rule = "must be less than" if lim.sum_strict else "exceeds the maximum"
+        add(out, "sum_of_sides_above_max", f"sum of sides {_cm(total)} cm {rule} {lim.max_sum_cm} cm")
+    if bits & E.R_LONGEST:
+        add(out, "longest_side_above_max", f"longest side {_cm(dims[0])} cm exceeds the maximum {lim.max_longest_cm} cm")
+    if bits & E.R_VALUE:
+        mv = lim.max_declared_value
+        add(out, "declared_value_above_max", f"declared value {parcel.declared_value} exceeds the maximum {mv.amount} {mv.currency}")  # type: ignore[union-attr]
+    if bits & E.R_BATTERY:
+        add(out, "batteries_forbidden", "the service does not carry batteries")
+    if bits & E.R_LIQUID:
+        add(out, "liquids_forbidden", "the service does not carry liquids")
+    if bits & E.W_VALUE_UNCHECKED:
+        mv = lim.max_declared_value
+        add(
+            warn,
+            "declared_value_unchecked",
+            f"the value limit {mv.amount} {mv.currency} was not checked: declared in {parcel.declared_value.currency}"  # type: ignore[union-attr]
+            " and no exchange rate is applied",
+        )
+    if bits & E.W_BATTERY_MSDS:
+        add(warn, "batteries_need_msds", "batteries are accepted with an (M)SDS document")
+    if bits & E.W_BATTERY_UNKNOWN:
+        add(warn, "battery_policy_unpublished", "the battery policy of this service is not published")
+    if bits & E.W_LIQUID_UNKNOWN:
+        add(warn, "liquid_policy_unpublished", "the liquids policy of this service is not published")
+    return out, warn
+
+
+def _basis_applied(row: RowInfo, parcel: Parcel) -> str:
+    b = row.billing
+    if b.basis == "actual":
+        return "actual"
+    if b.threshold_sum_cm is not None and sum(parcel.dims_mm) <= int(b.threshold_sum_cm * 10):
+        return "actual"
+    return "greater_of" if b.basis == "greater_of" else "volumetric"
+
+
+def build_quotes(
+    tariffs: CompiledTariffs, parcel: Parcel, block: E.Block, i: int = 0
+) -> list[ServiceQuote]:
+    """The quotes of row `i` of `block` (the parcel at that position), unsorted."""
+    ep = tariffs.epochs[block.epoch]
+    group_name = ep.groups[block.group].name if block.group < len(ep.groups) else None
+    out = []
+    for j, (svc_i, row_i) in enumerate(zip(block.services, block.rows)):
+        svc = tariffs.services[int(svc_i)]
+        row = tariffs.rows[int(row_i)]
+        status = E.STATUS_NAMES[int(block.status[i, j])]
+        bits = int(block.reasons[i, j])
+        reasons, warnings = _reasons(row, bits, parcel, group_name)
+        if status == "unpriced":
+            reasons.append(ReasonOut(code="rate_unpublished", message=row.rate.unpublished or "rate not published"))
+        price = None
+        if status == "ok":
+            money = Money.from_minor(int(block.price_minor[i, j]), CURRENCIES[int(tariffs.table.currency[row_i])])
+            price = Price(amount=f"{money.amount:f}", currency=money.currency)
+        days = row.rate.delivery_days or row.version.delivery_days
+        vol = int(block.volumetric_g[i, j])
+        b = row.billing
+        grouped = any(r.group is not None for r in row.version.rates)
+        group = None
+        if grouped:
+            if group_name is None:
+                group = GroupOut(name=None, reason="no shipment group fits the parcel's price and weight")
+            else:
+                g = ep.groups[block.group]
+                hi_p = "" if g.price_max_minor >= E.BIG else f"{Money.from_minor(g.price_max_minor, g.price_currency).amount}"
+                hi_w = "" if g.weight_max_g >= E.BIG else f"{g.weight_max_g}"
+                group = GroupOut(
+                    name=group_name,
+                    reason=(
+                        f"price {parcel.declared_value} in band "
+                        f"{Money.from_minor(g.price_min_minor, g.price_currency).amount}–{hi_p} {g.price_currency}, "
+                        f"weight {parcel.weight_g} g in band {g.weight_min_g}–{hi_w} g"
+                    ),
+                )
+        out.append(
+            ServiceQuote(
+                carrier=svc.carrier,
+                carrier_id=svc.carrier_id,
+                service=svc.name,
+                service_id=svc.id,
+                tier=svc.tier,
+                delivery_type=parcel.delivery,
+                status=status,  # type: ignore[arg-type]
+                reasons=reasons,
+                warnings=warnings,
+                actual_weight_g=parcel.weight_g,
+                volumetric_weight_g=None if vol < 0 else vol,
+                chargeable_weight_g=int(block.chargeable_g[i, j]),
+                basis=_basis_applied(row, parcel),  # type: ignore[arg-type]
+                billing=BillingOut(
+                    rule=b.basis,
+                    threshold_sum_cm=None if b.threshold_sum_cm is None else f"{b.threshold_sum_cm:f}",
+                    divisor=b.divisor,
+                    rounding_step_g=b.rounding.step_g,
+                    rounding_direction=b.rounding.direction,
+                    rounding_stated=b.rounding.stated,
+                    min_billable_g=b.min_billable_g,
+                ),
+                group=group,
+                price=price,
+                delivery_days=None if days is None else DaysOut(min=days.min, max=days.max),
+                tariff=TariffRef(
+                    effective_from=row.version.effective_from,
+                    effective_until=row.version.effective_until,
+                    date_basis=row.version.date_basis,
+                    sources=list(row.version.sources),
+                    readings=list(row.readings),
+                ),
+            )
+        )
+    return out

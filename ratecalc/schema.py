@@ -1,0 +1,345 @@
+"""The tariff file format: pydantic models that every `tariffs/*.yaml` must satisfy.
+
+Rate data lives in YAML, rating logic in the engine (karrio's split). The format is written so that both
+models Ozon has used fit without engine changes:
+
+* the 2022-2024 USD model: one rate per delivery type, `fixed + per_step x started steps` (step 100 g);
+* the late-2024 CNY model: shipment *groups* chosen by price band x weight band (a `shipment_groups`
+  document), and per carrier tier one rate row per group, `base + per gram` (step 1 g).
+
+A row of `rates:` is therefore "for this delivery type, and (optionally) this group, charge this".
+Money is `Decimal` from the YAML scalar onwards (the loader never builds a float).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+
+from .units import CURRENCY_EXPONENT
+
+SCHEMA_VERSION = 1
+MONEY_DECIMALS = 6  # the engine computes in micro-units; a tariff may not be more precise than that
+
+Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
+Currency = Literal[tuple(sorted(CURRENCY_EXPONENT))]  # type: ignore[valid-type]
+DeliveryType = Literal["pickup_point", "courier"]
+DELIVERY_TYPES: tuple[str, ...] = ("pickup_point", "courier")
+Policy = Literal["allowed", "forbidden", "msds_required", "unknown"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _max_decimals(value: Optional[Decimal], places: int, what: str) -> Optional[Decimal]:
+    if value is not None and value.as_tuple().exponent < -places:  # type: ignore[operator]
+        raise ValueError(f"{what} {value} has more than {places} decimal places")
+    return value
+
+
+def _whole_mm(value: Optional[Decimal], what: str) -> Optional[Decimal]:
+    """Centimetre figures must be whole millimetres, so the engine can stay in integers."""
+    if value is not None:
+        if value <= 0:
+            raise ValueError(f"{what} must be positive")
+        _max_decimals(value, 1, what)
+    return value
+
+
+class Rounding(_Strict):
+    """How the chargeable weight is stepped. `stated: false` marks a step implied, not published."""
+
+    step_g: int = Field(ge=1, le=100_000, description="rounding step in grams (1, 100, 1000)")
+    direction: Literal["up", "down", "nearest"] = "up"
+    stated: bool = Field(True, description="false when the source does not state the rounding")
+    note: Optional[str] = None
+
+
+class Billing(_Strict):
+    """Which weight is billed.
+
+    * `actual`: physical weight only.
+    * `greater_of`: max(actual, volumetric); with `threshold_sum_cm`, only when L+W+H exceeds it.
+    * `volumetric_above_threshold`: when L+W+H exceeds the threshold, the *volumetric* weight is billed
+      (the published wording: "freight is calculated by volumetric weight"), else the actual weight.
+    """
+
+    basis: Literal["actual", "greater_of", "volumetric_above_threshold"]
+    threshold_sum_cm: Optional[Decimal] = Field(
+        None, description="volume counts only when L+W+H (cm) is strictly greater than this"
+    )
+    divisor: Optional[int] = Field(None, ge=1, description="cm^3 per kg (5000, 6000, 8000, 12000)")
+    rounding: Rounding
+    min_billable_g: Optional[int] = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Billing":
+        _whole_mm(self.threshold_sum_cm, "threshold_sum_cm")
+        if self.basis == "actual":
+            if self.divisor is not None or self.threshold_sum_cm is not None:
+                raise ValueError("basis 'actual' takes neither divisor nor threshold_sum_cm")
+        elif self.divisor is None:
+            raise ValueError(f"basis '{self.basis}' needs a divisor")
+        if self.basis == "volumetric_above_threshold" and self.threshold_sum_cm is None:
+            raise ValueError("basis 'volumetric_above_threshold' needs threshold_sum_cm")
+        return self
+
+
+class MoneyLimit(_Strict):
+    amount: Decimal = Field(gt=0)
+    currency: Currency  # type: ignore[valid-type]
+
+
+class Limits(_Strict):
+    """What a service may carry. Absent = not published (no limit is enforced, and quotes say so)."""
+
+    min_weight_g: Optional[int] = Field(None, ge=1)
+    max_weight_g: Optional[int] = Field(None, ge=1)
+    max_dims_cm: Optional[list[Decimal]] = Field(
+        None, min_length=3, max_length=3, description="compared sorted: longest to longest"
+    )
+    max_sum_cm: Optional[Decimal] = None
+    sum_strict: bool = Field(False, description="true: the sum must be strictly less than max_sum_cm")
+    max_longest_cm: Optional[Decimal] = None
+    max_declared_value: Optional[MoneyLimit] = None
+    batteries: Policy = "unknown"  # type: ignore[valid-type]
+    liquids: Policy = "unknown"  # type: ignore[valid-type]
+    notes: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Limits":
+        for side in self.max_dims_cm or []:
+            _whole_mm(side, "max_dims_cm")
+        _whole_mm(self.max_sum_cm, "max_sum_cm")
+        _whole_mm(self.max_longest_cm, "max_longest_cm")
+        if self.min_weight_g and self.max_weight_g and self.min_weight_g > self.max_weight_g:
+            raise ValueError("min_weight_g is greater than max_weight_g")
+        if self.liquids == "msds_required":
+            raise ValueError("liquids: msds_required applies to batteries only")
+        return self
+
+
+class DeliveryDays(_Strict):
+    min: int = Field(ge=0)
+    max: int = Field(ge=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "DeliveryDays":
+        if self.min > self.max:
+            raise ValueError("delivery_days.min is greater than max")
+        return self
+
+
+class RateRow(_Strict):
+    """One price: for these delivery types (and this group), `fixed + per_step x started steps`.
+
+    The first step is charged too (Ozon: "the first 100 g is not included in the fixed price").
+    A row whose price was not published keeps `fixed`/`per_step` null and says why in `unpublished`.
+    """
+
+    delivery: list[DeliveryType] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(DELIVERY_TYPES), min_length=1
+    )
+    group: Optional[str] = Field(None, description="shipment group this row prices (CNY model)")
+    fixed: Optional[Decimal] = Field(None, ge=0)
+    per_step: Optional[Decimal] = Field(None, ge=0)
+    step_g: int = Field(100, ge=1, le=100_000)
+    currency: Currency  # type: ignore[valid-type]
+    unpublished: Optional[str] = None
+    delivery_days: Optional[DeliveryDays] = None
+    batteries: Optional[Policy] = None  # type: ignore[valid-type]
+    liquids: Optional[Policy] = None  # type: ignore[valid-type]
+
+    @field_validator("delivery", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+    @model_validator(mode="after")
+    def _priced_or_said(self) -> "RateRow":
+        _max_decimals(self.fixed, MONEY_DECIMALS, "fixed")
+        _max_decimals(self.per_step, MONEY_DECIMALS, "per_step")
+        if (self.fixed is None) != (self.per_step is None):
+            raise ValueError("give both fixed and per_step, or neither (unpublished)")
+        if self.fixed is None and not self.unpublished:
+            raise ValueError("a row without a price must say why in 'unpublished'")
+        if self.fixed is not None and self.unpublished:
+            raise ValueError("a priced row cannot also be 'unpublished'")
+        if len(set(self.delivery)) != len(self.delivery):
+            raise ValueError("delivery types repeat")
+        return self
+
+    @property
+    def published(self) -> bool:
+        return self.fixed is not None
+
+
+class Version(_Strict):
+    """A service's rules and rates over one inclusive date range (null = open on that side)."""
+
+    effective_from: Optional[dt.date] = None
+    effective_until: Optional[dt.date] = None
+    date_basis: Optional[str] = Field(
+        None, description="which date the change is keyed to, when the source says (e.g. delivery date)"
+    )
+    sources: list[str] = Field(min_length=1)
+    billing: Billing
+    limits: Limits = Limits()
+    rates: list[RateRow] = Field(min_length=1)
+    delivery_days: Optional[DeliveryDays] = None
+    notes: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Version":
+        if (
+            self.effective_from is not None
+            and self.effective_until is not None
+            and self.effective_from > self.effective_until
+        ):
+            raise ValueError("effective_from is after effective_until")
+        seen: set[tuple[str, Optional[str]]] = set()
+        for row in self.rates:
+            for delivery in row.delivery:
+                key = (delivery, row.group)
+                if key in seen:
+                    raise ValueError(f"two rate rows for delivery {delivery!r}, group {row.group!r}")
+                seen.add(key)
+        grouped = {row.group is not None for row in self.rates}
+        if len(grouped) > 1:
+            raise ValueError("rate rows are either all per group or none")
+        return self
+
+    def covers(self, day: dt.date) -> bool:
+        return (self.effective_from is None or self.effective_from <= day) and (
+            self.effective_until is None or day <= self.effective_until
+        )
+
+
+def _check_no_overlap(versions: list, what: str) -> None:
+    spans = sorted(
+        ((v.effective_from or dt.date.min), (v.effective_until or dt.date.max)) for v in versions
+    )
+    for i, (start, end) in enumerate(spans):
+        if i and start <= spans[i - 1][1]:
+            raise ValueError(f"{what}: versions overlap around {start.isoformat()}")
+
+
+class Service(_Strict):
+    id: Slug
+    name: str = Field(min_length=1, description="the service name as published")
+    origin: Literal["CN", "HK"] = "CN"
+    tier: Optional[str] = Field(None, description="Express / Standard / Economy in the group model")
+    notes: Optional[str] = None
+    versions: list[Version] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _dated(self) -> "Service":
+        _check_no_overlap(self.versions, f"service {self.id}")
+        return self
+
+
+class CarrierFile(_Strict):
+    """`tariffs/<carrier>.yaml`: one carrier and its services."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    kind: Literal["carrier"] = "carrier"
+    carrier: str = Field(min_length=1)
+    carrier_id: Slug
+    notes: Optional[str] = None
+    services: list[Service] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "CarrierFile":
+        ids = [s.id for s in self.services]
+        dup = {i for i in ids if ids.count(i) > 1}
+        if dup:
+            raise ValueError(f"service ids repeat: {sorted(dup)}")
+        return self
+
+
+class Band(_Strict):
+    """An inclusive range; null = open on that side."""
+
+    min: Optional[Decimal] = None
+    max: Optional[Decimal] = None
+
+
+class GroupOverride(_Strict):
+    """What a group imposes on every rate row that names it (limits and billing are the group's)."""
+
+    name: str
+    price: Band = Band()
+    weight_g: Band = Band()
+    billing: Optional[Billing] = None
+    limits: Optional[Limits] = None
+    notes: Optional[str] = None
+
+
+class Reading(_Strict):
+    """A named interpretation where sources conflict; `default: true` on the better-supported one."""
+
+    id: Slug
+    description: str
+    default: bool = False
+    sources: list[str] = Field(min_length=1)
+    groups: list[GroupOverride] = Field(default_factory=list)
+
+
+class GroupVersion(_Strict):
+    effective_from: Optional[dt.date] = None
+    effective_until: Optional[dt.date] = None
+    date_basis: Optional[str] = None
+    price_currency: Currency = "RUB"  # type: ignore[valid-type]
+    sources: list[str] = Field(min_length=1)
+    groups: list[GroupOverride] = Field(min_length=1)
+    readings: list[Reading] = Field(default_factory=list)
+    notes: Optional[str] = None
+
+
+class GroupsFile(_Strict):
+    """`tariffs/<name>.yaml` of kind `shipment_groups`: the Ozon-wide group bands, dated."""
+
+    schema_version: Literal[1] = SCHEMA_VERSION
+    kind: Literal["shipment_groups"]
+    id: Slug
+    name: str
+    notes: Optional[str] = None
+    versions: list[GroupVersion] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _dated(self) -> "GroupsFile":
+        _check_no_overlap(self.versions, f"shipment groups {self.id}")
+        return self
+
+
+TariffDocument = Annotated[Union[CarrierFile, GroupsFile], Field(discriminator="kind")]
+
+
+_DOCUMENT = TypeAdapter(TariffDocument)
+
+
+def parse_document(data: object) -> Union[CarrierFile, GroupsFile]:
+    """Validate one YAML document; a missing `kind` means a carrier file."""
+    if isinstance(data, dict) and "kind" not in data:
+        data = {**data, "kind": "carrier"}
+    return _DOCUMENT.validate_python(data)
+
+
+def json_schema() -> dict:
+    """The JSON Schema editors use to validate tariff files while a person types."""
+    schema = _DOCUMENT.json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "ratecalc tariff file"
+    return schema
+
+
+_SLUG_RE = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    return _SLUG_RE.sub("-", text.lower()).strip("-")
