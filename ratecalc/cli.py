@@ -32,8 +32,19 @@ app = typer.Typer(
 tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
 app.add_typer(tariffs_app, name="tariffs")
 
-out = Console()
-err = Console(stderr=True)
+class _Consoles:
+    """Consoles made per call, so COLUMNS and redirection are read when a command runs, not at import."""
+
+    @property
+    def out(self) -> Console:
+        return Console()
+
+    @property
+    def err(self) -> Console:
+        return Console(stderr=True)
+
+
+_consoles = _Consoles()
 
 TariffsOpt = typer.Option(
     None,
@@ -43,7 +54,7 @@ TariffsOpt = typer.Option(
 
 
 def fail(message: str, code: int = 2) -> None:
-    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    _consoles.err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -67,7 +78,8 @@ def _price(q: ServiceQuote) -> str:
     return f"{q.price.amount} {q.price.currency}" if q.price else "—"
 
 
-def render_quotes(quotes: list[ServiceQuote], console: Console = out) -> None:
+def render_quotes(quotes: list[ServiceQuote], console: Optional[Console] = None) -> None:
+    console = console or _consoles.out
     table = Table(show_lines=False, header_style="bold")
     for col in ("Service", "Carrier", "Status", "Price", "Chargeable", "Days", "Why / notes"):
         table.add_column(col, overflow="fold")
@@ -114,7 +126,7 @@ def quote(
             sys.stdout.write(json.dumps([q.model_dump(mode="json") for q in quotes], ensure_ascii=False, indent=2))
             sys.stdout.write("\n")
         else:
-            out.print(
+            _consoles.out.print(
                 f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm, "
                 f"order date {parcel.order_date.isoformat()}, {parcel.delivery}"
             )
@@ -138,7 +150,7 @@ def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
             )
             priced = any(r.published for v in svc.model.versions for r in v.rates)
             table.add_row(svc.id, svc.name, svc.carrier, periods, "published" if priced else "unpublished")
-        out.print(table)
+        _consoles.out.print(table)
 
     guarded(run)
 
@@ -171,9 +183,9 @@ def tariffs_check(
         TariffSet(docs, [target]).compiled()
     except TariffError as exc:
         for problem in exc.problems:
-            err.print(str(problem), highlight=False, soft_wrap=True)
+            _consoles.err.print(str(problem), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
-    out.print(f"ok: {len(docs.files)} files, {len(docs.services)} services in {target}")
+    _consoles.out.print(f"ok: {len(docs.files)} files, {len(docs.services)} services in {target}")
 
 
 @tariffs_app.command("schema")
@@ -182,7 +194,7 @@ def tariffs_schema(
 ) -> None:
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
     output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    out.print(f"wrote {output}")
+    _consoles.out.print(f"wrote {output}")
 
 
 # Commands of later features register themselves here, one module each.

@@ -1,0 +1,63 @@
+"""The command line: quick quotes, JSON contract, exit code 2 with one line on bad input."""
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from ratecalc.cli import app
+
+runner = CliRunner()
+
+
+def run(*args):
+    return runner.invoke(app, list(args), env={"COLUMNS": "250"})
+
+
+def test_quote_table():
+    r = run("quote", "--weight", "400g", "--dims", "30x20x15cm", "--date", "2022-07-01")
+    assert r.exit_code == 0, r.output
+    assert "GBS Broker" in r.output and "24.60 USD" in r.output
+
+
+def test_quote_json_contract():
+    r = run("quote", "--weight", "400g", "--dims", "30x20x15cm", "--date", "2022-07-01", "--json")
+    assert r.exit_code == 0
+    quotes = json.loads(r.stdout)
+    q = next(q for q in quotes if q["service_id"] == "gbs-broker")
+    for key in ("carrier", "service", "status", "reasons", "actual_weight_g", "volumetric_weight_g",
+                "chargeable_weight_g", "basis", "price", "delivery_days", "tariff"):
+        assert key in q
+    assert q["price"] == {"amount": "24.60", "currency": "USD"}
+    assert q["tariff"]["effective_from"] == "2022-06-01" and q["tariff"]["sources"]
+    ranks = [{"ok": 0, "unpriced": 1, "ineligible": 2}[q["status"]] for q in quotes]
+    assert ranks == sorted(ranks)
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        (("--weight", "-1kg", "--dims", "30x20x10cm"), "weight"),
+        (("--weight", "0g", "--dims", "30x20x10cm"), "weight"),
+        (("--weight", "1kg", "--dims", "30x20cm"), "dims"),
+        (("--weight", "1lb", "--dims", "30x20x10cm"), "weight"),
+        (("--weight", "1kg", "--dims", "30x20x10cm", "--date", "2023-02-30"), "date"),
+        (("--weight", "1kg", "--dims", "30x20x10cm", "--value", "12 bucks"), "value"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(args, field):
+    r = run("quote", *args)
+    assert r.exit_code == 2
+    assert "Traceback" not in r.output
+    assert f"{field}:" in r.output
+
+
+def test_tariffs_list_show_check(tmp_path):
+    assert "gbs-broker" in run("tariffs", "list").output
+    shown = run("tariffs", "show", "gbs-broker")
+    assert shown.exit_code == 0 and json.loads(shown.stdout)["name"] == "GBS Broker"
+    assert run("tariffs", "show", "no-such-service").exit_code == 2
+    assert run("tariffs", "check").exit_code == 0
+    (tmp_path / "bad.yaml").write_text("carrier: X\ncarrier_id: x\nservices: []\n")
+    bad = run("tariffs", "check", str(tmp_path))
+    assert bad.exit_code == 1 and "bad.yaml" in bad.output and "services" in bad.output
