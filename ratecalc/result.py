@@ -56,6 +56,22 @@ class GroupOut(BaseModel):
     reason: str
 
 
+class FxOut(BaseModel):
+    currency: str
+    rate: str = Field(description="RUB per 1 unit of `currency`, exact decimal string")
+    date: dt.date = Field(description="date the rate is set for (may precede the order date)")
+    source: str
+
+
+class CustomsOut(BaseModel):
+    rule: Optional[str] = Field(description="id of the customs rule in force on the order date")
+    duty_free: Optional[bool] = None
+    duty_eur: Optional[str] = None
+    duty_rub: Optional[str] = None
+    paid_by: str = "buyer"
+    explanation: str
+
+
 class ServiceQuote(BaseModel):
     carrier: str
     carrier_id: str
@@ -77,6 +93,14 @@ class ServiceQuote(BaseModel):
     price: Optional[Price]
     delivery_days: Optional[DaysOut]
     tariff: TariffRef
+    # Filled only when RUB figures were asked for (ratecalc.costs.with_rub); optional and additive.
+    fx: Optional[FxOut] = Field(default=None, description="exchange rate used for the RUB figures")
+    price_rub: Optional[Price] = Field(default=None, description="carrier price × rate, half-up to the kopeck")
+    ozon_fee_rub: Optional[Price] = Field(default=None, description="Ozon's fee per delivered shipment")
+    ozon_fee_rule: Optional[str] = Field(default=None, description="id of the Ozon fee rule applied")
+    total_rub: Optional[Price] = Field(default=None, description="price_rub + ozon_fee_rub (the seller's cost)")
+    rub_missing_reason: Optional[str] = Field(default=None, description="why RUB figures are missing")
+    customs: Optional[CustomsOut] = Field(default=None, description="duty the BUYER pays; not in total_rub")
 
 
 STATUS_RANK = {"ok": 0, "unpriced": 1, "ineligible": 2}
