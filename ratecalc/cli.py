@@ -87,7 +87,10 @@ def render_quotes(quotes: list[ServiceQuote], console: Optional[Console] = None)
     for q in quotes:
         charge = f"{q.chargeable_weight_g} g ({q.basis})"
         days = f"{q.delivery_days.min}–{q.delivery_days.max}" if q.delivery_days else "—"
-        notes = "; ".join(r.message for r in q.reasons + q.warnings)
+        # the full "why unpublished" text is in --json; a table row only needs to say so
+        notes = "; ".join(
+            "rate not published" if r.code == "rate_unpublished" else r.message for r in q.reasons + q.warnings
+        )
         if q.group is not None and q.group.name:
             notes = f"group {q.group.name}" + (f"; {notes}" if notes else "")
         table.add_row(q.service, q.carrier, f"[{style[q.status]}]{q.status}[/]", _price(q), charge, days, notes)
