@@ -26,6 +26,7 @@ from .schema import (
     GroupVersion,
     Limits,
     RateRow,
+    Reading,
     Service,
     Version,
 )
@@ -164,16 +165,36 @@ class CompiledTariffs:
         return np.searchsorted(self.boundaries, days, side="right")
 
 
+def _select_readings(version: GroupVersion, chosen: frozenset[str]) -> list[Reading]:
+    """Per conflict: the user's choice if given, else that conflict's default (one reading per conflict).
+
+    Choosing an alternative for one conflict must not drop the defaults of the others, so selection is
+    per conflict, never a flat set. The schema guarantees one default per conflict; `compile_tariffs`
+    has already refused two choices for one conflict.
+    """
+    by_conflict: dict[str, Reading] = {}
+    for reading in version.readings:
+        if reading.default:
+            by_conflict.setdefault(reading.conflict, reading)
+    for reading in version.readings:
+        if reading.id in chosen:
+            by_conflict[reading.conflict] = reading
+    return list(by_conflict.values())
+
+
 def _merge_group(
     version: GroupVersion, chosen: frozenset[str]
 ) -> list[tuple[GroupOverride, tuple[str, ...]]]:
-    """The group definitions of a version with the selected (or default) readings applied."""
-    selected = [r for r in version.readings if r.id in chosen]
-    if not selected:
-        selected = [r for r in version.readings if r.default]
+    """The group definitions of a version with the selected (or default) readings applied.
+
+    Only fields a file sets are merged (`exclude_unset`), so a group that says nothing about, say,
+    batteries leaves the carrier version's battery policy alone. Each group carries the ids of the
+    readings that shaped it, so a quote in that group can say which reading it used.
+    """
+    selected = _select_readings(version, chosen)
     out = []
     for group in version.groups:
-        merged = group.model_dump()
+        merged = group.model_dump(exclude_unset=True)
         used: list[str] = []
         for reading in selected:
             for override in reading.groups:
@@ -189,6 +210,38 @@ def _merge_group(
                         merged[key] = value
         out.append((GroupOverride.model_validate(merged), tuple(dict.fromkeys(used))))
     return out
+
+
+def check_readings(docs: TariffDocuments, readings: frozenset[str]) -> dict[str, str]:
+    """Refuse unknown readings and two readings of one conflict; return id -> description of all known.
+
+    InputError names the field `readings` (CLI `--reading`, request field `readings`).
+    """
+    from .errors import InputError
+
+    available: dict[str, str] = {}
+    conflict_of: dict[str, str] = {}
+    for gdoc, _ in docs.groups:
+        for version in gdoc.versions:
+            for reading in version.readings:
+                available[reading.id] = reading.description
+                conflict_of[reading.id] = reading.conflict
+    unknown = set(readings) - set(available)
+    if unknown:
+        raise InputError(
+            "readings",
+            f"unknown reading(s) {sorted(unknown)}; known: {sorted(available) or 'none'}",
+        )
+    per_conflict: dict[str, list[str]] = {}
+    for rid in sorted(readings):
+        per_conflict.setdefault(conflict_of[rid], []).append(rid)
+    for conflict, ids in per_conflict.items():
+        if len(ids) > 1:
+            raise InputError(
+                "readings",
+                f"readings {ids} answer the same conflict {conflict!r}; choose one of them",
+            )
+    return available
 
 
 def _merge_limits(base: Limits, over: Optional[Limits], rate: RateRow) -> Limits:
@@ -236,17 +289,7 @@ def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset(
             )
         )
 
-    available = {
-        r.id: r.description for g, _ in docs.groups for v in g.versions for r in v.readings
-    }
-    unknown = set(readings) - set(available)
-    if unknown:
-        from .errors import InputError
-
-        raise InputError(
-            "readings",
-            f"unknown reading(s) {sorted(unknown)}; known: {sorted(available) or 'none'}",
-        )
+    available = check_readings(docs, frozenset(readings))
 
     boundaries = _boundaries(docs)
     rows: list[RowInfo] = []

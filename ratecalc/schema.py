@@ -281,9 +281,15 @@ class GroupOverride(_Strict):
 
 
 class Reading(_Strict):
-    """A named interpretation where sources conflict; `default: true` on the better-supported one."""
+    """A named interpretation where sources conflict; `default: true` on the better-supported one.
+
+    Readings that answer the same question share a `conflict` slug: per conflict exactly one reading is the
+    default, and a user picks at most one, so choosing an alternative for one conflict keeps the defaults
+    of every other conflict.
+    """
 
     id: Slug
+    conflict: Slug = Field(description="the question this reading answers; one default per conflict")
     description: str
     default: bool = False
     sources: list[str] = Field(min_length=1)
@@ -299,6 +305,29 @@ class GroupVersion(_Strict):
     groups: list[GroupOverride] = Field(min_length=1)
     readings: list[Reading] = Field(default_factory=list)
     notes: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "GroupVersion":
+        names = [g.name for g in self.groups]
+        if len(set(names)) != len(names):
+            raise ValueError(f"group names repeat: {names}")
+        ids = [r.id for r in self.readings]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"reading ids repeat: {ids}")
+        defaults: dict[str, list[str]] = {}
+        for reading in self.readings:
+            defaults.setdefault(reading.conflict, [])
+            if reading.default:
+                defaults[reading.conflict].append(reading.id)
+            for override in reading.groups:
+                if override.name not in names:
+                    raise ValueError(f"reading {reading.id!r} overrides unknown group {override.name!r}")
+        for conflict, chosen in defaults.items():
+            if len(chosen) != 1:
+                raise ValueError(
+                    f"conflict {conflict!r} needs exactly one default reading, has {len(chosen)}: {chosen}"
+                )
+        return self
 
 
 class GroupsFile(_Strict):
