@@ -180,7 +180,7 @@ def test_no_usd_service_after_the_usd_era(tariffs, date):
         for v in svc.model.versions:
             if v.covers(day):
                 assert all(r.currency != "USD" for r in v.rates), f"{svc.id} still quotes USD on {date}"
-    quotes = tariffs.quote(Parcel.parse("300g", "20x15x10cm", date=date))
+    quotes = tariffs.quote(Parcel.parse("300g", "20x15x10cm", date=date, value="1000RUB"))
     assert not [q for q in quotes if q.price is not None and q.price.currency == "USD"]
     for q in quotes:
         if q.service_id in USD_SERVICES:  # only a later, non-USD version may reuse an id
