@@ -111,6 +111,12 @@ def quote(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the quote list as JSON."),
     tariffs: Optional[List[Path]] = TariffsOpt,
+    fx: Optional[List[str]] = typer.Option(
+        None, "--fx", help="Add RUB figures with this rate, CUR=RUB per unit, e.g. USD=92.45 (repeatable)."
+    ),
+    rates_file: Optional[Path] = typer.Option(None, "--rates-file", help="Add RUB figures from a CSV/YAML rates file."),
+    cbr: bool = typer.Option(False, "--cbr", help="Add RUB figures, falling back to the CBR daily feed (cached)."),
+    ozon_fee: Optional[str] = typer.Option(None, "--ozon-fee", help="Force an Ozon fee rule (flat-15, percent-2)."),
 ) -> None:
     """Quote one parcel against every service in force on the order date."""
 
@@ -125,6 +131,12 @@ def quote(
             liquid=liquid,
         )
         quotes = load(tariffs).quote(parcel, readings=reading or ())
+        rub = bool(fx or rates_file or cbr or ozon_fee)
+        if rub:  # RUB figures (issue 5): ratecalc.costs adds them, ratecalc.cli_economics prints them
+            from .costs import with_rub
+            from .fx import build_chain
+
+            quotes = with_rub(quotes, parcel, build_chain(fx, rates_file, cbr=cbr), ozon_fee=ozon_fee)
         if as_json:
             sys.stdout.write(json.dumps([q.model_dump(mode="json") for q in quotes], ensure_ascii=False, indent=2))
             sys.stdout.write("\n")
@@ -134,6 +146,10 @@ def quote(
                 f"order date {parcel.order_date.isoformat()}, {parcel.delivery}"
             )
             render_quotes(quotes)
+            if rub:
+                from .cli_economics import render_rub
+
+                render_rub(quotes, _consoles.out)
 
     guarded(run)
 
