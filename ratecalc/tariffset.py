@@ -15,6 +15,7 @@ from typing import Iterable, Optional, Sequence, Union
 from .compile import CompiledTariffs, ServiceInfo, compile_tariffs
 from .engine import iter_blocks
 from .errors import InputError
+from .groups import check_group_inputs
 from .loader import TariffDocuments, load_documents, tariff_dirs
 from .parcels import Parcel, to_arrays
 from .result import ServiceQuote, build_quotes, sort_quotes
@@ -72,8 +73,10 @@ class TariffSet:
     ) -> list[list[ServiceQuote]]:
         """Quotes per parcel, in input order: one engine run over the whole list."""
         compiled = self.compiled(readings)
+        arrays = to_arrays(parcels)
+        check_group_inputs(compiled, arrays)  # the group model needs a declared RUB price (InputError "value")
         out: list[Optional[list[ServiceQuote]]] = [None] * len(parcels)
-        for block in iter_blocks(compiled, to_arrays(parcels)):
+        for block in iter_blocks(compiled, arrays):
             for i, pos in enumerate(block.parcels):
                 out[int(pos)] = sort_quotes(build_quotes(compiled, parcels[int(pos)], block, i))
         return [q if q is not None else [] for q in out]
