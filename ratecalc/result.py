@@ -133,55 +133,55 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
 
     if bits & E.R_NO_GROUP:
         if parcel.declared_value is None:
-            add(out, "declared_value_required", "the group model needs the declared price (in RUB) to pick a group")
+            add(out, E.CODE_DECLARED_VALUE_REQUIRED, "the group model needs the declared price (in RUB) to pick a group")
         else:
             add(
                 out,
-                "no_shipment_group",
+                E.REASON_CODES[E.R_NO_GROUP],
                 f"price {parcel.declared_value} and weight {parcel.weight_g} g fit no shipment group",
             )
     if bits & E.R_NO_ROW:
         if row.group is not None or group_name is not None:
-            add(out, "no_rate_for_group", f"the service has no rate for group {group_name!r}")
+            add(out, E.CODE_NO_RATE_FOR_GROUP, f"the service has no rate for group {group_name!r}")
         else:
-            add(out, "delivery_type_unavailable", f"the service does not offer {parcel.delivery} delivery")
+            add(out, E.REASON_CODES[E.R_NO_ROW], f"the service does not offer {parcel.delivery} delivery")
     if bits & E.R_WEIGHT_MAX:
-        add(out, "weight_above_max", f"weight {parcel.weight_g} g exceeds the maximum {lim.max_weight_g} g")
+        add(out, E.REASON_CODES[E.R_WEIGHT_MAX], f"weight {parcel.weight_g} g exceeds the maximum {lim.max_weight_g} g")
     if bits & E.R_WEIGHT_MIN:
-        add(out, "weight_below_min", f"weight {parcel.weight_g} g is below the minimum {lim.min_weight_g} g")
+        add(out, E.REASON_CODES[E.R_WEIGHT_MIN], f"weight {parcel.weight_g} g is below the minimum {lim.min_weight_g} g")
     if bits & E.R_DIMS:
         lim_dims = "x".join(str(d) for d in sorted(lim.max_dims_cm or [], reverse=True))
         add(
             out,
-            "dimensions_above_max",
+            E.REASON_CODES[E.R_DIMS],
             f"sides {'x'.join(_cm(d) for d in dims)} cm exceed the maximum {lim_dims} cm (compared longest to longest)",
         )
     if bits & E.R_SUM:
         rule = "must be less than" if lim.sum_strict else "exceeds the maximum"
-        add(out, "sum_of_sides_above_max", f"sum of sides {_cm(total)} cm {rule} {lim.max_sum_cm} cm")
+        add(out, E.REASON_CODES[E.R_SUM], f"sum of sides {_cm(total)} cm {rule} {lim.max_sum_cm} cm")
     if bits & E.R_LONGEST:
-        add(out, "longest_side_above_max", f"longest side {_cm(dims[0])} cm exceeds the maximum {lim.max_longest_cm} cm")
+        add(out, E.REASON_CODES[E.R_LONGEST], f"longest side {_cm(dims[0])} cm exceeds the maximum {lim.max_longest_cm} cm")
     if bits & E.R_VALUE:
         mv = lim.max_declared_value
-        add(out, "declared_value_above_max", f"declared value {parcel.declared_value} exceeds the maximum {mv.amount} {mv.currency}")  # type: ignore[union-attr]
+        add(out, E.REASON_CODES[E.R_VALUE], f"declared value {parcel.declared_value} exceeds the maximum {mv.amount} {mv.currency}")  # type: ignore[union-attr]
     if bits & E.R_BATTERY:
-        add(out, "batteries_forbidden", "the service does not carry batteries")
+        add(out, E.REASON_CODES[E.R_BATTERY], "the service does not carry batteries")
     if bits & E.R_LIQUID:
-        add(out, "liquids_forbidden", "the service does not carry liquids")
+        add(out, E.REASON_CODES[E.R_LIQUID], "the service does not carry liquids")
     if bits & E.W_VALUE_UNCHECKED:
         mv = lim.max_declared_value
         add(
             warn,
-            "declared_value_unchecked",
+            E.REASON_CODES[E.W_VALUE_UNCHECKED],
             f"the value limit {mv.amount} {mv.currency} was not checked: declared in {parcel.declared_value.currency}"  # type: ignore[union-attr]
             " and no exchange rate is applied",
         )
     if bits & E.W_BATTERY_MSDS:
-        add(warn, "batteries_need_msds", "batteries are accepted with an (M)SDS document")
+        add(warn, E.REASON_CODES[E.W_BATTERY_MSDS], "batteries are accepted with an (M)SDS document")
     if bits & E.W_BATTERY_UNKNOWN:
-        add(warn, "battery_policy_unpublished", "the battery policy of this service is not published")
+        add(warn, E.REASON_CODES[E.W_BATTERY_UNKNOWN], "the battery policy of this service is not published")
     if bits & E.W_LIQUID_UNKNOWN:
-        add(warn, "liquid_policy_unpublished", "the liquids policy of this service is not published")
+        add(warn, E.REASON_CODES[E.W_LIQUID_UNKNOWN], "the liquids policy of this service is not published")
     return out, warn
 
 
@@ -208,7 +208,7 @@ def build_quotes(
         bits = int(block.reasons[i, j])
         reasons, warnings = _reasons(row, bits, parcel, group_name)
         if status == "unpriced":
-            reasons.append(ReasonOut(code="rate_unpublished", message=row.rate.unpublished or "rate not published"))
+            reasons.append(ReasonOut(code=E.CODE_RATE_UNPUBLISHED, message=row.rate.unpublished or "rate not published"))
         price = None
         if status == "ok":
             money = Money.from_minor(int(block.price_minor[i, j]), CURRENCIES[int(tariffs.table.currency[row_i])])
@@ -218,7 +218,10 @@ def build_quotes(
         b = row.billing
         grouped = any(r.group is not None for r in row.version.rates)
         group = None
+        used_readings = list(row.readings)
         if grouped:
+            # the readings that shaped the parcel's group (not those of a stand-in row for a missing group)
+            used_readings = list(ep.groups[block.group].readings) if group_name is not None else []
             if group_name is None:
                 group = GroupOut(name=None, reason="no shipment group fits the parcel's price and weight")
             else:
@@ -265,7 +268,7 @@ def build_quotes(
                     effective_until=row.version.effective_until,
                     date_basis=row.version.date_basis,
                     sources=list(row.version.sources),
-                    readings=list(row.readings),
+                    readings=used_readings,
                 ),
             )
         )
