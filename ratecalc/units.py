@@ -65,9 +65,11 @@ def parse_weight(text: str, field: str = "weight") -> int:
 
 def check_weight_g(grams: int, field: str = "weight") -> int:
     if grams <= 0:
-        raise InputError(field, f"weight must be positive, got {grams} g")
+        raise InputError(field, f"weight must be positive, got {grams} g", rule="greater_than", limit=0)
     if grams > MAX_WEIGHT_G:
-        raise InputError(field, f"weight {grams} g exceeds the input limit of {MAX_WEIGHT_G} g")
+        raise InputError(
+            field, f"weight {grams} g exceeds the input limit of {MAX_WEIGHT_G} g", rule="less_than_equal", limit=MAX_WEIGHT_G
+        )
     return grams
 
 
@@ -90,9 +92,11 @@ def parse_dims(text: str, field: str = "dims") -> tuple[int, int, int]:
 def check_dims_mm(sides: tuple[int, int, int], field: str = "dims") -> tuple[int, int, int]:
     for side in sides:
         if side <= 0:
-            raise InputError(field, f"every side must be positive, got {side} mm")
+            raise InputError(field, f"every side must be positive, got {side} mm", rule="greater_than", limit=0)
         if side > MAX_SIDE_MM:
-            raise InputError(field, f"side {side} mm exceeds the input limit of {MAX_SIDE_MM} mm")
+            raise InputError(
+                field, f"side {side} mm exceeds the input limit of {MAX_SIDE_MM} mm", rule="less_than_equal", limit=MAX_SIDE_MM
+            )
     return sides
 
 
