@@ -1,0 +1,117 @@
+"""`create_app(settings)`: the FastAPI application factory (uvicorn: `api.app:create_app --factory`).
+
+Tariffs load during start-up (a broken set stops the server from starting: there is nothing older to
+serve); afterwards SIGHUP and POST /v1/admin/reload replace them atomically or refuse them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.util
+import logging
+import signal
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, Optional
+
+import anyio
+from fastapi import Depends, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.openapi.utils import get_openapi
+from pydantic.json_schema import models_json_schema
+
+from ratecalc import TariffError, __version__
+
+from . import errors
+from .deps import bearer_guard
+from .logs import setup_logging
+from .metrics import Metrics
+from .middleware import RequestMiddleware
+from .models import BatchRequest
+from .routers import admin, batch, catalog, health, quotes
+from .settings import Settings
+from .state import TariffHolder
+
+log = logging.getLogger("ratecalc.api")
+
+DESCRIPTION = """What each Ozon partner carrier charges for a parcel (China/HK → Russia), which services may
+carry it and why the others may not. Money is exact (decimal strings); errors are RFC 9457 problem
+documents (`application/problem+json`)."""
+
+
+def _install_sighup(app: FastAPI, holder: TariffHolder) -> bool:
+    """SIGHUP -> reload in a worker thread. Only possible on the main thread's loop (not under TestClient)."""
+    loop = asyncio.get_running_loop()
+
+    def on_hup() -> None:
+        loop.create_task(anyio.to_thread.run_sync(holder.reload, "sighup"))
+
+    try:
+        loop.add_signal_handler(signal.SIGHUP, on_hup)
+    except (NotImplementedError, RuntimeError, ValueError, AttributeError):
+        return False
+    return True
+
+
+def _openapi(app: FastAPI) -> dict:
+    """FastAPI's schema plus BatchRequest, which the batch route reads itself (JSON or NDJSON)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    _, defs = models_json_schema([(BatchRequest, "validation")], ref_template="#/components/schemas/{model}")
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for name, body in defs.get("$defs", {}).items():
+        components.setdefault(name, body)
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Optional[Settings] = None) -> FastAPI:
+    settings = settings or Settings()
+    setup_logging(settings.log_level)
+    metrics = Metrics()
+    holder = TariffHolder(settings, metrics)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        try:
+            ts = await anyio.to_thread.run_sync(holder.load)
+        except TariffError as exc:
+            log.error("cannot start: the tariff set is broken", extra={"problems": [str(p) for p in exc.problems]})
+            raise
+        hup = _install_sighup(app, holder)
+        log.info("tariffs loaded", extra={"checksum": ts.checksum, "files": len(ts.documents.files), "sighup": hup})
+        yield
+        if hup:
+            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+
+    app = FastAPI(title="ratecalc", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.holder = holder
+    errors.install(app)
+
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
+            expose_headers=["X-Request-ID"],
+        )
+    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+
+    app.include_router(health.router)
+    v1_deps = [Depends(bearer_guard(settings.api_token, "ApiToken", "RATECALC_API_TOKEN"))] if settings.api_token else []
+    for router in (quotes.router, batch.router, catalog.router):
+        app.include_router(router, dependencies=v1_deps)  # routers carry their /v1 prefix
+    if importlib.util.find_spec("api.routers.economics") is not None:
+        economics = importlib.import_module("api.routers.economics")
+        prefix = "" if economics.router.prefix.startswith("/v1") else "/v1"
+        app.include_router(economics.router, prefix=prefix, dependencies=v1_deps)
+    if settings.admin_token:
+        guard = bearer_guard(settings.admin_token, "AdminToken", "RATECALC_ADMIN_TOKEN")
+        app.include_router(admin.router, dependencies=[Depends(guard)])
+
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

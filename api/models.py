@@ -1,0 +1,209 @@
+"""Request and response bodies of the HTTP API (pydantic at the edge).
+
+Quotes themselves are `ratecalc.result.ServiceQuote`, the same contract as the library and the CLI's
+`--json`; nothing here redefines them. A parcel may be written as people write it (`"1.2kg"`,
+`"30x20x10cm"`, `"1500RUB"`) or in integer units (`weight_g`, `dims_mm`, `value` as an object);
+the response echoes it back resolved to integer units.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+
+from ratecalc.result import ServiceQuote
+from ratecalc.schema import Service
+from ratecalc.units import MAX_SIDE_MM, MAX_WEIGHT_G
+
+from .errors import FieldError
+
+Delivery = Literal["pickup_point", "courier"]
+Status = Literal["ok", "unpriced", "ineligible"]
+Short = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+Side = Annotated[StrictInt, Field(gt=0, le=MAX_SIDE_MM)]
+
+
+class MoneyIn(BaseModel):
+    """An exact amount: a decimal *string* (never a JSON number, which would be a float) and an ISO code."""
+
+    model_config = ConfigDict(extra="forbid")
+    amount: Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")] = Field(examples=["1500.00"])
+    currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] = Field(examples=["RUB"])
+
+
+class QuoteParcel(BaseModel):
+    """One parcel. Give exactly one of `weight` / `weight_g` and one of `dims` / `dims_mm`."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"weight": "1.2kg", "dims": "30x20x10cm", "date": "2023-06-01", "value": "1500RUB"}]},
+    )
+
+    weight: Optional[Short] = Field(None, description="actual weight with a unit, e.g. 1.2kg or 350g (rounded up to the gram)")
+    weight_g: Optional[Annotated[StrictInt, Field(gt=0, le=MAX_WEIGHT_G)]] = Field(None, description="actual weight in grams")
+    dims: Optional[Short] = Field(None, description="L x W x H with a unit, e.g. 30x20x10cm (rounded up to the mm)")
+    dims_mm: Optional[Annotated[list[Side], Field(min_length=3, max_length=3)]] = Field(
+        None, description="[L, W, H] in millimetres"
+    )
+    date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
+        None, description="order date YYYY-MM-DD (default: today, UTC of the server)"
+    )
+    value: Optional[Union[Short, MoneyIn]] = Field(
+        None, description='declared value: "1500RUB" or {"amount": "1500.00", "currency": "RUB"}'
+    )
+    delivery: Delivery = Field("pickup_point", description="pickup point or courier (door) delivery")
+    battery: StrictBool = False
+    liquid: StrictBool = False
+
+
+class QuoteFilters(BaseModel):
+    """Narrow the answer. Every filter names what it keeps; what it hides is counted in `filtered_out`."""
+
+    model_config = ConfigDict(extra="forbid")
+    carriers: Optional[Annotated[list[Short], Field(max_length=64)]] = Field(None, description="carrier ids (GET /v1/carriers)")
+    services: Optional[Annotated[list[Short], Field(max_length=256)]] = Field(None, description="service ids")
+    delivery_types: Optional[Annotated[list[Delivery], Field(min_length=1, max_length=2)]] = Field(
+        None, description="quote the parcel for each of these delivery types (instead of `delivery`)"
+    )
+    max_days: Optional[Annotated[StrictInt, Field(ge=1, le=365)]] = Field(
+        None, description="keep services whose published maximum delivery time is at most this (unknown times are dropped)"
+    )
+    statuses: Optional[Annotated[list[Status], Field(min_length=1, max_length=3)]] = Field(
+        None, description="keep only quotes with these statuses"
+    )
+
+
+Readings = Annotated[list[Short], Field(max_length=32)]
+Sort = Literal["price", "days"]
+
+
+class QuoteOptions(BaseModel):
+    readings: Readings = Field(default_factory=list, description="named alternative readings where sources conflict")
+    filters: Optional[QuoteFilters] = None
+    sort: Sort = Field("price", description="price: ok by price, then unpriced, then ineligible; days: fastest first")
+
+
+class QuoteRequest(QuoteParcel, QuoteOptions):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"weight": "1.2kg", "dims": "30x20x10cm", "date": "2023-06-01", "value": "1500RUB"},
+                {"weight_g": 400, "dims_mm": [300, 200, 150], "date": "2022-07-01", "filters": {"max_days": 20}, "sort": "days"},
+            ]
+        },
+    )
+
+
+class BatchRequest(QuoteOptions):
+    """Up to the configured maximum of parcels (default 10,000); one result per parcel, in order."""
+
+    model_config = ConfigDict(extra="forbid")
+    parcels: list[QuoteParcel]
+
+
+class MoneyOut(BaseModel):
+    amount: str = Field(description="decimal string, exact")
+    currency: str
+
+
+class NormalisedParcel(BaseModel):
+    """The parcel as quoted: integer units, resolved date and delivery type."""
+
+    weight_g: int
+    dims_mm: list[int]
+    order_date: str
+    declared_value: Optional[MoneyOut]
+    delivery: str
+    battery: bool
+    liquid: bool
+
+
+class NormalisedRequest(NormalisedParcel):
+    readings: list[str]
+    delivery_types: list[str] = Field(description="the delivery types quoted")
+    filters: Optional[QuoteFilters]
+    sort: Sort
+
+
+class QuoteResponse(BaseModel):
+    request: NormalisedRequest
+    quotes: list[ServiceQuote]
+    filtered_out: int = Field(description="quotes hidden by the filters")
+
+
+class ItemError(BaseModel):
+    title: str
+    detail: str
+    errors: list[FieldError]
+
+
+class BatchItem(BaseModel):
+    index: int = Field(description="position of the parcel in the request, from 0")
+    status: Literal["ok", "error"]
+    request: Optional[NormalisedParcel] = None
+    quotes: Optional[list[ServiceQuote]] = None
+    filtered_out: Optional[int] = None
+    error: Optional[ItemError] = None
+
+
+class BatchResponse(BaseModel):
+    count: int
+    succeeded: int
+    failed: int
+    results: list[BatchItem]
+
+
+class ServiceSummary(BaseModel):
+    id: str
+    name: str
+    tier: Optional[str]
+    origin: str
+    periods: list[str] = Field(description="effective ranges of its versions, from→until (… = open)")
+    rates_published: bool
+
+
+class Carrier(BaseModel):
+    carrier_id: str
+    carrier: str
+    services: list[ServiceSummary]
+
+
+class CarriersResponse(BaseModel):
+    carriers: list[Carrier]
+
+
+class ServiceDetail(BaseModel):
+    carrier: str
+    carrier_id: str
+    file: str = Field(description="the tariff file it was loaded from")
+    service: Service = Field(description="rules, limits, rates and sources, version by version (the history)")
+
+
+class TariffFile(BaseModel):
+    name: str
+    directory: str
+    layer: int = Field(description="0 = built-in; higher layers override lower ones")
+    sha256: str
+    kind: str
+
+
+class TariffsInfo(BaseModel):
+    version: str = Field(description="short form of the checksum: changes whenever any file does")
+    checksum: str = Field(description="sha256 over every file's layer, name and sha256")
+    loaded_at: str
+    files: list[TariffFile]
+    services: int
+    readings: dict[str, str] = Field(description="named readings available: id -> description")
+
+
+class ReloadResponse(BaseModel):
+    reloaded: bool
+    checksum: str
+    previous_checksum: Optional[str]
+
+
+class Health(BaseModel):
+    status: str
+    checksum: Optional[str] = None

@@ -1,0 +1,211 @@
+"""From validated request bodies to quotes: parcel conversion, option checks, filters and sort orders.
+
+Routes stay thin; this module is where a request's words ("1.2kg", "courier", a carrier id) meet the
+library, and where every refusal is turned into a FieldError that names the JSON path it came from.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from decimal import Decimal
+from typing import Optional, Sequence, Union
+
+import numpy as np
+
+from ratecalc import InputError, Parcel, TariffSet
+from ratecalc.result import STATUS_RANK, ServiceQuote, sort_quotes
+from ratecalc.units import Money
+
+from .errors import FieldError, from_input_error
+from .models import MoneyIn, NormalisedParcel, NormalisedRequest, QuoteFilters, QuoteOptions, QuoteParcel
+
+
+class Invalid(Exception):
+    """A request part that cannot be quoted, with every broken field found."""
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("; ".join(f"{e.path}: {e.message}" for e in errors))
+        self.errors = errors
+
+
+def _delivery_types(options: QuoteOptions) -> Optional[list[str]]:
+    f = options.filters
+    return list(dict.fromkeys(f.delivery_types)) if f is not None and f.delivery_types else None
+
+
+def to_parcel(item: QuoteParcel, options: QuoteOptions, root: str = "$") -> Parcel:
+    """The library's Parcel for one request parcel; raises Invalid naming the JSON path of the bad field."""
+    errors = []
+    for text, ints in (("weight", "weight_g"), ("dims", "dims_mm")):
+        if (getattr(item, text) is None) == (getattr(item, ints) is None):
+            errors.append(
+                FieldError(
+                    path=f"{root}.{text}",
+                    message=f"give exactly one of {text} or {ints}",
+                    rule="exactly_one_of",
+                    limit=[text, ints],
+                )
+            )
+    if _delivery_types(options) is not None and "delivery" in item.model_fields_set:
+        errors.append(
+            FieldError(
+                path=f"{root}.delivery",
+                message="give either delivery or filters.delivery_types, not both",
+                rule="conflicts_with",
+                limit="filters.delivery_types",
+            )
+        )
+    if errors:
+        raise Invalid(errors)
+    names = {
+        "weight": "weight" if item.weight is not None else "weight_g",
+        "dims": "dims" if item.dims is not None else "dims_mm",
+    }
+    value = item.value
+    try:
+        money: Optional[str | Money]
+        if isinstance(value, MoneyIn):
+            names["value"] = "value.currency"
+            money = Money(Decimal(value.amount), value.currency.upper())
+        else:
+            money = value
+        return Parcel.parse(
+            item.weight if item.weight is not None else item.weight_g,  # type: ignore[arg-type]
+            item.dims if item.dims is not None else item.dims_mm,  # type: ignore[arg-type]
+            date=item.date,
+            value=money,
+            delivery=item.delivery,
+            battery=item.battery,
+            liquid=item.liquid,
+        )
+    except InputError as exc:
+        raise Invalid([from_input_error(exc, f"{root}.{names.get(exc.field, exc.field)}")]) from None
+
+
+def check_options(ts: TariffSet, options: QuoteOptions, root: str = "$") -> None:
+    """Readings and filters must name things that exist: a typo must not silently empty the answer."""
+    errors = []
+    known_readings = ts.compiled().available_readings
+    for i, name in enumerate(options.readings):
+        if name not in known_readings:
+            errors.append(
+                FieldError(
+                    path=f"{root}.readings[{i}]",
+                    message=f"unknown reading {name!r}",
+                    rule="known_reading",
+                    limit=sorted(known_readings),
+                )
+            )
+    f = options.filters
+    if f is not None:
+        carriers = sorted({s.carrier_id for s in ts.services})
+        for i, c in enumerate(f.carriers or ()):
+            if c.lower() not in carriers:
+                errors.append(
+                    FieldError(path=f"{root}.filters.carriers[{i}]", message=f"unknown carrier {c!r}", rule="known_carrier", limit=carriers)
+                )
+        services = {s.id for s in ts.services}
+        for i, s in enumerate(f.services or ()):
+            if s not in services:
+                errors.append(
+                    FieldError(
+                        path=f"{root}.filters.services[{i}]",
+                        message=f"unknown service {s!r} (see GET /v1/carriers)",
+                        rule="known_service",
+                        limit=None,
+                    )
+                )
+    if errors:
+        raise Invalid(errors)
+    try:
+        ts.compiled(options.readings)
+    except InputError as exc:  # e.g. readings that cannot be combined
+        raise Invalid([from_input_error(exc, f"{root}.readings")]) from None
+
+
+def _days_key(q: ServiceQuote) -> tuple:
+    d = q.delivery_days
+    price = (q.price.currency, Decimal(q.price.amount)) if q.price else ("", Decimal(0))
+    return (q.status == "ineligible", d is None, d.max if d else 0, d.min if d else 0, STATUS_RANK[q.status], price, q.service, q.service_id)
+
+
+def _keep(q: ServiceQuote, f: QuoteFilters) -> bool:
+    if f.carriers and q.carrier_id not in {c.lower() for c in f.carriers}:
+        return False
+    if f.services and q.service_id not in f.services:
+        return False
+    if f.statuses and q.status not in f.statuses:
+        return False
+    if f.max_days is not None and (q.delivery_days is None or q.delivery_days.max > f.max_days):
+        return False
+    return True
+
+
+def finish(quotes: list[ServiceQuote], options: QuoteOptions, merged: bool) -> tuple[list[ServiceQuote], int]:
+    """Apply filters then the sort order; returns (kept, number filtered out)."""
+    kept = quotes
+    if options.filters is not None:
+        kept = [q for q in quotes if _keep(q, options.filters)]
+    if options.sort == "days":
+        kept = sorted(kept, key=_days_key)
+    elif merged:  # one list per delivery type: restore the library's price order over the union
+        kept = sort_quotes(kept)
+    return kept, len(quotes) - len(kept)
+
+
+def _input_problems(ts: TariffSet, parcels: Sequence[Parcel], readings: Sequence[str]) -> dict[int, InputError]:
+    """Parcels the engine would refuse as a whole batch (e.g. no declared RUB price in the group era).
+
+    The library raises for the first such parcel of a batch; the API answers each one at its own index
+    instead, so the others are still quoted (partial success).
+    """
+    try:
+        from ratecalc.groups import group_input_error, require_group_inputs
+    except ImportError:  # a library without the shipment-group model has no such pre-condition
+        return {}
+    from ratecalc.parcels import to_arrays
+
+    compiled = ts.compiled(readings)
+    arrays = to_arrays(parcels)
+    flagged = np.flatnonzero(require_group_inputs(compiled, arrays))
+    return {int(i): group_input_error(compiled, arrays, int(i)) for i in flagged}
+
+
+Outcome = Union[tuple[list[ServiceQuote], int], InputError]
+
+
+def quote_parcels(ts: TariffSet, parcels: Sequence[Parcel], options: QuoteOptions) -> list[Outcome]:
+    """One engine run for all quotable parcels (times the delivery types asked for), in input order.
+
+    Each slot is (quotes, number filtered out) or the InputError that parcel alone is refused with.
+    """
+    refused = _input_problems(ts, parcels, options.readings) if parcels else {}
+    good = [p for i, p in enumerate(parcels) if i not in refused]
+    deliveries = _delivery_types(options)
+    k = len(deliveries) if deliveries else 1
+    expanded = [dataclasses.replace(p, delivery=d) for p in good for d in deliveries] if deliveries else good
+    raw = ts.quote_many(expanded, readings=options.readings) if expanded else []
+    out: list[Outcome] = []
+    j = 0
+    for i in range(len(parcels)):
+        if i in refused:
+            out.append(refused[i])
+            continue
+        merged = [q for chunk in raw[j * k : (j + 1) * k] for q in chunk]
+        out.append(finish(merged, options, merged=k > 1))
+        j += 1
+    return out
+
+
+def normalised_parcel(parcel: Parcel) -> NormalisedParcel:
+    return NormalisedParcel.model_validate(parcel.to_dict())
+
+
+def normalised_request(parcel: Parcel, options: QuoteOptions) -> NormalisedRequest:
+    return NormalisedRequest(
+        **parcel.to_dict(),
+        readings=list(options.readings),
+        delivery_types=_delivery_types(options) or [parcel.delivery],
+        filters=options.filters,
+        sort=options.sort,
+    )

@@ -1,0 +1,291 @@
+"""POST /v1/quotes/batch: many parcels, one result per parcel in order, partial success.
+
+A bad parcel becomes an error entry at its index and never fails the others. JSON in / JSON out by
+default; NDJSON (`application/x-ndjson`, one parcel per line) is read as it streams in, and NDJSON out
+(asked for with `Accept: application/x-ndjson`, or implied by an NDJSON body) is written chunk by chunk
+as the engine finishes them. The engine work runs in a worker thread so a 10,000-parcel batch does not
+stall health checks and single quotes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, AsyncIterator, Literal, Optional
+
+import anyio
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from ratecalc import InputError, Parcel, TariffSet
+
+from ..deps import tariffs
+from ..errors import ApiProblem, FieldError, Problem, from_input_error, from_pydantic, invalid
+from ..models import BatchItem, BatchResponse, ItemError, QuoteFilters, QuoteOptions, QuoteParcel, Readings, Sort
+from ..quoting import Invalid, check_options, normalised_parcel, quote_parcels, to_parcel
+
+router = APIRouter(prefix="/v1", tags=["quotes"])
+log = logging.getLogger("ratecalc.api")
+
+NDJSON = "application/x-ndjson"
+_NDJSON_TYPES = {NDJSON, "application/ndjson", "application/jsonl", "application/x-jsonlines"}
+CHUNK = 1000  # parcels per engine run when streaming: first lines leave early, engine still vectorised
+PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
+
+
+class _Envelope(QuoteOptions):
+    """The JSON body with parcels left raw, so each parcel is validated (and may fail) on its own."""
+
+    model_config = ConfigDict(extra="forbid")
+    parcels: list[Any]
+
+
+def _too_many(limit: int, path: str) -> ApiProblem:
+    return ApiProblem(
+        413,
+        "batch-too-large",
+        "Batch too large",
+        f"a batch holds at most {limit} parcels",
+        [FieldError(path=path, message=f"more than {limit} parcels", rule="max_batch", limit=limit)],
+    )
+
+
+def _item_error(index: int, errors: list[FieldError]) -> BatchItem:
+    detail = "; ".join(f"{e.path}: {e.message}" for e in errors)
+    return BatchItem(index=index, status="error", error=ItemError(title="Invalid parcel", detail=detail, errors=errors))
+
+
+class _Batch:
+    """Parcels in request order; each slot holds a Parcel to quote or the error answering it."""
+
+    def __init__(self, options: QuoteOptions, root: str):
+        self.options = options
+        self.root = root
+        self.slots: list[Parcel | BatchItem] = []
+
+    def add(self, raw: Any) -> None:
+        i = len(self.slots)
+        where = f"{self.root}[{i}]"
+        try:
+            item = QuoteParcel.model_validate(raw)
+        except ValidationError as exc:
+            self.slots.append(_item_error(i, from_pydantic(exc.errors(), where)))
+            return
+        try:
+            self.slots.append(to_parcel(item, self.options, where))
+        except Invalid as exc:
+            self.slots.append(_item_error(i, exc.errors))
+
+    def add_error(self, errors: list[FieldError]) -> None:
+        self.slots.append(_item_error(len(self.slots), errors))
+
+
+def _run(ts: TariffSet, batch: _Batch, start: int, stop: int) -> list[BatchItem]:
+    """Quote slots[start:stop] in one engine run; errors keep their place."""
+    part = batch.slots[start:stop]
+    todo = [(k, s) for k, s in enumerate(part) if isinstance(s, Parcel)]
+    parcels = [p for _, p in todo]
+    try:
+        results = quote_parcels(ts, parcels, batch.options) if todo else []
+    except InputError:
+        # A refusal the pre-checks did not foresee fails the whole engine run: isolate it parcel by
+        # parcel so it lands on its own index and the others are still quoted.
+        results = []
+        for p in parcels:
+            try:
+                results += quote_parcels(ts, [p], batch.options)
+            except InputError as exc:
+                results.append(exc)
+    out: list[BatchItem] = [s for s in part]  # type: ignore[misc]
+    for (k, parcel), outcome in zip(todo, results):
+        if isinstance(outcome, InputError):
+            out[k] = _item_error(start + k, [from_input_error(outcome, f"{batch.root}[{start + k}].{outcome.field}")])
+            continue
+        quotes, hidden = outcome
+        out[k] = BatchItem(
+            index=start + k, status="ok", request=normalised_parcel(parcel), quotes=quotes, filtered_out=hidden
+        )
+    return out
+
+
+def _wants_ndjson(request: Request, ndjson_in: bool) -> bool:
+    accept = request.headers.get("accept", "")
+    if any(t in accept for t in _NDJSON_TYPES):
+        return True
+    return ndjson_in and "application/json" not in accept
+
+
+def _query_options(
+    reading: Optional[list[str]],
+    carrier: Optional[list[str]],
+    service: Optional[list[str]],
+    delivery_type: Optional[list[str]],
+    max_days: Optional[int],
+    status: Optional[list[str]],
+    sort: Optional[str],
+) -> Optional[QuoteOptions]:
+    raw_filters = {
+        k: v
+        for k, v in (
+            ("carriers", carrier),
+            ("services", service),
+            ("delivery_types", delivery_type),
+            ("max_days", max_days),
+            ("statuses", status),
+        )
+        if v is not None
+    }
+    if not raw_filters and reading is None and sort is None:
+        return None
+    data: dict[str, Any] = {"filters": QuoteFilters.model_validate(raw_filters) if raw_filters else None}
+    if reading is not None:
+        data["readings"] = reading
+    if sort is not None:
+        data["sort"] = sort
+    return QuoteOptions.model_validate(data)
+
+
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
+            NDJSON: {
+                "schema": {"$ref": "#/components/schemas/QuoteParcel"},
+                "description": "one QuoteParcel JSON object per line; options as query parameters",
+            },
+        },
+    }
+}
+
+
+@router.post(
+    "/quotes/batch",
+    response_model=BatchResponse,
+    responses={
+        200: {"content": {NDJSON: {"schema": {"$ref": "#/components/schemas/BatchItem"}}}},
+        413: PROBLEM,
+        415: PROBLEM,
+        422: PROBLEM,
+    },
+    openapi_extra=_BODY_DOC,
+    summary="Quote many parcels (partial success)",
+)
+async def quote_batch(
+    request: Request,
+    ts: TariffSet = Depends(tariffs),
+    reading: Optional[Readings] = Query(None, description="NDJSON bodies only: a named reading (repeatable)"),
+    carrier: Optional[list[str]] = Query(None, description="NDJSON bodies only: keep this carrier id (repeatable)"),
+    service: Optional[list[str]] = Query(None, description="NDJSON bodies only: keep this service id (repeatable)"),
+    delivery_type: Optional[list[Literal["pickup_point", "courier"]]] = Query(
+        None, description="NDJSON bodies only: quote for this delivery type (repeatable)"
+    ),
+    max_days: Optional[int] = Query(None, ge=1, le=365, description="NDJSON bodies only: published max days at most this"),
+    status: Optional[list[Literal["ok", "unpriced", "ineligible"]]] = Query(None, description="NDJSON bodies only"),
+    sort: Optional[Sort] = Query(None, description="NDJSON bodies only: price or days"),
+) -> Response:
+    """One result per parcel, in order; a bad parcel yields an error entry and does not fail the others.
+
+    JSON body: `{"parcels": [...], "readings", "filters", "sort"}`. NDJSON body: one parcel per line,
+    options as query parameters. The response is NDJSON when asked with `Accept: application/x-ndjson`
+    (or by sending NDJSON without asking for JSON), one BatchItem per line.
+    """
+    limit: int = request.app.state.settings.max_batch
+    ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    ndjson_in = ctype in _NDJSON_TYPES
+    if not ndjson_in and ctype != "application/json" and not ctype.endswith("+json"):
+        raise ApiProblem(415, "unsupported-media-type", "Unsupported media type",
+                         f"send application/json or {NDJSON}, not {ctype!r}")
+    try:
+        q_options = _query_options(reading, carrier, service, delivery_type, max_days, status, sort)
+    except ValidationError as exc:
+        raise invalid(from_pydantic(exc.errors(), "query")) from None
+
+    if ndjson_in:
+        options = q_options or QuoteOptions()
+        batch = _Batch(options, "$")
+        await _read_ndjson(request, batch, limit)
+        root = "query"
+    else:
+        if q_options is not None:
+            raise invalid([FieldError(path="query", message="query options are for NDJSON bodies; put them in the JSON body",
+                                      rule="ndjson_only", limit=None)])
+        env = await _read_json(request, limit)
+        options = env
+        batch = _Batch(options, "$.parcels")
+        for raw in env.parcels:
+            batch.add(raw)
+        root = "$"
+    try:
+        check_options(ts, options, root)
+    except Invalid as exc:
+        raise invalid(exc.errors) from None
+
+    metrics = request.app.state.metrics
+    n = len(batch.slots)
+    if _wants_ndjson(request, ndjson_in):
+        return StreamingResponse(_stream(ts, batch, metrics), media_type=NDJSON)
+    items = await anyio.to_thread.run_sync(_run, ts, batch, 0, n)
+    _count(metrics, items)
+    ok = sum(1 for it in items if it.status == "ok")
+    out = BatchResponse(count=n, succeeded=ok, failed=n - ok, results=items)
+    return Response(out.model_dump_json(), media_type="application/json")
+
+
+def _count(metrics: Any, items: list[BatchItem]) -> None:
+    ok = sum(1 for it in items if it.status == "ok")
+    metrics.quotes.labels("batch").inc(ok)
+    metrics.batch_item_errors.inc(len(items) - ok)
+
+
+async def _stream(ts: TariffSet, batch: _Batch, metrics: Any) -> AsyncIterator[bytes]:
+    for start in range(0, len(batch.slots), CHUNK):
+        try:
+            items = await anyio.to_thread.run_sync(_run, ts, batch, start, start + CHUNK)
+        except Exception:  # the status line is already sent: answer these parcels with error lines
+            log.exception("batch chunk failed", extra={"start": start})
+            stop = min(start + CHUNK, len(batch.slots))
+            err = [FieldError(path=batch.root, message="internal error; logged with this request id", rule="internal_error")]
+            items = [_item_error(i, err) for i in range(start, stop)]
+        _count(metrics, items)
+        yield "".join(it.model_dump_json() + "\n" for it in items).encode()
+
+
+async def _read_json(request: Request, limit: int) -> _Envelope:
+    raw = await request.body()
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise invalid([FieldError(path="$", message=f"not valid JSON: {exc}", rule="json_invalid", limit=None)]) from None
+    if isinstance(data, dict) and isinstance(data.get("parcels"), list) and len(data["parcels"]) > limit:
+        raise _too_many(limit, "$.parcels")
+    try:
+        return _Envelope.model_validate(data)
+    except ValidationError as exc:
+        raise invalid(from_pydantic(exc.errors())) from None
+
+
+async def _read_ndjson(request: Request, batch: _Batch, limit: int) -> None:
+    """Parse lines as they arrive; refuse (413) as soon as the batch passes the limit."""
+    buf = b""
+
+    def line(text: bytes) -> None:
+        if not text.strip():
+            return
+        if len(batch.slots) >= limit:
+            raise _too_many(limit, f"$[{limit}]")
+        try:
+            raw = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            where = f"$[{len(batch.slots)}]"
+            batch.add_error([FieldError(path=where, message=f"not valid JSON: {exc}", rule="json_invalid", limit=None)])
+            return
+        batch.add(raw)
+
+    async for chunk in request.stream():
+        buf += chunk
+        *lines, buf = buf.split(b"\n")
+        for text in lines:
+            line(text)
+    line(buf)

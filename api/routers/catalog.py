@@ -1,0 +1,72 @@
+"""What the server knows: carriers and their services, one service in full, the loaded tariff set."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Path
+
+from ratecalc import TariffSet
+from ratecalc.schema import CarrierFile
+
+from ..deps import tariffs
+from ..errors import ApiProblem, Problem
+from ..models import Carrier, CarriersResponse, ServiceDetail, ServiceSummary, TariffFile, TariffsInfo
+
+router = APIRouter(prefix="/v1", tags=["tariffs"])
+
+PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
+
+
+@router.get("/carriers", response_model=CarriersResponse, summary="Carriers and their services")
+def carriers(ts: TariffSet = Depends(tariffs)) -> CarriersResponse:
+    by_id: dict[str, Carrier] = {}
+    for svc in ts.services:
+        c = by_id.setdefault(svc.carrier_id, Carrier(carrier_id=svc.carrier_id, carrier=svc.carrier, services=[]))
+        c.services.append(
+            ServiceSummary(
+                id=svc.id,
+                name=svc.name,
+                tier=svc.tier,
+                origin=svc.origin,
+                periods=[f"{v.effective_from or '…'}→{v.effective_until or '…'}" for v in svc.model.versions],
+                rates_published=any(r.published for v in svc.model.versions for r in v.rates),
+            )
+        )
+    return CarriersResponse(carriers=sorted(by_id.values(), key=lambda c: c.carrier_id))
+
+
+@router.get(
+    "/services/{service_id}",
+    response_model=ServiceDetail,
+    responses={404: PROBLEM},
+    summary="One service: rules, limits, rates and their history, sources",
+)
+def service(
+    service_id: str = Path(..., max_length=128, description="a service id from GET /v1/carriers"),
+    ts: TariffSet = Depends(tariffs),
+) -> ServiceDetail:
+    for svc in ts.services:
+        if svc.id == service_id:
+            return ServiceDetail(carrier=svc.carrier, carrier_id=svc.carrier_id, file=svc.file, service=svc.model)
+    raise ApiProblem(404, "unknown-service", "Unknown service", f"no service with id {service_id!r} (see GET /v1/carriers)")
+
+
+@router.get("/tariffs", response_model=TariffsInfo, summary="The loaded tariff set")
+def tariff_set(ts: TariffSet = Depends(tariffs)) -> TariffsInfo:
+    files = [
+        TariffFile(
+            name=f.path.name,
+            directory=str(f.path.parent),
+            layer=f.layer,
+            sha256=f.sha256,
+            kind="carrier" if isinstance(f.document, CarrierFile) else "groups",
+        )
+        for f in ts.documents.files
+    ]
+    return TariffsInfo(
+        version=ts.checksum[:12],
+        checksum=ts.checksum,
+        loaded_at=ts.loaded_at.isoformat(),
+        files=files,
+        services=len(ts.services),
+        readings=dict(ts.compiled().available_readings),
+    )

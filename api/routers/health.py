@@ -1,0 +1,39 @@
+"""Liveness, readiness and Prometheus metrics: outside /v1, never behind the API token."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from ..errors import ApiProblem, Problem
+from ..models import Health
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
+def healthz() -> Health:
+    return Health(status="ok")
+
+
+@router.get(
+    "/readyz",
+    response_model=Health,
+    responses={503: {"model": Problem, "content": {"application/problem+json": {}}}},
+    summary="Readiness: tariffs loaded",
+)
+def readyz(request: Request) -> Health:
+    ts = request.app.state.holder.current
+    if ts is None:
+        raise ApiProblem(503, "not-ready", "Service not ready", "the tariffs are not loaded yet")
+    return Health(status="ready", checksum=ts.checksum)
+
+
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
+    summary="Prometheus metrics",
+)
+def metrics(request: Request) -> Response:
+    body, ctype = request.app.state.metrics.render()
+    return Response(body, media_type=ctype)

@@ -1,0 +1,53 @@
+"""`ratecalc serve`: run the HTTP API under uvicorn.
+
+Settings come from the environment (`RATECALC_*`, see api/settings.py); the options here are the ones
+an operator changes per run. Imports of the server stack happen inside the command so the rest of the
+CLI does not pay for them.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command()
+    def serve(
+        host: str = typer.Option("127.0.0.1", "--host", help="Interface to bind (0.0.0.0 in a container)."),
+        port: int = typer.Option(8000, "--port", help="TCP port."),
+        workers: int = typer.Option(1, "--workers", min=1, help="Worker processes (each loads the tariffs)."),
+        tariffs: Optional[List[Path]] = typer.Option(
+            None, "--tariffs", help="Extra tariff directory layered over the built-in one (repeatable)."
+        ),
+        log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error."),
+    ) -> None:
+        """Serve the HTTP API (OpenAPI at /docs). SIGHUP or POST /v1/admin/reload reloads the tariffs."""
+        try:
+            import uvicorn
+
+            from api.logs import uvicorn_log_config
+        except ImportError as exc:  # pragma: no cover - depends on the install
+            typer.echo(f"error: the API needs the 'api' extra: pip install 'ratecalc[api]' ({exc})", err=True)
+            raise typer.Exit(2)
+        if tariffs:
+            # Workers are separate processes: hand the directories over through the environment.
+            os.environ["RATECALC_TARIFF_DIRS"] = os.pathsep.join(str(p) for p in tariffs)
+        os.environ["RATECALC_LOG_LEVEL"] = log_level.upper()
+        if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            # One /metrics for all workers: prometheus_client's multiprocess mode (set before workers start).
+            os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ratecalc-metrics-")
+        uvicorn.run(
+            "api.app:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=uvicorn_log_config(log_level),
+            access_log=False,  # the app writes its own JSON access log, with the request id
+            proxy_headers=False,
+        )
