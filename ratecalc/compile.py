@@ -244,6 +244,28 @@ def check_readings(docs: TariffDocuments, readings: frozenset[str]) -> dict[str,
     return available
 
 
+def _stand_in(
+    service: int, version: Version, delivery: str, cache: dict[tuple[int, int, str], RowInfo]
+) -> RowInfo:
+    """The row of a cell the service has no rate for (this delivery type, this group, or no group at all).
+
+    The cell is ineligible anyway (FLAG_NO_ROW / FLAG_NO_GROUP); it still needs a billing rule for the
+    chargeable weight it reports. It takes the version's own billing and limits - never another group's
+    row, whose limits would add reasons that do not apply (an Extra Small sum of sides on a Big parcel).
+    """
+    key = (service, id(version), delivery)
+    found = cache.get(key)
+    if found is None:
+        rate = RateRow(
+            delivery=[delivery],  # type: ignore[list-item]
+            currency=version.rates[0].currency,
+            unpublished="the service has no rate for this parcel's delivery type or shipment group",
+        )
+        found = RowInfo(service, version, rate, delivery, None, version.billing, version.limits, ())
+        cache[key] = found
+    return found
+
+
 def _merge_limits(base: Limits, over: Optional[Limits], rate: RateRow) -> Limits:
     data = base.model_dump(exclude_unset=True)
     if over is not None:
@@ -302,6 +324,7 @@ def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset(
             rows.append(info)
         return row_keys[key]
 
+    stand_ins: dict[tuple[int, int, str], RowInfo] = {}  # one per (service, version, delivery)
     epochs: list[Epoch] = []
     n_epochs = len(boundaries) + 1
     for k in range(n_epochs):
@@ -342,7 +365,6 @@ def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset(
         table = np.zeros((S, len(DELIVERY_TYPES), G + 1), dtype=np.int64)
         flags = np.zeros((S, len(DELIVERY_TYPES), G + 1), dtype=np.uint32)
         for si, (svc, version) in enumerate(active):
-            fallback: Optional[int] = None
             for di, delivery in enumerate(DELIVERY_TYPES):
                 for col in range(G + 1):
                     gname = group_defs[col].name if col < G else None
@@ -352,7 +374,7 @@ def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset(
                             match = rate
                             break
                     if match is None:
-                        table[si, di, col] = -1
+                        table[si, di, col] = row_for(_stand_in(svc.index, version, delivery, stand_ins))
                         grouped = any(r.group is not None for r in version.rates)
                         flags[si, di, col] = FLAG_NO_GROUP if (grouped and col == G) else FLAG_NO_ROW
                         continue
@@ -384,14 +406,7 @@ def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset(
                         _merge_limits(version.limits, over, match),
                         used,
                     )
-                    r = row_for(info)
-                    table[si, di, col] = r
-                    if fallback is None:
-                        fallback = r
-            # rows that do not apply still need *some* billing rule for the chargeable weight
-            if fallback is None:  # pragma: no cover - schema requires at least one rate row
-                raise AssertionError(svc.id)
-            table[si][table[si] < 0] = fallback
+                    table[si, di, col] = row_for(info)
 
         epochs.append(
             Epoch(
