@@ -1,0 +1,715 @@
+"""Whole catalogues as columns: validated ingestion, one engine run, a long-form columnar result.
+
+Why a second entry point next to `TariffSet.quote_many`: a catalogue of 10^4-10^7 SKUs must never become
+Python objects per parcel. Columns (numpy arrays in a dict, a pandas DataFrame or an Arrow table) are
+checked with vectorized Arrow/numpy operations; a bad row (missing, unparseable, negative, beyond the input
+limits, no RUB price where the group model needs it) is reported in `errors` with its row number and reason
+and left out, while every other row is quoted. The result is long form, one row per parcel x service in
+force, with the same numbers (to the unit) as a single quote of that parcel.
+
+Input columns (rename others with `mapping={"canonical": "yours"}`):
+
+============== =====================================================================================
+weight_g       actual weight in grams (or `weight_kg` in kilograms); fractions round **up** to the gram
+length_mm ...  `length_mm`, `width_mm`, `height_mm` (or `*_cm`); any order, sorted longest first;
+               fractions round **up** to the millimetre
+declared_value optional; a decimal as text, Decimal or integer ("1500", "12.50", "1500RUB");
+               money is never read from a float. Rounded half-up to the currency's minor unit
+currency       optional; ISO code of declared_value when the value carries none
+order_date     optional (else `date=`); a date, a timestamp or text YYYY-MM-DD
+delivery       optional; pickup_point (default) or courier
+battery        optional; true/false, 1/0, yes/no (empty = false)
+liquid         optional; as battery
+sku            optional; any identifier, carried through to the result
+============== =====================================================================================
+
+Decimal text is read exactly with up to 9 decimal places and 9 integer digits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Mapping, Optional, Sequence, Union
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from . import engine as E
+from .compile import CURRENCIES, CURRENCY_INDEX, CompiledTariffs, day_number
+from .engine import ParcelArrays
+from .errors import InputError
+from .parcels import DELIVERY_ALIASES
+from .units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G
+
+_PRICE_SCALE = CURRENCY_EXPONENT[CURRENCIES[0]]
+if any(CURRENCY_EXPONENT[c] != _PRICE_SCALE for c in CURRENCIES):  # pragma: no cover - all are 2 today
+    raise ImportError("columnar prices assume one minor-unit exponent for every currency")
+
+_SCALE = 10**9  # fixed-point scale of decimal text (9 decimal places)
+_NUMBER_RE = r"^\s*(?P<num>[0-9]{1,9}(?:[.,][0-9]{1,9})?|[.,][0-9]{1,9})\s*(?P<ccy>[A-Za-z]{3})?\s*$"
+_TRUE = {"true", "1", "yes", "y", "t"}
+_FALSE = {"false", "0", "no", "n", "f", ""}
+
+INPUT_COLUMNS = (
+    "weight_g",
+    "length_mm",
+    "width_mm",
+    "height_mm",
+    "declared_value",
+    "currency",
+    "order_date",
+    "delivery",
+    "battery",
+    "liquid",
+    "sku",
+)
+# alternative unit columns: name -> (canonical name, factor to the canonical unit)
+_UNIT_ALTERNATIVES = {
+    "weight_kg": ("weight_g", 1000),
+    "length_cm": ("length_mm", 10),
+    "width_cm": ("width_mm", 10),
+    "height_cm": ("height_mm", 10),
+}
+
+# Long-form reason codes: index 0 = none; then the engine's table; then the context codes.
+CODE_NAMES: tuple[str, ...] = (
+    (None,)  # type: ignore[assignment]
+    + tuple(E.REASON_CODES.values())
+    + (E.CODE_RATE_UNPUBLISHED, E.CODE_DECLARED_VALUE_REQUIRED, E.CODE_NO_RATE_FOR_GROUP)
+)
+_CODE_INDEX = {c: i for i, c in enumerate(CODE_NAMES)}
+
+
+def _first_code_table() -> np.ndarray:
+    """LUT over the low 10 reason bits: index of the first blocking code, in the order quotes list them."""
+    lut = np.zeros(1 << 10, dtype=np.uint8)
+    order = [b for b in E.REASON_CODES if b & E.BLOCKING]
+    for bits in range(1, 1 << 10):
+        for b in order:
+            if bits & b:
+                lut[bits] = _CODE_INDEX[E.REASON_CODES[b]]
+                break
+    return lut
+
+
+_FIRST_CODE = _first_code_table()
+
+Columns = Union[pa.Table, "Any", Mapping[str, Any]]  # Arrow table, pandas DataFrame, dict of arrays
+
+
+@dataclass
+class RowErrors:
+    """Rows that could not be quoted: row number (0 = first data row), column, the value as text, why."""
+
+    row: list[int] = field(default_factory=list)
+    column: list[str] = field(default_factory=list)
+    value: list[Optional[str]] = field(default_factory=list)
+    reason: list[str] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+    def add(self, rows: np.ndarray, column: str, values: Optional[pa.Array], reason: str) -> None:
+        if len(rows) == 0:
+            return
+        texts: list[Optional[str]]
+        if values is None:
+            texts = [None] * len(rows)
+        else:
+            taken = values.take(pa.array(rows, pa.int64()))
+            texts = [None if v is None else str(v) for v in taken.to_pylist()]
+        self.row.extend(int(r) for r in rows)
+        self.column.extend([column] * len(rows))
+        self.value.extend(texts)
+        self.reason.extend([reason] * len(rows))
+
+    def to_arrow(self, offset: int = 0) -> pa.Table:
+        order = np.argsort(np.asarray(self.row, dtype=np.int64), kind="stable")
+        return pa.table(
+            {
+                "row": pa.array(np.asarray(self.row, dtype=np.int64)[order] + offset, pa.int64()),
+                "column": pa.array([self.column[i] for i in order], pa.string()),
+                "value": pa.array([self.value[i] for i in order], pa.string()),
+                "reason": pa.array([self.reason[i] for i in order], pa.string()),
+            }
+        )
+
+
+@dataclass
+class Ingested:
+    """Valid rows as engine columns, where they came from, and the rows that failed."""
+
+    parcels: ParcelArrays
+    rows: np.ndarray  # (V,) input row of each valid parcel
+    n_input: int
+    errors: RowErrors
+    sku: Optional[pa.Array] = None  # (n_input,) as given
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Ingestion
+
+
+def to_arrow_table(data: Columns) -> pa.Table:
+    """An Arrow table from a dict of arrays/lists, a pandas DataFrame or an Arrow table (no copy if Arrow)."""
+    if isinstance(data, pa.Table):
+        return data
+    if isinstance(data, pa.RecordBatch):
+        return pa.Table.from_batches([data])
+    if hasattr(data, "columns") and hasattr(data, "dtypes"):  # pandas DataFrame
+        try:
+            return pa.Table.from_pandas(data, preserve_index=False)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # mixed-type object columns
+            return pa.table({str(k): _array(data[k].to_numpy()) for k in data.columns})
+    if isinstance(data, Mapping):
+        return pa.table(
+            {str(k): v if isinstance(v, (pa.Array, pa.ChunkedArray)) else _array(v) for k, v in data.items()}
+        )
+    raise InputError("data", f"cannot read columns from a {type(data).__name__}; give a dict, DataFrame or Arrow table")
+
+
+def _array(values: Any) -> pa.Array:
+    """One column; values of mixed Python types (a spreadsheet column) are kept as their text."""
+    arr = np.asarray(values)
+    if arr.dtype != object:
+        return pa.array(arr)
+    items = arr.tolist()
+    try:
+        return pa.array(items, from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):
+        return pa.array([None if _is_missing(v) else str(v) for v in items], pa.string())
+
+
+def _is_missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and v != v)
+
+
+def _combined(col: Union[pa.Array, pa.ChunkedArray]) -> pa.Array:
+    if isinstance(col, pa.ChunkedArray):
+        return col.combine_chunks() if col.num_chunks != 1 else col.chunk(0)
+    return col
+
+
+def _as_text(col: pa.Array, name: str) -> pa.Array:
+    t = col.type
+    if pa.types.is_dictionary(t):
+        col = col.cast(t.value_type)
+        t = col.type
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return col.cast(pa.string())
+    if pa.types.is_null(t):
+        return pa.nulls(len(col), pa.string())
+    if pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t) or pa.types.is_boolean(t):
+        return col.cast(pa.string())
+    raise InputError(name, f"column {name!r} has type {t}; expected numbers or text")
+
+
+def _fixed_point(
+    col: pa.Array, name: str, errors: RowErrors, *, money: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Optional[pa.Array]]:
+    """Decimal text -> int64 fixed point (x 10^9), exactly.
+
+    Returns (values, ok, rejected, currency suffixes). Null or empty text is neither ok nor rejected
+    (*missing*): the caller decides whether the column is required.
+    """
+    if money and pa.types.is_floating(col.type):
+        present = col.is_valid().to_numpy(zero_copy_only=False)
+        errors.add(np.flatnonzero(present), name, col, "money is never read from a float: give the amount as text or a decimal")
+        n = len(col)
+        return np.zeros(n, np.int64), np.zeros(n, bool), present, None
+    text = _as_text(col, name)
+    n = len(text)
+    trimmed = pc.utf8_trim_whitespace(text)
+    present = pc.fill_null(pc.greater(pc.utf8_length(trimmed), 0), False).to_numpy(zero_copy_only=False)
+    parts = pc.extract_regex(text, _NUMBER_RE)
+    matched = pc.fill_null(parts.is_valid(), False).to_numpy(zero_copy_only=False) & present
+    bad = np.flatnonzero(present & ~matched)
+    if bad.size:
+        raw = trimmed.take(pa.array(bad, pa.int64())).to_pylist()
+        negative = np.array([r.startswith("-") for r in raw], dtype=bool)
+        errors.add(bad[negative], name, text, "must not be negative")
+        errors.add(bad[~negative], name, text, "not a number (digits with at most 9 decimals and 9 integer digits)")
+    num = pc.replace_substring(pc.struct_field(parts, "num"), ",", ".")
+    num = pc.if_else(pa.array(matched), num, pa.scalar("0"))
+    dec = pc.cast(num, pa.decimal128(24, 9))
+    words = np.frombuffer(dec.buffers()[1], dtype=np.int64).reshape(-1, 2)[dec.offset : dec.offset + n]
+    values = np.ascontiguousarray(words[:, 0])
+    ccy = pc.struct_field(parts, "ccy") if money else None
+    if not money:
+        with_suffix = pc.fill_null(pc.greater(pc.utf8_length(pc.struct_field(parts, "ccy")), 0), False)
+        suffixed = np.flatnonzero(with_suffix.to_numpy(zero_copy_only=False) & matched)
+        errors.add(suffixed, name, text, "a plain number is expected here (the unit is in the column name)")
+        matched[suffixed] = False
+    rejected = present & ~matched
+    return values, matched, rejected, ccy
+
+
+def _whole_units(fixed: np.ndarray, factor: int) -> np.ndarray:
+    """ceil(x * factor) for x in 10^-9 fixed point (weights and sides round up)."""
+    return -((-(fixed * factor)) // _SCALE)
+
+
+def _bools(col: Optional[pa.Array], name: str, n: int, errors: RowErrors, bad: np.ndarray) -> np.ndarray:
+    if col is None:
+        return np.zeros(n, bool)
+    if pa.types.is_boolean(col.type):
+        return pc.fill_null(col, False).to_numpy(zero_copy_only=False).astype(bool)
+    text = pc.utf8_lower(pc.utf8_trim_whitespace(_as_text(col, name)))
+    text = pc.fill_null(text, "")
+    is_true = pc.is_in(text, value_set=pa.array(sorted(_TRUE))).to_numpy(zero_copy_only=False)
+    is_false = pc.is_in(text, value_set=pa.array(sorted(_FALSE))).to_numpy(zero_copy_only=False)
+    wrong = np.flatnonzero(~(is_true | is_false))
+    errors.add(wrong, name, text, "not a yes/no value (true/false, 1/0, yes/no)")
+    bad[wrong] = True
+    return is_true
+
+
+def ingest(
+    data: Columns,
+    *,
+    compiled: Optional[CompiledTariffs] = None,
+    date: Union[str, dt.date, None] = None,
+    mapping: Optional[Mapping[str, str]] = None,
+    row_offset: int = 0,
+) -> Ingested:
+    """Validate catalogue columns into engine arrays; every bad row is recorded, none raises.
+
+    `mapping` renames: {"weight_g": "Weight, g"} reads the canonical `weight_g` from column "Weight, g".
+    `row_offset` is added to row numbers in errors (a file read in chunks numbers rows across chunks).
+    Raises InputError only for problems of the whole input (a required column is absent).
+    """
+    table = to_arrow_table(data)
+    n = table.num_rows
+    names = set(table.column_names)
+    rename = dict(mapping or {})
+    for canon, given in rename.items():
+        if canon not in INPUT_COLUMNS and canon not in _UNIT_ALTERNATIVES:
+            raise InputError("mapping", f"unknown column {canon!r}; known: {', '.join(INPUT_COLUMNS)}")
+        if given not in names:
+            raise InputError("mapping", f"column {given!r} (mapped to {canon}) is not in the input")
+
+    def column(canon: str) -> Optional[pa.Array]:
+        name = rename.get(canon, canon)
+        return _combined(table.column(name)) if name in names else None
+
+    errors = RowErrors()
+    bad = np.zeros(n, bool)
+
+    def measure(canon: str, limit: int, what: str) -> np.ndarray:
+        col, factor, label = column(canon), 1, canon
+        if col is None:
+            alt = [a for a, (c, _) in _UNIT_ALTERNATIVES.items() if c == canon]
+            for a in alt:
+                col = column(a)
+                if col is not None:
+                    factor, label = _UNIT_ALTERNATIVES[a][1], a
+                    break
+        if col is None:
+            raise InputError(canon, f"the input has no {canon!r} column (columns: {', '.join(sorted(names))})")
+        fixed, ok, rejected, _ = _fixed_point(col, label, errors)
+        text = _as_text(col, label)
+        missing = ~ok & ~rejected
+        errors.add(np.flatnonzero(missing), label, None, "missing")
+        over = ok & (fixed > limit * _SCALE // factor)  # ceil(x * factor) > limit, exactly
+        units = np.where(ok & ~over, _whole_units(np.where(ok & ~over, fixed, 0), factor), 0)
+        zero = ok & ~over & (units <= 0)
+        errors.add(np.flatnonzero(zero), label, text, f"{what} must be positive")
+        errors.add(np.flatnonzero(over), label, text, f"exceeds the input limit of {limit} {canon.rsplit('_', 1)[1]}")
+        bad[~ok | zero | over] = True
+        return units
+
+    weight = measure("weight_g", MAX_WEIGHT_G, "weight")
+    sides = np.stack([measure(c, MAX_SIDE_MM, "every side") for c in ("length_mm", "width_mm", "height_mm")], axis=1)
+    dims = -np.sort(-sides, axis=1)
+
+    value_minor = np.full(n, -1, np.int64)
+    value_ccy = np.full(n, -1, np.int64)
+    vcol = column("declared_value")
+    if vcol is not None:
+        fixed, ok, rejected, suffix = _fixed_point(vcol, "declared_value", errors, money=True)
+        bad |= rejected
+        ccol = column("currency")
+        code = pc.fill_null(pc.utf8_upper(suffix), "") if suffix is not None else pa.nulls(n, pa.string())
+        if ccol is not None:
+            given = pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(_as_text(ccol, "currency"))), "")
+            code = pc.if_else(pc.equal(code, ""), given, code)
+        code = pc.fill_null(code, "")
+        idx = pc.index_in(code, value_set=pa.array(CURRENCIES)).to_numpy(zero_copy_only=False)
+        known = ~np.isnan(idx) if idx.dtype.kind == "f" else np.ones(n, bool)
+        idx = np.nan_to_num(idx, nan=-1).astype(np.int64) if idx.dtype.kind == "f" else idx.astype(np.int64)
+        no_ccy = ok & (pc.equal(code, "").to_numpy(zero_copy_only=False))
+        errors.add(np.flatnonzero(no_ccy), "currency", None, "declared_value needs a currency (a currency column or a suffix like 1500RUB)")
+        unknown = ok & ~no_ccy & ~known
+        errors.add(np.flatnonzero(unknown), "currency", code, f"unknown currency; known: {', '.join(CURRENCIES)}")
+        good = ok & known & ~no_ccy
+        bad[ok & ~good] = True
+        exp = np.array([CURRENCY_EXPONENT[c] for c in CURRENCIES], dtype=np.int64)
+        div = 10 ** (9 - exp[np.where(good, idx, 0)])
+        value_minor = np.where(good, (fixed + div // 2) // div, -1)  # half-up to the minor unit
+        value_ccy = np.where(good, idx, -1)
+
+    dcol = column("order_date")
+    day = np.zeros(n, np.int64)
+    if dcol is None:
+        if date is None:
+            date = dt.date.today()
+        day[:] = day_number(date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date)))
+    else:
+        fallback = None if date is None else day_number(date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date)))
+        t = dcol.type
+        if pa.types.is_date(t) or pa.types.is_timestamp(t):
+            days = dcol.cast(pa.date32()) if not pa.types.is_date32(t) else dcol
+        else:
+            text = pc.utf8_trim_whitespace(_as_text(dcol, "order_date"))
+            empty = pc.equal(pc.utf8_length(pc.fill_null(text, "")), 0)
+            text = pc.if_else(empty, pa.scalar(None, pa.string()), text)
+            parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
+            unparsed = np.flatnonzero(
+                (parsed.is_null().to_numpy(zero_copy_only=False)) & text.is_valid().to_numpy(zero_copy_only=False)
+            )
+            errors.add(unparsed, "order_date", text, "not a date; write it as YYYY-MM-DD")
+            bad[unparsed] = True
+            days = parsed.cast(pa.date32())
+        nulls = days.is_null().to_numpy(zero_copy_only=False)
+        vals = pc.fill_null(days.cast(pa.int32()), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        if fallback is not None:
+            vals = np.where(nulls, fallback, vals)
+        else:
+            missing = nulls & ~bad
+            errors.add(np.flatnonzero(missing), "order_date", None, "missing (or pass a default date)")
+            bad[missing] = True
+        day = vals
+
+    delivery = np.zeros(n, np.int64)
+    dl = column("delivery")
+    if dl is not None:
+        text = pc.fill_null(pc.utf8_lower(pc.utf8_trim_whitespace(_as_text(dl, "delivery"))), "")
+        keys = sorted(DELIVERY_ALIASES) + [""]
+        codes = [DELIVERY_ALIASES[k] for k in sorted(DELIVERY_ALIASES)] + [0]
+        pos = pc.index_in(text, value_set=pa.array(keys)).to_numpy(zero_copy_only=False)
+        unknown = np.isnan(pos) if pos.dtype.kind == "f" else np.zeros(n, bool)
+        errors.add(np.flatnonzero(unknown), "delivery", text, "unknown delivery type; use pickup_point or courier")
+        bad[unknown] = True
+        delivery = np.asarray(codes, np.int64)[np.nan_to_num(pos, nan=0).astype(np.int64)]
+
+    battery = _bools(column("battery"), "battery", n, errors, bad)
+    liquid = _bools(column("liquid"), "liquid", n, errors, bad)
+
+    parcels = ParcelArrays(weight, dims, value_minor, value_ccy, day, delivery, battery, liquid)
+    if compiled is not None:
+        need = _group_input_rows(compiled, parcels) & ~bad
+        if need.any():
+            from .groups import group_input_error
+
+            for i in np.flatnonzero(need):
+                err = group_input_error(compiled, parcels, int(i))
+                errors.add(np.array([i]), "declared_value", vcol, err.message)
+            bad |= need
+
+    valid = np.flatnonzero(~bad)
+    if row_offset:
+        errors.row = [r + row_offset for r in errors.row]
+    sku = column("sku")
+    return Ingested(parcels.take(valid) if len(valid) < n else parcels, valid, n, errors, sku)
+
+
+def _group_input_rows(compiled: CompiledTariffs, parcels: ParcelArrays) -> np.ndarray:
+    """Rows the group model cannot quote without a declared RUB price (see ratecalc.groups)."""
+    try:
+        from .groups import require_group_inputs
+    except ImportError:  # pragma: no cover - groups module absent
+        return np.zeros(len(parcels), bool)
+    return require_group_inputs(compiled, parcels)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Quoting and the long form
+
+
+@dataclass
+class ColumnarQuotes:
+    """Long-form quotes: one entry per (valid input row x service in force), in input-row order."""
+
+    compiled: CompiledTariffs
+    n_input: int
+    row: np.ndarray  # (N,) int64 input row
+    service: np.ndarray  # (N,) int32 global service index
+    table_row: np.ndarray  # (N,) int32 compiled row (currency, days, rule)
+    status: np.ndarray  # (N,) uint8 index into STATUS_NAMES
+    reasons: np.ndarray  # (N,) uint32 bitmask (engine.R_* / W_*)
+    code: np.ndarray  # (N,) uint8 index into CODE_NAMES (0 = none)
+    chargeable_g: np.ndarray  # (N,) int64
+    price_minor: np.ndarray  # (N,) int64, -1 = none
+    day: np.ndarray  # (N,) int64 order day (for FX hooks)
+    errors: RowErrors
+    sku: Optional[pa.Array] = None
+    row_offset: int = 0
+
+    def __len__(self) -> int:
+        return int(self.row.shape[0])
+
+    # -- output --------------------------------------------------------------------------------------------
+
+    def _sku_column(self, rows: np.ndarray) -> Optional[pa.Array]:
+        if self.sku is None:
+            return None
+        return self.sku.take(pa.array(rows, pa.int64()))
+
+    def to_arrow(self) -> pa.Table:
+        """The long form as an Arrow table (strings dictionary-encoded, price an exact decimal)."""
+        t = self.compiled.table
+        ids = pa.array([s.id for s in self.compiled.services], pa.string())
+        cols: dict[str, pa.Array] = {"row": pa.array(self.row + self.row_offset, pa.int64())}
+        sku = self._sku_column(self.row)
+        if sku is not None:
+            cols["sku"] = sku
+        svc = pa.array(self.service, pa.int32())
+        cols["service_id"] = pa.DictionaryArray.from_arrays(svc, ids)
+        cols["carrier_id"] = _carrier_column(self.compiled, svc)
+        cols["status"] = pa.DictionaryArray.from_arrays(pa.array(self.status, pa.int8()), pa.array(E.STATUS_NAMES))
+        has_code = self.code > 0
+        cols["reason_code"] = pa.DictionaryArray.from_arrays(
+            pa.array(self.code.astype(np.int8), pa.int8(), mask=~has_code), pa.array([c or "" for c in CODE_NAMES])
+        )
+        cols["reasons"] = pa.array(self.reasons, pa.uint32())
+        cols["chargeable_weight_g"] = pa.array(self.chargeable_g, pa.int64())
+        cols["price"] = minor_to_decimal(self.price_minor)
+        ccy = t.currency[self.table_row].astype(np.int8)
+        cols["currency"] = pa.DictionaryArray.from_arrays(pa.array(ccy, pa.int8()), pa.array(CURRENCIES))
+        dmin, dmax = t.days_min[self.table_row], t.days_max[self.table_row]
+        cols["days_min"] = pa.array(dmin, pa.int32(), mask=dmin < 0)
+        cols["days_max"] = pa.array(dmax, pa.int32(), mask=dmax < 0)
+        return pa.table(cols)
+
+    def to_pandas(self):  # -> pandas.DataFrame
+        return self.to_arrow().to_pandas()
+
+    def errors_table(self) -> pa.Table:
+        return self.errors.to_arrow()
+
+    # -- best service per parcel ---------------------------------------------------------------------------
+
+    def best(
+        self,
+        by: Literal["cheapest", "fastest"] = "cheapest",
+        *,
+        to_common: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = None,
+    ) -> pa.Table:
+        """One row per valid input row: the cheapest or fastest *ok* (eligible and priced) service.
+
+        Ties are broken deterministically: cheapest = lowest price, then fewest max days, fewest min days,
+        service id; fastest = fewest max days, fewest min days (unpublished days rank last), lowest price,
+        service id. Prices in different currencies are not comparable without an exchange rate: pass
+        `to_common(price_minor, currency_index, day) -> comparable int64` (e.g. RUB kopecks); without it a
+        parcel whose ok services price in several currencies gets no choice and `no_choice =
+        mixed_currencies`. A parcel with no ok service gets `no_choice = no_eligible_priced_service`.
+        """
+        if by not in ("cheapest", "fastest"):
+            raise InputError("best", f"unknown choice {by!r}; use cheapest or fastest")
+        t = self.compiled.table
+        ok = np.flatnonzero(self.status == E.STATUS_OK)
+        rows = self.row[ok]
+        ccy = t.currency[self.table_row[ok]]
+        price = self.price_minor[ok]
+        comparable = price if to_common is None else np.asarray(to_common(price, ccy, self.day[ok]), np.int64)
+        big = np.iinfo(np.int64).max
+        dmax = t.days_max[self.table_row[ok]]
+        dmin = t.days_min[self.table_row[ok]]
+        dmax = np.where(dmax < 0, big, dmax)
+        dmin = np.where(dmin < 0, big, dmin)
+        id_rank = np.argsort(np.argsort([s.id for s in self.compiled.services], kind="stable"))
+        srank = id_rank[self.service[ok]]
+        if by == "cheapest":
+            keys = (srank, dmin, dmax, comparable, rows)
+        else:
+            keys = (srank, comparable, dmin, dmax, rows)
+        order = np.lexsort(keys)
+        srows = rows[order]
+        first = np.flatnonzero(np.r_[True, srows[1:] != srows[:-1]]) if len(srows) else np.zeros(0, np.int64)
+        chosen = ok[order[first]]
+        chosen_rows = srows[first]
+        mixed = np.zeros(len(chosen), bool)
+        if to_common is None and len(srows):
+            sc = ccy[order]
+            lo = np.minimum.reduceat(sc, first)
+            hi = np.maximum.reduceat(sc, first)
+            mixed = lo != hi
+        # every valid input row gets a line
+        valid_rows = np.unique(self.row)
+        pos = np.searchsorted(valid_rows, chosen_rows)
+        pick = np.full(len(valid_rows), -1, np.int64)
+        pick[pos] = np.where(mixed, -1, chosen)
+        reason = np.full(len(valid_rows), 0, np.int8)  # 0 = chosen
+        reason[pick < 0] = 1
+        reason[pos[mixed]] = 2
+        has = pick >= 0
+        sel = np.where(has, pick, 0)
+        cols: dict[str, pa.Array] = {"row": pa.array(valid_rows + self.row_offset, pa.int64())}
+        sku = self._sku_column(valid_rows)
+        if sku is not None:
+            cols["sku"] = sku
+        ids = pa.array([s.id for s in self.compiled.services], pa.string())
+        if len(self):
+            svc = pa.array(self.service[sel].astype(np.int32), pa.int32(), mask=~has)
+            price_sel = np.where(has, self.price_minor[sel], -1)
+            trow = self.table_row[sel]
+            charge = self.chargeable_g[sel]
+        else:
+            svc = pa.array(np.zeros(len(valid_rows), np.int32), pa.int32(), mask=np.ones(len(valid_rows), bool))
+            price_sel = np.full(len(valid_rows), -1, np.int64)
+            trow = np.zeros(len(valid_rows), np.int64)
+            charge = np.zeros(len(valid_rows), np.int64)
+        cols["service_id"] = pa.DictionaryArray.from_arrays(svc, ids)
+        cols["carrier_id"] = _carrier_column(self.compiled, svc)
+        cols["chargeable_weight_g"] = pa.array(charge, pa.int64(), mask=~has)
+        cols["price"] = minor_to_decimal(price_sel)
+        cur = t.currency[trow].astype(np.int8) if len(t.currency) else np.zeros(len(trow), np.int8)
+        cols["currency"] = pa.DictionaryArray.from_arrays(pa.array(cur, pa.int8(), mask=~has), pa.array(CURRENCIES))
+        dmin_s = t.days_min[trow] if len(t.days_min) else np.full(len(trow), -1)
+        dmax_s = t.days_max[trow] if len(t.days_max) else np.full(len(trow), -1)
+        cols["days_min"] = pa.array(dmin_s, pa.int32(), mask=~has | (dmin_s < 0))
+        cols["days_max"] = pa.array(dmax_s, pa.int32(), mask=~has | (dmax_s < 0))
+        cols["no_choice"] = pa.DictionaryArray.from_arrays(
+            pa.array(reason, pa.int8(), mask=reason == 0),
+            pa.array(["", "no_eligible_priced_service", "mixed_currencies"]),
+        )
+        return pa.table(cols)
+
+
+def _carrier_column(compiled: CompiledTariffs, services: pa.Array) -> pa.DictionaryArray:
+    names, of_service = np.unique([s.carrier_id for s in compiled.services], return_inverse=True)
+    idx = pc.take(pa.array(of_service.astype(np.int32)), services.fill_null(0))
+    idx = pc.if_else(services.is_valid(), idx, pa.scalar(None, pa.int32()))
+    return pa.DictionaryArray.from_arrays(idx, pa.array(names.tolist(), pa.string()))
+
+
+def minor_to_decimal(minor: np.ndarray) -> pa.Array:
+    """Integer minor units -> an exact Arrow decimal128(18, 2) (null where minor < 0), without a float."""
+    n = len(minor)
+    words = np.empty((n, 2), np.int64)
+    words[:, 0] = np.where(minor < 0, 0, minor)
+    words[:, 1] = 0
+    valid = np.packbits(minor >= 0, bitorder="little")
+    return pa.Array.from_buffers(
+        pa.decimal128(18, _PRICE_SCALE), n, [pa.py_buffer(valid), pa.py_buffer(words)], null_count=int((minor < 0).sum())
+    )
+
+
+def quote_ingested(
+    compiled: CompiledTariffs, ing: Ingested, *, threads: Optional[int] = None, row_offset: int = 0
+) -> ColumnarQuotes:
+    """Run the engine over validated rows and lay the blocks out in input-row order (parcel-major)."""
+    p = ing.parcels
+    V = len(p)
+    epoch_of = compiled.epoch_of(p.day) if V else np.zeros(0, np.int64)
+    n_svc = np.array([len(e.services) for e in compiled.epochs], dtype=np.int64)
+    counts = n_svc[epoch_of] if V else np.zeros(0, np.int64)
+    offsets = np.zeros(V + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    N = int(offsets[-1])
+    service = np.empty(N, np.int32)
+    table_row = np.empty(N, np.int32)
+    status = np.empty(N, np.uint8)
+    reasons = np.empty(N, np.uint32)
+    code = np.empty(N, np.uint8)
+    charge = np.empty(N, np.int64)
+    price = np.empty(N, np.int64)
+    i_rate = _CODE_INDEX[E.CODE_RATE_UNPUBLISHED]
+    i_nogroup = _CODE_INDEX[E.REASON_CODES[E.R_NO_GROUP]]
+    i_required = _CODE_INDEX[E.CODE_DECLARED_VALUE_REQUIRED]
+    i_norow = _CODE_INDEX[E.REASON_CODES[E.R_NO_ROW]]
+    i_norate_group = _CODE_INDEX[E.CODE_NO_RATE_FOR_GROUP]
+    for block in E.iter_blocks(compiled, p, threads=threads):
+        P, S = block.status.shape
+        if S == 0:
+            continue
+        pos = block.parcels
+        start = int(offsets[pos[0]])
+        if int(offsets[pos[-1]]) - start == (P - 1) * S and (P == 1 or bool((np.diff(pos) == 1).all())):
+            dst: Union[slice, np.ndarray] = slice(start, start + P * S)
+        else:
+            dst = (offsets[pos][:, None] + np.arange(S)[None, :]).ravel()
+        st = np.ascontiguousarray(block.status)
+        rs = np.ascontiguousarray(block.reasons)
+        status[dst] = st.ravel()
+        reasons[dst] = rs.ravel()
+        charge[dst] = np.ascontiguousarray(block.chargeable_g).ravel()
+        price[dst] = np.ascontiguousarray(block.price_minor).ravel()
+        service[dst] = np.tile(block.services.astype(np.int32), P)
+        table_row[dst] = np.tile(block.rows.astype(np.int32), P)
+        c = _FIRST_CODE[rs & 0x3FF]
+        c[st == E.STATUS_UNPRICED] = i_rate
+        ep = compiled.epochs[block.epoch]
+        grouped_ctx = block.group < len(ep.groups)
+        if (c == i_nogroup).any():
+            undeclared = (p.value_ccy[pos] < 0)[:, None]
+            c[(c == i_nogroup) & undeclared] = i_required
+        if (c == i_norow).any():
+            ctx = np.array(
+                [grouped_ctx or compiled.rows[int(r)].group is not None for r in block.rows], dtype=bool
+            )
+            c[(c == i_norow) & ctx[None, :]] = i_norate_group
+        code[dst] = c.ravel()
+    rows = np.repeat(ing.rows, counts)
+    return ColumnarQuotes(
+        compiled=compiled,
+        n_input=ing.n_input,
+        row=rows,
+        service=service,
+        table_row=table_row,
+        status=status,
+        reasons=reasons,
+        code=code,
+        chargeable_g=charge,
+        price_minor=price,
+        day=np.repeat(p.day, counts),
+        errors=ing.errors,
+        sku=ing.sku,
+        row_offset=row_offset,
+    )
+
+
+def quote_many(
+    data: Columns,
+    tariffs: Any = None,
+    *,
+    date: Union[str, dt.date, None] = None,
+    readings: Sequence[str] = (),
+    mapping: Optional[Mapping[str, str]] = None,
+    threads: Optional[int] = None,
+) -> ColumnarQuotes:
+    """Quote a catalogue given as columns against every service in force; bad rows go to `.errors`.
+
+    `tariffs`: a TariffSet (default: the process-wide one) or CompiledTariffs. `date`: the order date of
+    rows without an `order_date` column/value. Use `.to_arrow()` / `.to_pandas()` for the long form and
+    `.best("cheapest" | "fastest")` for one service per parcel.
+    """
+    compiled = _compiled(tariffs, readings)
+    ing = ingest(data, compiled=compiled, date=date, mapping=mapping)
+    return quote_ingested(compiled, ing, threads=threads)
+
+
+def _compiled(tariffs: Any, readings: Sequence[str] = ()) -> CompiledTariffs:
+    if isinstance(tariffs, CompiledTariffs):
+        return tariffs
+    if tariffs is None:
+        from .tariffset import default_tariffs
+
+        tariffs = default_tariffs()
+    return tariffs.compiled(readings)
+
+
+__all__ = [
+    "CODE_NAMES",
+    "ColumnarQuotes",
+    "INPUT_COLUMNS",
+    "Ingested",
+    "RowErrors",
+    "ingest",
+    "minor_to_decimal",
+    "quote_ingested",
+    "quote_many",
+    "to_arrow_table",
+]
