@@ -93,6 +93,8 @@ def render_quotes(quotes: list[ServiceQuote], console: Optional[Console] = None)
         )
         if q.group is not None and q.group.name:
             notes = f"group {q.group.name}" + (f"; {notes}" if notes else "")
+        if q.tariff.readings:  # which side of a source conflict this price took (see --reading)
+            notes += f"; reading {', '.join(q.tariff.readings)}"
         table.add_row(q.service, q.carrier, f"[{style[q.status]}]{q.status}[/]", _price(q), charge, days, notes)
     console.print(table)
 
