@@ -99,9 +99,22 @@ def render_quotes(quotes: list[ServiceQuote], console: Optional[Console] = None)
     console.print(table)
 
 
+def _weight_and_value(weight: Optional[str], value: Optional[str], items: Optional[List[str]]):
+    """--weight/--value, or the sums of the --item WEIGHT:PRICE list (ratecalc.groups.combine_items)."""
+    if not items:
+        if weight is None:
+            raise InputError("weight", "give --weight (or one --item WEIGHT:PRICE per item)")
+        return weight, value
+    if weight is not None or value is not None:
+        raise InputError("item", "give either --item (per item) or --weight/--value (totals), not both")
+    from .groups import combine_items, parse_item
+
+    return combine_items(parse_item(text, i) for i, text in enumerate(items))
+
+
 @app.command()
 def quote(
-    weight: str = typer.Option(..., "--weight", "-w", help="Actual weight, e.g. 1.2kg or 350g."),
+    weight: Optional[str] = typer.Option(None, "--weight", "-w", help="Actual weight, e.g. 1.2kg or 350g."),
     dims: str = typer.Option(..., "--dims", "-d", help="L x W x H with a unit, e.g. 30x20x10cm."),
     date: Optional[str] = typer.Option(None, "--date", help="Order date YYYY-MM-DD (default: today)."),
     value: Optional[str] = typer.Option(None, "--value", help="Declared value, e.g. 1500RUB."),
@@ -112,6 +125,12 @@ def quote(
         None, "--reading", help="Use a named alternative reading where sources conflict (repeatable)."
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the quote list as JSON."),
+    item: Optional[List[str]] = typer.Option(
+        None,
+        "--item",
+        help="One item of a multi-item shipment, WEIGHT:PRICE e.g. 300g:900RUB (repeatable). Weights and "
+        "prices are summed (Ozon groups a shipment by the sums); use instead of --weight/--value.",
+    ),
     tariffs: Optional[List[Path]] = TariffsOpt,
     fx: Optional[List[str]] = typer.Option(
         None, "--fx", help="Add RUB figures with this rate, CUR=RUB per unit, e.g. USD=92.45 (repeatable)."
@@ -123,11 +142,12 @@ def quote(
     """Quote one parcel against every service in force on the order date."""
 
     def run() -> None:
+        total_weight, total_value = _weight_and_value(weight, value, item)
         parcel = Parcel.parse(
-            weight,
+            total_weight,
             dims,
             date=date,
-            value=value,
+            value=total_value,
             delivery="courier" if courier else "pickup_point",
             battery=battery,
             liquid=liquid,

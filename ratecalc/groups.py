@@ -135,6 +135,17 @@ def combine_items(items: Iterable[tuple[int, Money]]) -> tuple[int, Money]:
     return check_weight_g(total_g, "items"), Money(total, currency)
 
 
+def parse_item(text: str, index: int = 0) -> tuple[int, Money]:
+    """`300g:900RUB` -> (300, 900 RUB): one item of a multi-item shipment as a person types it."""
+    from .units import parse_money, parse_weight
+
+    where = f"items[{index}]"
+    weight, sep, price = str(text).partition(":")
+    if not sep or not weight.strip() or not price.strip():
+        raise InputError(where, f"{text!r} is not WEIGHT:PRICE; write it like 300g:900RUB")
+    return parse_weight(weight, f"{where}.weight"), parse_money(price, f"{where}.price")
+
+
 def in_group_model(compiled: CompiledTariffs, day: dt.date) -> bool:
     """Whether shipment groups are in force on `day` (so a declared RUB price is required)."""
     epoch = int(compiled.epoch_of(np.array([day_number(day)], dtype=np.int64))[0])
@@ -150,5 +161,6 @@ __all__ = [
     "group_input_problems",
     "group_model_mask",
     "in_group_model",
+    "parse_item",
     "require_group_inputs",
 ]

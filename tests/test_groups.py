@@ -277,3 +277,31 @@ def test_rates_from_2025_12_17_are_not_assumed(tariffs):
 def test_usd_era_services_stay_valid_for_old_dates(tariffs):
     q = only(tariffs.quote(Parcel.parse("400g", "30x20x15cm", date="2022-07-01")), "gbs-broker")
     assert (q.price.amount, q.price.currency, q.group) == ("24.60", "USD", None)
+
+
+# ---------------------------------------------------------------- multi-item shipments on the CLI
+
+
+def test_cli_items_are_summed_before_the_group_is_chosen():
+    """300 g / 900 RUB + 250 g / 700.50 RUB = 550 g / 1600.50 RUB: Small, although each item alone is Extra Small."""
+    args = ["quote", "--item", "300g:900RUB", "--item", "250g:700.50RUB", "--dims", "20x15x10cm", "--date", DATE]
+    r = CliRunner().invoke(app, [*args, "--json"])
+    assert r.exit_code == 0, r.output
+    q = next(q for q in json.loads(r.stdout) if q["service_id"] == "uni-standard")
+    assert (q["actual_weight_g"], q["group"]["name"]) == (550, "Small")
+    assert q["price"]["amount"] == cny(*UNI_STANDARD["Small"], 550)
+    assert "1600.50 RUB" in q["group"]["reason"]
+
+
+@pytest.mark.parametrize(
+    "args, field",
+    [
+        (["--item", "300g"], "items[0]"),
+        (["--item", "300g:900RUB", "--item", "10g:1USD"], "items[1].price"),
+        (["--item", "300g:900RUB", "--weight", "300g"], "item"),
+        ([], "weight"),
+    ],
+)
+def test_cli_item_errors_name_the_field(args, field):
+    r = CliRunner().invoke(app, ["quote", "--dims", "20x15x10cm", "--date", DATE, *args])
+    assert r.exit_code == 2 and f"{field}:" in r.output, r.output
