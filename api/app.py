@@ -53,8 +53,17 @@ def _install_sighup(app: FastAPI, holder: TariffHolder) -> bool:
     return True
 
 
-def _openapi(app: FastAPI) -> dict:
-    """FastAPI's schema plus BatchRequest, which the batch route reads itself (JSON or NDJSON)."""
+_ERRORS = {
+    "401": "Missing or wrong bearer token",
+    "413": "Request body or batch too large",
+    "422": "Invalid input: every broken field with its JSON path, rule and limit",
+    "503": "Tariffs not loaded",
+}
+
+
+def _openapi(app: FastAPI, settings: Settings) -> dict:
+    """FastAPI's schema, plus BatchRequest (the batch route reads its body itself: JSON or NDJSON), and
+    every error response documented as what it is: an RFC 9457 problem (`application/problem+json`)."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
@@ -62,6 +71,21 @@ def _openapi(app: FastAPI) -> dict:
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name, body in defs.get("$defs", {}).items():
         components.setdefault(name, body)
+    problem = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for path, operations in schema.get("paths", {}).items():
+        for method, op in operations.items():
+            responses = op.setdefault("responses", {})
+            if path.startswith("/v1"):
+                wanted = ["422", "503"] + (["413"] if method == "post" else [])
+                if settings.api_token or path.startswith("/v1/admin"):
+                    wanted.append("401")
+                for code in wanted:
+                    responses.setdefault(code, {"description": _ERRORS[code]})
+            for code, response in responses.items():
+                if code[:1] in ("4", "5"):
+                    response["content"] = problem
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
     app.openapi_schema = schema
     return schema
 
@@ -113,5 +137,5 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
         guard = bearer_guard(settings.admin_token, "AdminToken", "RATECALC_ADMIN_TOKEN")
         app.include_router(admin.router, dependencies=[Depends(guard)])
 
-    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     return app

@@ -174,6 +174,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
+            # FastAPI answers 400 for a body it cannot decode (e.g. not UTF-8); to callers that is invalid input.
+            err = FieldError(path="$", message=f"not valid JSON: {exc.__cause__}", rule="json_invalid")
+            return problem_response(request, 422, "invalid-input", "Invalid input", err.message, [err])
         slug, title = _GENERIC.get(exc.status_code, ("", "Error"))
         return problem_response(request, exc.status_code, slug, title, str(exc.detail), (), exc.headers)
 

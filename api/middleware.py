@@ -45,7 +45,9 @@ class RequestMiddleware:
                 except ValueError:
                     length = None
         rid = rid or uuid.uuid4().hex
-        token = request_id_var.set(rid)
+        # Not reset afterwards: each request runs in its own task context, and the 500 handler (outside
+        # this middleware) still needs the id.
+        request_id_var.set(rid)
         status = 500
         limit = self.max_body_bytes
 
@@ -94,4 +96,3 @@ class RequestMiddleware:
                     "client": (scope.get("client") or ("", 0))[0],
                 },
             )
-            request_id_var.reset(token)

@@ -32,24 +32,52 @@ class MoneyIn(BaseModel):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] = Field(examples=["RUB"])
 
 
+# As broad as ratecalc.units' own parsers (which give the exact message and rule); the schema only keeps
+# generated and documented values in the right shape. Units and limits are checked by the library.
+_NUM = r"(\d+([.,]\d+)?|[.,]\d+)"
+WEIGHT_PATTERN = rf"^\s*-?{_NUM}\s*([a-zA-Z]+)?\s*$"
+DIMS_PATTERN = rf"^\s*{_NUM}\s*[x×*X]\s*{_NUM}\s*[x×*X]\s*{_NUM}\s*[a-zA-Z]+\s*$"
+MONEY_PATTERN = rf"^\s*{_NUM}\s*[a-zA-Z]{{3}}\s*$"
+
+
+def _exactly_one_of(schema: dict) -> None:
+    """Say in the schema what `to_parcel` enforces: one weight form and one dims form."""
+    for name in ("weight", "weight_g", "dims", "dims_mm"):
+        schema.get("properties", {}).get(name, {}).pop("default", None)  # absent, never null
+    schema.setdefault("allOf", []).extend(
+        [
+            {"oneOf": [{"required": ["weight"]}, {"required": ["weight_g"]}]},
+            {"oneOf": [{"required": ["dims"]}, {"required": ["dims_mm"]}]},
+        ]
+    )
+
+
+def _parcel_schema(schema: dict) -> None:
+    _exactly_one_of(schema)
+    schema["examples"] = [{"weight": "1.2kg", "dims": "30x20x10cm", "date": "2023-06-01", "value": "1500RUB"}]
+
+
 class QuoteParcel(BaseModel):
     """One parcel. Give exactly one of `weight` / `weight_g` and one of `dims` / `dims_mm`."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={"examples": [{"weight": "1.2kg", "dims": "30x20x10cm", "date": "2023-06-01", "value": "1500RUB"}]},
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_parcel_schema)
 
-    weight: Optional[Short] = Field(None, description="actual weight with a unit, e.g. 1.2kg or 350g (rounded up to the gram)")
-    weight_g: Optional[Annotated[StrictInt, Field(gt=0, le=MAX_WEIGHT_G)]] = Field(None, description="actual weight in grams")
-    dims: Optional[Short] = Field(None, description="L x W x H with a unit, e.g. 30x20x10cm (rounded up to the mm)")
-    dims_mm: Optional[Annotated[list[Side], Field(min_length=3, max_length=3)]] = Field(
+    # No `null` for the four size fields: the schema's oneOf counts a present key, so must the server.
+    weight: Annotated[str, StringConstraints(max_length=64, pattern=WEIGHT_PATTERN)] = Field(  # type: ignore[assignment]
+        None, description="actual weight with a unit, e.g. 1.2kg or 350g (rounded up to the gram)"
+    )
+    weight_g: Annotated[StrictInt, Field(gt=0, le=MAX_WEIGHT_G)] = Field(None,  # type: ignore[assignment]
+        description="actual weight in grams")
+    dims: Annotated[str, StringConstraints(max_length=64, pattern=DIMS_PATTERN)] = Field(  # type: ignore[assignment]
+        None, description="L x W x H with a unit, e.g. 30x20x10cm (rounded up to the mm)"
+    )
+    dims_mm: Annotated[list[Side], Field(min_length=3, max_length=3)] = Field(  # type: ignore[assignment]
         None, description="[L, W, H] in millimetres"
     )
     date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
-        None, description="order date YYYY-MM-DD (default: today, UTC of the server)"
+        None, description="order date YYYY-MM-DD (default: the server's today)"
     )
-    value: Optional[Union[Short, MoneyIn]] = Field(
+    value: Optional[Union[Annotated[str, StringConstraints(max_length=64, pattern=MONEY_PATTERN)], MoneyIn]] = Field(
         None, description='declared value: "1500RUB" or {"amount": "1500.00", "currency": "RUB"}'
     )
     delivery: Delivery = Field("pickup_point", description="pickup point or courier (door) delivery")
@@ -84,16 +112,18 @@ class QuoteOptions(BaseModel):
     sort: Sort = Field("price", description="price: ok by price, then unpriced, then ineligible; days: fastest first")
 
 
+def _request_schema(schema: dict) -> None:
+    _exactly_one_of(schema)
+    schema["examples"] = [
+        {"weight": "1.2kg", "dims": "30x20x10cm", "date": "2023-06-01", "value": "1500RUB"},
+        {"weight_g": 400, "dims_mm": [300, 200, 150], "date": "2022-07-01", "filters": {"max_days": 20}, "sort": "days"},
+    ]
+
+
 class QuoteRequest(QuoteParcel, QuoteOptions):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"weight": "1.2kg", "dims": "30x20x10cm", "date": "2023-06-01", "value": "1500RUB"},
-                {"weight_g": 400, "dims_mm": [300, 200, 150], "date": "2022-07-01", "filters": {"max_days": 20}, "sort": "days"},
-            ]
-        },
-    )
+    """One parcel (as QuoteParcel) plus readings, filters and the sort order."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_request_schema)
 
 
 class BatchRequest(QuoteOptions):
