@@ -1,0 +1,151 @@
+"""`ratecalc batch INPUT -o OUTPUT`: quote a whole catalogue file (CSV or Parquet) in chunks.
+
+Exit codes: 0 = every row quoted; 1 = some rows failed (listed in the errors file, the rest went
+through); 2 = the input as a whole cannot be used (missing file or column, bad option).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from .errors import InputError
+
+BEST_CHOICES = ("cheapest", "fastest")
+
+
+def _mapping(pairs: Optional[List[str]]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for pair in pairs or []:
+        canon, sep, given = pair.partition("=")
+        if not sep or not canon.strip() or not given.strip():
+            raise InputError("map", f"{pair!r}: write it as CANONICAL=YOUR_COLUMN, e.g. weight_g=Weight")
+        out[canon.strip()] = given.strip()
+    return out
+
+
+def register(app: typer.Typer) -> None:
+    from rich.console import Console
+
+    from .cli import TariffsOpt, guarded, load
+
+    @app.command()
+    def batch(
+        input_path: Path = typer.Argument(..., metavar="INPUT", help="Catalogue file: .csv or .parquet."),
+        output: Path = typer.Option(..., "--output", "-o", help="Output file: .csv or .parquet (dask: see README)."),
+        best: Optional[str] = typer.Option(
+            None, "--best", help="One row per parcel: the cheapest or fastest eligible priced service."
+        ),
+        date: Optional[str] = typer.Option(None, "--date", help="Order date for rows without order_date (YYYY-MM-DD)."),
+        mapping: Optional[List[str]] = typer.Option(
+            None, "--map", help="Read a column under another name: CANONICAL=YOURS, e.g. weight_g=Weight (repeatable)."
+        ),
+        errors_path: Optional[Path] = typer.Option(
+            None, "--errors", help="Errors file (default: OUTPUT-stem.errors.csv next to the output)."
+        ),
+        input_format: Optional[str] = typer.Option(None, "--input-format", help="csv or parquet (default: from the name)."),
+        output_format: Optional[str] = typer.Option(None, "--output-format", help="csv or parquet (default: from the name)."),
+        delimiter: str = typer.Option(",", "--delimiter", help="CSV field delimiter of the input."),
+        reading: Optional[List[str]] = typer.Option(None, "--reading", help="Named alternative reading (repeatable)."),
+        engine: str = typer.Option("local", "--engine", help="local (this process, threads) or dask."),
+        scheduler: Optional[str] = typer.Option(
+            None, "--scheduler", help="Dask scheduler address (tcp://host:8786); default: a local cluster."
+        ),
+        threads: Optional[int] = typer.Option(None, "--threads", help="Engine threads (local engine)."),
+        no_progress: bool = typer.Option(False, "--no-progress", help="Do not draw the progress bar."),
+        tariffs: Optional[List[Path]] = TariffsOpt,
+    ) -> None:
+        """Quote every row of a CSV/Parquet catalogue against every service in force (long form or --best).
+
+        Input columns: weight_g (or weight_kg), length_mm/width_mm/height_mm (or *_cm), and optionally
+        declared_value, currency, order_date, delivery, battery, liquid, sku. Bad rows go to the errors file
+        with their row number (0 = first data row) and reason; exit code 1 if any row failed.
+        """
+        failed = {"any": False}
+
+        def run() -> None:
+            err = Console(stderr=True)
+            if best is not None and best not in BEST_CHOICES:
+                raise InputError("best", f"unknown choice {best!r}; use cheapest or fastest")
+            if engine not in ("local", "dask"):
+                raise InputError("engine", f"unknown engine {engine!r}; use local or dask")
+            names = _mapping(mapping)
+            ts = load(tariffs)
+            if engine == "dask":
+                from .dask import quote_file_dask
+
+                started = time.perf_counter()
+                summary = quote_file_dask(
+                    input_path,
+                    output,
+                    ts,
+                    scheduler=scheduler,
+                    best=best,  # type: ignore[arg-type]
+                    date=date,
+                    mapping=names,
+                    errors_path=errors_path,
+                    readings=reading or (),
+                    input_format=input_format,
+                    output_format=output_format,
+                    delimiter=delimiter,
+                )
+            else:
+                from .batchfile import quote_file
+
+                compiled = ts.compiled(reading or ())
+                started = time.perf_counter()
+                summary = _run_local(
+                    quote_file, compiled, input_path, output, best, date, names, errors_path,
+                    input_format, output_format, delimiter, threads, not no_progress, err,
+                )
+            took = time.perf_counter() - started
+            rate = summary.rows / took if took > 0 else 0.0
+            err.print(
+                f"{summary.rows:,} rows: {summary.quoted:,} quoted, {summary.failed:,} failed; "
+                f"{summary.output_rows:,} output rows in {took:.2f} s ({rate:,.0f} rows/s)\n"
+                f"output: {summary.output}\nerrors: {summary.errors_path}",
+                highlight=False,
+            )
+            failed["any"] = summary.failed > 0
+
+        guarded(run)
+        if failed["any"]:
+            raise typer.Exit(1)
+
+
+
+def _run_local(quote_file, compiled, input_path, output, best, date, names, errors_path,
+               input_format, output_format, delimiter, threads, show, console):
+    """The local engine with a rich progress bar (bytes of input read; rows and rows/s)."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    size = max(input_path.stat().st_size, 1) if input_path.exists() else 1
+    started = time.perf_counter()
+    columns = (
+        TextColumn("quoting"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:>12,} rows"),
+        TextColumn("{task.fields[rate]:>12,.0f} rows/s"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=console, disable=not show, transient=False) as bar:
+        task = bar.add_task("quoting", total=size, rows=0, rate=0.0)
+
+        def tick(rows: int, nbytes: int) -> None:
+            took = time.perf_counter() - started
+            bar.update(task, completed=nbytes, rows=rows, rate=rows / took if took > 0 else 0.0)
+
+        summary = quote_file(
+            input_path, output, compiled, best=best, date=date, mapping=names, errors_path=errors_path,
+            input_format=input_format, output_format=output_format, delimiter=delimiter,
+            progress=tick, threads=threads,
+        )
+        bar.update(task, completed=size)
+    return summary
+
+
+__all__ = ["register"]

@@ -1,0 +1,65 @@
+"""ratecalc.dask on a real LocalCluster (processes): the same rows, numbers and errors as in-process."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ratecalc.dask as rdask
+from ratecalc.columnar import quote_many
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+
+def test_inside_the_package_dask_is_the_real_dask():
+    import dask
+
+    assert rdask.dask is dask and rdask.dd is dd
+    assert hasattr(dask, "compute") and dask.__name__ == "dask"
+
+
+def _catalogue(n: int = 400) -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    weights = rng.integers(1, 30_000, n).astype(str)
+    weights[::37] = "-3"  # bad rows on purpose: they must be reported with global row numbers
+    weights[5::53] = ""
+    return pd.DataFrame(
+        {
+            "sku": [f"sku-{i}" for i in range(n)],
+            "weight_g": weights,
+            "length_mm": rng.integers(1, 1200, n).astype(str),
+            "width_mm": rng.integers(1, 800, n).astype(str),
+            "height_mm": rng.integers(1, 800, n).astype(str),
+            "order_date": rng.choice(["2022-05-20", "2022-07-01", "2023-06-01", "2025-03-01"], n),
+            "delivery": rng.choice(["pickup_point", "courier"], n),
+            "declared_value": rng.choice(["", "900", "2500.50"], n),
+            "currency": "RUB",
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def client():
+    cluster = distributed.LocalCluster(
+        processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None
+    )
+    c = distributed.Client(cluster)
+    yield c
+    c.close()
+    cluster.close()
+
+
+def test_dask_matches_in_process(client, tariffs):
+    df = _catalogue()
+    ddf = dd.from_pandas(df, npartitions=5)
+    results, errors = rdask.quote_dask(ddf, tariffs)
+    best, _ = rdask.quote_dask(ddf, tariffs, best="cheapest")
+    got, got_err, got_best = (x.reset_index(drop=True) for x in client.compute([results, errors, best], sync=True))
+    local = quote_many(df, tariffs)
+    assert len(got) > 0 and len(got_err) > 0
+    pd.testing.assert_frame_equal(got, rdask._plain(local.to_arrow()))
+    pd.testing.assert_frame_equal(got_err, local.errors_table().to_pandas())
+    pd.testing.assert_frame_equal(got_best, rdask._plain(local.best("cheapest")))
+    assert set(got_err["row"]) >= {0, 37, 74}
