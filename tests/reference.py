@@ -23,7 +23,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Optional
 
-from ratecalc.schema import Billing, Limits, RateRow, Service, Version
+from ratecalc.schema import Billing, GroupOverride, GroupsFile, Limits, RateRow, Service, Version
 
 
 @dataclass
@@ -117,10 +117,47 @@ def blocking_codes(limits: Limits, parcel: RefParcel) -> list[str]:
     return codes
 
 
-def row_for(version: Version, delivery: str) -> Optional[RateRow]:
+def row_for(version: Version, delivery: str, group: Optional[str] = None) -> Optional[RateRow]:
     for row in version.rates:
-        if delivery in row.delivery and row.group is None:
+        if delivery in row.delivery and row.group == group:
             return row
+    return None
+
+
+def groups_on(doc: GroupsFile, day: dt.date, chosen: tuple[str, ...] = ()) -> list[GroupOverride]:
+    """The shipment groups in force, with one reading per conflict: the chosen one, else the default."""
+    for v in doc.versions:
+        if (v.effective_from or dt.date.min) <= day <= (v.effective_until or dt.date.max):
+            picked = {}
+            for r in v.readings:
+                if r.id in chosen or (r.default and r.conflict not in picked):
+                    picked[r.conflict] = r
+            groups = []
+            for g in v.groups:
+                data = g.model_dump(exclude_unset=True)
+                for r in picked.values():
+                    for o in r.groups:
+                        if o.name == g.name:
+                            for key, val in o.model_dump(exclude_unset=True).items():
+                                if key == "limits":
+                                    data["limits"] = {**data.get("limits", {}), **val}
+                                elif key != "name":
+                                    data[key] = val
+                groups.append(GroupOverride.model_validate(data))
+            return groups
+    return []
+
+
+def pick_group(groups: list[GroupOverride], parcel: RefParcel) -> Optional[GroupOverride]:
+    """Ozon: the group is chosen by the shipment's price (RUB) and its actual weight."""
+    if parcel.value is None or parcel.value[1] != "RUB":
+        return None
+    for g in groups:
+        lo_p, hi_p = g.price.min, g.price.max
+        lo_w, hi_w = g.weight_g.min, g.weight_g.max
+        if (lo_p is None or parcel.value[0] >= lo_p) and (hi_p is None or parcel.value[0] <= hi_p):
+            if (lo_w is None or parcel.weight_g >= lo_w) and (hi_w is None or parcel.weight_g <= hi_w):
+                return g
     return None
 
 
@@ -130,21 +167,36 @@ def price(row: RateRow, grams: int) -> Decimal:
     return exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
-def reference_quote(service: Service, parcel: RefParcel) -> Optional[RefQuote]:
-    """None when the service is not in force on the parcel's date. Ungrouped services only."""
+def reference_quote(
+    service: Service, parcel: RefParcel, groups: Optional[list[GroupOverride]] = None
+) -> Optional[RefQuote]:
+    """None when the service is not in force on the parcel's date.
+
+    `groups`: the shipment groups in force (from `groups_on`), needed for services priced per group.
+    """
     version = version_on(service, parcel.day)
     if version is None:
         return None
-    row = row_for(version, parcel.delivery)
-    grams, vol = chargeable(version.billing, parcel)
-    limits = version.limits
+    billing, limits = version.billing, version.limits
+    grouped = any(r.group is not None for r in version.rates)
+    group = pick_group(groups or [], parcel) if grouped else None
+    row = row_for(version, parcel.delivery, group.name if group else None)
+    if row is not None and group is not None:
+        billing = group.billing or billing
+        if group.limits is not None:
+            limits = Limits.model_validate(
+                {**limits.model_dump(exclude_unset=True), **group.limits.model_dump(exclude_unset=True)}
+            )
+    grams, vol = chargeable(billing, parcel)
     if row is not None and (row.batteries or row.liquids):
         data = limits.model_dump(exclude_unset=True)
         data.update({k: getattr(row, k) for k in ("batteries", "liquids") if getattr(row, k)})
         limits = Limits.model_validate(data)
     codes = blocking_codes(limits, parcel)
-    if row is None:
-        codes.insert(0, "delivery_type_unavailable")
+    if grouped and group is None:
+        codes.insert(0, "no_shipment_group")
+    elif row is None:
+        codes.insert(0, "no_rate_for_group" if grouped else "delivery_type_unavailable")
     if codes:
         return RefQuote("ineligible", grams, vol, None, None, codes)
     if not row.published:  # type: ignore[union-attr]
