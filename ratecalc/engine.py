@@ -20,7 +20,7 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Iterator, Optional, Union
 
 import numpy as np
 
@@ -202,22 +202,26 @@ def iter_blocks(
     key, n_groups = block_keys(tariffs, parcels)
     lo, hi = int(key.min()), int(key.max())
     if lo == hi:  # one block: no sort, no copy
-        parts = [(lo, np.arange(len(parcels)), parcels)]
+        parts = [(lo, None)]
     else:
-        order = np.argsort(key, kind="stable")
+        # keys are small: a uint16 stable argsort is a radix sort (linear); parcels are not copied per
+        # block, each chunk gathers its own rows while they are in cache
+        small = key - lo
+        order = np.argsort(small.astype(np.uint16) if hi - lo < 1 << 16 else small, kind="stable")
         cuts = np.flatnonzero(np.diff(key[order])) + 1
-        parts = [(int(key[idx[0]]), idx, parcels.take(idx)) for idx in np.split(order, cuts)]
-    for k, idx, p in parts:
+        parts = [(int(key[idx[0]]), idx) for idx in np.split(order, cuts)]
+    for k, idx in parts:
         e, rest = divmod(k, 2 * n_groups)
         d, g = divmod(rest, n_groups)
-        cap = len(idx) if not max_block else max_block
-        if len(idx) <= cap:
-            yield _quote_block(tariffs, p, idx, e, d, g, threads)
-            continue
-        for lo in range(0, len(idx), cap):
-            sl = slice(lo, lo + cap)
-            part = ParcelArrays(*(getattr(p, f)[sl] for f in p.__dataclass_fields__))
-            yield _quote_block(tariffs, part, idx[sl], e, d, g, threads)
+        n = len(parcels) if idx is None else len(idx)
+        cap = n if not max_block else max_block
+        for start in range(0, n, cap):
+            sel = slice(start, start + cap)
+            if idx is None:
+                positions = np.arange(start, min(start + cap, n))
+                yield _quote_block(tariffs, parcels, positions, e, d, g, threads, contiguous=True)
+            else:
+                yield _quote_block(tariffs, parcels, idx[sel], e, d, g, threads, contiguous=False)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -332,13 +336,13 @@ def _charge(key: tuple, w: np.ndarray, volume: np.ndarray, total: np.ndarray) ->
     return charge, units
 
 
-def _quote_chunk(plan: _Plan, p: ParcelArrays, lo: int, hi: int, out: tuple) -> None:
-    """Fill parcels lo:hi of the block's (S, P) outputs, service by service on this chunk's columns."""
+def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], lo: int, hi: int, out: tuple) -> None:
+    """Fill block columns lo:hi of the (S, P) outputs from input parcels `rows`, service by service."""
     status_out, reasons_out, charge_out, price_out = out
     n = hi - lo
     u32 = np.uint32
-    w = p.weight_g[lo:hi]
-    dims = p.dims_mm[lo:hi]
+    w = p.weight_g[rows]
+    dims = p.dims_mm[rows]
     d0 = np.ascontiguousarray(dims[:, 0])
     d1 = np.ascontiguousarray(dims[:, 1])
     d2 = np.ascontiguousarray(dims[:, 2])
@@ -346,10 +350,10 @@ def _quote_chunk(plan: _Plan, p: ParcelArrays, lo: int, hi: int, out: tuple) -> 
     total += d2
     volume = d0 * d1
     volume *= d2
-    vccy = p.value_ccy[lo:hi]
-    vminor = p.value_minor[lo:hi]
-    batt = p.battery[lo:hi]
-    liq = p.liquid[lo:hi]
+    vccy = p.value_ccy[rows]
+    vminor = p.value_minor[rows]
+    batt = p.battery[rows]
+    liq = p.liquid[rows]
     any_batt = bool(batt.any())
     any_liq = bool(liq.any())
     any_declared = bool((vccy >= 0).any())
@@ -471,30 +475,37 @@ def default_threads() -> int:
 
 def _quote_block(
     tariffs: CompiledTariffs,
-    p: ParcelArrays,
+    parcels: ParcelArrays,
     positions: np.ndarray,
     e: int,
     d: int,
     g: int,
     threads: Optional[int] = None,
+    contiguous: bool = False,
 ) -> Block:
+    """Quote the input parcels at `positions` (all in block e/d/g); `contiguous`: positions is a range."""
     plan = _plan(tariffs, e, d, g)
-    P, S = len(p), len(plan.rows)
+    P, S = len(positions), len(plan.rows)
     out = (  # service-major, so that each service writes contiguous runs; the Block sees (P, S) views
         np.empty((S, P), np.uint8),
         np.empty((S, P), np.uint32),
         np.empty((S, P), np.int64),
         np.empty((S, P), np.int64),
     )
+    base = int(positions[0]) if P else 0
+
+    def rows_of(lo: int, hi: int) -> Union[slice, np.ndarray]:
+        return slice(base + lo, base + hi) if contiguous else positions[lo:hi]
+
     if S:
         spans = [(lo, min(lo + CHUNK, P)) for lo in range(0, P, CHUNK)]
         n_threads = default_threads() if threads is None else max(1, threads)
         if n_threads > 1 and P >= PARALLEL_MIN:
-            list(_pool(n_threads).map(lambda s: _quote_chunk(plan, p, s[0], s[1], out), spans))
+            list(_pool(n_threads).map(lambda s: _quote_chunk(plan, parcels, rows_of(*s), s[0], s[1], out), spans))
         else:
             for lo, hi in spans:
-                _quote_chunk(plan, p, lo, hi, out)
-    d0, d1, d2 = p.dims_mm[:, 0], p.dims_mm[:, 1], p.dims_mm[:, 2]
+                _quote_chunk(plan, parcels, rows_of(lo, hi), lo, hi, out)
+    dims = parcels.dims_mm[rows_of(0, P)]
     return Block(
         epoch=e,
         delivery=d,
@@ -506,7 +517,7 @@ def _quote_block(
         reasons=out[1].T,
         chargeable_g=out[2].T,
         price_minor=out[3].T,
-        volume_mm3=d0 * d1 * d2,
+        volume_mm3=dims[:, 0] * dims[:, 1] * dims[:, 2],
         divisor=plan.divisor,
     )
 
