@@ -46,7 +46,31 @@ def _interesting(tariffs):
 
 
 @st.composite
+def group_era_parcels(draw):
+    """Parcels of today's orders: a RUB price near the band edges, sizes the groups take."""
+    return RefParcel(
+        weight_g=draw(st.one_of(st.integers(1, 31_000), st.sampled_from([500, 501, 2000, 2001, 5000, 5001, 30000, 30001]))),
+        dims_mm=tuple(draw(st.integers(1, 700)) for _ in range(3)),
+        day=draw(st.dates(dt.date(2024, 12, 1), dt.date(2027, 12, 31))),
+        delivery=draw(st.sampled_from(["pickup_point", "courier"])),
+        value=(
+            draw(
+                st.one_of(
+                    st.decimals(min_value=0, max_value=260_000, places=2, allow_nan=False),
+                    st.sampled_from([Decimal(x) for x in ("1", "1500", "1500.01", "7000", "7000.01", "250000")]),
+                )
+            ),
+            "RUB",
+        ),
+        battery=draw(st.booleans()),
+        liquid=draw(st.booleans()),
+    )
+
+
+@st.composite
 def parcels(draw, dates, thresholds):
+    if draw(st.integers(0, 2)) == 0:
+        return draw(group_era_parcels())
     if draw(st.booleans()):
         day = draw(st.sampled_from(dates))
     else:
