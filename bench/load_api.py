@@ -151,7 +151,12 @@ async def open_loop(client, name, path, bodies, rate, duration, max_inflight) ->
         if delay > 0:
             await asyncio.sleep(delay)
         tasks.append(asyncio.create_task(one(i, scheduled)))
-    await asyncio.gather(*tasks)
+    # Bounded: whatever has not finished 2 x duration after the start counts as an error (timed out).
+    _, pending = await asyncio.wait(tasks, timeout=max(0.0, start + 2 * duration - loop.time()))
+    for t in pending:
+        t.cancel()
+    for _ in pending:
+        res.add(None, loop.time() - start)
     res.elapsed = max(loop.time() - start, n / rate)
     return res
 
