@@ -1,0 +1,67 @@
+"""The engine's code paths agree: plain-Python small blocks, chunked vector blocks, threads, block caps."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ratecalc import engine as E
+
+
+def _random(P: int, seed: int) -> E.ParcelArrays:
+    rng = np.random.default_rng(seed)
+    dims = -np.sort(-rng.integers(1, 3000, (P, 3)), axis=1)
+    ccy = rng.integers(-1, 6, P)
+    return E.ParcelArrays(
+        rng.integers(1, 60_000, P),
+        dims,
+        np.where(ccy >= 0, rng.integers(0, 10**6, P), -1),
+        ccy,
+        rng.integers(18_500, 20_700, P),  # 2020-08 .. 2026-09: every epoch of the committed tariffs
+        rng.integers(0, 2, P),
+        rng.random(P) < 0.3,
+        rng.random(P) < 0.3,
+    )
+
+
+def _by_parcel(blocks) -> dict[int, tuple]:
+    out = {}
+    for b in blocks:
+        for i, pos in enumerate(b.parcels.tolist()):
+            out[pos] = (
+                b.services.tolist(),
+                b.status[i].tolist(),
+                b.reasons[i].tolist(),
+                b.chargeable_g[i].tolist(),
+                b.price_minor[i].tolist(),
+                b.volumetric_g[i].tolist(),
+            )
+    return out
+
+
+def test_one_parcel_path_matches_the_vector_path(tariffs):
+    c = tariffs.compiled()
+    p = _random(3000, 11)
+    vector = _by_parcel(E.iter_blocks(c, p, threads=1))
+    assert len(vector) == 3000
+    for k in range(0, 3000, 7):
+        [one] = _by_parcel(E.iter_blocks(c, p.take(np.array([k])))).values()
+        assert one == vector[k], k
+
+
+def test_threads_and_block_caps_do_not_change_results(tariffs):
+    c = tariffs.compiled()
+    p = _random(5 * E.CHUNK + 17, 12)
+    ref = _by_parcel(E.iter_blocks(c, p, threads=1, max_block=None))
+    assert _by_parcel(E.iter_blocks(c, p, threads=2, max_block=E.CHUNK + 5)) == ref
+    same_day = _random(3 * E.CHUNK, 13)
+    same_day.day[:] = 19_500
+    same_day.delivery[:] = 0
+    assert _by_parcel(E.iter_blocks(c, same_day, threads=2)) == _by_parcel(
+        E.iter_blocks(c, same_day, threads=1, max_block=1000)
+    )
+
+
+def test_reason_code_table_covers_every_bit():
+    bits = [v for k, v in vars(E).items() if k.startswith(("R_", "W_")) and isinstance(v, int)]
+    assert sorted(E.REASON_CODES) == sorted(set(bits))
+    assert len(set(E.REASON_CODES.values())) == len(E.REASON_CODES)
