@@ -38,6 +38,17 @@ def _by_parcel(blocks) -> dict[int, tuple]:
     return out
 
 
+def _dense(blocks, n: int, width: int = 64) -> np.ndarray:
+    """(fields, n, width) array in input order: services, status, reasons, chargeable, price (-2 = none)."""
+    out = np.full((5, n, width), -2, dtype=np.int64)
+    for b in blocks:
+        S = len(b.services)
+        out[0, b.parcels, :S] = b.services[None, :]
+        for f, arr in enumerate((b.status, b.reasons, b.chargeable_g, b.price_minor), start=1):
+            out[f, b.parcels, :S] = arr
+    return out
+
+
 def test_one_parcel_path_matches_the_vector_path(tariffs):
     c = tariffs.compiled()
     p = _random(3000, 11)
@@ -50,15 +61,17 @@ def test_one_parcel_path_matches_the_vector_path(tariffs):
 
 def test_threads_and_block_caps_do_not_change_results(tariffs):
     c = tariffs.compiled()
-    p = _random(5 * E.CHUNK + 17, 12)
-    ref = _by_parcel(E.iter_blocks(c, p, threads=1, max_block=None))
-    assert _by_parcel(E.iter_blocks(c, p, threads=2, max_block=E.CHUNK + 5)) == ref
-    same_day = _random(3 * E.CHUNK, 13)
+    n = 5 * E.CHUNK + 17
+    p = _random(n, 12)
+    ref = _dense(E.iter_blocks(c, p, threads=1, max_block=None), n)
+    assert (ref[1] != -2).any()
+    assert np.array_equal(_dense(E.iter_blocks(c, p, threads=2, max_block=E.CHUNK + 5), n), ref)
+    n = 3 * E.CHUNK
+    same_day = _random(n, 13)
     same_day.day[:] = 19_500
     same_day.delivery[:] = 0
-    assert _by_parcel(E.iter_blocks(c, same_day, threads=2)) == _by_parcel(
-        E.iter_blocks(c, same_day, threads=1, max_block=1000)
-    )
+    one = _dense(E.iter_blocks(c, same_day, threads=2), n)
+    assert np.array_equal(one, _dense(E.iter_blocks(c, same_day, threads=1, max_block=1000), n))
 
 
 def test_reason_code_table_covers_every_bit():
