@@ -14,8 +14,11 @@ from ratecalc import TariffSet
 from .errors import ApiProblem
 
 
-def tariffs(request: Request) -> TariffSet:
-    """The set in use *now*; a request keeps this one even if a reload lands while it runs."""
+async def tariffs(request: Request) -> TariffSet:
+    """The set in use *now*; a request keeps this one even if a reload lands while it runs.
+
+    async on purpose: a sync dependency would cost a thread hop on every request.
+    """
     ts = request.app.state.holder.current
     if ts is None:
         raise ApiProblem(503, "not-ready", "Service not ready", "the tariffs are not loaded yet")
