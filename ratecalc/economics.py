@@ -1,0 +1,810 @@
+"""Unit economics per carrier: profit, margin and ROI at a sale price; the lowest price reaching a target;
+and the cliffs (tiers, bands, fee limits) a small change of price or weight would cross.
+
+Why a search and not a formula: commission tiers (1500 / 5000 RUB), shipment-group price bands (the sale
+price is the declared price, so the carrier price itself depends on it) and the Ozon fee's min/max make
+profit a piecewise function of the price with jumps. Closed-form pricing formulas ignore the jumps and
+give prices that do not reach the target, or miss a cheaper price below a cliff.
+
+Money is integer kopecks throughout. Each cost line is rounded once, half-up to the kopeck:
+  commission  = price × category % (tier by price)         acquiring / FX loss / ads = price × their %
+  carrier     = carrier price × rate (order date)          returns = return % × (carrier + packaging + first mile)
+  Ozon fee    = by its rule (flat, or % of price clamped)   purchase, packaging, first mile: × rate if not RUB
+  profit = price − every line; margin = profit ÷ price; ROI = profit ÷ (purchase + packaging + first mile + carrier)
+Returns model: on a returned order the carrier, packaging and first-mile money is lost and the goods come
+back resaleable (commission and Ozon fee are refunded on returns); so the expected cost per order is the
+return rate × those lines. FX loss applies to the sale proceeds (the price).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
+from typing import Literal, Optional, Sequence
+
+import numpy as np
+
+from .commissions import SCHEMES, CommissionResult, find_category, table_for, tier_breakpoints, tier_index
+from .economics_schema import Category, CommissionTable
+from .compile import day_number
+from .economics_schema import FeeRule
+from .errors import InputError
+from .fees import fee_breakpoints, select_rule
+from .fx import FxChain, FxQuote, quantize_minor
+from .parcels import Parcel
+from .result import ServiceQuote
+from .tariffset import TariffSet
+from .units import Money
+
+MAX_PRICE = Decimal("1000000")  # search ceiling for reverse pricing (RUB): far above any group band
+CLIFF_WINDOW = Fraction(1, 10)  # cliffs within ±10 % of the price (or weight) are reported
+NOISE_KOPECKS = 5  # bound on rounding noise: up to five lines rounded half-up, each within ½ kopeck
+
+
+def _ratio(value: Decimal) -> Fraction:
+    return Fraction(value)
+
+
+def _pct_of(minor: int, pct: Fraction) -> int:
+    """`minor` × `pct` / 100, rounded half-up to an integer (kopeck); minor >= 0, pct >= 0."""
+    exact = Fraction(minor) * pct / 100
+    return int(exact + Fraction(1, 2)) if exact.denominator != 1 else int(exact)
+
+
+def _rub(minor: int) -> str:
+    return f"{Decimal(minor).scaleb(-2):.2f}"
+
+
+def _pct_str(value: Fraction) -> str:
+    return f"{Decimal(value.numerator) / Decimal(value.denominator):.2f}"
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+@dataclass(frozen=True)
+class EconomicsInput:
+    """One SKU: its parcel (declared value is ignored: the sale price is the declared price), category,
+    costs. Percentages are of the sale price except `return_rate_pct` (share of orders returned)."""
+
+    parcel: Parcel
+    category: str
+    purchase_cost: Money
+    scheme: str = "rfbs"
+    packaging: Optional[Money] = None
+    first_mile: Optional[Money] = None
+    acquiring_pct: Decimal = Decimal(0)
+    fx_loss_pct: Decimal = Decimal(0)
+    ads_pct: Decimal = Decimal(0)
+    return_rate_pct: Decimal = Decimal(0)
+    ozon_fee: Optional[str] = None
+    readings: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for name in ("acquiring_pct", "fx_loss_pct", "ads_pct", "return_rate_pct"):
+            value = Decimal(getattr(self, name))
+            if not value.is_finite() or value < 0 or value >= 100:
+                raise InputError(name, f"must be a percentage from 0 to below 100, got {value}", limit=[0, 100])
+        for name in ("purchase_cost", "packaging", "first_mile"):
+            money = getattr(self, name)
+            if money is not None and money.amount < 0:
+                raise InputError(name, "cannot be negative")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Reverse-pricing goal: a margin in % of the price, or a profit in RUB."""
+
+    kind: Literal["margin", "profit"]
+    value: Decimal
+
+    def __post_init__(self) -> None:
+        if self.kind == "margin" and not (Decimal(-100) < self.value < 100):
+            raise InputError("target_margin", f"margin must be below 100 %, got {self.value}", limit=100)
+
+    def label(self) -> str:
+        return f"margin {self.value} %" if self.kind == "margin" else f"profit {self.value} RUB"
+
+
+# --------------------------------------------------------------------------- context (all that does not depend on price)
+
+
+@dataclass
+class _Ctx:
+    ts: TariffSet
+    inp: EconomicsInput
+    fx: Optional[FxChain]
+    day: dt.date
+    purchase: int  # kopecks
+    packaging: int
+    first_mile: int
+    acquiring: Fraction
+    fx_loss: Fraction
+    ads: Fraction
+    returns: Fraction
+    table: CommissionTable
+    category: Category
+    fx_used: dict[str, FxQuote] = field(default_factory=dict)
+    memo: dict[tuple[int, int], dict[str, ServiceQuote]] = field(default_factory=dict)
+
+    @property
+    def pct_total(self) -> Fraction:
+        return self.acquiring + self.fx_loss + self.ads
+
+
+def _to_minor_rub(money: Optional[Money], name: str, day: dt.date, fx: Optional[FxChain], used: dict) -> int:
+    if money is None:
+        return 0
+    if money.currency == "RUB":
+        return Money(quantize_minor(money.amount, "RUB"), "RUB").to_minor()
+    got = fx.lookup(money.currency, day) if fx is not None else None
+    if got is None or got.quote is None:
+        why = got.missing_reason if got is not None else "no exchange rate provider configured"
+        raise InputError(name, f"{money} needs a {money.currency} rate on {day}: {why}", rule="fx_required")
+    used[money.currency] = got.quote
+    return Money(quantize_minor(money.amount * got.quote.rate, "RUB"), "RUB").to_minor()
+
+
+def _context(ts: TariffSet, inp: EconomicsInput, fx: Optional[FxChain]) -> _Ctx:
+    day = inp.parcel.order_date
+    if inp.scheme.lower() not in SCHEMES:
+        raise InputError("scheme", f"unknown scheme {inp.scheme!r}; use rfbs or fbp")
+    table = table_for(day)
+    category = find_category(table, inp.category)  # fails early, listing the known categories
+    used: dict[str, FxQuote] = {}
+    return _Ctx(
+        ts=ts,
+        inp=inp,
+        fx=fx,
+        day=day,
+        purchase=_to_minor_rub(inp.purchase_cost, "purchase_cost", day, fx, used),
+        packaging=_to_minor_rub(inp.packaging, "packaging", day, fx, used),
+        first_mile=_to_minor_rub(inp.first_mile, "first_mile", day, fx, used),
+        acquiring=_ratio(inp.acquiring_pct),
+        fx_loss=_ratio(inp.fx_loss_pct),
+        ads=_ratio(inp.ads_pct),
+        returns=_ratio(inp.return_rate_pct),
+        table=table,
+        category=category,
+        fx_used=used,
+    )
+
+
+# --------------------------------------------------------------------------- one line
+
+
+@dataclass(frozen=True)
+class _Carrier:
+    """What the engine said about one service at one price: enough to cost it without re-quoting."""
+
+    status: str
+    price: Optional[Money]
+    minor_rub: Optional[int]
+    fx: Optional[FxQuote]
+    fee_rule: Optional[FeeRule]
+    reason: Optional[str]
+
+    def key(self) -> tuple:
+        # not the reason text: it quotes the declared price, which changes with every probe
+        return (self.status, None if self.price is None else (self.price.amount, self.price.currency))
+
+
+@dataclass(frozen=True)
+class Line:
+    """The economics of one service at one sale price (kopecks)."""
+
+    service_id: str
+    service: str
+    carrier: str
+    price_minor: int
+    carrier_price: Money
+    carrier_rub: int
+    fx: Optional[FxQuote]
+    commission: CommissionResult
+    commission_rub: int
+    ozon_fee_rule: str
+    ozon_fee_rub: int
+    acquiring_rub: int
+    fx_loss_rub: int
+    ads_rub: int
+    returns_rub: int
+    purchase_rub: int
+    packaging_rub: int
+    first_mile_rub: int
+    group: Optional[str]
+    delivery_days: Optional[tuple[int, int]]
+
+    @property
+    def costs_rub(self) -> int:
+        return (
+            self.purchase_rub + self.packaging_rub + self.first_mile_rub + self.carrier_rub + self.commission_rub
+            + self.ozon_fee_rub + self.acquiring_rub + self.fx_loss_rub + self.ads_rub + self.returns_rub
+        )
+
+    @property
+    def profit_rub(self) -> int:
+        return self.price_minor - self.costs_rub
+
+    @property
+    def invested_rub(self) -> int:
+        return self.purchase_rub + self.packaging_rub + self.first_mile_rub + self.carrier_rub
+
+    @property
+    def margin(self) -> Fraction:
+        return Fraction(self.profit_rub, self.price_minor)
+
+    @property
+    def roi(self) -> Optional[Fraction]:
+        return Fraction(self.profit_rub, self.invested_rub) if self.invested_rub else None
+
+    def to_dict(self) -> dict:
+        return {
+            "service_id": self.service_id,
+            "service": self.service,
+            "carrier": self.carrier,
+            "sale_price_rub": _rub(self.price_minor),
+            "carrier_price": {"amount": f"{self.carrier_price.amount:f}", "currency": self.carrier_price.currency},
+            "fx": None if self.fx is None else self.fx.to_dict(),
+            "group": self.group,
+            "delivery_days": None if self.delivery_days is None else list(self.delivery_days),
+            "commission": {
+                "table": self.commission.table.id,
+                "category": self.commission.category.id,
+                "scheme": self.commission.scheme,
+                "tier": self.commission.tier_label,
+                "percent": f"{self.commission.percent:f}",
+            },
+            "ozon_fee_rule": self.ozon_fee_rule,
+            "rub": {
+                "purchase": _rub(self.purchase_rub),
+                "packaging": _rub(self.packaging_rub),
+                "first_mile": _rub(self.first_mile_rub),
+                "carrier": _rub(self.carrier_rub),
+                "commission": _rub(self.commission_rub),
+                "ozon_fee": _rub(self.ozon_fee_rub),
+                "acquiring": _rub(self.acquiring_rub),
+                "fx_loss": _rub(self.fx_loss_rub),
+                "ads": _rub(self.ads_rub),
+                "returns": _rub(self.returns_rub),
+                "costs": _rub(self.costs_rub),
+                "profit": _rub(self.profit_rub),
+            },
+            "margin_pct": _pct_str(self.margin * 100),
+            "roi_pct": None if self.roi is None else _pct_str(self.roi * 100),
+        }
+
+
+def _fee_minor(rule: FeeRule, price_minor: int) -> int:
+    if rule.kind == "flat":
+        return Money(Decimal(rule.amount), "RUB").to_minor()  # type: ignore[arg-type]
+    raw = _pct_of(price_minor, _ratio(Decimal(rule.percent)))  # type: ignore[arg-type]
+    lo = Money(Decimal(rule.min), "RUB").to_minor()  # type: ignore[arg-type]
+    hi = Money(Decimal(rule.max), "RUB").to_minor()  # type: ignore[arg-type]
+    return min(max(raw, lo), hi)
+
+
+def _commission(ctx: _Ctx, price_minor: int) -> CommissionResult:
+    """Same rule as ratecalc.commissions.commission, with the table and category resolved once."""
+    scheme = ctx.inp.scheme.lower()
+    column = scheme if scheme in ctx.category.percent else "all"
+    i = tier_index(ctx.table, Decimal(price_minor).scaleb(-2))
+    pct = Decimal(ctx.category.percent[column][i])
+    return CommissionResult(ctx.table, ctx.category, scheme, i, pct, Decimal(_pct_of(price_minor, _ratio(pct))).scaleb(-2))
+
+
+def _line(ctx: _Ctx, q: ServiceQuote, c: _Carrier, price_minor: int) -> Line:
+    com = _commission(ctx, price_minor)
+    carrier_rub = c.minor_rub or 0
+    return Line(
+        service_id=q.service_id,
+        service=q.service,
+        carrier=q.carrier,
+        price_minor=price_minor,
+        carrier_price=c.price,  # type: ignore[arg-type]
+        carrier_rub=carrier_rub,
+        fx=c.fx,
+        commission=com,
+        commission_rub=int(com.amount_rub.scaleb(2)),
+        ozon_fee_rule=c.fee_rule.id,  # type: ignore[union-attr]
+        ozon_fee_rub=_fee_minor(c.fee_rule, price_minor),  # type: ignore[arg-type]
+        acquiring_rub=_pct_of(price_minor, ctx.acquiring),
+        fx_loss_rub=_pct_of(price_minor, ctx.fx_loss),
+        ads_rub=_pct_of(price_minor, ctx.ads),
+        returns_rub=_pct_of(carrier_rub + ctx.packaging + ctx.first_mile, ctx.returns),
+        purchase_rub=ctx.purchase,
+        packaging_rub=ctx.packaging,
+        first_mile_rub=ctx.first_mile,
+        group=q.group.name if q.group is not None else None,
+        delivery_days=None if q.delivery_days is None else (q.delivery_days.min, q.delivery_days.max),
+    )
+
+
+def _carrier(ctx: _Ctx, q: ServiceQuote) -> _Carrier:
+    if q.status != "ok" or q.price is None:
+        why = "; ".join(r.message for r in q.reasons) or q.status
+        return _Carrier(q.status, None, None, None, None, why)
+    money = Money(Decimal(q.price.amount), q.price.currency)
+    rule = select_rule(ctx.day, money.currency, ctx.inp.ozon_fee)
+    if rule is None:
+        return _Carrier("no_fee_rule", money, None, None, None, f"no Ozon fee rule applies to {money.currency} tariffs on {ctx.day}")
+    if money.currency == "RUB":
+        return _Carrier("ok", money, money.to_minor(), None, rule, None)
+    got = ctx.fx.lookup(money.currency, ctx.day) if ctx.fx is not None else None
+    if got is None or got.quote is None:
+        why = got.missing_reason if got is not None else "no exchange rate provider configured"
+        return _Carrier("no_rate", money, None, None, rule, f"price {money} has no RUB figure: {why}")
+    minor = Money(quantize_minor(money.amount * got.quote.rate, "RUB"), "RUB").to_minor()
+    return _Carrier("ok", money, minor, got.quote, rule, None)
+
+
+def _parcels_at(ctx: _Ctx, prices_minor: Sequence[int], weights: Optional[Sequence[int]] = None) -> list[Parcel]:
+    base = ctx.inp.parcel
+    return [
+        dataclasses.replace(
+            base,
+            declared_value=Money.from_minor(p, "RUB"),
+            weight_g=base.weight_g if weights is None else weights[i],
+        )
+        for i, p in enumerate(prices_minor)
+    ]
+
+
+def _quote_at(ctx: _Ctx, prices_minor: Sequence[int], weights: Optional[Sequence[int]] = None) -> list[dict[str, ServiceQuote]]:
+    """One engine run for the (price, weight) pairs not seen yet: per pair, service_id -> quote."""
+    ws = [ctx.inp.parcel.weight_g] * len(prices_minor) if weights is None else list(weights)
+    keys = list(zip(prices_minor, ws))
+    missing = sorted({k for k in keys if k not in ctx.memo})
+    if missing:
+        runs = ctx.ts.quote_many(_parcels_at(ctx, [k[0] for k in missing], [k[1] for k in missing]), readings=ctx.inp.readings)
+        for k, quotes in zip(missing, runs):
+            ctx.memo[k] = {q.service_id: q for q in quotes}
+    return [ctx.memo[k] for k in keys]
+
+
+# --------------------------------------------------------------------------- forward
+
+
+@dataclass
+class Skipped:
+    service_id: str
+    service: str
+    status: str
+    reason: str
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class EconomicsResult:
+    sale_price_minor: int
+    lines: list[Line]  # priced services, most profitable first
+    skipped: list[Skipped]
+    warnings: list[str]
+    cliffs: list[Cliff]
+    notes: list[str]
+
+    def to_dict(self) -> dict:
+        return {
+            "sale_price_rub": _rub(self.sale_price_minor),
+            "lines": [line.to_dict() for line in self.lines],
+            "skipped": [s.to_dict() for s in self.skipped],
+            "cliffs": [c.to_dict() for c in self.cliffs],
+            "warnings": self.warnings,
+            "notes": self.notes,
+        }
+
+
+def _price_minor(sale_price: Money | Decimal | int | str, name: str = "sale_price") -> int:
+    if isinstance(sale_price, Money):
+        if sale_price.currency != "RUB":
+            raise InputError(name, f"the sale price must be in RUB, got {sale_price.currency}")
+        amount = sale_price.amount
+    else:
+        amount = Decimal(str(sale_price))
+    minor = Money(amount, "RUB").to_minor()
+    if minor <= 0:
+        raise InputError(name, "the sale price must be positive", limit="> 0")
+    if amount > MAX_PRICE:
+        raise InputError(name, f"the sale price {amount} RUB is above the input limit {MAX_PRICE} RUB", limit=str(MAX_PRICE))
+    return minor
+
+
+def _notes(ctx: _Ctx) -> list[str]:
+    table = ctx.table
+    notes = [
+        f"commission table {table.id} ({table.effective_from}..{table.effective_until or '…'}); VAT: {table.vat}",
+        "rounding: every cost line half-up to the kopeck; foreign amounts × the order date's rate",
+    ]
+    if not table.complete:
+        notes.append(f"commission table {table.id} is partial: only the categories published in our sources")
+    for cur, q in sorted(ctx.fx_used.items()):
+        notes.append(f"{cur} rate {q.rate} RUB ({q.date}, {q.source}) used for costs")
+    return notes
+
+
+def _evaluate(ctx: _Ctx, price_minor: int, quotes: dict[str, ServiceQuote]) -> tuple[list[Line], list[Skipped]]:
+    lines, skipped = [], []
+    for q in quotes.values():
+        c = _carrier(ctx, q)
+        if c.status == "ok":
+            lines.append(_line(ctx, q, c, price_minor))
+        else:
+            skipped.append(Skipped(q.service_id, q.service, c.status, c.reason or c.status))
+    lines.sort(key=lambda ln: (-ln.profit_rub, ln.service, ln.service_id))
+    return lines, skipped
+
+
+def economics(
+    ts: TariffSet,
+    inp: EconomicsInput,
+    sale_price: Money | Decimal | int | str,
+    fx: Optional[FxChain],
+    *,
+    cliffs: bool = True,
+) -> EconomicsResult:
+    """Profit, margin and ROI per priced service at `sale_price` (RUB), with cliff warnings."""
+    ctx = _context(ts, inp, fx)
+    price_minor = _price_minor(sale_price)
+    [quotes] = _quote_at(ctx, [price_minor])
+    lines, skipped = _evaluate(ctx, price_minor, quotes)
+    warnings = []
+    if not lines:
+        warnings.append("no service could be costed in RUB at this price; see skipped")
+    found = _cliffs(ctx, price_minor, lines) if cliffs and lines else []
+    return EconomicsResult(price_minor, lines, skipped, warnings, found, _notes(ctx))
+
+
+# --------------------------------------------------------------------------- edges (where profit can jump)
+
+
+def _price_edges(ctx: _Ctx) -> list[tuple[int, str]]:
+    """(last kopeck of a band, what changes after it): commission tiers, fee min/max, group bands, value limits."""
+    edges: list[tuple[int, str]] = []
+    for b in tier_breakpoints(ctx.table):
+        edges.append((Money(b, "RUB").to_minor(), f"commission tier up to {b} RUB ends"))
+    seen_rules = set()
+    for rule_id in ([ctx.inp.ozon_fee] if ctx.inp.ozon_fee else ["flat-15", "percent-2"]):
+        try:
+            rule = select_rule(ctx.day, "", rule_id)
+        except InputError:
+            continue
+        if rule is None or rule.id in seen_rules:
+            continue
+        seen_rules.add(rule.id)
+        for p in fee_breakpoints(rule):
+            edges.append((int((p * 100).to_integral_value(rounding=ROUND_HALF_UP)), f"Ozon fee {rule.id} {'min' if p == fee_breakpoints(rule)[0] else 'max'}"))
+    try:  # shipment-group price bands and declared-value limits, read from the compiled tariffs
+        compiled = ctx.ts.compiled(ctx.inp.readings)
+        ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
+        w = ctx.inp.parcel.weight_g
+        for g in ep.groups:
+            if g.price_currency == "RUB" and g.weight_min_g <= w <= g.weight_max_g:  # the parcel's weight band only
+                if g.price_min_minor > 0:
+                    edges.append((g.price_min_minor - 1, f"shipment group {g.name} starts"))
+                if g.price_max_minor < 10**15:
+                    edges.append((g.price_max_minor, f"shipment group {g.name} ends"))
+        for row in compiled.rows:
+            mv = row.limits.max_declared_value
+            if mv is not None and mv.currency == "RUB":
+                edges.append((Money(Decimal(mv.amount), "RUB").to_minor(), "a carrier's maximum declared value"))
+    except (AttributeError, IndexError, TypeError):  # pragma: no cover - tolerate changes of the compiled layout
+        pass
+    return sorted({e for e in edges if e[0] > 0})
+
+
+# --------------------------------------------------------------------------- reverse
+
+
+@dataclass
+class ReverseLine:
+    service_id: str
+    service: str
+    price_minor: Optional[int]
+    line: Optional[Line]
+    reason: Optional[str]
+
+    def to_dict(self) -> dict:
+        return {
+            "service_id": self.service_id,
+            "service": self.service,
+            "price_rub": None if self.price_minor is None else _rub(self.price_minor),
+            "economics": None if self.line is None else self.line.to_dict(),
+            "reason": self.reason,
+        }
+
+
+@dataclass
+class ReverseResult:
+    target: Target
+    lines: list[ReverseLine]  # reachable first (lowest price first), then unreachable
+    notes: list[str]
+
+    def to_dict(self) -> dict:
+        return {
+            "target": {"kind": self.target.kind, "value": f"{self.target.value:f}"},
+            "lines": [ln.to_dict() for ln in self.lines],
+            "notes": self.notes,
+        }
+
+
+def meets(line: Line, target: Target) -> bool:
+    """Exact test (no rounded margin): profit >= target, or profit >= margin % × price."""
+    if target.kind == "profit":
+        return line.profit_rub >= Money(target.value, "RUB").to_minor()
+    return Fraction(line.profit_rub) * 100 >= _ratio(target.value) * line.price_minor
+
+
+def _segments(lo: int, hi: int, edges: Sequence[int]) -> list[tuple[int, int]]:
+    cuts = sorted({e for e in edges if lo <= e < hi})
+    out, start = [], lo
+    for e in cuts:
+        out.append((start, e))
+        start = e + 1
+    out.append((start, hi))
+    return out
+
+
+def _split_constant(ctx: _Ctx, seg: tuple[int, int], sid: str, states: dict[int, _Carrier]) -> list[tuple[int, int]]:
+    """Split a segment where this service's carrier answer changes (an edge not in the data), by bisection."""
+
+    def state(p: int) -> _Carrier:
+        if p not in states:
+            [quotes] = _quote_at(ctx, [p])
+            q = quotes.get(sid)
+            states[p] = _carrier(ctx, q) if q is not None else _Carrier("absent", None, None, None, None, "not in force")
+        return states[p]
+
+    out = []
+    a, b = seg
+    while True:
+        if state(a).key() == state(b).key():
+            out.append((a, b))
+            return out
+        lo, hi = a, b  # state(lo) == state(a), state(hi) != state(a)
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if state(mid).key() == state(a).key():
+                lo = mid
+            else:
+                hi = mid
+        out.append((a, lo))
+        a = hi
+
+
+def _lowest_in_segment(ctx: _Ctx, q: ServiceQuote, c: _Carrier, a: int, b: int, target: Target) -> Optional[int]:
+    """Lowest kopeck price in [a, b] meeting the target, the carrier answer being constant there."""
+
+    def ok(p: int) -> bool:
+        return meets(_line(ctx, q, c, p), target)
+
+    com_hi = _ratio(_commission(ctx, b).percent) / 100
+    fee_slope = Fraction(0)
+    if c.fee_rule is not None and c.fee_rule.kind == "percent_of_price":
+        lo_fee, hi_fee = fee_breakpoints(c.fee_rule)
+        mid = Decimal(a + b).scaleb(-2) / 2
+        if lo_fee < mid < hi_fee:
+            fee_slope = _ratio(Decimal(c.fee_rule.percent)) / 100  # type: ignore[arg-type]
+    m = _ratio(target.value) / 100 if target.kind == "margin" else Fraction(0)
+    slope = 1 - com_hi - fee_slope - ctx.pct_total / 100 - m
+    window = 2000 if slope <= 0 else min(2000, int(NOISE_KOPECKS / slope) + 2)
+    if slope <= 0:  # non-increasing: the best prices are at the start of the segment
+        for p in range(a, min(b, a + window) + 1):
+            if ok(p):
+                return p
+        return None
+    hi = None
+    for p in range(b, max(a, b - window) - 1, -1):  # increasing: a reachable target shows at the top
+        if ok(p):
+            hi = p
+            break
+    if hi is None:
+        return None
+    lo = a - 1  # treated as failing
+    if ok(a):
+        return a
+    lo = a
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    best = hi
+    for p in range(hi - 1, max(a, hi - window) - 1, -1):  # rounding noise: a lower passing price nearby
+        if ok(p):
+            best = p
+    return best
+
+
+def reverse_price(
+    ts: TariffSet,
+    inp: EconomicsInput,
+    target: Target,
+    fx: Optional[FxChain],
+    *,
+    max_price: Decimal = MAX_PRICE,
+) -> ReverseResult:
+    """Per service, the lowest sale price (kopeck) whose forward economics meet `target`, searched
+    segment by segment between every cliff (tiers, fee min/max, group bands, value limits, and any
+    change of the carrier's answer found by bisection)."""
+    ctx = _context(ts, inp, fx)
+    lo, hi = 1, _price_minor(max_price, "max_price")
+    edges = [e for e, _ in _price_edges(ctx)]
+    segs = _segments(lo, hi, edges)
+    ends = sorted({p for s in segs for p in s})
+    quotes_at = dict(zip(ends, _quote_at(ctx, ends)))
+    services: dict[str, ServiceQuote] = {}
+    for qs in quotes_at.values():
+        for sid, q in qs.items():
+            services.setdefault(sid, q)
+    out: list[ReverseLine] = []
+    for sid, any_q in sorted(services.items(), key=lambda kv: kv[1].service):
+        states: dict[int, _Carrier] = {}
+        for p, qs in quotes_at.items():
+            q = qs.get(sid)
+            states[p] = _carrier(ctx, q) if q is not None else _Carrier("absent", None, None, None, None, "not in force")
+        found: Optional[int] = None
+        reasons: list[str] = []
+        priced_somewhere = False
+        for seg in segs:
+            for a, b in _split_constant(ctx, seg, sid, states):
+                c = states[a]
+                priced_somewhere = priced_somewhere or c.status == "ok"
+                if c.status != "ok":
+                    if c.reason and c.reason not in reasons:
+                        reasons.append(c.reason)
+                    continue
+                [qa] = _quote_at(ctx, [a])
+                q = qa.get(sid, any_q)
+                found = _lowest_in_segment(ctx, q, c, a, b, target)
+                if found is not None:
+                    break
+            if found is not None:
+                break
+        if found is None:
+            if priced_somewhere:
+                why = f"the {target.label()} is not reached at any price up to {_rub(hi)} RUB"
+                if reasons:
+                    why += " (where not priced: " + "; ".join(reasons[:3]) + ")"
+            else:
+                why = "not priced at any sale price: " + "; ".join(reasons[:3])
+            out.append(ReverseLine(sid, any_q.service, None, None, why))
+            continue
+        [quotes] = _quote_at(ctx, [found])
+        line = _line(ctx, quotes[sid], _carrier(ctx, quotes[sid]), found)
+        out.append(ReverseLine(sid, any_q.service, found, line, None))
+    out.sort(key=lambda r: (r.price_minor is None, r.price_minor or 0, r.service))
+    return ReverseResult(target, out, _notes(ctx))
+
+
+# --------------------------------------------------------------------------- cliffs
+
+
+@dataclass
+class Cliff:
+    """A nearby price or weight where the result jumps: what changes there and by how much per service."""
+
+    kind: Literal["lower_price", "price_jump", "lighter_parcel", "service_lost"]
+    at: str  # "1500.00 RUB" or "500 g"
+    what: str
+    message: str
+    deltas_rub: dict[str, str]  # service_id -> profit change, RUB
+
+    def to_dict(self) -> dict:
+        return dataclasses.asdict(self)
+
+
+def _span(deltas: dict[str, int], names: dict[str, str]) -> str:
+    lo, hi = min(deltas.values()), max(deltas.values())
+    best = max(deltas, key=lambda k: (deltas[k], k))
+    amount = _rub(lo) if lo == hi else f"{_rub(lo)}–{_rub(hi)}"
+    if len(deltas) == 1:
+        return f"{amount} RUB with {names[best]}"
+    return f"{amount} RUB ({len(deltas)} services; most with {names[best]}: {_rub(deltas[best])})"
+
+
+def _cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[Cliff]:
+    """Nearby price and weight changes that cross a tier or band and change the result, with by how much."""
+    window = int(price_minor * CLIFF_WINDOW)
+    grouped: dict[int, list[str]] = {}
+    for e, what in _price_edges(ctx):
+        if price_minor - window <= e <= price_minor + window and what not in grouped.setdefault(e, []):
+            grouped[e].append(what)
+    probes = sorted({p for e in grouped for p in (e, e + 1)} - {price_minor})
+    names = {ln.service_id: ln.service for ln in lines}
+    out: list[Cliff] = []
+    if probes:
+        probe_quotes = dict(zip(probes, _quote_at(ctx, probes)))
+
+        def profit_at(sid: str, p: int) -> Optional[int]:
+            if p == price_minor:
+                return next(ln.profit_rub for ln in lines if ln.service_id == sid)
+            q = probe_quotes[p].get(sid)
+            if q is None:
+                return None
+            c = _carrier(ctx, q)
+            return _line(ctx, q, c, p).profit_rub if c.status == "ok" else None
+
+        for e, whats in sorted(grouped.items()):
+            what = "; ".join(whats)
+            gain: dict[str, int] = {}
+            jump: dict[str, int] = {}
+            lost: list[str] = []
+            for ln in lines:
+                sid = ln.service_id
+                below, above = profit_at(sid, e), profit_at(sid, e + 1)
+                if e < price_minor and below is not None and below > ln.profit_rub:
+                    gain[sid] = below - ln.profit_rub
+                elif below is not None and above is not None and abs(above - below) >= 100:
+                    jump[sid] = above - below
+                elif below is not None and above is None and e >= price_minor:
+                    lost.append(sid)
+            if gain:
+                out.append(Cliff("lower_price", f"{_rub(e)} RUB", what,
+                                 f"lowering the price to {_rub(e)} RUB ({what}) raises the profit by {_span(gain, names)}",
+                                 {k: _rub(v) for k, v in gain.items()}))
+            if jump:
+                ups = {k: v for k, v in jump.items() if v > 0}
+                downs = {k: -v for k, v in jump.items() if v < 0}
+                for sign, part in (("raises", ups), ("lowers", downs)):
+                    if part:
+                        out.append(Cliff("price_jump", f"{_rub(e + 1)} RUB", what,
+                                         f"crossing {_rub(e)} → {_rub(e + 1)} RUB ({what}) {sign} the profit by {_span(part, names)}",
+                                         {k: _rub(jump[k]) for k in part}))
+            if lost:
+                out.append(Cliff("service_lost", f"{_rub(e + 1)} RUB", what,
+                                 f"above {_rub(e)} RUB ({what}) {', '.join(names[s] for s in lost)} no longer take(s) the parcel",
+                                 {k: "" for k in lost}))
+    out.extend(_weight_cliffs(ctx, price_minor, lines))
+    return out
+
+
+def _weight_cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[Cliff]:
+    parcel = ctx.inp.parcel
+    w = parcel.weight_g
+    floor = w - max(1, int(w * CLIFF_WINDOW))
+    candidates: set[int] = set()
+    [quotes] = _quote_at(ctx, [price_minor])
+    for ln in lines:
+        q = quotes.get(ln.service_id)
+        if q is None or q.basis != "actual":
+            continue
+        step = q.billing.rounding_step_g
+        lower = q.chargeable_weight_g - step
+        if step > 1 and floor <= lower < w:
+            candidates.add(lower)
+    try:
+        compiled = ctx.ts.compiled(ctx.inp.readings)
+        ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
+        for g in ep.groups:
+            if floor <= g.weight_max_g < w:
+                candidates.add(g.weight_max_g)
+    except (AttributeError, IndexError, TypeError):  # pragma: no cover
+        pass
+    cands = sorted(c for c in candidates if c > 0)
+    if not cands:
+        return []
+    out = []
+    names = {ln.service_id: ln.service for ln in lines}
+    runs = _quote_at(ctx, [price_minor] * len(cands), cands)
+    for wc, qs in zip(cands, runs):
+        gain: dict[str, int] = {}
+        for ln in lines:
+            q = qs.get(ln.service_id)
+            if q is None:
+                continue
+            c = _carrier(ctx, q)
+            if c.status != "ok":
+                continue
+            other = _line(ctx, q, c, price_minor)
+            if other.profit_rub > ln.profit_rub:
+                gain[ln.service_id] = other.profit_rub - ln.profit_rub
+        if gain:
+            out.append(Cliff("lighter_parcel", f"{wc} g", "weight step or group weight band",
+                             f"a parcel of {wc} g ({w - wc} g lighter) raises the profit by {_span(gain, names)}",
+                             {k: _rub(v) for k, v in gain.items()}))
+    return out
