@@ -5,12 +5,17 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+import json
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import List, Optional, Sequence
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
+from .errors import InputError
 from .result import ServiceQuote
 
 
@@ -41,5 +46,163 @@ def render_rub(quotes: Sequence[ServiceQuote], console: Console) -> None:
                       + (f"; {duty.duty_rub} RUB" if duty.duty_rub and duty.duty_free is False else ""))
 
 
+def parse_pct(text: Optional[str], field: str) -> Decimal:
+    """`1.9`, `1.9%`, `1,9 %` -> Decimal percent."""
+    if text is None:
+        return Decimal(0)
+    try:
+        value = Decimal(str(text).strip().rstrip("%").strip().replace(",", "."))
+    except InvalidOperation:
+        raise InputError(field, f"{text!r} is not a percentage; write it like 1.9 or 1.9%") from None
+    if not value.is_finite():
+        raise InputError(field, f"{text!r} is not a percentage")
+    return value
+
+
+def _money_or_rub(text: Optional[str], field: str):
+    """`62CNY`, `5 usd`, or a bare number meaning RUB."""
+    from .units import Money, parse_money
+
+    if text is None:
+        return None
+    try:
+        return Money(Decimal(str(text).strip().replace(",", ".")), "RUB")
+    except InvalidOperation:
+        return parse_money(text, field)
+
+
+def _pct(f) -> str:
+    return f"{Decimal(f.numerator) / Decimal(f.denominator) * 100:.2f} %"
+
+
+def _r(minor: int) -> str:
+    return f"{Decimal(minor).scaleb(-2):,.2f}".replace(",", " ")
+
+
+def render_forward(result, console: Console, top: Optional[int]) -> None:
+    table = Table(header_style="bold", title=f"Sale price {_r(result.sale_price_minor)} RUB — per carrier, RUB")
+    for col in ("Service", "Group", "Carrier price", "Carrier", "Commission", "Ozon fee", "Other costs",
+                "Profit", "Margin", "ROI"):
+        table.add_column(col, overflow="fold", justify="left" if col in ("Service", "Group") else "right")
+    for ln in result.lines[:top] if top else result.lines:
+        other = ln.costs_rub - ln.carrier_rub - ln.commission_rub - ln.ozon_fee_rub
+        table.add_row(
+            ln.service, ln.group or "—", f"{ln.carrier_price.amount} {ln.carrier_price.currency}", _r(ln.carrier_rub),
+            f"{_r(ln.commission_rub)} ({ln.commission.percent}%)", _r(ln.ozon_fee_rub), _r(other),
+            _r(ln.profit_rub), _pct(ln.margin), _pct(ln.roi) if ln.roi is not None else "—",
+        )
+    console.print(table)
+    if top and len(result.lines) > top:
+        console.print(f"({len(result.lines) - top} more priced services: drop --top or use --json)")
+    for c in result.cliffs:
+        console.print(f"[yellow]cliff:[/] {c.message}", highlight=False, soft_wrap=True)
+    _render_skipped(result.skipped, console)
+    for w in result.warnings:
+        console.print(f"[red]warning:[/] {w}", highlight=False, soft_wrap=True)
+    for n in result.notes:
+        console.print(f"note: {n}", highlight=False, soft_wrap=True)
+
+
+def _render_skipped(skipped, console: Console) -> None:
+    by: dict[str, list[str]] = {}
+    for s in skipped:
+        by.setdefault(s.status, []).append(s.service_id)
+    for status, ids in sorted(by.items()):
+        console.print(f"not costed ({status}, reasons in --json): {', '.join(ids)}", highlight=False, soft_wrap=True)
+
+
+def render_reverse(result, console: Console, top: Optional[int]) -> None:
+    table = Table(header_style="bold", title=f"Lowest sale price reaching {result.target.label()}")
+    for col in ("Service", "Lowest price RUB", "Group", "Carrier price", "Profit", "Margin", "ROI"):
+        table.add_column(col, overflow="fold", justify="left" if col in ("Service", "Group") else "right")
+    reached = [r for r in result.lines if r.price_minor is not None]
+    for r in reached[:top] if top else reached:
+        ln = r.line
+        table.add_row(r.service, _r(r.price_minor), ln.group or "—", f"{ln.carrier_price.amount} {ln.carrier_price.currency}",
+                      _r(ln.profit_rub), _pct(ln.margin), _pct(ln.roi) if ln.roi is not None else "—")
+    console.print(table)
+    unreached = [r for r in result.lines if r.price_minor is None]
+    reasons: dict[str, list[str]] = {}
+    for r in unreached:
+        reasons.setdefault(r.reason or "", []).append(r.service_id)
+    for why, ids in reasons.items():
+        console.print(f"not reached: {', '.join(ids)} — {why}", highlight=False, soft_wrap=True)
+    for n in result.notes:
+        console.print(f"note: {n}", highlight=False, soft_wrap=True)
+
+
 def register(app: typer.Typer) -> None:
     """Add the `economics` command to the ratecalc CLI."""
+    from . import cli
+
+    @app.command()
+    def economics(
+        weight: str = typer.Option(..., "--weight", "-w", help="Actual weight, e.g. 450g."),
+        dims: str = typer.Option(..., "--dims", "-d", help="L x W x H with a unit, e.g. 20x15x10cm."),
+        category: str = typer.Option(..., "--category", "-c", help="Commission category: id, English or Chinese name."),
+        cost: str = typer.Option(..., "--cost", help="Purchase cost per unit, any currency, e.g. 62CNY (bare number: RUB)."),
+        price: Optional[str] = typer.Option(None, "--price", help="Sale price in RUB (also the declared price)."),
+        target_margin: Optional[str] = typer.Option(None, "--target-margin", help="Find the lowest price reaching this margin, e.g. 20%."),
+        target_profit: Optional[str] = typer.Option(None, "--target-profit", help="Find the lowest price reaching this profit in RUB."),
+        date: Optional[str] = typer.Option(None, "--date", help="Order date YYYY-MM-DD (default: today)."),
+        scheme: str = typer.Option("rfbs", "--scheme", help="rfbs or fbp (commission column)."),
+        packaging: Optional[str] = typer.Option(None, "--packaging", help="Packaging per order, e.g. 5CNY."),
+        first_mile: Optional[str] = typer.Option(None, "--first-mile", help="First-mile cost per order, e.g. 2CNY."),
+        acquiring: Optional[str] = typer.Option(None, "--acquiring", help="Acquiring / payment fee, % of price."),
+        fx_loss: Optional[str] = typer.Option(None, "--fx-loss", help="FX / withdrawal loss, % of price."),
+        ads: Optional[str] = typer.Option(None, "--ads", help="Advertising, % of price."),
+        return_rate: Optional[str] = typer.Option(None, "--return-rate", help="Share of orders returned, %."),
+        courier: bool = typer.Option(False, "--courier", help="Courier (door) delivery instead of pickup point."),
+        battery: bool = typer.Option(False, "--battery", help="The parcel contains batteries."),
+        liquid: bool = typer.Option(False, "--liquid", help="The parcel contains liquids."),
+        fx: Optional[List[str]] = typer.Option(None, "--fx", help="Rate CUR=RUB per unit, e.g. CNY=11.5 (repeatable)."),
+        rates_file: Optional[Path] = typer.Option(None, "--rates-file", help="CSV/YAML rates file (date, currency, rate)."),
+        cbr: bool = typer.Option(True, "--cbr/--no-cbr", help="Fall back to the CBR daily feed (cached on disk)."),
+        ozon_fee: Optional[str] = typer.Option(None, "--ozon-fee", help="Force an Ozon fee rule (flat-15, percent-2)."),
+        reading: Optional[List[str]] = typer.Option(None, "--reading", help="Named alternative reading (repeatable)."),
+        top: Optional[int] = typer.Option(None, "--top", help="Show only the first N services."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        tariffs: Optional[List[Path]] = cli.TariffsOpt,
+    ) -> None:
+        """Profit, margin and ROI per carrier at a sale price, or the lowest price reaching a target."""
+
+        def run() -> None:
+            from .economics import EconomicsInput, Target
+            from .economics import economics as forward
+            from .economics import reverse_price
+            from .fx import build_chain
+            from .parcels import Parcel
+
+            modes = [x is not None for x in (price, target_margin, target_profit)]
+            if sum(modes) != 1:
+                raise InputError("price", "give exactly one of --price, --target-margin, --target-profit")
+            parcel = Parcel.parse(weight, dims, date=date, delivery="courier" if courier else "pickup_point",
+                                  battery=battery, liquid=liquid)
+            purchase = _money_or_rub(cost, "cost")
+            inp = EconomicsInput(
+                parcel=parcel, category=category, purchase_cost=purchase, scheme=scheme,
+                packaging=_money_or_rub(packaging, "packaging"), first_mile=_money_or_rub(first_mile, "first_mile"),
+                acquiring_pct=parse_pct(acquiring, "acquiring"), fx_loss_pct=parse_pct(fx_loss, "fx_loss"),
+                ads_pct=parse_pct(ads, "ads"), return_rate_pct=parse_pct(return_rate, "return_rate"),
+                ozon_fee=ozon_fee, readings=tuple(reading or ()),
+            )
+            chain = build_chain(fx, rates_file, cbr=cbr)
+            ts = cli.load(tariffs)
+            if price is not None:
+                sale = _money_or_rub(price, "price")
+                result = forward(ts, inp, sale, chain)
+                render = render_forward
+            else:
+                target = (Target("margin", parse_pct(target_margin, "target_margin")) if target_margin is not None
+                          else Target("profit", parse_pct(target_profit, "target_profit")))
+                result = reverse_price(ts, inp, target, chain)
+                render = render_reverse
+            if as_json:
+                sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+            else:
+                console = cli._consoles.out
+                console.print(f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm, order date "
+                              f"{parcel.order_date}, {parcel.delivery}, category {category}, scheme {scheme}")
+                render(result, console, top)
+
+        cli.guarded(run)
