@@ -12,6 +12,10 @@ Scenarios (each bounded by --duration seconds and a request cap):
 - single-closed:  POST /v1/quotes with --concurrency requests in flight: the maximum throughput.
 - batch-100 / batch-1000: POST /v1/quotes/batch with 100 / 1,000 parcels, 2 in flight.
 
+The default driver (`--client raw`) is a minimal HTTP/1.1 keep-alive client on asyncio streams: on this
+machine httpx's async client costs ~4 ms of CPU per request, which made the driver, not the server, the
+bottleneck (healthz at ~120 req/s). `--client httpx` is still there to compare.
+
 Parcels are varied (weights, sizes, dates in the USD era and the shipment-group era, declared prices),
 drawn from a fixed seed, so no answer can be served from a cache. Server-side latency (from the API's
 own Prometheus histogram, bucket upper bounds) is printed next to the client-side figures.
@@ -63,6 +67,7 @@ class Result:
     name: str
     latencies: list[float] = field(default_factory=list)  # seconds
     statuses: dict[int, int] = field(default_factory=dict)
+    transport: dict[str, int] = field(default_factory=dict)  # transport errors by exception type
     errors: int = 0  # transport errors and non-2xx
     elapsed: float = 0.0
     parcels_per_request: int = 1
@@ -96,13 +101,87 @@ HEADER = (
 )
 
 
-async def _send(client: httpx.AsyncClient, method: str, path: str, body: Optional[bytes]) -> int:
-    if body is None:
-        r = await client.request(method, path)
-    else:
-        r = await client.request(method, path, content=body, headers={"content-type": "application/json"})
-    await r.aread()
-    return r.status_code
+class RawClient:
+    """HTTP/1.1 over asyncio streams, keep-alive, one request per connection at a time (no pipelining)."""
+
+    def __init__(self, url: str, max_connections: int):
+        hostport = url.split("://", 1)[1].rstrip("/")
+        self.host, port = hostport.rsplit(":", 1)
+        self.port = int(port)
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.sem = asyncio.Semaphore(max_connections)
+
+    async def _new(self):
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        return reader, writer
+
+    async def request(self, method: str, path: str, body: Optional[bytes]) -> int:
+        head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
+        if body is not None:
+            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+        payload = head.encode() + b"\r\n" + (body or b"")
+        async with self.sem:
+            reader, writer = self.idle.pop() if self.idle else await self._new()
+            try:
+                writer.write(payload)
+                first = await reader.readline()
+                if not first:  # the server closed this idle keep-alive connection (uvicorn: after 5 s): retry once
+                    writer.close()
+                    reader, writer = await self._new()
+                    writer.write(payload)
+                    first = await reader.readline()
+                status = int(first.split()[1])
+                length, chunked = 0, False
+                while True:
+                    line = await reader.readline()
+                    if line in (b"\r\n", b""):
+                        break
+                    name, _, value = line.partition(b":")
+                    name = name.strip().lower()
+                    if name == b"content-length":
+                        length = int(value)
+                    elif name == b"transfer-encoding" and b"chunked" in value.lower():
+                        chunked = True
+                if chunked:
+                    while True:
+                        size = int((await reader.readline()).strip(), 16)
+                        await reader.readexactly(size + 2)
+                        if size == 0:
+                            break
+                else:
+                    await reader.readexactly(length)
+            except BaseException:
+                writer.close()
+                raise
+            self.idle.append((reader, writer))
+            return status
+
+    async def aclose(self) -> None:
+        for _, writer in self.idle:
+            writer.close()
+
+
+class HttpxClient:
+    def __init__(self, url: str, max_connections: int):
+        limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+        self.client = httpx.AsyncClient(base_url=url, limits=limits, timeout=120)
+
+    async def request(self, method: str, path: str, body: Optional[bytes]) -> int:
+        headers = {"content-type": "application/json"} if body is not None else None
+        r = await self.client.request(method, path, content=body, headers=headers)
+        await r.aread()
+        return r.status_code
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+TRANSPORT_ERRORS = (httpx.HTTPError, OSError, asyncio.IncompleteReadError, ValueError, IndexError)
+
+
+async def _send(client, method: str, path: str, body: Optional[bytes]) -> int:
+    return await client.request(method, path, body)
 
 
 async def closed_loop(client, name, method, path, bodies, concurrency, duration, cap, per_request=1) -> Result:
@@ -119,8 +198,9 @@ async def closed_loop(client, name, method, path, bodies, concurrency, duration,
             t0 = loop.time()
             try:
                 status: Optional[int] = await _send(client, method, path, body)
-            except httpx.HTTPError:
+            except TRANSPORT_ERRORS as exc:
                 status = None
+                res.transport[type(exc).__name__] = res.transport.get(type(exc).__name__, 0) + 1
             res.add(status, loop.time() - t0)
 
     t = loop.time()
@@ -140,8 +220,9 @@ async def open_loop(client, name, path, bodies, rate, duration, max_inflight) ->
         async with sem:
             try:
                 status: Optional[int] = await _send(client, "POST", path, bodies[i % len(bodies)])
-            except httpx.HTTPError:
+            except TRANSPORT_ERRORS as exc:
                 status = None
+                res.transport[type(exc).__name__] = res.transport.get(type(exc).__name__, 0) + 1
         res.add(status, loop.time() - scheduled)  # from the scheduled start: queueing counts
 
     tasks = []
@@ -224,7 +305,6 @@ async def run(args) -> None:
     singles = [json.dumps(p).encode() for p in pool]
     batch100 = [json.dumps({"parcels": pool[i : i + 100]}).encode() for i in range(0, 1000, 100)]
     batch1000 = [json.dumps({"parcels": pool[i : i + 1000]}).encode() for i in (0, 1000)]
-    limits = httpx.Limits(max_connections=max(args.concurrency, args.max_inflight), max_keepalive_connections=max(args.concurrency, args.max_inflight))
     scenarios: dict[str, Callable] = {
         "healthz-closed": lambda c: closed_loop(c, "healthz-closed", "GET", "/healthz", None, args.concurrency, args.duration, 200_000),
         "single-open": lambda c: open_loop(c, "single-open", "/v1/quotes", singles, args.rate, args.duration, args.max_inflight),
@@ -233,23 +313,27 @@ async def run(args) -> None:
         "batch-1000": lambda c: closed_loop(c, "batch-1000", "POST", "/v1/quotes/batch", batch1000, 2, max(args.duration, 15), 200, 1000),
     }
     routes = {"healthz-closed": "/healthz", "batch-100": "/v1/quotes/batch", "batch-1000": "/v1/quotes/batch"}
-    async with httpx.AsyncClient(base_url=args.url, limits=limits, timeout=120) as client:
-        # warm up: every connection, the compiled tariffs, both eras
+    kind = RawClient if args.client == "raw" else HttpxClient
+    client = kind(args.url, max(args.concurrency, args.max_inflight))
+    async with httpx.AsyncClient(base_url=args.url, timeout=30) as metrics:
+        # warm up: connections, the compiled tariffs, both eras
         await asyncio.gather(*(_send(client, "POST", "/v1/quotes", singles[i]) for i in range(50)))
         print(HEADER, flush=True)
         for name in args.scenarios:
-            before = (await client.get("/metrics")).text
+            before = (await metrics.get("/metrics")).text
             res = await scenarios[name](client)
-            after = (await client.get("/metrics")).text
+            after = (await metrics.get("/metrics")).text
             res.server = server_side(before, after, routes.get(name, "/v1/quotes"))
             print(res.line(), flush=True)
             if res.errors:
-                print(f"{'':15s} statuses: {dict(sorted(res.statuses.items()))}", flush=True)
+                print(f"{'':15s} statuses: {dict(sorted(res.statuses.items()))}, transport errors: {res.transport}", flush=True)
+    await client.aclose()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--url", help="an already running server (default: start `ratecalc serve` on a free port)")
+    ap.add_argument("--client", choices=["raw", "httpx"], default="raw", help="load driver (see the module docstring)")
     ap.add_argument("--workers", type=int, default=1, help="uvicorn workers when this script starts the server")
     ap.add_argument("--rate", type=float, default=1000.0, help="arrival rate of single-open, requests/s")
     ap.add_argument("--duration", type=float, default=10.0, help="seconds per scenario")
@@ -267,7 +351,8 @@ def main() -> None:
         proc, args.url = start_server(args.workers)
     print(
         f"# ratecalc API load test: {args.url}, workers={args.workers if proc else '?'}, cpus={os.cpu_count()}, "
-        f"duration={args.duration:g}s/scenario, python {sys.version.split()[0]}",
+        f"client={args.client}, duration={args.duration:g}s/scenario, python {sys.version.split()[0]}, "
+        f"load average before start {os.getloadavg()[0]:.2f}",
         flush=True,
     )
     try:
