@@ -23,7 +23,7 @@ import pyarrow.parquet as pq
 
 from .compile import CompiledTariffs
 from .errors import InputError
-from .columnar import ColumnarQuotes, RowErrors, ingest, quote_ingested
+from .columnar import ColumnarQuotes, RowErrors, ingest, quote_best, quote_ingested
 
 Format = Literal["csv", "parquet"]
 Best = Optional[Literal["cheapest", "fastest"]]
@@ -184,8 +184,10 @@ def quote_file(
         for batch, nbytes in read_batches(input_path, in_fmt, delimiter=delimiter):
             offset = summary.rows
             ing = ingest(batch, compiled=compiled, date=date, mapping=mapping, row_offset=offset)
-            result = quote_ingested(compiled, ing, threads=threads, row_offset=offset)
-            table = result_table(result, best)
+            if best is None:
+                table = quote_ingested(compiled, ing, threads=threads, row_offset=offset).to_arrow()
+            else:  # one row per parcel: chosen block by block, the long form is never built
+                table = quote_best(compiled, ing, best, threads=threads, row_offset=offset)
             writer.write(table)
             if len(ing.errors):
                 err_writer.write(ing.errors.to_arrow())

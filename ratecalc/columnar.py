@@ -164,9 +164,17 @@ def to_arrow_table(data: Columns) -> pa.Table:
         except (pa.ArrowInvalid, pa.ArrowTypeError, TypeError):  # mixed-type object columns
             return pa.table({str(k): _array(data[k].to_numpy()) for k in data.columns})
     if isinstance(data, Mapping):
-        return pa.table(
-            {str(k): v if isinstance(v, (pa.Array, pa.ChunkedArray)) else _array(v) for k, v in data.items()}
-        )
+        lengths = {len(v) for v in data.values() if not isinstance(v, (str, bytes, int, float)) and np.ndim(v) > 0}
+        n = lengths.pop() if len(lengths) == 1 else None
+        cols = {}
+        for k, v in data.items():
+            if isinstance(v, (pa.Array, pa.ChunkedArray)):
+                cols[str(k)] = v
+            elif np.ndim(v) == 0 and n is not None:  # a scalar: the same value on every row
+                cols[str(k)] = _array([v] * n)
+            else:
+                cols[str(k)] = _array(v)
+        return pa.table(cols)
     raise InputError("data", f"cannot read columns from a {type(data).__name__}; give a dict, DataFrame or Arrow table")
 
 
@@ -209,6 +217,77 @@ def _as_text(col: pa.Array, name: str) -> pa.Array:
 def _fixed_point(
     col: pa.Array, name: str, errors: RowErrors, *, money: bool = False
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, Optional[pa.Array]]:
+    """Decimal text (or integers) -> int64 fixed point (x 10^9), exactly.
+
+    Returns (values, ok, rejected, currency suffixes). Null or empty text is neither ok nor rejected
+    (*missing*): the caller decides whether the column is required. Plain numbers ("400", "12.50") take a
+    fast path (a match and a cast); only the other rows go through the general regex parser, which gives
+    the same values for plain numbers and explains every rejected row.
+    """
+    n = len(col)
+    t = col.type
+    if money and pa.types.is_floating(t):
+        present = col.is_valid().to_numpy(zero_copy_only=False)
+        errors.add(np.flatnonzero(present), name, col, "money is never read from a float: give the amount as text or a decimal")
+        return np.zeros(n, np.int64), np.zeros(n, bool), present, None
+    if pa.types.is_integer(t):
+        present = col.is_valid().to_numpy(zero_copy_only=False)
+        raw = pc.fill_null(col, 0).to_numpy(zero_copy_only=False).astype(np.int64)
+        negative = present & (raw < 0)
+        big = present & (raw >= 10**9)
+        errors.add(np.flatnonzero(negative), name, col.cast(pa.string()), "must not be negative")
+        errors.add(np.flatnonzero(big), name, col.cast(pa.string()), _TOO_BIG)
+        ok = present & ~negative & ~big
+        ccy = pa.array([""] * n, pa.string()) if money else None
+        return np.where(ok, raw, 0) * _SCALE, ok, negative | big, ccy
+    text = _as_text(col, name)
+    present = pc.fill_null(pc.greater(pc.utf8_length(text), 0), False).to_numpy(zero_copy_only=False)
+    values = np.zeros(n, np.int64)
+    ok = np.zeros(n, bool)
+    rejected = np.zeros(n, bool)
+    suffix = np.full(n, "", dtype=object) if money else None
+    rest = present.copy()
+    for pattern, target in ((_PLAIN_INT_RE, pa.int64()), (_PLAIN_DEC_RE, pa.decimal128(24, 9))):
+        if not rest.any():
+            break
+        idx = np.flatnonzero(rest)
+        sub = text if len(idx) == n else text.take(pa.array(idx, pa.int64()))
+        plain = pc.fill_null(pc.match_substring_regex(sub, pattern), False).to_numpy(zero_copy_only=False)
+        if not plain.any():
+            continue
+        hit = idx[plain]
+        part = sub if plain.all() else sub.filter(pa.array(plain))
+        if target == pa.int64():
+            values[hit] = pc.cast(part, target).to_numpy(zero_copy_only=False) * _SCALE
+        else:
+            dec = pc.cast(part, target)
+            m = len(dec)
+            words = np.frombuffer(dec.buffers()[1], dtype=np.int64).reshape(-1, 2)[dec.offset : dec.offset + m]
+            values[hit] = words[:, 0]
+        ok[hit] = True
+        rest[hit] = False
+    if rest.any():  # the general parser for what is left: spaces, commas, suffixes, signs, junk
+        idx = np.flatnonzero(rest)
+        sub = text.take(pa.array(idx, pa.int64()))
+        local = RowErrors()
+        v, o, r, c = _fixed_point_general(sub, name, local, money=money)
+        values[idx] = v
+        ok[idx] = o
+        rejected[idx] = r
+        for row, column, value, reason in zip(local.row, local.column, local.value, local.reason):
+            errors.row.append(int(idx[row]))
+            errors.column.append(column)
+            errors.value.append(value)
+            errors.reason.append(reason)
+        if money and c is not None:
+            suffix[idx] = np.array(pc.fill_null(c, "").to_pylist(), dtype=object)
+    ccy = pa.array(suffix.tolist(), pa.string()) if money else None
+    return values, ok, rejected, ccy
+
+
+def _fixed_point_general(
+    col: pa.Array, name: str, errors: RowErrors, *, money: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, Optional[pa.Array]]:
     """Decimal text -> int64 fixed point (x 10^9), exactly.
 
     Returns (values, ok, rejected, currency suffixes). Null or empty text is neither ok nor rejected
@@ -244,6 +323,11 @@ def _fixed_point(
         matched[suffixed] = False
     rejected = present & ~matched
     return values, matched, rejected, ccy
+
+
+_PLAIN_INT_RE = r"^[0-9]{1,9}$"
+_PLAIN_DEC_RE = r"^[0-9]{1,9}(\.[0-9]{1,9})?$"
+_TOO_BIG = "not a number (digits with at most 9 decimals and 9 integer digits)"
 
 
 def _whole_units(fixed: np.ndarray, factor: int) -> np.ndarray:
@@ -446,6 +530,7 @@ class ColumnarQuotes:
     errors: RowErrors
     sku: Optional[pa.Array] = None
     row_offset: int = 0
+    valid_rows: Optional[np.ndarray] = None  # (V,) every quoted input row, ascending
 
     def __len__(self) -> int:
         return int(self.row.shape[0])
@@ -537,45 +622,142 @@ class ColumnarQuotes:
             hi = np.maximum.reduceat(sc, first)
             mixed = lo != hi
         # every valid input row gets a line
-        valid_rows = np.unique(self.row)
+        valid_rows = self.valid_rows if self.valid_rows is not None else _sorted_unique(self.row)
         pos = np.searchsorted(valid_rows, chosen_rows)
         pick = np.full(len(valid_rows), -1, np.int64)
         pick[pos] = np.where(mixed, -1, chosen)
-        reason = np.full(len(valid_rows), 0, np.int8)  # 0 = chosen
-        reason[pick < 0] = 1
-        reason[pos[mixed]] = 2
+        reason = np.full(len(valid_rows), 1, np.int8)  # 1 = no ok service
+        reason[pos] = np.where(mixed, 2, 0)
         has = pick >= 0
         sel = np.where(has, pick, 0)
-        cols: dict[str, pa.Array] = {"row": pa.array(valid_rows + self.row_offset, pa.int64())}
-        sku = self._sku_column(valid_rows)
-        if sku is not None:
-            cols["sku"] = sku
-        ids = pa.array([s.id for s in self.compiled.services], pa.string())
         if len(self):
-            svc = pa.array(self.service[sel].astype(np.int32), pa.int32(), mask=~has)
+            svc = np.where(has, self.service[sel], -1)
             price_sel = np.where(has, self.price_minor[sel], -1)
-            trow = self.table_row[sel]
-            charge = self.chargeable_g[sel]
+            trow = np.where(has, self.table_row[sel], 0)
+            charge = np.where(has, self.chargeable_g[sel], 0)
         else:
-            svc = pa.array(np.zeros(len(valid_rows), np.int32), pa.int32(), mask=np.ones(len(valid_rows), bool))
+            svc = np.full(len(valid_rows), -1, np.int64)
             price_sel = np.full(len(valid_rows), -1, np.int64)
             trow = np.zeros(len(valid_rows), np.int64)
             charge = np.zeros(len(valid_rows), np.int64)
-        cols["service_id"] = pa.DictionaryArray.from_arrays(svc, ids)
-        cols["carrier_id"] = _carrier_column(self.compiled, svc)
-        cols["chargeable_weight_g"] = pa.array(charge, pa.int64(), mask=~has)
-        cols["price"] = minor_to_decimal(price_sel)
-        cur = t.currency[trow].astype(np.int8) if len(t.currency) else np.zeros(len(trow), np.int8)
-        cols["currency"] = pa.DictionaryArray.from_arrays(pa.array(cur, pa.int8(), mask=~has), pa.array(CURRENCIES))
-        dmin_s = t.days_min[trow] if len(t.days_min) else np.full(len(trow), -1)
-        dmax_s = t.days_max[trow] if len(t.days_max) else np.full(len(trow), -1)
-        cols["days_min"] = pa.array(dmin_s, pa.int32(), mask=~has | (dmin_s < 0))
-        cols["days_max"] = pa.array(dmax_s, pa.int32(), mask=~has | (dmax_s < 0))
-        cols["no_choice"] = pa.DictionaryArray.from_arrays(
-            pa.array(reason, pa.int8(), mask=reason == 0),
-            pa.array(["", "no_eligible_priced_service", "mixed_currencies"]),
+        return _best_table(
+            self.compiled, valid_rows, svc, trow, price_sel, charge, reason, self._sku_column(valid_rows), self.row_offset
         )
-        return pa.table(cols)
+
+
+def _best_table(
+    compiled: CompiledTariffs,
+    valid_rows: np.ndarray,
+    svc: np.ndarray,
+    trow: np.ndarray,
+    price: np.ndarray,
+    charge: np.ndarray,
+    reason: np.ndarray,
+    sku: Optional[pa.Array],
+    row_offset: int,
+) -> pa.Table:
+    """One line per valid input row (svc = -1: no choice, with `reason` 1 or 2)."""
+    t = compiled.table
+    has = svc >= 0
+    cols: dict[str, pa.Array] = {"row": pa.array(valid_rows + row_offset, pa.int64())}
+    if sku is not None:
+        cols["sku"] = sku
+    ids = pa.array([s.id for s in compiled.services], pa.string())
+    svc_arr = pa.array(np.where(has, svc, 0).astype(np.int32), pa.int32(), mask=~has)
+    cols["service_id"] = pa.DictionaryArray.from_arrays(svc_arr, ids)
+    cols["carrier_id"] = _carrier_column(compiled, svc_arr)
+    cols["chargeable_weight_g"] = pa.array(charge, pa.int64(), mask=~has)
+    cols["price"] = minor_to_decimal(np.where(has, price, -1))
+    trow = np.where(has, trow, 0)
+    n = len(valid_rows)
+    cur = t.currency[trow].astype(np.int8) if len(t.currency) else np.zeros(n, np.int8)
+    cols["currency"] = pa.DictionaryArray.from_arrays(pa.array(cur, pa.int8(), mask=~has), pa.array(CURRENCIES))
+    dmin_s = t.days_min[trow] if len(t.days_min) else np.full(n, -1)
+    dmax_s = t.days_max[trow] if len(t.days_max) else np.full(n, -1)
+    cols["days_min"] = pa.array(dmin_s, pa.int32(), mask=~has | (dmin_s < 0))
+    cols["days_max"] = pa.array(dmax_s, pa.int32(), mask=~has | (dmax_s < 0))
+    cols["no_choice"] = pa.DictionaryArray.from_arrays(
+        pa.array(reason, pa.int8(), mask=reason == 0),
+        pa.array(["", "no_eligible_priced_service", "mixed_currencies"]),
+    )
+    return pa.table(cols)
+
+
+def quote_best(
+    compiled: CompiledTariffs,
+    ing: Ingested,
+    by: Literal["cheapest", "fastest"] = "cheapest",
+    *,
+    to_common: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = None,
+    threads: Optional[int] = None,
+    row_offset: int = 0,
+) -> pa.Table:
+    """`quote_ingested(...).best(by)` without building the long form: chosen block by block.
+
+    Same rule and tie-breaks as `ColumnarQuotes.best` (checked by tests); a catalogue's best-service file
+    never holds parcels x services in memory.
+    """
+    if by not in ("cheapest", "fastest"):
+        raise InputError("best", f"unknown choice {by!r}; use cheapest or fastest")
+    p = ing.parcels
+    V = len(p)
+    t = compiled.table
+    svc = np.full(V, -1, np.int64)
+    trow = np.zeros(V, np.int64)
+    price = np.full(V, -1, np.int64)
+    charge = np.zeros(V, np.int64)
+    reason = np.ones(V, np.int8)
+    big = np.iinfo(np.int64).max
+    id_rank = np.argsort(np.argsort([s.id for s in compiled.services], kind="stable"))
+    for block in E.iter_blocks(compiled, p, threads=threads):
+        P, S = block.status.shape
+        if S == 0:
+            continue
+        rows = block.rows
+        dmax = np.where(t.days_max[rows] < 0, big, t.days_max[rows])
+        dmin = np.where(t.days_min[rows] < 0, big, t.days_min[rows])
+        perm = np.lexsort((id_rank[block.services], dmin, dmax))
+        ok = block.status[:, perm] == E.STATUS_OK
+        pr = block.price_minor[:, perm]
+        ccy_s = t.currency[rows][perm]
+        mixed = np.zeros(P, bool)
+        currencies = np.unique(ccy_s)
+        if to_common is None and len(currencies) > 1:  # judged over every ok service, as in best()
+            seen = np.zeros(P, np.int64)
+            for c in currencies:
+                seen += (ok & (ccy_s == c)[None, :]).any(axis=1)
+            mixed = seen > 1
+        if to_common is not None:
+            day = np.broadcast_to(p.day[block.parcels][:, None], pr.shape)
+            comp = np.asarray(
+                to_common(pr.ravel(), np.broadcast_to(ccy_s, pr.shape).ravel(), day.ravel()), np.int64
+            ).reshape(pr.shape)
+        else:
+            comp = pr
+        any_ok = ok.any(axis=1)
+        if by == "fastest":
+            dkey = np.unique(np.stack([dmax[perm], dmin[perm]], axis=1), axis=0, return_inverse=True)[1].ravel()
+            dk = np.where(ok, dkey[None, :], big)
+            ok = ok & (dk == dk.min(axis=1)[:, None])
+        masked = np.where(ok, comp, big)
+        j = masked.argmin(axis=1)
+        chosen = any_ok & ~mixed
+        at = block.parcels
+        col = perm[j]
+        svc[at] = np.where(chosen, block.services[col], -1)
+        trow[at] = np.where(chosen, rows[col], 0)
+        price[at] = np.where(chosen, block.price_minor[np.arange(P), col], -1)
+        charge[at] = np.where(chosen, block.chargeable_g[np.arange(P), col], 0)
+        reason[at] = np.where(chosen, 0, np.where(mixed, 2, 1))
+    sku = None if ing.sku is None else ing.sku.take(pa.array(ing.rows, pa.int64()))
+    return _best_table(compiled, ing.rows, svc, trow, price, charge, reason, sku, row_offset)
+
+
+def _sorted_unique(a: np.ndarray) -> np.ndarray:
+    """Unique values of an ascending array (long-form rows are in input order)."""
+    if len(a) == 0:
+        return a.copy()
+    return a[np.r_[True, a[1:] != a[:-1]]]
 
 
 def _carrier_column(compiled: CompiledTariffs, services: pa.Array) -> pa.DictionaryArray:
@@ -668,6 +850,7 @@ def quote_ingested(
         errors=ing.errors,
         sku=ing.sku,
         row_offset=row_offset,
+        valid_rows=ing.rows,
     )
 
 
@@ -710,6 +893,7 @@ __all__ = [
     "ingest",
     "minor_to_decimal",
     "quote_ingested",
+    "quote_best",
     "quote_many",
     "to_arrow_table",
 ]

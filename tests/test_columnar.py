@@ -252,3 +252,43 @@ def test_best_refuses_to_compare_currencies_without_a_rate(tariffs):
 
 def test_code_table_is_the_engines():
     assert set(E.REASON_CODES.values()) < set(CODE_NAMES)
+
+
+@pytest.mark.parametrize("by", ["cheapest", "fastest"])
+def test_best_without_the_long_form_is_the_same(tariffs, by):
+    from ratecalc.columnar import ingest, quote_best, quote_ingested
+
+    rng = np.random.default_rng(21)
+    n = 3000
+    data = {
+        "sku": [f"s{i}" for i in range(n)],
+        "weight_g": rng.integers(1, 30_000, n),
+        "length_mm": rng.integers(1, 1500, n),
+        "width_mm": rng.integers(1, 900, n),
+        "height_mm": rng.integers(1, 900, n),
+        "order_date": rng.choice(["2021-07-01", "2022-05-20", "2022-07-01", "2023-06-01", "2025-03-01"], n),
+        "delivery": rng.choice(["pickup_point", "courier"], n),
+        "declared_value": rng.choice(["", "900", "2500.50", "99999"], n),
+        "currency": "RUB",
+    }
+    c = tariffs.compiled()
+    ing = ingest(data, compiled=c)
+    direct = quote_best(c, ing, by)
+    assert direct.num_rows == len(ing.rows) > 0
+    assert direct.equals(quote_ingested(c, ing).best(by))
+    fx = lambda price, ccy, day: price * (ccy + 1)  # noqa: E731 - any deterministic conversion will do
+    assert quote_best(c, ing, by, to_common=fx).equals(quote_ingested(c, ing).best(by, to_common=fx))
+
+
+def test_plain_and_general_number_parsers_agree(tariffs):
+    plain = {"weight_g": ["400", "1250", "7"], "length_mm": ["300.5", "20", "15"], "width_mm": ["200", "10", "1"],
+             "height_mm": ["150", "10", "1"], "declared_value": ["12.50", "3", "0.01"], "currency": ["USD"] * 3}
+    general = {k: [f" {v} " for v in vs] if k != "currency" else vs for k, vs in plain.items()}  # spaces: regex path
+    a = quote_many(plain, tariffs, date="2022-07-01")
+    b = quote_many(general, tariffs, date="2022-07-01")
+    assert len(a) > 0 and a.to_arrow().equals(b.to_arrow())
+    ints = {k: [int(float(v)) for v in vs] for k, vs in plain.items() if k in ("weight_g", "width_mm", "height_mm")}
+    ints.update(length_mm=["300", "20", "15"])
+    c = quote_many(ints, tariffs, date="2022-07-01")
+    d = quote_many({k: [str(v) for v in vs] for k, vs in ints.items()}, tariffs, date="2022-07-01")
+    assert c.to_arrow().equals(d.to_arrow())
