@@ -202,20 +202,23 @@ async def quote_batch(
     except ValidationError as exc:
         raise invalid(from_pydantic(exc.errors(), "query")) from None
 
+    # Parsing and validating up to 10,000 parcels, quoting them and writing the answer are CPU work: all of
+    # it runs in worker threads so the event loop keeps answering health checks and single quotes.
     if ndjson_in:
         options = q_options or QuoteOptions()
         batch = _Batch(options, "$")
-        await _read_ndjson(request, batch, limit)
+        lines = await _read_ndjson(request, limit)
+        await anyio.to_thread.run_sync(_add_lines, batch, lines)
         root = "query"
     else:
         if q_options is not None:
             raise invalid([FieldError(path="query", message="query options are for NDJSON bodies; put them in the JSON body",
                                       rule="ndjson_only", limit=None)])
-        env = await _read_json(request, limit)
+        raw_body = await request.body()
+        env = await anyio.to_thread.run_sync(_parse_json, raw_body, limit)
         options = env
         batch = _Batch(options, "$.parcels")
-        for raw in env.parcels:
-            batch.add(raw)
+        await anyio.to_thread.run_sync(_add_all, batch, env.parcels)
         root = "$"
     try:
         check_options(ts, options, root)
@@ -226,11 +229,16 @@ async def quote_batch(
     n = len(batch.slots)
     if _wants_ndjson(request, ndjson_in):
         return StreamingResponse(_stream(ts, batch, metrics), media_type=NDJSON)
-    items = await anyio.to_thread.run_sync(_run, ts, batch, 0, n)
+    body = await anyio.to_thread.run_sync(_answer_json, ts, batch, metrics)
+    return Response(body, media_type="application/json")
+
+
+def _answer_json(ts: TariffSet, batch: _Batch, metrics: Any) -> bytes:
+    n = len(batch.slots)
+    items = _run(ts, batch, 0, n)
     _count(metrics, items)
     ok = sum(1 for it in items if it.status == "ok")
-    out = BatchResponse(count=n, succeeded=ok, failed=n - ok, results=items)
-    return Response(out.model_dump_json(), media_type="application/json")
+    return BatchResponse(count=n, succeeded=ok, failed=n - ok, results=items).model_dump_json().encode()
 
 
 def _count(metrics: Any, items: list[BatchItem]) -> None:
@@ -252,8 +260,7 @@ async def _stream(ts: TariffSet, batch: _Batch, metrics: Any) -> AsyncIterator[b
         yield "".join(it.model_dump_json() + "\n" for it in items).encode()
 
 
-async def _read_json(request: Request, limit: int) -> _Envelope:
-    raw = await request.body()
+def _parse_json(raw: bytes, limit: int) -> _Envelope:
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -266,26 +273,37 @@ async def _read_json(request: Request, limit: int) -> _Envelope:
         raise invalid(from_pydantic(exc.errors())) from None
 
 
-async def _read_ndjson(request: Request, batch: _Batch, limit: int) -> None:
-    """Parse lines as they arrive; refuse (413) as soon as the batch passes the limit."""
-    buf = b""
+def _add_all(batch: _Batch, parcels: list[Any]) -> None:
+    for raw in parcels:
+        batch.add(raw)
 
-    def line(text: bytes) -> None:
-        if not text.strip():
-            return
-        if len(batch.slots) >= limit:
-            raise _too_many(limit, f"$[{limit}]")
+
+def _add_lines(batch: _Batch, lines: list[bytes]) -> None:
+    for text in lines:
         try:
             raw = json.loads(text)
         except (ValueError, UnicodeDecodeError) as exc:
             where = f"$[{len(batch.slots)}]"
             batch.add_error([FieldError(path=where, message=f"not valid JSON: {exc}", rule="json_invalid", limit=None)])
-            return
+            continue
         batch.add(raw)
+
+
+async def _read_ndjson(request: Request, limit: int) -> list[bytes]:
+    """The non-blank lines, read as they arrive; refuses (413) as soon as the batch passes the limit."""
+    buf = b""
+    lines: list[bytes] = []
+
+    def take(parts: list[bytes]) -> None:
+        for text in parts:
+            if text.strip():
+                if len(lines) >= limit:
+                    raise _too_many(limit, f"$[{limit}]")
+                lines.append(text)
 
     async for chunk in request.stream():
         buf += chunk
-        *lines, buf = buf.split(b"\n")
-        for text in lines:
-            line(text)
-    line(buf)
+        *parts, buf = buf.split(b"\n")
+        take(parts)
+    take([buf])
+    return lines
