@@ -508,3 +508,26 @@ def test_access_log_is_json_with_request_id(client):
     [line] = [json.loads(r) for r in records]
     assert line["request_id"] == "trace-42" and line["route"] == "/healthz" and line["status"] == 200
     assert line["msg"] == "request" and isinstance(line["duration_ms"], float)
+
+
+def test_economics_router_is_mounted_when_its_module_exists(monkeypatch):
+    """The issue-5 router drops in as api/routers/economics.py (`router`), under /v1 and its auth."""
+    import importlib.machinery
+    import sys
+    import types
+
+    from fastapi import APIRouter
+
+    module = types.ModuleType("api.routers.economics")
+    module.__spec__ = importlib.machinery.ModuleSpec("api.routers.economics", None)
+    router = APIRouter()
+
+    @router.post("/economics")
+    def economics() -> dict:
+        return {"ok": True}
+
+    module.router = router
+    monkeypatch.setitem(sys.modules, "api.routers.economics", module)
+    with TestClient(create_app(make_settings(api_token="t"))) as c:
+        problem(c.post("/v1/economics"), 401)
+        assert c.post("/v1/economics", headers={"Authorization": "Bearer t"}).json() == {"ok": True}
