@@ -7,6 +7,7 @@ library, and where every refusal is turned into a FieldError that names the JSON
 from __future__ import annotations
 
 import dataclasses
+import re
 from decimal import Decimal
 from typing import Optional, Sequence, Union
 
@@ -179,7 +180,21 @@ def quote_parcels(ts: TariffSet, parcels: Sequence[Parcel], options: QuoteOption
 
     Each slot is (quotes, number filtered out) or the InputError that parcel alone is refused with.
     """
+    if len(parcels) == 1:  # one parcel: the library's own refusal is about this parcel; no pre-check needed
+        try:
+            return _quote_known(ts, parcels, options, {})
+        except InputError as exc:
+            # quoted once per delivery type, the library names the row ("parcels[1].value"): it is this parcel
+            field = re.sub(r"^parcels\[\d+\]\.", "", exc.field)
+            return [InputError(field, exc.message, rule=exc.rule, limit=exc.limit)]
     refused = _input_problems(ts, parcels, options.readings) if parcels else {}
+    return _quote_known(ts, parcels, options, refused)
+
+
+def _quote_known(
+    ts: TariffSet, parcels: Sequence[Parcel], options: QuoteOptions, refused: dict[int, InputError]
+) -> list[Outcome]:
+    """`quote_parcels` once the refused parcels are known."""
     good = [p for i, p in enumerate(parcels) if i not in refused]
     deliveries = _delivery_types(options)
     k = len(deliveries) if deliveries else 1

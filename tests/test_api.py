@@ -531,3 +531,9 @@ def test_economics_router_is_mounted_when_its_module_exists(monkeypatch):
     with TestClient(create_app(make_settings(api_token="t"))) as c:
         problem(c.post("/v1/economics"), 401)
         assert c.post("/v1/economics", headers={"Authorization": "Bearer t"}).json() == {"ok": True}
+
+
+def test_group_era_without_value_for_two_delivery_types_names_value(client):
+    body = {**GROUP_ERA, "value": None, "filters": {"delivery_types": ["pickup_point", "courier"]}}
+    err = only_error(problem(client.post("/v1/quotes", json=body), 422))
+    assert (err["path"], err["rule"]) == ("$.value", "required")
