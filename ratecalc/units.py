@@ -63,14 +63,22 @@ def parse_weight(text: str, field: str = "weight") -> int:
     return check_weight_g(_ceil_int(value * _WEIGHT_UNITS[unit]), field)
 
 
-def check_weight_g(grams: int, field: str = "weight") -> int:
-    if grams <= 0:
-        raise InputError(field, f"weight must be positive, got {grams} g", rule="greater_than", limit=0)
-    if grams > MAX_WEIGHT_G:
+def _check_bounds(value: int, field: str, what: str, unit: str, maximum: int) -> int:
+    """A positive whole number within the input limit; the error names the rule and the limit."""
+    if value <= 0:
+        raise InputError(field, f"{what} must be positive, got {value} {unit}", rule="greater_than", limit=0)
+    if value > maximum:
         raise InputError(
-            field, f"weight {grams} g exceeds the input limit of {MAX_WEIGHT_G} g", rule="less_than_equal", limit=MAX_WEIGHT_G
+            field,
+            f"{what} {value} {unit} exceeds the input limit of {maximum} {unit}",
+            rule="less_than_equal",
+            limit=maximum,
         )
-    return grams
+    return value
+
+
+def check_weight_g(grams: int, field: str = "weight") -> int:
+    return _check_bounds(grams, field, "weight", "g", MAX_WEIGHT_G)
 
 
 def parse_dims(text: str, field: str = "dims") -> tuple[int, int, int]:
@@ -91,12 +99,7 @@ def parse_dims(text: str, field: str = "dims") -> tuple[int, int, int]:
 
 def check_dims_mm(sides: tuple[int, int, int], field: str = "dims") -> tuple[int, int, int]:
     for side in sides:
-        if side <= 0:
-            raise InputError(field, f"every side must be positive, got {side} mm", rule="greater_than", limit=0)
-        if side > MAX_SIDE_MM:
-            raise InputError(
-                field, f"side {side} mm exceeds the input limit of {MAX_SIDE_MM} mm", rule="less_than_equal", limit=MAX_SIDE_MM
-            )
+        _check_bounds(side, field, "side", "mm", MAX_SIDE_MM)
     return sides
 
 
