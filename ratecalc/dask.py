@@ -59,21 +59,27 @@ def _quote_partition(
     compiled = _compiled_on_worker(documents, readings)
     ing = ingest(part, compiled=compiled, date=date, mapping=mapping, row_offset=offset)
     if want == "errors":
-        return ing.errors.to_arrow().to_pandas()
+        return _plain(ing.errors.to_arrow())
     result = quote_ingested(compiled, ing, threads=1, row_offset=offset)
     table = result.to_arrow() if best is None else result.best(best)
     return _plain(table)
 
 
+_INTS = {pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(), pa.uint32(): pd.UInt32Dtype()}
+
+
 def _plain(table: pa.Table) -> pd.DataFrame:
-    """Dictionary columns as strings, decimals as Python Decimals: the same dtypes in every partition."""
+    """The same dtypes in every partition: dictionaries as strings, prices as exact decimal text
+    ("24.60", never a float), integers as nullable integers."""
     cols = {}
     for name in table.column_names:
         col = table.column(name)
         if pa.types.is_dictionary(col.type):
             col = col.cast(col.type.value_type)
+        elif pa.types.is_decimal(col.type):
+            col = col.cast(pa.string())
         cols[name] = col
-    return pa.table(cols).to_pandas()
+    return pa.table(cols).to_pandas(types_mapper=_INTS.get)
 
 
 def _meta(documents: TariffDocuments, readings: frozenset[str], sample: pd.DataFrame, date, mapping, best, want) -> pd.DataFrame:
@@ -121,7 +127,7 @@ def client_for(scheduler: Optional[str]):
 
     if scheduler:
         return Client(scheduler), None
-    cluster = LocalCluster(processes=True, threads_per_worker=1, dashboard_address=None)
+    cluster = LocalCluster(processes=True, threads_per_worker=1, dashboard_address=":0")
     return Client(cluster), cluster
 
 

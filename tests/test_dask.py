@@ -60,6 +60,28 @@ def test_dask_matches_in_process(client, tariffs):
     local = quote_many(df, tariffs)
     assert len(got) > 0 and len(got_err) > 0
     pd.testing.assert_frame_equal(got, rdask._plain(local.to_arrow()))
-    pd.testing.assert_frame_equal(got_err, local.errors_table().to_pandas())
+    pd.testing.assert_frame_equal(got_err, rdask._plain(local.errors_table()))
     pd.testing.assert_frame_equal(got_best, rdask._plain(local.best("cheapest")))
     assert set(got_err["row"]) >= {0, 37, 74}
+
+
+def test_cli_batch_on_an_existing_scheduler(client, tariffs, tmp_path):
+    from typer.testing import CliRunner
+
+    from ratecalc.cli import app
+
+    df = _catalogue(120)
+    src = tmp_path / "cat.csv"
+    df.to_csv(src, index=False)
+    out = tmp_path / "best.parquet"
+    address = client.scheduler.address
+    r = CliRunner().invoke(
+        app, ["batch", str(src), "-o", str(out), "--engine", "dask", "--scheduler", address, "--best", "fastest"]
+    )
+    assert r.exit_code == 1, r.output  # the catalogue has bad rows on purpose
+    got = pd.read_parquet(out).sort_values("row").reset_index(drop=True)
+    local = rdask._plain(quote_many(df.astype(str), tariffs).best("fastest"))
+    assert got["row"].tolist() == local["row"].tolist()
+    assert got["service_id"].fillna("").tolist() == local["service_id"].fillna("").tolist()
+    errors = pd.read_csv(tmp_path / "best.errors.csv")
+    assert 0 in set(errors["row"]) and 37 in set(errors["row"])
