@@ -97,6 +97,11 @@ def render_forward(result, console: Console, top: Optional[int]) -> None:
     for c in result.cliffs:
         console.print(f"[yellow]cliff:[/] {c.message}", highlight=False, soft_wrap=True)
     _render_skipped(result.skipped, console)
+    if result.customs is not None:
+        duty = result.customs
+        extra = f" = {duty.duty_rub} RUB" if duty.duty_rub is not None and duty.duty_free is False else ""
+        console.print(f"customs (paid by the buyer, not in the costs): {duty.explanation}{extra}",
+                      highlight=False, soft_wrap=True)
     for w in result.warnings:
         console.print(f"[red]warning:[/] {w}", highlight=False, soft_wrap=True)
     for n in result.notes:

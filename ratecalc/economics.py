@@ -30,6 +30,7 @@ import numpy as np
 from .commissions import SCHEMES, CommissionResult, find_category, table_for, tier_breakpoints, tier_index
 from .economics_schema import Category, CommissionTable
 from .compile import day_number
+from .customs import CustomsResult, customs_for
 from .economics_schema import FeeRule
 from .errors import InputError
 from .fees import fee_breakpoints, select_rule
@@ -386,10 +387,12 @@ class EconomicsResult:
     warnings: list[str]
     cliffs: list[Cliff]
     notes: list[str]
+    customs: Optional[CustomsResult] = None  # the BUYER's duty at this price: shown, not in any cost line
 
     def to_dict(self) -> dict:
         return {
             "sale_price_rub": _rub(self.sale_price_minor),
+            "customs": None if self.customs is None else self.customs.to_dict(),
             "lines": [line.to_dict() for line in self.lines],
             "skipped": [s.to_dict() for s in self.skipped],
             "cliffs": [c.to_dict() for c in self.cliffs],
@@ -455,7 +458,9 @@ def economics(
     if not lines:
         warnings.append("no service could be costed in RUB at this price; see skipped")
     found = _cliffs(ctx, price_minor, lines) if cliffs and lines else []
-    return EconomicsResult(price_minor, lines, skipped, warnings, found, _notes(ctx))
+    eur = fx.rate("EUR", ctx.day) if fx is not None else None
+    duty = customs_for(Money.from_minor(price_minor, "RUB"), inp.parcel.weight_g, ctx.day, eur)
+    return EconomicsResult(price_minor, lines, skipped, warnings, found, _notes(ctx), duty)
 
 
 # --------------------------------------------------------------------------- edges (where profit can jump)

@@ -205,3 +205,13 @@ def test_missing_rate_keeps_carrier_price_and_says_why(tariffs):
     assert not r.lines and r.warnings
     gbs = [s for s in r.skipped if s.service_id == "gbs-broker"][0]
     assert gbs.status == "no_rate" and "9.00 USD" in gbs.reason and "no explicit USD rate" in gbs.reason
+
+
+def test_customs_is_shown_for_the_buyer_not_costed(tariffs):
+    fx = build_chain(["USD=51.158", "CNY=11.5", "EUR=100"], cbr=False)
+    r = economics(tariffs, usd_era(), "30000", fx, cliffs=False)  # 300 EUR -> tariff-facts #17: 15 EUR
+    assert (r.customs.duty_eur, r.customs.duty_rub, r.customs.duty_free) == (D("15.00"), D("1500.00"), False)
+    gbs = line(r, "gbs-broker").to_dict()
+    assert "customs" not in gbs["rub"] and r.to_dict()["customs"]["paid_by"] == "buyer"
+    r2 = economics(tariffs, usd_era(), "1499", fx, cliffs=False)
+    assert r2.customs.duty_free is True
