@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import bisect
 import os
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -237,6 +238,7 @@ def iter_blocks(
         order = np.argsort(small.astype(np.uint16) if hi - lo < 1 << 16 else small, kind="stable")
         cuts = np.flatnonzero(np.diff(key[order])) + 1
         parts = [(int(key[idx[0]]), idx) for idx in np.split(order, cuts)]
+    pool = _OutputPool()
     for k, idx in parts:
         e, rest = divmod(k, 2 * n_groups)
         d, g = divmod(rest, n_groups)
@@ -246,9 +248,9 @@ def iter_blocks(
             sel = slice(start, start + cap)
             if idx is None:
                 positions = np.arange(start, min(start + cap, n))
-                yield _quote_block(tariffs, parcels, positions, e, d, g, threads, contiguous=True)
+                yield _quote_block(tariffs, parcels, positions, e, d, g, threads, contiguous=True, pool=pool)
             else:
-                yield _quote_block(tariffs, parcels, idx[sel], e, d, g, threads, contiguous=False)
+                yield _quote_block(tariffs, parcels, idx[sel], e, d, g, threads, contiguous=False, pool=pool)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -600,6 +602,36 @@ def default_threads() -> int:
     return max(1, min(n, 8))
 
 
+_OUT_DTYPES = (np.uint8, np.uint32, np.int64, np.int64)
+
+
+class _OutputPool:
+    """Output buffers reused across the blocks of one `iter_blocks` run, when provably free.
+
+    Why: fresh pages cost more than the arithmetic (first touch of 650 MB: ~0.3 s of a 31 M-cell run
+    here; refilling touched memory: 0.07 s). A buffer set is reused only when nothing but this pool
+    references its arrays: a Block (or any view of it) still held by the caller keeps its set busy,
+    so results handed out are never overwritten.
+    """
+
+    def __init__(self, keep: int = 3):
+        self.sets: list[list[np.ndarray]] = []
+        self.keep = keep
+
+    @staticmethod
+    def _free(arrs: list[np.ndarray]) -> bool:
+        return all(sys.getrefcount(a) <= 3 for a in arrs)  # the list slot, the loop variable, the argument
+
+    def get(self, S: int, P: int) -> tuple[np.ndarray, ...]:
+        for arrs in self.sets:
+            if arrs[0].shape[0] >= S and arrs[0].shape[1] >= P and self._free(arrs):
+                return tuple(a[:S, :P] for a in arrs)
+        arrs = [np.empty((S, P), dt) for dt in _OUT_DTYPES]
+        if len(self.sets) < self.keep:
+            self.sets.append(arrs)
+        return tuple(arrs)
+
+
 def _quote_block(
     tariffs: CompiledTariffs,
     parcels: ParcelArrays,
@@ -609,16 +641,13 @@ def _quote_block(
     g: int,
     threads: Optional[int] = None,
     contiguous: bool = False,
+    pool: Optional[_OutputPool] = None,
 ) -> Block:
     """Quote the input parcels at `positions` (all in block e/d/g); `contiguous`: positions is a range."""
     plan = _plan(tariffs, e, d, g)
     P, S = len(positions), len(plan.rows)
-    out = (  # service-major, so that each service writes contiguous runs; the Block sees (P, S) views
-        np.empty((S, P), np.uint8),
-        np.empty((S, P), np.uint32),
-        np.empty((S, P), np.int64),
-        np.empty((S, P), np.int64),
-    )
+    # service-major, so that each service writes contiguous runs; the Block sees (P, S) views
+    out = pool.get(S, P) if pool is not None else tuple(np.empty((S, P), dt) for dt in _OUT_DTYPES)
     base = int(positions[0]) if P else 0
 
     def rows_of(lo: int, hi: int) -> Union[slice, np.ndarray]:
