@@ -17,7 +17,7 @@ PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 
 
 @router.get("/carriers", response_model=CarriersResponse, summary="Carriers and their services")
-def carriers(ts: TariffSet = Depends(tariffs)) -> CarriersResponse:
+async def carriers(ts: TariffSet = Depends(tariffs)) -> CarriersResponse:
     by_id: dict[str, Carrier] = {}
     for svc in ts.services:
         c = by_id.setdefault(svc.carrier_id, Carrier(carrier_id=svc.carrier_id, carrier=svc.carrier, services=[]))
@@ -40,7 +40,7 @@ def carriers(ts: TariffSet = Depends(tariffs)) -> CarriersResponse:
     responses={404: PROBLEM},
     summary="One service: rules, limits, rates and their history, sources",
 )
-def service(
+async def service(
     service_id: str = Path(..., max_length=128, description="a service id from GET /v1/carriers"),
     ts: TariffSet = Depends(tariffs),
 ) -> ServiceDetail:
@@ -51,7 +51,7 @@ def service(
 
 
 @router.get("/tariffs", response_model=TariffsInfo, summary="The loaded tariff set")
-def tariff_set(ts: TariffSet = Depends(tariffs)) -> TariffsInfo:
+async def tariff_set(ts: TariffSet = Depends(tariffs)) -> TariffsInfo:
     files = [
         TariffFile(
             name=f.path.name,

@@ -11,7 +11,7 @@ router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
-def healthz() -> Health:
+async def healthz() -> Health:
     return Health(status="ok")
 
 
@@ -21,7 +21,7 @@ def healthz() -> Health:
     responses={503: {"model": Problem, "content": {"application/problem+json": {}}}},
     summary="Readiness: tariffs loaded",
 )
-def readyz(request: Request) -> Health:
+async def readyz(request: Request) -> Health:
     ts = request.app.state.holder.current
     if ts is None:
         raise ApiProblem(503, "not-ready", "Service not ready", "the tariffs are not loaded yet")
@@ -34,6 +34,6 @@ def readyz(request: Request) -> Health:
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     summary="Prometheus metrics",
 )
-def metrics(request: Request) -> Response:
+async def metrics(request: Request) -> Response:
     body, ctype = request.app.state.metrics.render()
     return Response(body, media_type=ctype)
