@@ -122,7 +122,9 @@ def _run_local(quote_file, compiled, input_path, output, best, date, names, erro
     """The local engine with a rich progress bar (bytes of input read; rows and rows/s)."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    size = max(input_path.stat().st_size, 1) if input_path.exists() else 1
+    if not input_path.exists():  # before the progress bar: one clear line, exit code 2
+        raise InputError("input", f"{input_path} does not exist")
+    size = max(input_path.stat().st_size, 1)
     started = time.perf_counter()
     columns = (
         TextColumn("quoting"),
