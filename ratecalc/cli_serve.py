@@ -38,6 +38,7 @@ def register(app: typer.Typer) -> None:
             # Workers are separate processes: hand the directories over through the environment.
             os.environ["RATECALC_TARIFF_DIRS"] = os.pathsep.join(str(p) for p in tariffs)
         os.environ["RATECALC_LOG_LEVEL"] = log_level.upper()
+        _check(typer)
         if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             # One /metrics for all workers: prometheus_client's multiprocess mode (set before workers start).
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ratecalc-metrics-")
@@ -51,3 +52,26 @@ def register(app: typer.Typer) -> None:
             access_log=False,  # the app writes its own JSON access log, with the request id
             proxy_headers=False,
         )
+
+
+def _check(typer_mod) -> None:
+    """Settings and tariffs checked before uvicorn starts: one clear message and exit 2, not a traceback."""
+    from pydantic import ValidationError
+
+    from api.settings import Settings
+    from ratecalc import TariffError, TariffSet
+
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        for e in exc.errors():
+            name = "RATECALC_" + "_".join(str(p) for p in e["loc"]).upper()
+            typer_mod.echo(f"error: {name}: {e['msg']}", err=True)
+        raise typer_mod.Exit(2)
+    try:
+        TariffSet.load(settings.tariff_dirs, builtin=settings.builtin_tariffs)
+    except TariffError as exc:
+        typer_mod.echo("error: the tariff set is broken; not starting:", err=True)
+        for problem in exc.problems:
+            typer_mod.echo(f"  {problem}", err=True)
+        raise typer_mod.Exit(2)
