@@ -436,12 +436,11 @@ def ingest(
 
     dcol = column("order_date")
     day = np.zeros(n, np.int64)
+    default_day = None if date is None else day_number(_as_date(date))
     if dcol is None:
-        if date is None:
-            date = dt.date.today()
-        day[:] = day_number(date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date)))
+        day[:] = default_day if default_day is not None else day_number(dt.date.today())
     else:
-        fallback = None if date is None else day_number(date if isinstance(date, dt.date) else dt.date.fromisoformat(str(date)))
+        fallback = default_day
         t = dcol.type
         if pa.types.is_date(t) or pa.types.is_timestamp(t):
             days = dcol.cast(pa.date32()) if not pa.types.is_date32(t) else dcol
@@ -457,11 +456,13 @@ def ingest(
             bad[unparsed] = True
             days = parsed.cast(pa.date32())
         nulls = days.is_null().to_numpy(zero_copy_only=False)
+        if not (pa.types.is_date(t) or pa.types.is_timestamp(t)):
+            nulls[unparsed] = False  # already reported as not a date
         vals = pc.fill_null(days.cast(pa.int32()), 0).to_numpy(zero_copy_only=False).astype(np.int64)
         if fallback is not None:
             vals = np.where(nulls, fallback, vals)
         else:
-            missing = nulls & ~bad
+            missing = nulls
             errors.add(np.flatnonzero(missing), "order_date", None, "missing (or pass a default date)")
             bad[missing] = True
         day = vals
@@ -487,9 +488,14 @@ def ingest(
         if need.any():
             from .groups import group_input_error
 
-            for i in np.flatnonzero(need):
-                err = group_input_error(compiled, parcels, int(i))
-                errors.add(np.array([i]), "declared_value", vcol, err.message)
+            # one message per (epoch, missing or wrong currency): a catalogue without prices has many rows
+            epoch = compiled.epoch_of(day)
+            kind = (value_ccy >= 0).astype(np.int64)
+            key = np.where(need, epoch * 2 + kind, -1)
+            for k in np.unique(key[need]):
+                rows = np.flatnonzero(key == k)
+                err = group_input_error(compiled, parcels, int(rows[0]))
+                errors.add(rows, "declared_value", vcol, err.message)
             bad |= need
 
     valid = np.flatnonzero(~bad)
@@ -497,6 +503,17 @@ def ingest(
         errors.row = [r + row_offset for r in errors.row]
     sku = column("sku")
     return Ingested(parcels.take(valid) if len(valid) < n else parcels, valid, n, errors, sku)
+
+
+def _as_date(value: Union[str, dt.date]) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise InputError("date", f"{value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def _group_input_rows(compiled: CompiledTariffs, parcels: ParcelArrays) -> np.ndarray:
