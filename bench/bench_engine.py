@@ -22,7 +22,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import busiest_day, load, random_parcels  # noqa: E402
 
 from ratecalc import engine as E  # noqa: E402
-from ratecalc.compile import BIG, MICRO  # noqa: E402
+from ratecalc.compile import MICRO  # noqa: E402
 from ratecalc.units import CURRENCY_EXPONENT  # noqa: E402
 from ratecalc.compile import CURRENCIES  # noqa: E402
 

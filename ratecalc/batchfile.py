@@ -15,7 +15,7 @@ import csv
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Literal, Mapping, Optional, Sequence, Union
+from typing import Callable, Iterator, Literal, Mapping, Optional, Union
 
 import pyarrow as pa
 import pyarrow.csv as pacsv

@@ -37,7 +37,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import engine as E
-from .compile import CURRENCIES, CURRENCY_INDEX, CompiledTariffs, day_number
+from .compile import CURRENCIES, CompiledTariffs, day_number
 from .engine import ParcelArrays
 from .errors import InputError
 from .parcels import DELIVERY_ALIASES
