@@ -83,19 +83,28 @@ def read_batches(path: Union[str, Path], fmt: Format, *, delimiter: str = ",") -
     header = _csv_header(path, delimiter)
     if len(set(header)) != len(header):
         raise InputError("input", f"{path}: repeated column names in the header: {header}")
-    reader = pacsv.open_csv(
-        path,
-        read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, encoding="utf8"),
-        parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
-        convert_options=pacsv.ConvertOptions(
-            column_types={name: pa.string() for name in header}, strings_can_be_null=False
-        ),
-    )
     size = path.stat().st_size
-    read = 0
-    for batch in reader:
-        read += batch.nbytes  # an estimate of the file position: the text is about as big as its strings
-        yield batch, min(read, size)
+    compressed = str(path).lower().endswith(".gz")
+    source = path if compressed else open(path, "rb")  # a file object: its position is the progress
+    try:
+        reader = pacsv.open_csv(
+            source,
+            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, encoding="utf8"),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={name: pa.string() for name in header}, strings_can_be_null=False
+            ),
+        )
+        read = 0
+        for batch in reader:
+            if compressed:  # position unknown: the decoded text is about as big as its strings
+                read = min(read + batch.nbytes, size)
+            else:
+                read = min(source.tell(), size)  # type: ignore[union-attr]
+            yield batch, read
+    finally:
+        if not compressed:
+            source.close()  # type: ignore[union-attr]
 
 
 class _Writer:
