@@ -86,7 +86,7 @@ class Result:
         if not n:
             return f"{self.name:15s} no requests"
         q = statistics.quantiles(self.latencies, n=100, method="inclusive") if n > 1 else [self.latencies[0]] * 99
-        rps = n / self.elapsed
+        rps = sum(self.statuses.values()) / self.elapsed  # answered requests only (timeouts excluded)
         target = f"{self.target_rate:7.0f}" if self.target_rate else "      -"
         parcels_s = f"{rps * self.parcels_per_request:9.0f}" if self.parcels_per_request > 1 else "        -"
         return (
@@ -96,7 +96,7 @@ class Result:
 
 
 HEADER = (
-    f"{'scenario':15s} {'target':>7s} {'req/s':>8s} {'parcels/s':>9s} {'requests':>7s} {'errors':>6s} "
+    f"{'scenario':15s} {'target':>7s} {'answ/s':>8s} {'parcels/s':>9s} {'requests':>7s} {'errors':>6s} "
     f"{'p50 ms':>8s} {'p90 ms':>8s} {'p99 ms':>8s} {'max ms':>8s}  server-side p50/p99 (histogram bucket)"
 )
 
