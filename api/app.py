@@ -20,7 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
-from ratecalc import TariffError, __version__
+from ratecalc import TariffError, TariffSet, __version__
 
 from . import errors
 from .deps import bearer_guard
@@ -90,7 +90,9 @@ def _openapi(app: FastAPI, settings: Settings) -> dict:
     return schema
 
 
-def create_app(settings: Optional[Settings] = None) -> FastAPI:
+def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffSet] = None) -> FastAPI:
+    """The app. `tariffs`: serve this already loaded set at start-up instead of loading one (embedding,
+    tests); reloads still read the directories of `settings`."""
     settings = settings or Settings()
     setup_logging(settings.log_level)
     metrics = Metrics()
@@ -99,7 +101,7 @@ def create_app(settings: Optional[Settings] = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            ts = await anyio.to_thread.run_sync(holder.load)
+            ts = await anyio.to_thread.run_sync(holder.load) if tariffs is None else holder.install(tariffs)
         except TariffError as exc:
             log.error("cannot start: the tariff set is broken", extra={"problems": [str(p) for p in exc.problems]})
             raise

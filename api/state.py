@@ -45,12 +45,14 @@ class TariffHolder:
     def load(self) -> TariffSet:
         """Start-up load: a broken set raises TariffError (there is nothing older to fall back on)."""
         ts = self._build()
-        self._install(ts)
+        self.install(ts)
         return ts
 
-    def _install(self, ts: TariffSet) -> None:
+    def install(self, ts: TariffSet) -> TariffSet:
+        """Serve `ts` from now on (a set loaded elsewhere, or the result of a successful reload)."""
         self._current = ts  # a single reference assignment: atomic for every reader
         self.metrics.tariffs_loaded_at.set(ts.loaded_at.timestamp())
+        return ts
 
     def reload(self, trigger: str) -> ReloadOutcome:
         """Load afresh; install only if the whole set is valid. Blocking: call it from a worker thread."""
@@ -72,7 +74,7 @@ class TariffHolder:
                 log.exception("tariff reload failed; still serving the previous set", extra={"trigger": trigger})
                 problems = [{"file": "", "path": "", "line": None, "message": f"{type(exc).__name__}: {exc}"}]
                 return ReloadOutcome(False, prev_sum or "", prev_sum, problems)
-            self._install(ts)
+            self.install(ts)
             self.metrics.reloads.labels("ok", trigger).inc()
             log.info("tariffs reloaded", extra={"trigger": trigger, "checksum": ts.checksum, "previous": prev_sum})
             return ReloadOutcome(True, ts.checksum, prev_sum)

@@ -38,8 +38,8 @@ def make_settings(**overrides) -> Settings:
 
 
 @pytest.fixture(scope="module")
-def client():
-    with TestClient(create_app(make_settings())) as c:
+def client(tariffs):
+    with TestClient(create_app(make_settings(), tariffs=tariffs)) as c:
         yield c
 
 
@@ -208,8 +208,8 @@ def test_problem_carries_request_id_from_header(client):
 # --- 413 body size -----------------------------------------------------------------------------
 
 
-def test_body_over_limit_is_413_with_and_without_content_length():
-    with TestClient(create_app(make_settings(max_body_bytes=1024))) as c:
+def test_body_over_limit_is_413_with_and_without_content_length(tariffs):
+    with TestClient(create_app(make_settings(max_body_bytes=1024), tariffs=tariffs)) as c:
         big = {**USD_ERA, "readings": ["x" * 60] * 30}
         err = only_error(problem(c.post("/v1/quotes", json=big), 413))
         assert (err["rule"], err["limit"]) == ("max_body_bytes", 1024)
@@ -268,8 +268,8 @@ def test_batch_envelope_errors_fail_the_request(client):
     problem(client.post("/v1/quotes/batch", content=b"a,b", headers={"content-type": "text/csv"}), 415)
 
 
-def test_batch_over_maximum_is_413():
-    with TestClient(create_app(make_settings(max_batch=3))) as c:
+def test_batch_over_maximum_is_413(tariffs):
+    with TestClient(create_app(make_settings(max_batch=3), tariffs=tariffs)) as c:
         err = only_error(problem(c.post("/v1/quotes/batch", json={"parcels": [USD_ERA] * 4}), 413))
         assert (err["path"], err["rule"], err["limit"]) == ("$.parcels", "max_batch", 3)
         lines = "\n".join(json.dumps(USD_ERA) for _ in range(4))
@@ -356,8 +356,8 @@ def test_tariffs_describe_the_loaded_set(client, tariffs):
 # --- operations --------------------------------------------------------------------------------
 
 
-def test_health_ready_and_not_ready():
-    app = create_app(make_settings())
+def test_health_ready_and_not_ready(tariffs):
+    app = create_app(make_settings(), tariffs=tariffs)
     bare = TestClient(app)  # no `with`: lifespan not run, tariffs not loaded
     assert bare.get("/healthz").json() == {"status": "ok", "checksum": None}
     problem(bare.get("/readyz"), 503)
@@ -403,8 +403,8 @@ def test_unknown_route_and_method_are_problems(client):
     problem(client.get("/v1/quotes"), 405)
 
 
-def test_unexpected_error_is_a_500_problem_without_traceback():
-    app = create_app(make_settings())
+def test_unexpected_error_is_a_500_problem_without_traceback(tariffs):
+    app = create_app(make_settings(), tariffs=tariffs)
 
     @app.get("/boom")
     def boom() -> None:
@@ -416,8 +416,8 @@ def test_unexpected_error_is_a_500_problem_without_traceback():
         assert "secret internals" not in r.text and body["request_id"]
 
 
-def test_bearer_token_guards_v1_only():
-    with TestClient(create_app(make_settings(api_token="s3cret"))) as c:
+def test_bearer_token_guards_v1_only(tariffs):
+    with TestClient(create_app(make_settings(api_token="s3cret"), tariffs=tariffs)) as c:
         r = c.post("/v1/quotes", json=USD_ERA)
         problem(r, 401)
         assert r.headers["www-authenticate"].startswith("Bearer")
@@ -427,14 +427,14 @@ def test_bearer_token_guards_v1_only():
         assert "401" in c.get("/openapi.json").json()["paths"]["/v1/quotes"]["post"]["responses"]
 
 
-def test_cors_only_for_configured_origins():
-    with TestClient(create_app(make_settings(cors_origins=["https://app.example"]))) as c:
+def test_cors_only_for_configured_origins(tariffs):
+    with TestClient(create_app(make_settings(cors_origins=["https://app.example"]), tariffs=tariffs)) as c:
         pre = {"Origin": "https://app.example", "Access-Control-Request-Method": "POST"}
         r = c.options("/v1/quotes", headers=pre)
         assert r.headers["access-control-allow-origin"] == "https://app.example"
         r = c.options("/v1/quotes", headers={**pre, "Origin": "https://evil.example"})
         assert "access-control-allow-origin" not in r.headers
-    with TestClient(create_app(make_settings())) as c:
+    with TestClient(create_app(make_settings(), tariffs=tariffs)) as c:
         assert "access-control-allow-origin" not in c.get("/healthz", headers={"Origin": "https://app.example"}).headers
 
 
@@ -510,7 +510,7 @@ def test_access_log_is_json_with_request_id(client):
     assert line["msg"] == "request" and isinstance(line["duration_ms"], float)
 
 
-def test_economics_router_is_mounted_when_its_module_exists(monkeypatch):
+def test_economics_router_is_mounted_when_its_module_exists(monkeypatch, tariffs):
     """The issue-5 router drops in as api/routers/economics.py (`router`), under /v1 and its auth."""
     import importlib.machinery
     import sys
@@ -528,7 +528,7 @@ def test_economics_router_is_mounted_when_its_module_exists(monkeypatch):
 
     module.router = router
     monkeypatch.setitem(sys.modules, "api.routers.economics", module)
-    with TestClient(create_app(make_settings(api_token="t"))) as c:
+    with TestClient(create_app(make_settings(api_token="t"), tariffs=tariffs)) as c:
         problem(c.post("/v1/economics"), 401)
         assert c.post("/v1/economics", headers={"Authorization": "Bearer t"}).json() == {"ok": True}
 

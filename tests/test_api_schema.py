@@ -32,11 +32,13 @@ def _app():
     )
 
 
-schema = schemathesis.openapi.from_asgi("/openapi.json", _app())
+# POST /v1/economics (issue 5's router, mounted when present) is left to its own tests: its `use_cbr`
+# flag fetches live exchange rates, which has no place in an offline, bounded property test.
+schema = schemathesis.openapi.from_asgi("/openapi.json", _app()).exclude(path_regex=r"^/v1/economics")
 
 
 @schema.parametrize()
-@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=15, deadline=None, suppress_health_check=list(HealthCheck))
 def test_api_conforms_to_its_schema(case):
     excluded = [positive_data_acceptance]
     if case.operation.path == "/v1/quotes/batch":
