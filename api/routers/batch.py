@@ -1,10 +1,11 @@
 """POST /v1/quotes/batch: many parcels, one result per parcel in order, partial success.
 
 A bad parcel becomes an error entry at its index and never fails the others. JSON in / JSON out by
-default; NDJSON (`application/x-ndjson`, one parcel per line) is read as it streams in, and NDJSON out
-(asked for with `Accept: application/x-ndjson`, or implied by an NDJSON body) is written chunk by chunk
-as the engine finishes them. The engine work runs in a worker thread so a 10,000-parcel batch does not
-stall health checks and single quotes.
+default; NDJSON (`application/x-ndjson`, one parcel per line) is split into lines as it streams in (and
+refused with 413 the moment it passes the maximum), and NDJSON out (asked for with
+`Accept: application/x-ndjson`, or implied by an NDJSON body) is written chunk by chunk as the engine
+finishes them. Parsing, validation, quoting and serialisation run in worker threads so a 10,000-parcel
+batch does not stall health checks and single quotes (it still shares the GIL with them).
 """
 
 from __future__ import annotations
