@@ -735,7 +735,7 @@ def quote_best(
         dmin = np.where(t.days_min[rows] < 0, big, t.days_min[rows])
         perm = np.lexsort((id_rank[block.services], dmin, dmax))
         ok = block.status[:, perm] == E.STATUS_OK
-        pr = block.price_minor[:, perm]
+        pr = block.price_minor[:, perm].astype(np.int64)  # int32 blocks: room for the int64 "none" sentinel
         ccy_s = t.currency[rows][perm]
         mixed = np.zeros(P, bool)
         currencies = np.unique(ccy_s)

@@ -123,8 +123,8 @@ class Block:
     rows: np.ndarray  # (S,) row indices
     status: np.ndarray  # (P, S) uint8
     reasons: np.ndarray  # (P, S) uint32
-    chargeable_g: np.ndarray  # (P, S) int64
-    price_minor: np.ndarray  # (P, S) int64; -1 = no price
+    chargeable_g: np.ndarray  # (P, S) int32 where provably enough (see _output_dtypes), else int64
+    price_minor: np.ndarray  # (P, S) int32/int64 likewise; -1 = no price
     volume_mm3: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))  # (P,)
     divisor: np.ndarray = field(repr=False, default_factory=lambda: np.zeros(0, np.int64))  # (S,)
     _volumetric: Optional[np.ndarray] = field(default=None, repr=False)
@@ -267,6 +267,7 @@ class _Plan:
     billing_of: list[int]  # per service, index into billing_keys
     prices: list[tuple]  # per service: (published, fixed, per, rate_step, minor_div)
     limits: list[tuple]  # per service: (flags, max_w, min_w, max_d0..2, max_sum, strict, max_long, val_ccy, max_val, batt, liq)
+    dtypes: tuple = (np.uint8, np.uint32, np.int64, np.int64)  # status, reasons, chargeable, price
 
 
 _plans_lock = threading.Lock()
@@ -323,6 +324,7 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
                 int(t.liquids[r]),
             )
         )
+    dtypes = _output_dtypes(list(keys), prices)
     plan = _Plan(
         rows=rows,
         services=ep.services,
@@ -331,10 +333,36 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
         billing_of=billing_of,
         prices=prices,
         limits=limits,
+        dtypes=dtypes,
     )
     with _plans_lock:
         cache[(e, d, g)] = plan
     return plan
+
+
+_INT32_MAX = int(np.iinfo(np.int32).max)
+
+
+def _output_dtypes(billing_keys: list[tuple], prices: list[tuple]) -> tuple:
+    """int32 chargeable weights and prices where no admissible parcel can exceed int32 (less memory
+    traffic: the outputs are most of the engine's work); int64 otherwise. The bound is exact: the
+    largest weight and box the input parser admits, stepped up, then priced."""
+    from .units import MAX_SIDE_MM, MAX_WEIGHT_G
+
+    max_charge = 0
+    for basis, _threshold, divisor, step, _direction, min_bill in billing_keys:
+        top = -(-MAX_WEIGHT_G // step) * step
+        if basis != 0:
+            top = max(top, -(-(MAX_SIDE_MM**3) // (divisor * step)) * step)
+        max_charge = max(max_charge, top + step, min_bill)
+    max_price = 0
+    for published, fixed, per, rate_step, div in prices:
+        if published:
+            steps = -(-max_charge // rate_step)
+            max_price = max(max_price, (fixed + per * steps + div // 2) // div)
+    charge_t = np.int32 if max_charge < _INT32_MAX else np.int64
+    price_t = np.int32 if max_price < _INT32_MAX else np.int64
+    return (np.uint8, np.uint32, charge_t, price_t)
 
 
 def _units(numer: np.ndarray, unit: int, direction: int) -> np.ndarray:
@@ -478,10 +506,11 @@ def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], l
         if fixed % div == 0 and per % div == 0:  # exact in minor units: no rounding happens
             np.multiply(steps, per // div, out=pj)
             pj += fixed // div
-        else:
-            np.multiply(steps, per, out=pj)
-            pj += fixed + div // 2
-            pj //= div  # half-up to the currency's minor unit
+        else:  # micro-units overflow int32: compute in int64, store the minor units
+            micro = steps * per
+            micro += fixed + div // 2
+            micro //= div  # half-up to the currency's minor unit
+            pj[...] = micro
         np.copyto(pj, -1, where=blocked)
 
 
@@ -621,11 +650,16 @@ class _OutputPool:
     def _free(arrs: list[np.ndarray]) -> bool:
         return all(sys.getrefcount(a) <= 3 for a in arrs)  # the list slot, the loop variable, the argument
 
-    def get(self, S: int, P: int) -> tuple[np.ndarray, ...]:
+    def get(self, S: int, P: int, dtypes: tuple = _OUT_DTYPES) -> tuple[np.ndarray, ...]:
         for arrs in self.sets:
-            if arrs[0].shape[0] >= S and arrs[0].shape[1] >= P and self._free(arrs):
+            if (
+                arrs[0].shape[0] >= S
+                and arrs[0].shape[1] >= P
+                and tuple(a.dtype for a in arrs) == tuple(np.dtype(d) for d in dtypes)
+                and self._free(arrs)
+            ):
                 return tuple(a[:S, :P] for a in arrs)
-        arrs = [np.empty((S, P), dt) for dt in _OUT_DTYPES]
+        arrs = [np.empty((S, P), dt) for dt in dtypes]
         if len(self.sets) < self.keep:
             self.sets.append(arrs)
         return tuple(arrs)
@@ -646,7 +680,7 @@ def _quote_block(
     plan = _plan(tariffs, e, d, g)
     P, S = len(positions), len(plan.rows)
     # service-major, so that each service writes contiguous runs; the Block sees (P, S) views
-    out = pool.get(S, P) if pool is not None else tuple(np.empty((S, P), dt) for dt in _OUT_DTYPES)
+    out = pool.get(S, P, plan.dtypes) if pool is not None else tuple(np.empty((S, P), dt) for dt in plan.dtypes)
     base = int(positions[0]) if P else 0
 
     def rows_of(lo: int, hi: int) -> Union[slice, np.ndarray]:
