@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import ratecalc.dask as rdask
-from ratecalc.columnar import quote_many
-
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
+
+import ratecalc.dask as rdask  # noqa: E402
+from ratecalc.columnar import quote_many  # noqa: E402
 
 
 def test_inside_the_package_dask_is_the_real_dask():
