@@ -31,6 +31,7 @@ Progress = Callable[[int, int], None]  # (rows done, bytes done)
 
 CSV_BLOCK_BYTES = 8 << 20  # ~100-200k catalogue rows per batch
 PARQUET_BATCH_ROWS = 131_072
+LONG_FORM_INPUT_ROWS = 32_768  # input rows quoted at a time for the long form (~1 M output rows)
 ERROR_COLUMNS = ("row", "column", "value", "reason")
 
 
@@ -192,21 +193,27 @@ def quote_file(
     err_writer = _Writer(err_path, "csv")
     err_schema = RowErrors().to_arrow().schema
     try:
-        for batch, nbytes in read_batches(input_path, in_fmt, delimiter=delimiter):
-            offset = summary.rows
-            ing = ingest(batch, compiled=compiled, date=date, mapping=mapping, row_offset=offset)
-            if best is None:
-                table = quote_ingested(compiled, ing, threads=threads, row_offset=offset).to_arrow()
-            else:  # one row per parcel: chosen block by block, the long form is never built
-                table = quote_best(compiled, ing, best, threads=threads, row_offset=offset)
-            writer.write(table)
-            if len(ing.errors):
-                err_writer.write(ing.errors.to_arrow())
-            summary.rows += ing.n_input
-            summary.quoted += len(ing.rows)
-            summary.failed += ing.n_input - len(ing.rows)
-            summary.errors += len(ing.errors)
-            summary.output_rows += table.num_rows
+        for whole, nbytes in read_batches(input_path, in_fmt, delimiter=delimiter):
+            # the long form is ~30 rows per input row: quote it in slices so memory stays bounded
+            step = whole.num_rows if best is not None else max(LONG_FORM_INPUT_ROWS, 1)
+            for start in range(0, max(whole.num_rows, 1), step):
+                batch = whole.slice(start, step)
+                if batch.num_rows == 0:
+                    continue
+                offset = summary.rows
+                ing = ingest(batch, compiled=compiled, date=date, mapping=mapping, row_offset=offset)
+                if best is None:
+                    table = quote_ingested(compiled, ing, threads=threads, row_offset=offset).to_arrow()
+                else:  # one row per parcel: chosen block by block, the long form is never built
+                    table = quote_best(compiled, ing, best, threads=threads, row_offset=offset)
+                writer.write(table)
+                if len(ing.errors):
+                    err_writer.write(ing.errors.to_arrow())
+                summary.rows += ing.n_input
+                summary.quoted += len(ing.rows)
+                summary.failed += ing.n_input - len(ing.rows)
+                summary.errors += len(ing.errors)
+                summary.output_rows += table.num_rows
             if progress is not None:
                 progress(summary.rows, nbytes)
     finally:

@@ -113,3 +113,17 @@ def test_header_only_input_writes_an_empty_output(tmp_path, tariffs):
 @pytest.mark.parametrize("name, fmt", [("a.csv", "csv"), ("a.CSV.gz", "csv"), ("a.parquet", "parquet")])
 def test_format_from_name(name, fmt):
     assert bf.file_format(name) == fmt
+
+
+def test_long_form_is_quoted_in_slices_with_global_rows(tmp_path, tariffs, monkeypatch):
+    df = _catalogue(700).rename(columns={"Weight": "weight_g", "SKU": "sku"})
+    src = tmp_path / "cat.csv"
+    df.to_csv(src, index=False)
+    monkeypatch.setattr(bf, "LONG_FORM_INPUT_ROWS", 64)  # 11 slices of one CSV block
+    summary = bf.quote_file(src, tmp_path / "long.parquet", tariffs.compiled(), date="2022-07-01")
+    got = pq.read_table(tmp_path / "long.parquet").to_pandas()
+    expect = quote_many(df.astype(str), tariffs, date="2022-07-01").to_arrow().to_pandas()
+    assert summary.output_rows == len(got) == len(expect)
+    assert got["row"].tolist() == expect["row"].tolist()
+    assert got["sku"].tolist() == expect["sku"].tolist()
+    assert got["chargeable_weight_g"].tolist() == expect["chargeable_weight_g"].tolist()
