@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
         output_format: Optional[str] = typer.Option(None, "--output-format", help="csv or parquet (default: from the name)."),
         delimiter: str = typer.Option(",", "--delimiter", help="CSV field delimiter of the input."),
         reading: Optional[List[str]] = typer.Option(None, "--reading", help="Named alternative reading (repeatable)."),
-        engine: str = typer.Option("local", "--engine", help="local (this process, threads) or dask."),
+        engine: str = typer.Option("local", "--engine", help="local (this process) or dask."),
         scheduler: Optional[str] = typer.Option(
             None, "--scheduler", help="Dask scheduler address (tcp://host:8786); default: a local cluster."
         ),
