@@ -6,7 +6,9 @@ services of a block once per cache-sized chunk of parcels: each service's arithm
 vector-by-scalar operations on parcel columns (numpy divides by a scalar with libdivide, far faster than an
 element-wise divide), work shared between services with the same billing rule is done once, and checks a
 service does not have (no limit published, no battery in the chunk) are skipped outright. Nothing is
-(parcels x services) except the four outputs. One parcel is a block of one.
+(parcels x services) except the four outputs, which are int32 where an exact bound allows and are reused
+from block to block once the caller has let go of them (fresh memory pages cost more than the arithmetic).
+A block of a few parcels (one quote) is computed in plain Python: numpy's per-call cost would dominate.
 
 Units: grams, millimetres, mm^3, money in micro-units (10^-6) until the final rounding to the currency's
 minor unit, which is **half-up** (a price of 10.505 CNY is 10.51 CNY). Weight rounding follows each
@@ -17,7 +19,6 @@ tariff's step and direction (up: ceil, down: floor, nearest: half-up); the volum
 from __future__ import annotations
 
 import bisect
-import os
 import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
