@@ -40,7 +40,7 @@ from . import engine as E
 from .compile import CURRENCIES, CompiledTariffs, day_number
 from .engine import ParcelArrays
 from .errors import InputError
-from .parcels import DELIVERY_ALIASES
+from .parcels import DELIVERY_ALIASES, parse_date
 from .units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G
 
 _PRICE_SCALE = CURRENCY_EXPONENT[CURRENCIES[0]]
@@ -436,7 +436,7 @@ def ingest(
 
     dcol = column("order_date")
     day = np.zeros(n, np.int64)
-    default_day = None if date is None else day_number(_as_date(date))
+    default_day = None if date is None else day_number(parse_date(date))
     if dcol is None:
         day[:] = default_day if default_day is not None else day_number(dt.date.today())
     else:
@@ -503,17 +503,6 @@ def ingest(
         errors.row = [r + row_offset for r in errors.row]
     sku = column("sku")
     return Ingested(parcels.take(valid) if len(valid) < n else parcels, valid, n, errors, sku)
-
-
-def _as_date(value: Union[str, dt.date]) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    try:
-        return dt.date.fromisoformat(str(value).strip())
-    except ValueError:
-        raise InputError("date", f"{value!r} is not a date; write it as YYYY-MM-DD") from None
 
 
 def _group_input_rows(compiled: CompiledTariffs, parcels: ParcelArrays) -> np.ndarray:
