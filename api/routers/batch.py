@@ -17,7 +17,7 @@ from typing import Any, AsyncIterator, Literal, Optional
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ConfigDict, ValidationError
 
 from ratecalc import InputError, Parcel, TariffSet
 
@@ -227,7 +227,6 @@ async def quote_batch(
         raise invalid(exc.errors) from None
 
     metrics = request.app.state.metrics
-    n = len(batch.slots)
     if _wants_ndjson(request, ndjson_in):
         return StreamingResponse(_stream(ts, batch, metrics), media_type=NDJSON)
     body = await anyio.to_thread.run_sync(_answer_json, ts, batch, metrics)
