@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
+from pydantic.json_schema import GenerateJsonSchema
 
 from .units import CURRENCY_EXPONENT
 
@@ -359,9 +360,25 @@ def parse_document(data: object) -> Union[CarrierFile, GroupsFile]:
     return _DOCUMENT.validate_python(data)
 
 
+class _TariffJsonSchema(GenerateJsonSchema):
+    """Money and centimetres are YAML numbers in a tariff file (the loader reads them as Decimal).
+
+    pydantic describes a Decimal as "number or numeric string", and how it words the string branch varies
+    between its releases; keeping only the number branch makes the checked-in schema.json stable and says
+    what a person should type.
+    """
+
+    def decimal_schema(self, schema):  # type: ignore[no-untyped-def]
+        generated = super().decimal_schema(schema)
+        for branch in generated.get("anyOf", []):
+            if branch.get("type") == "number":
+                return branch
+        return generated
+
+
 def json_schema() -> dict:
     """The JSON Schema editors use to validate tariff files while a person types."""
-    schema = _DOCUMENT.json_schema()
+    schema = _DOCUMENT.json_schema(schema_generator=_TariffJsonSchema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "ratecalc tariff file"
     return schema
