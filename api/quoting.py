@@ -14,6 +14,8 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from ratecalc import InputError, Parcel, TariffSet
+from ratecalc.groups import group_input_error, require_group_inputs
+from ratecalc.parcels import to_arrays
 from ratecalc.result import STATUS_RANK, ServiceQuote, sort_quotes
 from ratecalc.units import Money
 
@@ -160,12 +162,6 @@ def _input_problems(ts: TariffSet, parcels: Sequence[Parcel], readings: Sequence
     The library raises for the first such parcel of a batch; the API answers each one at its own index
     instead, so the others are still quoted (partial success).
     """
-    try:
-        from ratecalc.groups import group_input_error, require_group_inputs
-    except ImportError:  # a library without the shipment-group model has no such pre-condition
-        return {}
-    from ratecalc.parcels import to_arrays
-
     compiled = ts.compiled(readings)
     arrays = to_arrays(parcels)
     flagged = np.flatnonzero(require_group_inputs(compiled, arrays))

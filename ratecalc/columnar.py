@@ -40,6 +40,7 @@ from . import engine as E
 from .compile import CURRENCIES, CompiledTariffs, day_number
 from .engine import ParcelArrays
 from .errors import InputError
+from .groups import group_input_error, require_group_inputs
 from .parcels import DELIVERY_ALIASES, parse_date
 from .units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G
 
@@ -484,10 +485,8 @@ def ingest(
 
     parcels = ParcelArrays(weight, dims, value_minor, value_ccy, day, delivery, battery, liquid)
     if compiled is not None:
-        need = _group_input_rows(compiled, parcels) & ~bad
+        need = require_group_inputs(compiled, parcels) & ~bad
         if need.any():
-            from .groups import group_input_error
-
             # one message per (epoch, missing or wrong currency): a catalogue without prices has many rows
             epoch = compiled.epoch_of(day)
             kind = (value_ccy >= 0).astype(np.int64)
@@ -503,15 +502,6 @@ def ingest(
         errors.row = [r + row_offset for r in errors.row]
     sku = column("sku")
     return Ingested(parcels.take(valid) if len(valid) < n else parcels, valid, n, errors, sku)
-
-
-def _group_input_rows(compiled: CompiledTariffs, parcels: ParcelArrays) -> np.ndarray:
-    """Rows the group model cannot quote without a declared RUB price (see ratecalc.groups)."""
-    try:
-        from .groups import require_group_inputs
-    except ImportError:  # pragma: no cover - groups module absent
-        return np.zeros(len(parcels), bool)
-    return require_group_inputs(compiled, parcels)
 
 
 # ---------------------------------------------------------------------------------------------------------
