@@ -128,7 +128,9 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
-    v1_deps = [Depends(bearer_guard(settings.api_token, "ApiToken", "RATECALC_API_TOKEN"))] if settings.api_token else []
+    v1_deps = (
+        [Depends(bearer_guard(settings.api_token, "ApiToken", "RATECALC_API_TOKEN"))] if settings.api_token else []
+    )
     for router in (quotes.router, batch.router, catalog.router):
         app.include_router(router, dependencies=v1_deps)  # routers carry their /v1 prefix
     if importlib.util.find_spec("api.routers.economics") is not None:

@@ -11,10 +11,10 @@ import logging
 from typing import Any, Iterable, Optional, Sequence
 
 from fastapi import FastAPI, Request
+from fastapi import HTTPException as FastAPIHTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, ValidationError
-from fastapi import HTTPException as FastAPIHTTPException
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ratecalc import InputError, TariffError
@@ -118,7 +118,9 @@ def from_pydantic(errors: Iterable[dict], root: str = "$", skip: int = 0) -> lis
         if limit is not None and not isinstance(limit, (int, float, str, bool, list)):
             limit = str(limit)
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        out.append(FieldError(path=json_path(loc, root), message=msg, rule=str(err.get("type", "invalid")), limit=limit))
+        out.append(
+            FieldError(path=json_path(loc, root), message=msg, rule=str(err.get("type", "invalid")), limit=limit)
+        )
     return out
 
 
@@ -205,7 +207,9 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ValidationError)
     async def _pydantic(request: Request, exc: ValidationError) -> JSONResponse:
         errors = from_pydantic(exc.errors())
-        return problem_response(request, 422, "invalid-input", "Invalid input", str(exc.error_count()) + " invalid field(s)", errors)
+        return problem_response(
+            request, 422, "invalid-input", "Invalid input", str(exc.error_count()) + " invalid field(s)", errors
+        )
 
     @app.exception_handler(InputError)
     async def _input(request: Request, exc: InputError) -> JSONResponse:

@@ -11,7 +11,25 @@ import os
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 # Milliseconds matter here: the target is p99 <= 10 ms for one quote.
-LATENCY_BUCKETS = (0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+LATENCY_BUCKETS = (
+    0.001,
+    0.002,
+    0.003,
+    0.005,
+    0.0075,
+    0.01,
+    0.015,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+)
 
 
 class Metrics:
@@ -29,13 +47,19 @@ class Metrics:
             registry=r,
         )
         self.quotes = Counter(
-            "ratecalc_quotes_computed", "Parcels quoted (one per parcel, whatever the number of services)", ["endpoint"], registry=r
+            "ratecalc_quotes_computed",
+            "Parcels quoted (one per parcel, whatever the number of services)",
+            ["endpoint"],
+            registry=r,
         )
         self.batch_item_errors = Counter(
             "ratecalc_batch_item_errors", "Batch parcels answered with an error entry", registry=r
         )
         self.reloads = Counter(
-            "ratecalc_tariff_reloads", "Tariff reload attempts by result (ok / refused)", ["result", "trigger"], registry=r
+            "ratecalc_tariff_reloads",
+            "Tariff reload attempts by result (ok / refused)",
+            ["result", "trigger"],
+            registry=r,
         )
         self.tariffs_loaded_at = Gauge(
             "ratecalc_tariffs_loaded_timestamp_seconds",

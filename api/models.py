@@ -66,8 +66,10 @@ class QuoteParcel(BaseModel):
     weight: Annotated[str, StringConstraints(max_length=64, pattern=WEIGHT_PATTERN)] = Field(  # type: ignore[assignment]
         None, description="actual weight with a unit, e.g. 1.2kg or 350g (rounded up to the gram)"
     )
-    weight_g: Annotated[StrictInt, Field(gt=0, le=MAX_WEIGHT_G)] = Field(None,  # type: ignore[assignment]
-        description="actual weight in grams")
+    weight_g: Annotated[StrictInt, Field(gt=0, le=MAX_WEIGHT_G)] = Field(
+        None,  # type: ignore[assignment]
+        description="actual weight in grams",
+    )
     dims: Annotated[str, StringConstraints(max_length=64, pattern=DIMS_PATTERN)] = Field(  # type: ignore[assignment]
         None, description="L x W x H with a unit, e.g. 30x20x10cm (rounded up to the mm)"
     )
@@ -89,13 +91,16 @@ class QuoteFilters(BaseModel):
     """Narrow the answer. Every filter names what it keeps; what it hides is counted in `filtered_out`."""
 
     model_config = ConfigDict(extra="forbid")
-    carriers: Optional[Annotated[list[Short], Field(max_length=64)]] = Field(None, description="carrier ids (GET /v1/carriers)")
+    carriers: Optional[Annotated[list[Short], Field(max_length=64)]] = Field(
+        None, description="carrier ids (GET /v1/carriers)"
+    )
     services: Optional[Annotated[list[Short], Field(max_length=256)]] = Field(None, description="service ids")
     delivery_types: Optional[Annotated[list[Delivery], Field(min_length=1, max_length=2)]] = Field(
         None, description="quote the parcel for each of these delivery types (instead of `delivery`)"
     )
     max_days: Optional[Annotated[StrictInt, Field(ge=1, le=365)]] = Field(
-        None, description="keep services whose published maximum delivery time is at most this (unknown times are dropped)"
+        None,
+        description="keep services whose published maximum delivery time is at most this (unknown times are dropped)",
     )
     statuses: Optional[Annotated[list[Status], Field(min_length=1, max_length=3)]] = Field(
         None, description="keep only quotes with these statuses"
@@ -116,7 +121,13 @@ def _request_schema(schema: dict) -> None:
     _exactly_one_of(schema)
     schema["examples"] = [
         {"weight": "1.2kg", "dims": "30x20x10cm", "date": "2023-06-01", "value": "1500RUB"},
-        {"weight_g": 400, "dims_mm": [300, 200, 150], "date": "2022-07-01", "filters": {"max_days": 20}, "sort": "days"},
+        {
+            "weight_g": 400,
+            "dims_mm": [300, 200, 150],
+            "date": "2022-07-01",
+            "filters": {"max_days": 20},
+            "sort": "days",
+        },
     ]
 
 

@@ -105,7 +105,12 @@ def check_options(ts: TariffSet, options: QuoteOptions, root: str = "$") -> None
         for i, c in enumerate(f.carriers or ()):
             if c.lower() not in carriers:
                 errors.append(
-                    FieldError(path=f"{root}.filters.carriers[{i}]", message=f"unknown carrier {c!r}", rule="known_carrier", limit=carriers)
+                    FieldError(
+                        path=f"{root}.filters.carriers[{i}]",
+                        message=f"unknown carrier {c!r}",
+                        rule="known_carrier",
+                        limit=carriers,
+                    )
                 )
         services = {s.id for s in ts.services}
         for i, s in enumerate(f.services or ()):
@@ -129,7 +134,16 @@ def check_options(ts: TariffSet, options: QuoteOptions, root: str = "$") -> None
 def _days_key(q: ServiceQuote) -> tuple:
     d = q.delivery_days
     price = (q.price.currency, Decimal(q.price.amount)) if q.price else ("", Decimal(0))
-    return (q.status == "ineligible", d is None, d.max if d else 0, d.min if d else 0, STATUS_RANK[q.status], price, q.service, q.service_id)
+    return (
+        q.status == "ineligible",
+        d is None,
+        d.max if d else 0,
+        d.min if d else 0,
+        STATUS_RANK[q.status],
+        price,
+        q.service,
+        q.service_id,
+    )
 
 
 def _keep(q: ServiceQuote, f: QuoteFilters) -> bool:

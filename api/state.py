@@ -66,8 +66,10 @@ class TariffHolder:
                 problems = [
                     {"file": p.file, "path": p.path, "line": p.line, "message": p.message} for p in exc.problems
                 ]
-                log.error("tariff reload refused; still serving the previous set",
-                          extra={"trigger": trigger, "problems": problems, "checksum": prev_sum})
+                log.error(
+                    "tariff reload refused; still serving the previous set",
+                    extra={"trigger": trigger, "problems": problems, "checksum": prev_sum},
+                )
                 return ReloadOutcome(False, prev_sum or "", prev_sum, problems)
             except Exception as exc:  # anything else (I/O, a bug): still refuse, never drop the old set
                 self.metrics.reloads.labels("refused", trigger).inc()

@@ -69,14 +69,20 @@ def main() -> None:
     args = ap.parse_args()
     compiled = load().compiled()
     day = busiest_day(compiled)
-    n_services = len(compiled.epochs[int(compiled.epoch_of(np.array([(day - __import__("datetime").date(1970, 1, 1)).days]))[0])].services)
+    n_services = len(
+        compiled.epochs[
+            int(compiled.epoch_of(np.array([(day - __import__("datetime").date(1970, 1, 1)).days]))[0])
+        ].services
+    )
     work = args.keep or Path(tempfile.mkdtemp(prefix="ratecalc-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     src = work / "catalogue.csv"
     t0 = time.perf_counter()
     write_catalogue(src, args.rows)
-    print(f"input: {args.rows:,} rows, {src.stat().st_size / 1e6:,.0f} MB ({time.perf_counter() - t0:.1f} s to write); "
-          f"{n_services} services in force on {day}")
+    print(
+        f"input: {args.rows:,} rows, {src.stat().st_size / 1e6:,.0f} MB ({time.perf_counter() - t0:.1f} s to write); "
+        f"{n_services} services in force on {day}"
+    )
     exe = ["ratecalc"]
     for mode in args.modes.split(","):
         out = work / (f"out-{mode}.parquet" if mode.endswith("parquet") else f"out-{mode}.csv")
@@ -86,8 +92,10 @@ def main() -> None:
         print(f"$ {' '.join(cmd)}")
         took, peak = run(cmd)
         size = out.stat().st_size / 1e6
-        print(f"{mode}: {took:.2f} s wall (process start, tariff load and compile included), "
-              f"{args.rows / took:,.0f} input rows/s, peak RSS {peak:,.0f} MB, output {size:,.0f} MB")
+        print(
+            f"{mode}: {took:.2f} s wall (process start, tariff load and compile included), "
+            f"{args.rows / took:,.0f} input rows/s, peak RSS {peak:,.0f} MB, output {size:,.0f} MB"
+        )
     if args.keep is None:
         for f in work.iterdir():
             f.unlink()

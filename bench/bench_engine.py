@@ -22,9 +22,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import busiest_day, load, random_parcels  # noqa: E402
 
 from ratecalc import engine as E  # noqa: E402
-from ratecalc.compile import MICRO  # noqa: E402
+from ratecalc.compile import (
+    CURRENCIES,  # noqa: E402
+    MICRO,  # noqa: E402
+)
 from ratecalc.units import CURRENCY_EXPONENT  # noqa: E402
-from ratecalc.compile import CURRENCIES  # noqa: E402
 
 
 def engine_run(compiled, parcels, threads):
@@ -140,8 +142,10 @@ def main() -> None:
     best = min(times)
     ok = ok_count(compiled, parcels)
     rate = cells / best
-    print(f"engine: {cells:,} service-quotes ({ok:,} ok) in {best:.3f} s (best of {args.repeat}; "
-          f"all: {', '.join(f'{t:.3f}' for t in times)}) = {rate / 1e6:,.1f} M service-quotes/s")
+    print(
+        f"engine: {cells:,} service-quotes ({ok:,} ok) in {best:.3f} s (best of {args.repeat}; "
+        f"all: {', '.join(f'{t:.3f}' for t in times)}) = {rate / 1e6:,.1f} M service-quotes/s"
+    )
 
     n_py = min(args.python_parcels or args.parcels, args.parcels)
     t0 = time.perf_counter()
@@ -158,7 +162,12 @@ def main() -> None:
     for block in E.iter_blocks(compiled, sub):
         for i, pos in enumerate(block.parcels.tolist()):
             for j, cell in enumerate(cells_py[pos]):
-                got = (int(block.status[i, j]), int(block.reasons[i, j]), int(block.chargeable_g[i, j]), int(block.price_minor[i, j]))
+                got = (
+                    int(block.status[i, j]),
+                    int(block.reasons[i, j]),
+                    int(block.chargeable_g[i, j]),
+                    int(block.price_minor[i, j]),
+                )
                 mismatches += got != cell
     print(f"cross-check: {n_cells_py:,} cells compared, {mismatches} mismatches")
     if mismatches:

@@ -247,7 +247,9 @@ def _buckets(text: str, route: str) -> dict[float, float]:
     for line in text.splitlines():
         if line.startswith("ratecalc_http_request_duration_seconds_bucket") and f'route="{route}"' in line:
             le = line.split('le="', 1)[1].split('"', 1)[0]
-            out[float("inf") if le == "+Inf" else float(le)] = out.get(float("inf") if le == "+Inf" else float(le), 0) + float(line.rsplit(" ", 1)[1])
+            out[float("inf") if le == "+Inf" else float(le)] = out.get(
+                float("inf") if le == "+Inf" else float(le), 0
+            ) + float(line.rsplit(" ", 1)[1])
     return out
 
 
@@ -277,8 +279,18 @@ def start_server(workers: int) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "RATECALC_API_TOKEN": "", "RATECALC_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from ratecalc.cli import main; main()", "serve", "--port", str(port),
-         "--workers", str(workers), "--log-level", "warning"],
+        [
+            sys.executable,
+            "-c",
+            "from ratecalc.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -306,11 +318,21 @@ async def run(args) -> None:
     batch100 = [json.dumps({"parcels": pool[i : i + 100]}).encode() for i in range(0, 1000, 100)]
     batch1000 = [json.dumps({"parcels": pool[i : i + 1000]}).encode() for i in (0, 1000)]
     scenarios: dict[str, Callable] = {
-        "healthz-closed": lambda c: closed_loop(c, "healthz-closed", "GET", "/healthz", None, args.concurrency, args.duration, 200_000),
-        "single-open": lambda c: open_loop(c, "single-open", "/v1/quotes", singles, args.rate, args.duration, args.max_inflight),
-        "single-closed": lambda c: closed_loop(c, "single-closed", "POST", "/v1/quotes", singles, args.concurrency, args.duration, 200_000),
-        "batch-100": lambda c: closed_loop(c, "batch-100", "POST", "/v1/quotes/batch", batch100, 2, args.duration, 2_000, 100),
-        "batch-1000": lambda c: closed_loop(c, "batch-1000", "POST", "/v1/quotes/batch", batch1000, 2, max(args.duration, 15), 200, 1000),
+        "healthz-closed": lambda c: closed_loop(
+            c, "healthz-closed", "GET", "/healthz", None, args.concurrency, args.duration, 200_000
+        ),
+        "single-open": lambda c: open_loop(
+            c, "single-open", "/v1/quotes", singles, args.rate, args.duration, args.max_inflight
+        ),
+        "single-closed": lambda c: closed_loop(
+            c, "single-closed", "POST", "/v1/quotes", singles, args.concurrency, args.duration, 200_000
+        ),
+        "batch-100": lambda c: closed_loop(
+            c, "batch-100", "POST", "/v1/quotes/batch", batch100, 2, args.duration, 2_000, 100
+        ),
+        "batch-1000": lambda c: closed_loop(
+            c, "batch-1000", "POST", "/v1/quotes/batch", batch1000, 2, max(args.duration, 15), 200, 1000
+        ),
     }
     routes = {"healthz-closed": "/healthz", "batch-100": "/v1/quotes/batch", "batch-1000": "/v1/quotes/batch"}
     kind = RawClient if args.client == "raw" else HttpxClient
@@ -326,7 +348,10 @@ async def run(args) -> None:
             res.server = server_side(before, after, routes.get(name, "/v1/quotes"))
             print(res.line(), flush=True)
             if res.errors:
-                print(f"{'':15s} statuses: {dict(sorted(res.statuses.items()))}, transport errors: {res.transport}", flush=True)
+                print(
+                    f"{'':15s} statuses: {dict(sorted(res.statuses.items()))}, transport errors: {res.transport}",
+                    flush=True,
+                )
     await client.aclose()
 
 

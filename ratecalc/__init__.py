@@ -1,8 +1,8 @@
 """ratecalc: what each Ozon partner carrier charges for a parcel, which may carry it, and why.
 
-    >>> from ratecalc import Parcel, TariffSet
-    >>> tariffs = TariffSet.load()
-    >>> quotes = tariffs.quote(Parcel.parse("1.2kg", "30x20x10cm", date="2023-06-01"))
+>>> from ratecalc import Parcel, TariffSet
+>>> tariffs = TariffSet.load()
+>>> quotes = tariffs.quote(Parcel.parse("1.2kg", "30x20x10cm", date="2023-06-01"))
 """
 
 from .errors import InputError, RatecalcError, TariffError

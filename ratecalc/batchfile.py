@@ -21,9 +21,9 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from .columnar import ColumnarQuotes, RowErrors, ingest, quote_best, quote_ingested
 from .compile import CompiledTariffs
 from .errors import InputError
-from .columnar import ColumnarQuotes, RowErrors, ingest, quote_best, quote_ingested
 
 Format = Literal["csv", "parquet"]
 Best = Optional[Literal["cheapest", "fastest"]]
@@ -121,7 +121,9 @@ class _Writer:
             self.schema = table.schema
             self.path.parent.mkdir(parents=True, exist_ok=True)
             if self.fmt == "csv":
-                self._w = pacsv.CSVWriter(self.path, table.schema, write_options=pacsv.WriteOptions(quoting_style="needed"))
+                self._w = pacsv.CSVWriter(
+                    self.path, table.schema, write_options=pacsv.WriteOptions(quoting_style="needed")
+                )
             else:
                 numeric = [f.name for f in table.schema if pa.types.is_integer(f.type) or pa.types.is_decimal(f.type)]
                 # statistics on the numeric columns only (row ranges, weights, prices): ~30% faster writes
@@ -221,7 +223,13 @@ def quote_file(
         err_writer.close(err_schema)
     if writer.schema is None:  # an input with a header and no rows: still write a valid (empty) output
         empty = quote_ingested(
-            compiled, ingest(_empty_input(input_path, in_fmt, delimiter), compiled=compiled, date=date or dt.date.today(), mapping=mapping)
+            compiled,
+            ingest(
+                _empty_input(input_path, in_fmt, delimiter),
+                compiled=compiled,
+                date=date or dt.date.today(),
+                mapping=mapping,
+            ),
         )
         w = _Writer(out_path, out_fmt)
         w.write(result_table(empty, best))

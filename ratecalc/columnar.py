@@ -229,7 +229,9 @@ def _fixed_point(
     t = col.type
     if money and pa.types.is_floating(t):
         present = col.is_valid().to_numpy(zero_copy_only=False)
-        errors.add(np.flatnonzero(present), name, col, "money is never read from a float: give the amount as text or a decimal")
+        errors.add(
+            np.flatnonzero(present), name, col, "money is never read from a float: give the amount as text or a decimal"
+        )
         return np.zeros(n, np.int64), np.zeros(n, bool), present, None
     if pa.types.is_integer(t):
         present = col.is_valid().to_numpy(zero_copy_only=False)
@@ -296,7 +298,9 @@ def _fixed_point_general(
     """
     if money and pa.types.is_floating(col.type):
         present = col.is_valid().to_numpy(zero_copy_only=False)
-        errors.add(np.flatnonzero(present), name, col, "money is never read from a float: give the amount as text or a decimal")
+        errors.add(
+            np.flatnonzero(present), name, col, "money is never read from a float: give the amount as text or a decimal"
+        )
         n = len(col)
         return np.zeros(n, np.int64), np.zeros(n, bool), present, None
     text = _as_text(col, name)
@@ -425,7 +429,12 @@ def ingest(
         known = ~np.isnan(idx) if idx.dtype.kind == "f" else np.ones(n, bool)
         idx = np.nan_to_num(idx, nan=-1).astype(np.int64) if idx.dtype.kind == "f" else idx.astype(np.int64)
         no_ccy = ok & (pc.equal(code, "").to_numpy(zero_copy_only=False))
-        errors.add(np.flatnonzero(no_ccy), "currency", None, "declared_value needs a currency (a currency column or a suffix like 1500RUB)")
+        errors.add(
+            np.flatnonzero(no_ccy),
+            "currency",
+            None,
+            "declared_value needs a currency (a currency column or a suffix like 1500RUB)",
+        )
         unknown = ok & ~no_ccy & ~known
         errors.add(np.flatnonzero(unknown), "currency", code, f"unknown currency; known: {', '.join(CURRENCIES)}")
         good = ok & known & ~no_ccy
@@ -637,7 +646,15 @@ class ColumnarQuotes:
             trow = np.zeros(len(valid_rows), np.int64)
             charge = np.zeros(len(valid_rows), np.int64)
         return _best_table(
-            self.compiled, valid_rows, svc, trow, price_sel, charge, reason, self._sku_column(valid_rows), self.row_offset
+            self.compiled,
+            valid_rows,
+            svc,
+            trow,
+            price_sel,
+            charge,
+            reason,
+            self._sku_column(valid_rows),
+            self.row_offset,
         )
 
 
@@ -771,7 +788,10 @@ def minor_to_decimal(minor: np.ndarray) -> pa.Array:
     words[:, 1] = 0
     valid = np.packbits(minor >= 0, bitorder="little")
     return pa.Array.from_buffers(
-        pa.decimal128(18, _PRICE_SCALE), n, [pa.py_buffer(valid), pa.py_buffer(words)], null_count=int((minor < 0).sum())
+        pa.decimal128(18, _PRICE_SCALE),
+        n,
+        [pa.py_buffer(valid), pa.py_buffer(words)],
+        null_count=int((minor < 0).sum()),
     )
 
 
@@ -825,9 +845,7 @@ def quote_ingested(
             undeclared = (p.value_ccy[pos] < 0)[:, None]
             c[(c == i_nogroup) & undeclared] = i_required
         if (c == i_norow).any():
-            ctx = np.array(
-                [grouped_ctx or compiled.rows[int(r)].group is not None for r in block.rows], dtype=bool
-            )
+            ctx = np.array([grouped_ctx or compiled.rows[int(r)].group is not None for r in block.rows], dtype=bool)
             c[(c == i_norow) & ctx[None, :]] = i_norate_group
         code[dst] = c.ravel()
     rows = np.repeat(ing.rows, counts)

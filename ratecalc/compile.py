@@ -182,9 +182,7 @@ def _select_readings(version: GroupVersion, chosen: frozenset[str]) -> list[Read
     return list(by_conflict.values())
 
 
-def _merge_group(
-    version: GroupVersion, chosen: frozenset[str]
-) -> list[tuple[GroupOverride, tuple[str, ...]]]:
+def _merge_group(version: GroupVersion, chosen: frozenset[str]) -> list[tuple[GroupOverride, tuple[str, ...]]]:
     """The group definitions of a version with the selected (or default) readings applied.
 
     Only fields a file sets are merged (`exclude_unset`), so a group that says nothing about, say,
@@ -244,9 +242,7 @@ def check_readings(docs: TariffDocuments, readings: frozenset[str]) -> dict[str,
     return available
 
 
-def _stand_in(
-    service: int, version: Version, delivery: str, cache: dict[tuple[int, int, str], RowInfo]
-) -> RowInfo:
+def _stand_in(service: int, version: Version, delivery: str, cache: dict[tuple[int, int, str], RowInfo]) -> RowInfo:
     """The row of a cell the service has no rate for (this delivery type, this group, or no group at all).
 
     The cell is ineligible anyway (FLAG_NO_ROW / FLAG_NO_GROUP); it still needs a billing rule for the
@@ -291,9 +287,7 @@ def _boundaries(docs: TariffDocuments) -> np.ndarray:
 
 def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset()) -> CompiledTariffs:
     services: list[ServiceInfo] = []
-    for i, (carrier, service, loaded) in enumerate(
-        sorted(docs.services, key=lambda t: (t[0].carrier_id, t[1].id))
-    ):
+    for i, (carrier, service, loaded) in enumerate(sorted(docs.services, key=lambda t: (t[0].carrier_id, t[1].id))):
         assert isinstance(carrier, CarrierFile)
         services.append(
             ServiceInfo(
@@ -358,9 +352,7 @@ def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset(
                     )
         G = len(group_defs)
 
-        active = [
-            (s, v) for s in services for v in s.model.versions if v.covers(probe)
-        ]
+        active = [(s, v) for s in services for v in s.model.versions if v.covers(probe)]
         S = len(active)
         table = np.zeros((S, len(DELIVERY_TYPES), G + 1), dtype=np.int64)
         flags = np.zeros((S, len(DELIVERY_TYPES), G + 1), dtype=np.uint32)
@@ -424,9 +416,7 @@ def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset(
             )
         )
 
-    return CompiledTariffs(
-        services, rows, _row_table(rows), epochs, boundaries, frozenset(readings), available
-    )
+    return CompiledTariffs(services, rows, _row_table(rows), epochs, boundaries, frozenset(readings), available)
 
 
 def _row_table(rows: list[RowInfo]) -> RowTable:
@@ -452,9 +442,7 @@ def _row_table(rows: list[RowInfo]) -> RowTable:
 
     return RowTable(
         basis=col(lambda r: BASIS[r.billing.basis], np.int8),
-        threshold_mm=col(
-            lambda r: -1 if r.billing.threshold_sum_cm is None else _mm(r.billing.threshold_sum_cm)
-        ),
+        threshold_mm=col(lambda r: -1 if r.billing.threshold_sum_cm is None else _mm(r.billing.threshold_sum_cm)),
         divisor=col(lambda r: r.billing.divisor or 0),
         round_step=col(lambda r: r.billing.rounding.step_g),
         round_dir=col(lambda r: DIRECTION[r.billing.rounding.direction], np.int8),

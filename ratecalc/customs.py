@@ -55,24 +55,34 @@ def duty_eur(rule: CustomsRule, value_eur: Decimal, weight_g: int) -> tuple[bool
         over_value = max(value_eur - rule.free_value_eur, Decimal(0))
         over_kg = max(kg - rule.free_weight_kg, Decimal(0))  # type: ignore[operator]
         if over_value == 0 and over_kg == 0:
-            return True, Decimal("0.00"), (
-                f"duty-free: {value_eur} EUR <= {rule.free_value_eur} EUR and {kg} kg <= {rule.free_weight_kg} kg"
+            return (
+                True,
+                Decimal("0.00"),
+                (f"duty-free: {value_eur} EUR <= {rule.free_value_eur} EUR and {kg} kg <= {rule.free_weight_kg} kg"),
             )
         by_value = over_value * rule.percent_of_excess_value / 100  # type: ignore[operator]
         by_weight = over_kg * rule.min_eur_per_excess_kg  # type: ignore[operator]
         duty = quantize_minor(max(by_value, by_weight), "EUR")
-        return False, duty, (
-            f"max({rule.percent_of_excess_value} % × {over_value} EUR over {rule.free_value_eur} EUR, "
-            f"{rule.min_eur_per_excess_kg} EUR × {over_kg} kg over {rule.free_weight_kg} kg) = {duty} EUR"
+        return (
+            False,
+            duty,
+            (
+                f"max({rule.percent_of_excess_value} % × {over_value} EUR over {rule.free_value_eur} EUR, "
+                f"{rule.min_eur_per_excess_kg} EUR × {over_kg} kg over {rule.free_weight_kg} kg) = {duty} EUR"
+            ),
         )
     if value_eur <= rule.free_value_eur:
         return True, Decimal("0.00"), f"duty-free: {value_eur} EUR <= {rule.free_value_eur} EUR"
     by_value = value_eur * rule.percent_of_value / 100  # type: ignore[operator]
     by_weight = kg * rule.min_eur_per_kg  # type: ignore[operator]
     duty = quantize_minor(max(by_value, by_weight), "EUR")
-    return False, duty, (
-        f"max({rule.percent_of_value} % × {value_eur} EUR, {rule.min_eur_per_kg} EUR × {kg} kg) = {duty} EUR"
-        " (national VAT comes on top and is not computed)"
+    return (
+        False,
+        duty,
+        (
+            f"max({rule.percent_of_value} % × {value_eur} EUR, {rule.min_eur_per_kg} EUR × {kg} kg) = {duty} EUR"
+            " (national VAT comes on top and is not computed)"
+        ),
     )
 
 
@@ -96,7 +106,9 @@ def customs_for(
             return CustomsResult(rule, None, None, None, None, "no EUR rate: duty not computed")
         value_eur = from_rub(value, eur).amount
     else:
-        return CustomsResult(rule, None, None, None, None, f"declared value in {value.currency}: convert it to RUB or EUR")
+        return CustomsResult(
+            rule, None, None, None, None, f"declared value in {value.currency}: convert it to RUB or EUR"
+        )
     free, duty, why = duty_eur(rule, value_eur, weight_g)
     duty_rub = None if eur is None else quantize_minor(duty * eur.rate, "RUB")
     return CustomsResult(rule, value_eur, free, duty, duty_rub, why)

@@ -82,7 +82,9 @@ def _plain(table: pa.Table) -> pd.DataFrame:
     return pa.table(cols).to_pandas(types_mapper=_INTS.get)
 
 
-def _meta(documents: TariffDocuments, readings: frozenset[str], sample: pd.DataFrame, date, mapping, best, want) -> pd.DataFrame:
+def _meta(
+    documents: TariffDocuments, readings: frozenset[str], sample: pd.DataFrame, date, mapping, best, want
+) -> pd.DataFrame:
     """The output's empty frame (column names and dtypes), from quoting the input's empty head."""
     return _quote_partition(sample.iloc[:0], [0], documents, readings, date, mapping, best, want)
 

@@ -28,10 +28,9 @@ from typing import Literal, Optional, Sequence
 import numpy as np
 
 from .commissions import SCHEMES, CommissionResult, find_category, table_for, tier_breakpoints, tier_index
-from .economics_schema import Category, CommissionTable
 from .compile import day_number
 from .customs import CustomsResult, customs_for
-from .economics_schema import FeeRule
+from .economics_schema import Category, CommissionTable, FeeRule
 from .errors import InputError
 from .fees import fee_breakpoints, select_rule
 from .fx import FxChain, FxQuote, quantize_minor
@@ -221,8 +220,16 @@ class Line:
     @property
     def costs_rub(self) -> int:
         return (
-            self.purchase_rub + self.packaging_rub + self.first_mile_rub + self.carrier_rub + self.commission_rub
-            + self.ozon_fee_rub + self.acquiring_rub + self.fx_loss_rub + self.ads_rub + self.returns_rub
+            self.purchase_rub
+            + self.packaging_rub
+            + self.first_mile_rub
+            + self.carrier_rub
+            + self.commission_rub
+            + self.ozon_fee_rub
+            + self.acquiring_rub
+            + self.fx_loss_rub
+            + self.ads_rub
+            + self.returns_rub
         )
 
     @property
@@ -293,7 +300,9 @@ def _commission(ctx: _Ctx, price_minor: int) -> CommissionResult:
     column = scheme if scheme in ctx.category.percent else "all"
     i = tier_index(ctx.table, Decimal(price_minor).scaleb(-2))
     pct = Decimal(ctx.category.percent[column][i])
-    return CommissionResult(ctx.table, ctx.category, scheme, i, pct, Decimal(_pct_of(price_minor, _ratio(pct))).scaleb(-2))
+    return CommissionResult(
+        ctx.table, ctx.category, scheme, i, pct, Decimal(_pct_of(price_minor, _ratio(pct))).scaleb(-2)
+    )
 
 
 def _line(ctx: _Ctx, q: ServiceQuote, c: _Carrier, price_minor: int) -> Line:
@@ -330,7 +339,9 @@ def _carrier(ctx: _Ctx, q: ServiceQuote) -> _Carrier:
     money = Money(Decimal(q.price.amount), q.price.currency)
     rule = select_rule(ctx.day, money.currency, ctx.inp.ozon_fee)
     if rule is None:
-        return _Carrier("no_fee_rule", money, None, None, None, f"no Ozon fee rule applies to {money.currency} tariffs on {ctx.day}")
+        return _Carrier(
+            "no_fee_rule", money, None, None, None, f"no Ozon fee rule applies to {money.currency} tariffs on {ctx.day}"
+        )
     if money.currency == "RUB":
         return _Carrier("ok", money, money.to_minor(), None, rule, None)
     got = ctx.fx.lookup(money.currency, ctx.day) if ctx.fx is not None else None
@@ -353,13 +364,17 @@ def _parcels_at(ctx: _Ctx, prices_minor: Sequence[int], weights: Optional[Sequen
     ]
 
 
-def _quote_at(ctx: _Ctx, prices_minor: Sequence[int], weights: Optional[Sequence[int]] = None) -> list[dict[str, ServiceQuote]]:
+def _quote_at(
+    ctx: _Ctx, prices_minor: Sequence[int], weights: Optional[Sequence[int]] = None
+) -> list[dict[str, ServiceQuote]]:
     """One engine run for the (price, weight) pairs not seen yet: per pair, service_id -> quote."""
     ws = [ctx.inp.parcel.weight_g] * len(prices_minor) if weights is None else list(weights)
     keys = list(zip(prices_minor, ws))
     missing = sorted({k for k in keys if k not in ctx.memo})
     if missing:
-        runs = ctx.ts.quote_many(_parcels_at(ctx, [k[0] for k in missing], [k[1] for k in missing]), readings=ctx.inp.readings)
+        runs = ctx.ts.quote_many(
+            _parcels_at(ctx, [k[0] for k in missing], [k[1] for k in missing]), readings=ctx.inp.readings
+        )
         for k, quotes in zip(missing, runs):
             ctx.memo[k] = {q.service_id: q for q in quotes}
     return [ctx.memo[k] for k in keys]
@@ -412,7 +427,9 @@ def _price_minor(sale_price: Money | Decimal | int | str, name: str = "sale_pric
     if minor <= 0:
         raise InputError(name, "the sale price must be positive", limit="> 0")
     if amount > MAX_PRICE:
-        raise InputError(name, f"the sale price {amount} RUB is above the input limit {MAX_PRICE} RUB", limit=str(MAX_PRICE))
+        raise InputError(
+            name, f"the sale price {amount} RUB is above the input limit {MAX_PRICE} RUB", limit=str(MAX_PRICE)
+        )
     return minor
 
 
@@ -472,7 +489,7 @@ def _price_edges(ctx: _Ctx) -> list[tuple[int, str]]:
     for b in tier_breakpoints(ctx.table):
         edges.append((Money(b, "RUB").to_minor(), f"commission tier up to {b} RUB ends"))
     seen_rules = set()
-    for rule_id in ([ctx.inp.ozon_fee] if ctx.inp.ozon_fee else ["flat-15", "percent-2"]):
+    for rule_id in [ctx.inp.ozon_fee] if ctx.inp.ozon_fee else ["flat-15", "percent-2"]:
         try:
             rule = select_rule(ctx.day, "", rule_id)
         except InputError:
@@ -481,7 +498,12 @@ def _price_edges(ctx: _Ctx) -> list[tuple[int, str]]:
             continue
         seen_rules.add(rule.id)
         for p in fee_breakpoints(rule):
-            edges.append((int((p * 100).to_integral_value(rounding=ROUND_HALF_UP)), f"Ozon fee {rule.id} {'min' if p == fee_breakpoints(rule)[0] else 'max'}"))
+            edges.append(
+                (
+                    int((p * 100).to_integral_value(rounding=ROUND_HALF_UP)),
+                    f"Ozon fee {rule.id} {'min' if p == fee_breakpoints(rule)[0] else 'max'}",
+                )
+            )
     try:  # shipment-group price bands and declared-value limits, read from the compiled tariffs
         compiled = ctx.ts.compiled(ctx.inp.readings)
         ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
@@ -560,7 +582,9 @@ def _split_constant(ctx: _Ctx, seg: tuple[int, int], sid: str, states: dict[int,
         if p not in states:
             [quotes] = _quote_at(ctx, [p])
             q = quotes.get(sid)
-            states[p] = _carrier(ctx, q) if q is not None else _Carrier("absent", None, None, None, None, "not in force")
+            states[p] = (
+                _carrier(ctx, q) if q is not None else _Carrier("absent", None, None, None, None, "not in force")
+            )
         return states[p]
 
     out = []
@@ -651,7 +675,9 @@ def reverse_price(
         states: dict[int, _Carrier] = {}
         for p, qs in quotes_at.items():
             q = qs.get(sid)
-            states[p] = _carrier(ctx, q) if q is not None else _Carrier("absent", None, None, None, None, "not in force")
+            states[p] = (
+                _carrier(ctx, q) if q is not None else _Carrier("absent", None, None, None, None, "not in force")
+            )
         found: Optional[int] = None
         reasons: list[str] = []
         priced_somewhere = False
@@ -749,21 +775,39 @@ def _cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[Cliff]:
                 elif below is not None and above is None and e >= price_minor:
                     lost.append(sid)
             if gain:
-                out.append(Cliff("lower_price", f"{_rub(e)} RUB", what,
-                                 f"lowering the price to {_rub(e)} RUB ({what}) raises the profit by {_span(gain, names)}",
-                                 {k: _rub(v) for k, v in gain.items()}))
+                out.append(
+                    Cliff(
+                        "lower_price",
+                        f"{_rub(e)} RUB",
+                        what,
+                        f"lowering the price to {_rub(e)} RUB ({what}) raises the profit by {_span(gain, names)}",
+                        {k: _rub(v) for k, v in gain.items()},
+                    )
+                )
             if jump:
                 ups = {k: v for k, v in jump.items() if v > 0}
                 downs = {k: -v for k, v in jump.items() if v < 0}
                 for sign, part in (("raises", ups), ("lowers", downs)):
                     if part:
-                        out.append(Cliff("price_jump", f"{_rub(e + 1)} RUB", what,
-                                         f"crossing {_rub(e)} → {_rub(e + 1)} RUB ({what}) {sign} the profit by {_span(part, names)}",
-                                         {k: _rub(jump[k]) for k in part}))
+                        out.append(
+                            Cliff(
+                                "price_jump",
+                                f"{_rub(e + 1)} RUB",
+                                what,
+                                f"crossing {_rub(e)} → {_rub(e + 1)} RUB ({what}) {sign} the profit by {_span(part, names)}",
+                                {k: _rub(jump[k]) for k in part},
+                            )
+                        )
             if lost:
-                out.append(Cliff("service_lost", f"{_rub(e + 1)} RUB", what,
-                                 f"above {_rub(e)} RUB ({what}) {', '.join(names[s] for s in lost)} no longer take(s) the parcel",
-                                 {k: "" for k in lost}))
+                out.append(
+                    Cliff(
+                        "service_lost",
+                        f"{_rub(e + 1)} RUB",
+                        what,
+                        f"above {_rub(e)} RUB ({what}) {', '.join(names[s] for s in lost)} no longer take(s) the parcel",
+                        {k: "" for k in lost},
+                    )
+                )
     out.extend(_weight_cliffs(ctx, price_minor, lines))
     return out
 
@@ -809,7 +853,13 @@ def _weight_cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[C
             if other.profit_rub > ln.profit_rub:
                 gain[ln.service_id] = other.profit_rub - ln.profit_rub
         if gain:
-            out.append(Cliff("lighter_parcel", f"{wc} g", "weight step or group weight band",
-                             f"a parcel of {wc} g ({w - wc} g lighter) raises the profit by {_span(gain, names)}",
-                             {k: _rub(v) for k, v in gain.items()}))
+            out.append(
+                Cliff(
+                    "lighter_parcel",
+                    f"{wc} g",
+                    "weight step or group weight band",
+                    f"a parcel of {wc} g ({w - wc} g lighter) raises the profit by {_span(gain, names)}",
+                    {k: _rub(v) for k, v in gain.items()},
+                )
+            )
     return out

@@ -56,7 +56,7 @@ class FeeRule(_Model):
     sources: list[str] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _shape(self) -> "FeeRule":
+    def _shape(self) -> FeeRule:
         _check_period(self.effective_from, self.effective_until)
         if self.kind == "flat" and (self.amount is None or self.amount < 0):
             raise ValueError("a flat rule needs a non-negative amount")
@@ -97,9 +97,13 @@ class CustomsRule(_Model):
     sources: list[str] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _shape(self) -> "CustomsRule":
+    def _shape(self) -> CustomsRule:
         _check_period(self.effective_from, self.effective_until)
-        if self.kind == "excess" and None in (self.free_weight_kg, self.percent_of_excess_value, self.min_eur_per_excess_kg):
+        if self.kind == "excess" and None in (
+            self.free_weight_kg,
+            self.percent_of_excess_value,
+            self.min_eur_per_excess_kg,
+        ):
             raise ValueError("an excess rule needs free_weight_kg, percent_of_excess_value, min_eur_per_excess_kg")
         if self.kind == "whole_value" and None in (self.percent_of_value, self.min_eur_per_kg):
             raise ValueError("a whole_value rule needs percent_of_value and min_eur_per_kg")
@@ -111,7 +115,7 @@ class CustomsFile(_Model):
     rules: list[CustomsRule] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _no_overlap(self) -> "CustomsFile":
+    def _no_overlap(self) -> CustomsFile:
         rules = sorted(self.rules, key=lambda r: r.effective_from)
         for a, b in zip(rules, rules[1:]):
             if a.effective_until is None or a.effective_until >= b.effective_from:
@@ -155,7 +159,7 @@ class CommissionTable(_Model):
     categories: list[Category] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _shape(self) -> "CommissionTable":
+    def _shape(self) -> CommissionTable:
         _check_period(self.effective_from, self.effective_until)
         if self.tiers_rub[-1] is not None:
             raise ValueError("the last tier must be open (null)")
@@ -189,9 +193,7 @@ def _read(path: Path, model: type[BaseModel]) -> BaseModel:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        problems = [
-            TariffProblem(path.name, ".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors()
-        ]
+        problems = [TariffProblem(path.name, ".".join(str(p) for p in err["loc"]), err["msg"]) for err in exc.errors()]
         raise TariffError(problems) from None
 
 

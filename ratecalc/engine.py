@@ -103,7 +103,7 @@ class ParcelArrays:
     def __len__(self) -> int:
         return int(self.weight_g.shape[0])
 
-    def take(self, idx: np.ndarray) -> "ParcelArrays":
+    def take(self, idx: np.ndarray) -> ParcelArrays:
         return ParcelArrays(*(getattr(self, f)[idx] for f in self.__dataclass_fields__))
 
 
@@ -187,10 +187,7 @@ def _block_of_one(tariffs: CompiledTariffs, parcels: ParcelArrays) -> tuple[int,
         v, ccy, w = int(parcels.value_minor[0]), int(parcels.value_ccy[0]), int(parcels.weight_g[0])
         if ccy == ep.group_currency:
             for k in range(G):
-                if (
-                    ep.group_price_lo[k] <= v <= ep.group_price_hi[k]
-                    and ep.group_w_lo[k] <= w <= ep.group_w_hi[k]
-                ):
+                if ep.group_price_lo[k] <= v <= ep.group_price_hi[k] and ep.group_w_lo[k] <= w <= ep.group_w_hi[k]:
                     g = k
                     break
     return e, int(parcels.delivery[0]), g
@@ -267,7 +264,9 @@ class _Plan:
     billing_keys: list[tuple]  # unique (basis, threshold, divisor, step, direction, min_bill)
     billing_of: list[int]  # per service, index into billing_keys
     prices: list[tuple]  # per service: (published, fixed, per, rate_step, minor_div)
-    limits: list[tuple]  # per service: (flags, max_w, min_w, max_d0..2, max_sum, strict, max_long, val_ccy, max_val, batt, liq)
+    limits: list[
+        tuple
+    ]  # per service: (flags, max_w, min_w, max_d0..2, max_sum, strict, max_long, val_ccy, max_val, batt, liq)
     dtypes: tuple = (np.uint8, np.uint32, np.int64, np.int64)  # status, reasons, chargeable, price
 
 
@@ -375,7 +374,9 @@ def _units(numer: np.ndarray, unit: int, direction: int) -> np.ndarray:
     return (2 * numer + unit) // (2 * unit)
 
 
-def _charge(key: tuple, w: np.ndarray, volume: np.ndarray, total: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
+def _charge(
+    key: tuple, w: np.ndarray, volume: np.ndarray, total: np.ndarray
+) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """(chargeable grams, the same in whole rounding steps or None when a minimum breaks the steps)."""
     basis, threshold, divisor, step, direction, min_bill = key
     units = _units(w, step, direction)
@@ -487,9 +488,9 @@ def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], l
             continue
         st = statuses.get(published)
         if st is None:  # ok / ineligible, or unpriced / ineligible
-            st = statuses[published] = (
-                np.where(blocked, STATUS_INELIGIBLE, STATUS_OK if published else STATUS_UNPRICED).astype(np.uint8)
-            )
+            st = statuses[published] = np.where(
+                blocked, STATUS_INELIGIBLE, STATUS_OK if published else STATUS_UNPRICED
+            ).astype(np.uint8)
         s[...] = st
         if not published:
             pj.fill(-1)
@@ -542,7 +543,9 @@ def _charge_py(key: tuple, w: int, volume: int, total: int) -> tuple[int, int]:
     return charge, units
 
 
-def _reasons_py(limits: tuple, w: int, d0: int, d1: int, d2: int, total: int, vccy: int, vminor: int, batt: bool, liq: bool) -> int:
+def _reasons_py(
+    limits: tuple, w: int, d0: int, d1: int, d2: int, total: int, vccy: int, vminor: int, batt: bool, liq: bool
+) -> int:
     """Scalar twin of the vector checks in `_quote_chunk` (same bits, same order of no importance)."""
     (max_w, min_w, m0, m1, m2, max_sum, strict, max_long, val_ccy, max_val, bpol, lpol) = limits
     r = 0

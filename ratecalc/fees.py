@@ -49,7 +49,10 @@ def select_rule(
     if choice:
         return rule_by_id(choice, rules)
     for rule in fee_rules(rules):
-        if in_force(rule.effective_from, rule.effective_until, order_date) and tariff_currency in rule.tariff_currencies:
+        if (
+            in_force(rule.effective_from, rule.effective_until, order_date)
+            and tariff_currency in rule.tariff_currencies
+        ):
             return rule
     return None
 
@@ -59,7 +62,9 @@ def fee_amount(rule: FeeRule, price_rub: Optional[Decimal]) -> FeeResult:
     if rule.kind == "flat":
         return FeeResult(rule, quantize_minor(Decimal(rule.amount), "RUB"))  # type: ignore[arg-type]
     if price_rub is None:
-        return FeeResult(rule, None, f"the {rule.id} Ozon fee is {rule.percent} % of the item price in RUB; no price given")
+        return FeeResult(
+            rule, None, f"the {rule.id} Ozon fee is {rule.percent} % of the item price in RUB; no price given"
+        )
     raw = quantize_minor(price_rub * Decimal(rule.percent) / 100, "RUB")  # type: ignore[operator]
     return FeeResult(rule, min(max(raw, Decimal(rule.min)), Decimal(rule.max)).quantize(Decimal("0.01")))  # type: ignore[arg-type]
 

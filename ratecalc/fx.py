@@ -34,7 +34,12 @@ class FxQuote:
     source: str
 
     def to_dict(self) -> dict:
-        return {"currency": self.currency, "rate": f"{self.rate:f}", "date": self.date.isoformat(), "source": self.source}
+        return {
+            "currency": self.currency,
+            "rate": f"{self.rate:f}",
+            "date": self.date.isoformat(),
+            "source": self.source,
+        }
 
 
 class FxUnavailable(Exception):
@@ -94,7 +99,7 @@ class ExplicitRates:
     name: str = "explicit"
 
     @classmethod
-    def parse(cls, items: Iterable[str], field_name: str = "fx") -> "ExplicitRates":
+    def parse(cls, items: Iterable[str], field_name: str = "fx") -> ExplicitRates:
         """`["USD=92.45", "CNY=12,71"]` -> rates; bad items name the field and the expected form."""
         out: dict[str, Decimal] = {}
         for item in items:
@@ -151,7 +156,9 @@ class RatesFile:
             if not isinstance(rec, dict) or not {"date", "currency", "rate"} <= set(rec):
                 raise InputError(where, f"{self.path} row {i}: needs date, currency and rate (RUB per unit)")
             try:
-                day = rec["date"] if isinstance(rec["date"], dt.date) else dt.date.fromisoformat(str(rec["date"]).strip())
+                day = (
+                    rec["date"] if isinstance(rec["date"], dt.date) else dt.date.fromisoformat(str(rec["date"]).strip())
+                )
             except ValueError:
                 raise InputError(where, f"{self.path} row {i}: {rec['date']!r} is not a YYYY-MM-DD date") from None
             code = check_currency(str(rec["currency"]).strip(), where)
@@ -185,7 +192,9 @@ class FxResult:
     def missing_reason(self) -> Optional[str]:
         if self.quote is not None:
             return None
-        return "no exchange rate: " + "; ".join(self.reasons) if self.reasons else "no exchange rate provider configured"
+        return (
+            "no exchange rate: " + "; ".join(self.reasons) if self.reasons else "no exchange rate provider configured"
+        )
 
 
 @dataclass
@@ -227,7 +236,9 @@ def build_chain(
     providers: list[FxProvider] = []
     if explicit:
         if isinstance(explicit, Mapping):
-            providers.append(ExplicitRates({check_currency(k, "fx"): _rate_value(v, "fx") for k, v in explicit.items()}))
+            providers.append(
+                ExplicitRates({check_currency(k, "fx"): _rate_value(v, "fx") for k, v in explicit.items()})
+            )
         else:
             providers.append(ExplicitRates.parse(explicit))
     if rates_file:

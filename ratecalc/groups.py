@@ -101,9 +101,7 @@ def check_group_inputs(compiled: CompiledTariffs, parcels: ParcelArrays) -> None
     i = int(bad[0])
     error = group_input_error(compiled, parcels, i)
     if len(parcels) > 1:
-        error = InputError(
-            f"parcels[{i}].value", error.message, rule=error.rule, limit=error.limit
-        )
+        error = InputError(f"parcels[{i}].value", error.message, rule=error.rule, limit=error.limit)
     raise error
 
 

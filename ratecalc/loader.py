@@ -187,9 +187,7 @@ def load_documents(dirs: Iterable[Union[str, Path]]) -> TariffDocuments:
         else:
             prev_g = by_group.get(doc.id)
             if prev_g is not None and prev_g[1].layer == loaded.layer:
-                problems.append(
-                    TariffProblem(str(loaded.path), "id", f"group set {doc.id!r} is defined twice")
-                )
+                problems.append(TariffProblem(str(loaded.path), "id", f"group set {doc.id!r} is defined twice"))
             by_group[doc.id] = (doc, loaded)
     if problems:
         raise TariffError(problems)

@@ -76,7 +76,7 @@ class Parcel:
         delivery: str = "pickup_point",
         battery: bool = False,
         liquid: bool = False,
-    ) -> "Parcel":
+    ) -> Parcel:
         """From what a person types: `Parcel.parse("1.2kg", "30x20x10cm", value="1500RUB")`."""
         weight_g = check_weight_g(weight) if isinstance(weight, int) else parse_weight(weight)
         dims_mm = tuple(dims) if not isinstance(dims, str) else parse_dims(dims)

@@ -85,9 +85,7 @@ class ServiceQuote(BaseModel):
     actual_weight_g: int
     volumetric_weight_g: Optional[int]
     chargeable_weight_g: int
-    basis: Literal["actual", "greater_of", "volumetric"] = Field(
-        description="the weight rule applied to this parcel"
-    )
+    basis: Literal["actual", "greater_of", "volumetric"] = Field(description="the weight rule applied to this parcel")
     billing: BillingOut
     group: Optional[GroupOut] = None
     price: Optional[Price]
@@ -133,7 +131,9 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
 
     if bits & E.R_NO_GROUP:
         if parcel.declared_value is None:
-            add(out, E.CODE_DECLARED_VALUE_REQUIRED, "the group model needs the declared price (in RUB) to pick a group")
+            add(
+                out, E.CODE_DECLARED_VALUE_REQUIRED, "the group model needs the declared price (in RUB) to pick a group"
+            )
         else:
             add(
                 out,
@@ -148,7 +148,9 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
     if bits & E.R_WEIGHT_MAX:
         add(out, E.REASON_CODES[E.R_WEIGHT_MAX], f"weight {parcel.weight_g} g exceeds the maximum {lim.max_weight_g} g")
     if bits & E.R_WEIGHT_MIN:
-        add(out, E.REASON_CODES[E.R_WEIGHT_MIN], f"weight {parcel.weight_g} g is below the minimum {lim.min_weight_g} g")
+        add(
+            out, E.REASON_CODES[E.R_WEIGHT_MIN], f"weight {parcel.weight_g} g is below the minimum {lim.min_weight_g} g"
+        )
     if bits & E.R_DIMS:
         lim_dims = "x".join(str(d) for d in sorted(lim.max_dims_cm or [], reverse=True))
         add(
@@ -160,10 +162,18 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
         rule = "must be less than" if lim.sum_strict else "exceeds the maximum"
         add(out, E.REASON_CODES[E.R_SUM], f"sum of sides {_cm(total)} cm {rule} {lim.max_sum_cm} cm")
     if bits & E.R_LONGEST:
-        add(out, E.REASON_CODES[E.R_LONGEST], f"longest side {_cm(dims[0])} cm exceeds the maximum {lim.max_longest_cm} cm")
+        add(
+            out,
+            E.REASON_CODES[E.R_LONGEST],
+            f"longest side {_cm(dims[0])} cm exceeds the maximum {lim.max_longest_cm} cm",
+        )
     if bits & E.R_VALUE:
         mv = lim.max_declared_value
-        add(out, E.REASON_CODES[E.R_VALUE], f"declared value {parcel.declared_value} exceeds the maximum {mv.amount} {mv.currency}")  # type: ignore[union-attr]
+        add(
+            out,
+            E.REASON_CODES[E.R_VALUE],
+            f"declared value {parcel.declared_value} exceeds the maximum {mv.amount} {mv.currency}",
+        )  # type: ignore[union-attr]
     if bits & E.R_BATTERY:
         add(out, E.REASON_CODES[E.R_BATTERY], "the service does not carry batteries")
     if bits & E.R_LIQUID:
@@ -247,9 +257,7 @@ def _basis_of(static: dict, total_mm: int) -> str:
     return "greater_of" if rule == "greater_of" else "volumetric"
 
 
-def build_quotes(
-    tariffs: CompiledTariffs, parcel: Parcel, block: E.Block, i: int = 0
-) -> list[ServiceQuote]:
+def build_quotes(tariffs: CompiledTariffs, parcel: Parcel, block: E.Block, i: int = 0) -> list[ServiceQuote]:
     """The quotes of row `i` of `block` (the parcel at that position), unsorted.
 
     The quotes are built as plain dicts and validated in one call (`TypeAdapter(list[ServiceQuote])`):
@@ -279,9 +287,7 @@ def build_quotes(
         else:
             reasons, warnings = [], []
         if status == "unpriced":
-            reasons.append(
-                dict(code=E.CODE_RATE_UNPUBLISHED, message=row.rate.unpublished or "rate not published")
-            )
+            reasons.append(dict(code=E.CODE_RATE_UNPUBLISHED, message=row.rate.unpublished or "rate not published"))
         price = None
         if status == "ok":
             money = Money.from_minor(prices[j], static["currency"])
@@ -297,7 +303,11 @@ def build_quotes(
             else:
                 if group_of_parcel is None:
                     g = ep.groups[block.group]
-                    hi_p = "" if g.price_max_minor >= E.BIG else f"{Money.from_minor(g.price_max_minor, g.price_currency).amount}"
+                    hi_p = (
+                        ""
+                        if g.price_max_minor >= E.BIG
+                        else f"{Money.from_minor(g.price_max_minor, g.price_currency).amount}"
+                    )
                     hi_w = "" if g.weight_max_g >= E.BIG else f"{g.weight_max_g}"
                     group_of_parcel = dict(
                         name=group_name,
@@ -328,9 +338,7 @@ def build_quotes(
                 group=group,
                 price=price,
                 delivery_days=None if days is None else dict(min=days[0], max=days[1]),
-                tariff=dict(
-                    **static["tariff"], sources=list(static["sources"]), readings=used_readings
-                ),
+                tariff=dict(**static["tariff"], sources=list(static["sources"]), readings=used_readings),
             )
         )
     return _QUOTES.validate_python(out)

@@ -79,7 +79,7 @@ class Billing(_Strict):
     min_billable_g: Optional[int] = Field(None, ge=1)
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Billing":
+    def _consistent(self) -> Billing:
         _whole_mm(self.threshold_sum_cm, "threshold_sum_cm")
         if self.basis == "actual":
             if self.divisor is not None or self.threshold_sum_cm is not None:
@@ -113,7 +113,7 @@ class Limits(_Strict):
     notes: Optional[str] = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Limits":
+    def _consistent(self) -> Limits:
         for side in self.max_dims_cm or []:
             _whole_mm(side, "max_dims_cm")
         _whole_mm(self.max_sum_cm, "max_sum_cm")
@@ -130,7 +130,7 @@ class DeliveryDays(_Strict):
     max: int = Field(ge=0)
 
     @model_validator(mode="after")
-    def _ordered(self) -> "DeliveryDays":
+    def _ordered(self) -> DeliveryDays:
         if self.min > self.max:
             raise ValueError("delivery_days.min is greater than max")
         return self
@@ -162,7 +162,7 @@ class RateRow(_Strict):
         return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _priced_or_said(self) -> "RateRow":
+    def _priced_or_said(self) -> RateRow:
         _max_decimals(self.fixed, MONEY_DECIMALS, "fixed")
         _max_decimals(self.per_step, MONEY_DECIMALS, "per_step")
         if (self.fixed is None) != (self.per_step is None):
@@ -196,7 +196,7 @@ class Version(_Strict):
     notes: Optional[str] = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "Version":
+    def _consistent(self) -> Version:
         if (
             self.effective_from is not None
             and self.effective_until is not None
@@ -222,10 +222,8 @@ class Version(_Strict):
 
 
 def _check_no_overlap(versions: list, what: str) -> None:
-    spans = sorted(
-        ((v.effective_from or dt.date.min), (v.effective_until or dt.date.max)) for v in versions
-    )
-    for i, (start, end) in enumerate(spans):
+    spans = sorted(((v.effective_from or dt.date.min), (v.effective_until or dt.date.max)) for v in versions)
+    for i, (start, _end) in enumerate(spans):
         if i and start <= spans[i - 1][1]:
             raise ValueError(f"{what}: versions overlap around {start.isoformat()}")
 
@@ -239,7 +237,7 @@ class Service(_Strict):
     versions: list[Version] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _dated(self) -> "Service":
+    def _dated(self) -> Service:
         _check_no_overlap(self.versions, f"service {self.id}")
         return self
 
@@ -255,7 +253,7 @@ class CarrierFile(_Strict):
     services: list[Service] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> "CarrierFile":
+    def _unique(self) -> CarrierFile:
         ids = [s.id for s in self.services]
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:
@@ -308,7 +306,7 @@ class GroupVersion(_Strict):
     notes: Optional[str] = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> "GroupVersion":
+    def _consistent(self) -> GroupVersion:
         names = [g.name for g in self.groups]
         if len(set(names)) != len(names):
             raise ValueError(f"group names repeat: {names}")
@@ -342,7 +340,7 @@ class GroupsFile(_Strict):
     versions: list[GroupVersion] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _dated(self) -> "GroupsFile":
+    def _dated(self) -> GroupsFile:
         _check_no_overlap(self.versions, f"shipment groups {self.id}")
         return self
 

@@ -30,9 +30,7 @@ class TariffSet:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def load(
-        cls, dirs: Iterable[Union[str, Path]] = (), *, builtin: bool = True
-    ) -> "TariffSet":
+    def load(cls, dirs: Iterable[Union[str, Path]] = (), *, builtin: bool = True) -> TariffSet:
         """Built-in tariffs, then `RATECALC_TARIFFS`, then `dirs`; raises TariffError if any is broken."""
         paths = tariff_dirs(dirs, builtin=builtin)
         ts = cls(load_documents(paths), paths)
@@ -68,9 +66,7 @@ class TariffSet:
         """Every service in force on the parcel's order date, sorted (ok by price, unpriced, ineligible)."""
         return self.quote_many([parcel], readings=readings)[0]
 
-    def quote_many(
-        self, parcels: Sequence[Parcel], *, readings: Sequence[str] = ()
-    ) -> list[list[ServiceQuote]]:
+    def quote_many(self, parcels: Sequence[Parcel], *, readings: Sequence[str] = ()) -> list[list[ServiceQuote]]:
         """Quotes per parcel, in input order: one engine run over the whole list."""
         compiled = self.compiled(readings)
         arrays = to_arrays(parcels)

@@ -26,9 +26,7 @@ CURRENCY_EXPONENT = {"RUB": 2, "USD": 2, "CNY": 2, "EUR": 2, "HKD": 2, "KZT": 2}
 
 _NUMBER = r"(\d+(?:[.,]\d+)?|[.,]\d+)"
 _WEIGHT_RE = re.compile(rf"^\s*{_NUMBER}\s*([a-zA-Z]+)\s*$")
-_DIMS_RE = re.compile(
-    rf"^\s*{_NUMBER}\s*[x×*X]\s*{_NUMBER}\s*[x×*X]\s*{_NUMBER}\s*([a-zA-Z]+)\s*$"
-)
+_DIMS_RE = re.compile(rf"^\s*{_NUMBER}\s*[x×*X]\s*{_NUMBER}\s*[x×*X]\s*{_NUMBER}\s*([a-zA-Z]+)\s*$")
 _MONEY_RE = re.compile(rf"^\s*{_NUMBER}\s*([a-zA-Z]{{3}})\s*$")
 
 
@@ -53,9 +51,7 @@ def parse_weight(text: str, field: str = "weight") -> int:
         if re.fullmatch(rf"\s*{_NUMBER}\s*", text):
             value, unit = _decimal(text.strip()), "g"
         else:
-            raise InputError(
-                field, f"{text.strip()!r} is not a weight; write it like 1.2kg or 350g"
-            )
+            raise InputError(field, f"{text.strip()!r} is not a weight; write it like 1.2kg or 350g")
     else:
         value, unit = _decimal(m.group(1)), m.group(2).lower()
     if unit not in _WEIGHT_UNITS:
@@ -116,7 +112,7 @@ class Money:
         return int((self.amount * (10**exp)).to_integral_value(rounding=ROUND_HALF_UP))
 
     @classmethod
-    def from_minor(cls, minor: int, currency: str) -> "Money":
+    def from_minor(cls, minor: int, currency: str) -> Money:
         exp = CURRENCY_EXPONENT.get(currency, 2)
         return cls(Decimal(int(minor)).scaleb(-exp), currency)
 
@@ -127,9 +123,7 @@ class Money:
 def check_currency(code: str, field: str = "currency") -> str:
     code = code.upper()
     if code not in CURRENCY_EXPONENT:
-        raise InputError(
-            field, f"unknown currency {code!r}; known: {', '.join(sorted(CURRENCY_EXPONENT))}"
-        )
+        raise InputError(field, f"unknown currency {code!r}; known: {', '.join(sorted(CURRENCY_EXPONENT))}")
     return code
 
 
@@ -138,9 +132,7 @@ def parse_money(text: str, field: str = "value") -> Money:
     text = str(text)
     m = _MONEY_RE.match(text)
     if m is None:
-        raise InputError(
-            field, f"{text.strip()!r} is not an amount with a currency; write it like 1500RUB"
-        )
+        raise InputError(field, f"{text.strip()!r} is not an amount with a currency; write it like 1500RUB")
     amount = _decimal(m.group(1))
     currency = check_currency(m.group(2), field)
     return Money(amount, currency)

@@ -68,7 +68,7 @@ def _step_up(grams: Fraction, step: int, direction: str) -> int:
 
 
 def chargeable(billing: Billing, parcel: RefParcel) -> tuple[int, Optional[int]]:
-    l, w, h = parcel.dims_mm
+    l, w, h = parcel.dims_mm  # noqa: E741 - the sides as the rules name them
     sum_cm = Fraction(l + w + h, 10)
     actual = Fraction(parcel.weight_g)
     if billing.basis == "actual":

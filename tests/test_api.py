@@ -81,7 +81,12 @@ def test_integer_units_and_money_object_quote_the_same(client):
     text = client.post("/v1/quotes", json=GROUP_ERA).json()
     ints = client.post(
         "/v1/quotes",
-        json={"weight_g": 1200, "dims_mm": [300, 200, 100], "date": "2025-10-01", "value": {"amount": "1500", "currency": "rub"}},
+        json={
+            "weight_g": 1200,
+            "dims_mm": [300, 200, 100],
+            "date": "2025-10-01",
+            "value": {"amount": "1500", "currency": "rub"},
+        },
     ).json()
     assert text["quotes"] == ints["quotes"] and any(q["status"] == "ok" for q in text["quotes"])
     assert text["request"]["weight_g"] == ints["request"]["weight_g"] == 1200
@@ -129,7 +134,9 @@ def test_sort_by_price_keeps_ok_cheapest_first(client):
 
 
 def test_delivery_types_filter_quotes_both(client):
-    both = client.post("/v1/quotes", json={**GROUP_ERA, "filters": {"delivery_types": ["pickup_point", "courier"]}}).json()
+    both = client.post(
+        "/v1/quotes", json={**GROUP_ERA, "filters": {"delivery_types": ["pickup_point", "courier"]}}
+    ).json()
     pickup = client.post("/v1/quotes", json=GROUP_ERA).json()["quotes"]
     courier = client.post("/v1/quotes", json={**GROUP_ERA, "delivery": "courier"}).json()["quotes"]
     assert len(both["quotes"]) == len(pickup) + len(courier)
@@ -142,7 +149,12 @@ def test_delivery_types_filter_quotes_both(client):
 
 def test_both_weight_forms_is_422_exactly_one_of(client):
     err = only_error(problem(client.post("/v1/quotes", json={**USD_ERA, "weight_g": 400}), 422))
-    assert err == {"path": "$.weight", "message": "give exactly one of weight or weight_g", "rule": "exactly_one_of", "limit": ["weight", "weight_g"]}
+    assert err == {
+        "path": "$.weight",
+        "message": "give exactly one of weight or weight_g",
+        "rule": "exactly_one_of",
+        "limit": ["weight", "weight_g"],
+    }
 
 
 def test_missing_dims_is_422(client):
@@ -174,11 +186,17 @@ def test_unknown_field_reading_carrier_service(client):
     err = only_error(problem(client.post("/v1/quotes", json={**USD_ERA, "colour": "red"}), 422))
     assert (err["path"], err["rule"]) == ("$.colour", "extra_forbidden")
     body = problem(
-        client.post("/v1/quotes", json={**USD_ERA, "readings": ["nope"], "filters": {"carriers": ["zz"], "services": ["x"]}}),
+        client.post(
+            "/v1/quotes", json={**USD_ERA, "readings": ["nope"], "filters": {"carriers": ["zz"], "services": ["x"]}}
+        ),
         422,
     )
     rules = {e["path"]: e["rule"] for e in body["errors"]}
-    assert rules == {"$.readings[0]": "known_reading", "$.filters.carriers[0]": "known_carrier", "$.filters.services[0]": "known_service"}
+    assert rules == {
+        "$.readings[0]": "known_reading",
+        "$.filters.carriers[0]": "known_carrier",
+        "$.filters.services[0]": "known_service",
+    }
     assert "gbs" in next(e for e in body["errors"] if e["rule"] == "known_carrier")["limit"]
 
 
@@ -259,9 +277,15 @@ def test_batch_options_apply_to_every_parcel(client):
 
 
 def test_batch_envelope_errors_fail_the_request(client):
-    assert only_error(problem(client.post("/v1/quotes/batch", json={"parcels": [], "sort": "weight"}), 422))["path"] == "$.sort"
+    assert (
+        only_error(problem(client.post("/v1/quotes/batch", json={"parcels": [], "sort": "weight"}), 422))["path"]
+        == "$.sort"
+    )
     body = problem(client.post("/v1/quotes/batch", json={"parcel": []}), 422)
-    assert {(e["path"], e["rule"]) for e in body["errors"]} == {("$.parcels", "missing"), ("$.parcel", "extra_forbidden")}
+    assert {(e["path"], e["rule"]) for e in body["errors"]} == {
+        ("$.parcels", "missing"),
+        ("$.parcel", "extra_forbidden"),
+    }
     body = problem(client.post("/v1/quotes/batch", json={"parcels": [USD_ERA], "filters": {"carriers": ["nope"]}}), 422)
     assert only_error(body)["path"] == "$.filters.carriers[0]"
     problem(client.post("/v1/quotes/batch?sort=days", json={"parcels": [USD_ERA]}), 422)
@@ -278,7 +302,12 @@ def test_batch_over_maximum_is_413(tariffs):
 
 
 def test_batch_ndjson_in_and_out(client):
-    lines = [json.dumps(USD_ERA), "", "not json", json.dumps({"weight_g": 500, "dims_mm": [100, 100, 100], "date": "2022-07-01"})]
+    lines = [
+        json.dumps(USD_ERA),
+        "",
+        "not json",
+        json.dumps({"weight_g": 500, "dims_mm": [100, 100, 100], "date": "2022-07-01"}),
+    ]
     r = client.post(
         "/v1/quotes/batch?service=gbs-broker&sort=days",
         content="\n".join(lines) + "\n",
@@ -379,8 +408,16 @@ def test_metrics_count_requests_quotes_latency(client):
     client.post("/v1/quotes", json=USD_ERA)
     client.post("/v1/quotes/batch", json={"parcels": [USD_ERA, USD_ERA, {"weight": "x"}]})
     after = client.get("/metrics").text
-    assert _metric(after, "ratecalc_quotes_computed_total", endpoint="single") - _metric(before, "ratecalc_quotes_computed_total", endpoint="single") == 1
-    assert _metric(after, "ratecalc_quotes_computed_total", endpoint="batch") - _metric(before, "ratecalc_quotes_computed_total", endpoint="batch") == 2
+    assert (
+        _metric(after, "ratecalc_quotes_computed_total", endpoint="single")
+        - _metric(before, "ratecalc_quotes_computed_total", endpoint="single")
+        == 1
+    )
+    assert (
+        _metric(after, "ratecalc_quotes_computed_total", endpoint="batch")
+        - _metric(before, "ratecalc_quotes_computed_total", endpoint="batch")
+        == 2
+    )
     assert _metric(after, "ratecalc_batch_item_errors_total") - _metric(before, "ratecalc_batch_item_errors_total") == 1
     n = _metric(after, "ratecalc_http_requests_total", method="POST", route="/v1/quotes", status="200")
     assert n - _metric(before, "ratecalc_http_requests_total", method="POST", route="/v1/quotes", status="200") == 1
@@ -390,7 +427,16 @@ def test_metrics_count_requests_quotes_latency(client):
 
 def test_openapi_and_docs(client):
     spec = client.get("/openapi.json").json()
-    assert {"/v1/quotes", "/v1/quotes/batch", "/v1/carriers", "/v1/services/{service_id}", "/v1/tariffs", "/healthz", "/readyz", "/metrics"} <= set(spec["paths"])
+    assert {
+        "/v1/quotes",
+        "/v1/quotes/batch",
+        "/v1/carriers",
+        "/v1/services/{service_id}",
+        "/v1/tariffs",
+        "/healthz",
+        "/readyz",
+        "/metrics",
+    } <= set(spec["paths"])
     assert "/v1/admin/reload" not in spec["paths"]  # off without an admin token
     err = spec["paths"]["/v1/quotes"]["post"]["responses"]["422"]["content"]
     assert list(err) == [PROBLEM]
@@ -470,7 +516,9 @@ def test_admin_reload_refuses_broken_set_and_keeps_serving(tariff_dir):
         assert c.get("/v1/tariffs").json()["checksum"] == before
         assert c.post("/v1/quotes", json=USD_ERA).status_code == 200
         (tariff_dir / "zz-broken.yaml").unlink()
-        (tariff_dir / "gbs.yaml").write_text((tariff_dir / "gbs.yaml").read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+        (tariff_dir / "gbs.yaml").write_text(
+            (tariff_dir / "gbs.yaml").read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8"
+        )
         r = c.post("/v1/admin/reload", headers=auth)
         assert r.status_code == 200 and r.json()["previous_checksum"] == before and r.json()["checksum"] != before
         assert c.get("/v1/tariffs").json()["checksum"] == r.json()["checksum"]

@@ -40,7 +40,11 @@ def _wait(predicate, timeout: float = 30.0):
 
 def _refused(client: httpx.Client) -> float:
     for line in client.get("/metrics").text.splitlines():
-        if line.startswith("ratecalc_tariff_reloads_total") and 'result="refused"' in line and 'trigger="sighup"' in line:
+        if (
+            line.startswith("ratecalc_tariff_reloads_total")
+            and 'result="refused"' in line
+            and 'trigger="sighup"' in line
+        ):
             return float(line.rsplit(" ", 1)[1])
     return 0.0
 
@@ -56,7 +60,16 @@ def server(tmp_path):
     env.pop("RATECALC_TARIFFS", None)
     log = (tmp_path / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from ratecalc.cli import main; main()", "serve", "--port", str(port), "--tariffs", str(tariffs)],
+        [
+            sys.executable,
+            "-c",
+            "from ratecalc.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+            "--tariffs",
+            str(tariffs),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -86,7 +99,9 @@ def test_sighup_reload_refuses_broken_then_accepts_fixed(server):
     assert client.post("/v1/quotes", json=USD_ERA).status_code == 200
 
     (tariffs / "zz-broken.yaml").unlink()
-    (tariffs / "gbs.yaml").write_text((tariffs / "gbs.yaml").read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    (tariffs / "gbs.yaml").write_text(
+        (tariffs / "gbs.yaml").read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8"
+    )
     proc.send_signal(signal.SIGHUP)
     after = _wait(lambda: (c := client.get("/v1/tariffs").json()["checksum"]) != before and c)
     assert client.get("/readyz").json()["checksum"] == after
@@ -95,7 +110,9 @@ def test_sighup_reload_refuses_broken_then_accepts_fixed(server):
     assert r.status_code == 422 and r.headers["content-type"].startswith("application/problem+json")
     time.sleep(0.3)
     lines = [json.loads(x) for x in log_path.read_text(encoding="utf-8").splitlines() if x.startswith("{")]
-    assert any(x["msg"].startswith("tariff reload refused") and "zz-broken.yaml" in json.dumps(x["problems"]) for x in lines)
+    assert any(
+        x["msg"].startswith("tariff reload refused") and "zz-broken.yaml" in json.dumps(x["problems"]) for x in lines
+    )
     assert any(x["msg"] == "tariffs reloaded" and x["checksum"] == after for x in lines)
     assert any(x.get("request_id") == "srv-test-1" and x.get("status") == 422 for x in lines)
 

@@ -41,8 +41,12 @@ def test_csv_streams_in_chunks_with_global_row_numbers(tmp_path, tariffs, monkey
     monkeypatch.setattr(bf, "CSV_BLOCK_BYTES", 16 << 10)  # many small chunks: rows must number across them
     seen: list[int] = []
     summary = bf.quote_file(
-        src, tmp_path / "out.csv", tariffs.compiled(), date="2022-07-01",
-        mapping={"weight_g": "Weight", "sku": "SKU"}, progress=lambda rows, nbytes: seen.append(rows),
+        src,
+        tmp_path / "out.csv",
+        tariffs.compiled(),
+        date="2022-07-01",
+        mapping={"weight_g": "Weight", "sku": "SKU"},
+        progress=lambda rows, nbytes: seen.append(rows),
     )
     assert len(seen) > 5 and seen[-1] == 3000  # really chunked, and progress reached the end
     out = pd.read_csv(tmp_path / "out.csv", dtype={"price": str})
@@ -71,8 +75,10 @@ def test_parquet_in_and_out_with_best(tmp_path, tariffs):
     assert summary.quoted == len(got) and summary.failed > 0
     expect = quote_many(df, tariffs, date="2022-07-01").best("fastest").to_pandas()
     assert got["row"].tolist() == expect["row"].tolist()
-    assert got["service_id"].astype(object).where(got["service_id"].notna(), None).tolist() == \
-        expect["service_id"].astype(object).where(expect["service_id"].notna(), None).tolist()
+    assert (
+        got["service_id"].astype(object).where(got["service_id"].notna(), None).tolist()
+        == expect["service_id"].astype(object).where(expect["service_id"].notna(), None).tolist()
+    )
 
 
 def test_cli_exit_codes_and_files(tmp_path):
@@ -80,15 +86,34 @@ def test_cli_exit_codes_and_files(tmp_path):
     good.write_text("weight_g,length_mm,width_mm,height_mm\n400,300,200,150\n250,200,150,100\n")
     r = runner.invoke(app, ["batch", str(good), "-o", str(tmp_path / "g.csv"), "--date", "2022-07-01", "--no-progress"])
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "g.errors.csv").read_text().strip() == "row,column,value,reason" or \
-        (tmp_path / "g.errors.csv").read_text().strip() == '"row","column","value","reason"'
-    gbs = [line for line in (tmp_path / "g.csv").read_text().splitlines() if '"gbs-broker"' in line and line.startswith("0,")]
+    assert (tmp_path / "g.errors.csv").read_text().strip() == "row,column,value,reason" or (
+        tmp_path / "g.errors.csv"
+    ).read_text().strip() == '"row","column","value","reason"'
+    gbs = [
+        line
+        for line in (tmp_path / "g.csv").read_text().splitlines()
+        if '"gbs-broker"' in line and line.startswith("0,")
+    ]
     assert gbs and "24.60" in gbs[0]  # tariff-facts.md example #2 through the file path
 
     bad = tmp_path / "bad.csv"
     bad.write_text("Weight,length_mm,width_mm,height_mm\n400,300,200,150\n,1,1,1\n")
-    r = runner.invoke(app, ["batch", str(bad), "-o", str(tmp_path / "b.parquet"), "--map", "weight_g=Weight",
-                            "--best", "cheapest", "--date", "2022-07-01", "--no-progress"])
+    r = runner.invoke(
+        app,
+        [
+            "batch",
+            str(bad),
+            "-o",
+            str(tmp_path / "b.parquet"),
+            "--map",
+            "weight_g=Weight",
+            "--best",
+            "cheapest",
+            "--date",
+            "2022-07-01",
+            "--no-progress",
+        ],
+    )
     assert r.exit_code == 1, r.output
     assert "1 failed" in r.output
     assert "missing" in (tmp_path / "b.errors.csv").read_text()

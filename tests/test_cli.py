@@ -25,8 +25,19 @@ def test_quote_json_contract():
     assert r.exit_code == 0
     quotes = json.loads(r.stdout)
     q = next(q for q in quotes if q["service_id"] == "gbs-broker")
-    for key in ("carrier", "service", "status", "reasons", "actual_weight_g", "volumetric_weight_g",
-                "chargeable_weight_g", "basis", "price", "delivery_days", "tariff"):
+    for key in (
+        "carrier",
+        "service",
+        "status",
+        "reasons",
+        "actual_weight_g",
+        "volumetric_weight_g",
+        "chargeable_weight_g",
+        "basis",
+        "price",
+        "delivery_days",
+        "tariff",
+    ):
         assert key in q
     assert q["price"] == {"amount": "24.60", "currency": "USD"}
     assert q["tariff"]["effective_from"] == "2022-06-01" and q["tariff"]["sources"]

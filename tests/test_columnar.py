@@ -134,8 +134,14 @@ def test_every_input_kind_gives_the_same_table(tariffs):
 
 
 def test_units_in_column_names_round_up(tariffs):
-    kg = quote_many({"weight_kg": ["0.4001"], "length_cm": ["30"], "width_cm": ["20"], "height_cm": ["15.01"]}, tariffs, date="2022-07-01")
-    g = quote_many({"weight_g": [401], "length_mm": [300], "width_mm": [200], "height_mm": [151]}, tariffs, date="2022-07-01")
+    kg = quote_many(
+        {"weight_kg": ["0.4001"], "length_cm": ["30"], "width_cm": ["20"], "height_cm": ["15.01"]},
+        tariffs,
+        date="2022-07-01",
+    )
+    g = quote_many(
+        {"weight_g": [401], "length_mm": [300], "width_mm": [200], "height_mm": [151]}, tariffs, date="2022-07-01"
+    )
     assert kg.to_arrow().equals(g.to_arrow())
 
 
@@ -173,7 +179,14 @@ def test_missing_required_column_is_an_input_error(tariffs):
 
 def test_money_is_never_read_from_a_float(tariffs):
     result = quote_many(
-        {"weight_g": [400], "length_mm": [1], "width_mm": [1], "height_mm": [1], "declared_value": [12.5], "currency": ["USD"]},
+        {
+            "weight_g": [400],
+            "length_mm": [1],
+            "width_mm": [1],
+            "height_mm": [1],
+            "declared_value": [12.5],
+            "currency": ["USD"],
+        },
         tariffs,
         date="2022-07-01",
     )
@@ -188,8 +201,14 @@ def test_group_model_without_rub_price_is_a_row_error(tariffs):
     if not in_group_model(tariffs.compiled(), day):
         pytest.skip("no shipment groups in the committed tariffs yet")  # pragma: no cover
     result = quote_many(
-        {"weight_g": [400, 400], "length_mm": [100] * 2, "width_mm": [100] * 2, "height_mm": [100] * 2,
-         "declared_value": ["900", None], "currency": ["RUB", None]},
+        {
+            "weight_g": [400, 400],
+            "length_mm": [100] * 2,
+            "width_mm": [100] * 2,
+            "height_mm": [100] * 2,
+            "declared_value": ["900", None],
+            "currency": ["RUB", None],
+        },
         tariffs,
         date=day,
     )
@@ -222,7 +241,7 @@ def test_best_picks_an_ok_service_deterministically(tariffs, by):
             continue
         big = 10**9
 
-        def days(r):
+        def days(r, big=big):
             return (big if r["days_max"] is None else r["days_max"], big if r["days_min"] is None else r["days_min"])
 
         if by == "cheapest":
@@ -281,8 +300,14 @@ def test_best_without_the_long_form_is_the_same(tariffs, by):
 
 
 def test_plain_and_general_number_parsers_agree(tariffs):
-    plain = {"weight_g": ["400", "1250", "7"], "length_mm": ["300.5", "20", "15"], "width_mm": ["200", "10", "1"],
-             "height_mm": ["150", "10", "1"], "declared_value": ["12.50", "3", "0.01"], "currency": ["USD"] * 3}
+    plain = {
+        "weight_g": ["400", "1250", "7"],
+        "length_mm": ["300.5", "20", "15"],
+        "width_mm": ["200", "10", "1"],
+        "height_mm": ["150", "10", "1"],
+        "declared_value": ["12.50", "3", "0.01"],
+        "currency": ["USD"] * 3,
+    }
     general = {k: [f" {v} " for v in vs] if k != "currency" else vs for k, vs in plain.items()}  # spaces: regex path
     a = quote_many(plain, tariffs, date="2022-07-01")
     b = quote_many(general, tariffs, date="2022-07-01")

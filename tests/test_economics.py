@@ -7,7 +7,8 @@ import dataclasses
 from decimal import Decimal as D
 
 import pytest
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from ratecalc import Parcel
 from ratecalc.economics import EconomicsInput, Target, economics, meets, reverse_price
@@ -75,8 +76,14 @@ def test_forward_every_line_gbs_broker(tariffs):
 
 
 def test_a1_commission_through_economics(tariffs):
-    inp = usd_era(purchase_cost=Money(D("0"), "RUB"), packaging=None, acquiring_pct=D(0), fx_loss_pct=D(0),
-                  ads_pct=D(0), return_rate_pct=D(0))
+    inp = usd_era(
+        purchase_cost=Money(D("0"), "RUB"),
+        packaging=None,
+        acquiring_pct=D(0),
+        fx_loss_pct=D(0),
+        ads_pct=D(0),
+        return_rate_pct=D(0),
+    )
     d = line(economics(tariffs, inp, "5780", FX), "gbs-broker").to_dict()
     assert d["rub"]["commission"] == "289.00"  # users.md A1: 5 % of 5780
 

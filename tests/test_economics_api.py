@@ -24,7 +24,9 @@ BODY = {
 
 @pytest.fixture(scope="module")
 def client():
-    settings = Settings(api_token=None, admin_token=None, cors_origins=[], max_batch=100, tariff_dirs=[], builtin_tariffs=True)
+    settings = Settings(
+        api_token=None, admin_token=None, cors_origins=[], max_batch=100, tariff_dirs=[], builtin_tariffs=True
+    )
     with TestClient(create_app(settings)) as c:
         yield c
 

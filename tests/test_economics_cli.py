@@ -9,13 +9,46 @@ from typer.testing import CliRunner
 from ratecalc.cli import app
 
 runner = CliRunner()
-BASE = ["economics", "--weight", "500g", "--dims", "10x10x10cm", "--date", "2022-07-01", "--category", "kids",
-        "--no-cbr", "--fx", "USD=51.158", "--fx", "CNY=7.6415"]
+BASE = [
+    "economics",
+    "--weight",
+    "500g",
+    "--dims",
+    "10x10x10cm",
+    "--date",
+    "2022-07-01",
+    "--category",
+    "kids",
+    "--no-cbr",
+    "--fx",
+    "USD=51.158",
+    "--fx",
+    "CNY=7.6415",
+]
 
 
 def test_forward_json_matches_the_library():
-    res = runner.invoke(app, BASE + ["--cost", "62CNY", "--packaging", "5CNY", "--acquiring", "1.9%", "--fx-loss", "1.2",
-                                     "--ads", "5", "--return-rate", "3", "--price", "1499", "--json"])
+    res = runner.invoke(
+        app,
+        BASE
+        + [
+            "--cost",
+            "62CNY",
+            "--packaging",
+            "5CNY",
+            "--acquiring",
+            "1.9%",
+            "--fx-loss",
+            "1.2",
+            "--ads",
+            "5",
+            "--return-rate",
+            "3",
+            "--price",
+            "1499",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     data = json.loads(res.stdout)
     [gbs] = [ln for ln in data["lines"] if ln["service_id"] == "gbs-broker"]
@@ -42,8 +75,23 @@ def test_errors_are_one_line_exit_2():
 
 
 def test_quote_with_fx_adds_rub_and_sorts_by_total():
-    res = runner.invoke(app, ["quote", "--weight", "500g", "--dims", "10x10x10cm", "--date", "2022-07-01",
-                              "--value", "1000RUB", "--fx", "USD=51.158", "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "quote",
+            "--weight",
+            "500g",
+            "--dims",
+            "10x10x10cm",
+            "--date",
+            "2022-07-01",
+            "--value",
+            "1000RUB",
+            "--fx",
+            "USD=51.158",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     ok = [q for q in json.loads(res.stdout) if q["status"] == "ok"]
     assert [q["service_id"] for q in ok] == ["hecny", "gbs-broker"]
@@ -55,8 +103,9 @@ def test_quote_with_fx_adds_rub_and_sorts_by_total():
 
 
 def test_quote_without_a_rate_keeps_usd_and_says_why():
-    res = runner.invoke(app, ["quote", "--weight", "500g", "--dims", "10x10x10cm", "--date", "2022-07-01",
-                              "--fx", "CNY=7.6", "--json"])
+    res = runner.invoke(
+        app, ["quote", "--weight", "500g", "--dims", "10x10x10cm", "--date", "2022-07-01", "--fx", "CNY=7.6", "--json"]
+    )
     assert res.exit_code == 0, res.output
     [gbs] = [q for q in json.loads(res.stdout) if q["service_id"] == "gbs-broker"]
     assert gbs["price"] == {"amount": "9.00", "currency": "USD"} and gbs["total_rub"] is None

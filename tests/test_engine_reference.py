@@ -11,9 +11,9 @@ from decimal import Decimal
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from reference import RefParcel, groups_on, reference_quote
 
 from ratecalc import Money, Parcel
-from reference import RefParcel, groups_on, reference_quote
 
 BLOCKING_CODES = {
     "delivery_type_unavailable",
@@ -49,7 +49,9 @@ def _interesting(tariffs):
 def group_era_parcels(draw):
     """Parcels of today's orders: a RUB price near the band edges, sizes the groups take."""
     return RefParcel(
-        weight_g=draw(st.one_of(st.integers(1, 31_000), st.sampled_from([500, 501, 2000, 2001, 5000, 5001, 30000, 30001]))),
+        weight_g=draw(
+            st.one_of(st.integers(1, 31_000), st.sampled_from([500, 501, 2000, 2001, 5000, 5001, 30000, 30001]))
+        ),
         dims_mm=tuple(draw(st.integers(1, 700)) for _ in range(3)),
         day=draw(st.dates(dt.date(2024, 12, 1), dt.date(2027, 12, 31))),
         delivery=draw(st.sampled_from(["pickup_point", "courier"])),
@@ -98,7 +100,9 @@ def parcels(draw, dates, thresholds):
                 st.one_of(
                     st.decimals(min_value=0, max_value=10_000, places=2, allow_nan=False),
                     st.decimals(min_value=0, max_value=400_000, places=2, allow_nan=False),
-                    st.sampled_from([Decimal(x) for x in ("1", "1500", "1500.01", "7000", "7000.01", "250000", "250000.01")]),
+                    st.sampled_from(
+                        [Decimal(x) for x in ("1", "1500", "1500.01", "7000", "7000.01", "250000", "250000.01")]
+                    ),
                 ),
                 st.sampled_from(["RUB", "RUB", "RUB", "CNY", "USD"]),
             ),

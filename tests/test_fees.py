@@ -30,7 +30,14 @@ def test_weak_sourcing_is_stated_in_the_data():
 
 @pytest.mark.parametrize(
     "price, fee",
-    [("100", "15.00"), ("750", "15.00"), ("750.50", "15.01"), ("1234.56", "24.69"), ("10000", "200.00"), ("50000", "200.00")],
+    [
+        ("100", "15.00"),
+        ("750", "15.00"),
+        ("750.50", "15.01"),
+        ("1234.56", "24.69"),
+        ("10000", "200.00"),
+        ("50000", "200.00"),
+    ],
 )
 def test_percent_rule_clamped_half_up(price, fee):
     assert fee_amount(rule_by_id("percent-2"), D(price)).amount_rub == D(fee)

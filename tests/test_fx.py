@@ -6,7 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ratecalc.errors import InputError
 from ratecalc.fx import ExplicitRates, FxChain, FxQuote, RatesFile, build_chain, from_rub, to_rub

@@ -104,7 +104,8 @@ def test_done_command_on_the_cli():
     assert amounts == sorted(amounts) and all(q["price"]["currency"] == "CNY" for q in quotes)
     assert all(q["group"]["name"] == "Extra Small" and q["delivery_days"] for q in quotes)
     table = CliRunner().invoke(
-        app, ["quote", "--weight", "300g", "--dims", "20x15x5cm", "--value", "1000RUB", "--date", "2025-10-01"],
+        app,
+        ["quote", "--weight", "300g", "--dims", "20x15x5cm", "--value", "1000RUB", "--date", "2025-10-01"],
         env={"COLUMNS": "250"},
     )
     assert table.exit_code == 0 and "Tanais Economy" in table.output and "10.27 CNY" in table.output

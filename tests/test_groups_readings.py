@@ -83,8 +83,13 @@ def test_two_alternatives_of_different_conflicts_combine(tariffs):
 
 @pytest.mark.parametrize(
     "weight, readings, status",
-    [("25000g", (), "ok"), ("25001g", (), "ok"), ("25000g", ("max-weight-25kg",), "ok"),
-     ("25001g", ("max-weight-25kg",), "ineligible"), ("27000g", ("max-weight-25kg",), "ineligible")],
+    [
+        ("25000g", (), "ok"),
+        ("25001g", (), "ok"),
+        ("25000g", ("max-weight-25kg",), "ok"),
+        ("25001g", ("max-weight-25kg",), "ineligible"),
+        ("27000g", ("max-weight-25kg",), "ineligible"),
+    ],
 )
 def test_max_weight_reading(tariffs, weight, readings, status):
     q = uni(tariffs, weight, "40x30x30cm", "1000RUB", readings=readings)
@@ -195,8 +200,10 @@ def test_require_group_inputs_mask_per_row(tariffs):
 def test_combine_items_sums_weights_and_prices(tariffs):
     grams, price = combine_items([(300, Money(Decimal("900"), "RUB")), (250, Money(Decimal("700.50"), "RUB"))])
     assert (grams, price) == (550, Money(Decimal("1600.50"), "RUB"))
-    q = only(tariffs.quote(Parcel(grams, (200, 150, 100), Parcel.parse("1g", "1x1x1cm", date=DATE).order_date, price)),
-             "uni-standard")
+    q = only(
+        tariffs.quote(Parcel(grams, (200, 150, 100), Parcel.parse("1g", "1x1x1cm", date=DATE).order_date, price)),
+        "uni-standard",
+    )
     assert q.group.name == "Small"  # neither item alone would be Small: the sums choose the group
     with pytest.raises(InputError) as exc:
         combine_items([(300, Money(Decimal("900"), "RUB")), (250, Money(Decimal("7"), "USD"))])
@@ -249,8 +256,10 @@ def test_group_choice_matches_the_bands(tariffs, rows):
 def test_a_user_layer_can_replace_a_group_era_service(tmp_path):
     """A seller who holds another Leader Standard rate layers it over the built-in one; groups still apply."""
     text = (builtin_dir() / "leader.yaml").read_text(encoding="utf-8")
-    mine = text.replace("      group: Extra Small\n      fixed: 3\n      per_step: 0.0345",
-                        "      group: Extra Small\n      fixed: 4\n      per_step: 0.0345")
+    mine = text.replace(
+        "      group: Extra Small\n      fixed: 3\n      per_step: 0.0345",
+        "      group: Extra Small\n      fixed: 4\n      per_step: 0.0345",
+    )
     assert mine != text
     (tmp_path / "leader.yaml").write_text(mine, encoding="utf-8")
     ts = TariffSet.load([tmp_path])

@@ -58,7 +58,11 @@ def test_schema_error_names_path_and_line(tmp_path):
 
 def test_every_problem_is_listed(tmp_path):
     write(tmp_path, GOOD.replace("currency: USD", "currency: XXX"), "a.yaml")
-    write(tmp_path, GOOD.replace("      - sources: [https://example.invalid/contract]\n", "      - effective_from: 2023-01-01\n"), "b.yaml")
+    write(
+        tmp_path,
+        GOOD.replace("      - sources: [https://example.invalid/contract]\n", "      - effective_from: 2023-01-01\n"),
+        "b.yaml",
+    )
     found = problems(tmp_path)
     assert {Path(p.file).name for p in found} == {"a.yaml", "b.yaml"}
     assert any("sources" in p.path for p in found)
@@ -72,7 +76,7 @@ def test_missing_unpublished_note_is_refused(tmp_path):
 
 def test_overlapping_versions_are_refused(tmp_path):
     text = GOOD.replace("      - sources:", "      - effective_from: 2023-01-01\n        sources:")
-    text += text[text.index("      - effective_from"):].replace("2023-01-01", "2023-06-01")
+    text += text[text.index("      - effective_from") :].replace("2023-01-01", "2023-06-01")
     found = problems(write(tmp_path, text))
     assert any("overlap" in p.message for p in found)
 

@@ -10,7 +10,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_wheel_ships_tariffs_and_finds_them(tmp_path):
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+            str(ROOT),
+        ],
         check=True,
     )
     [wheel] = tmp_path.glob("ratecalc-*.whl")
@@ -25,8 +36,12 @@ def test_wheel_ships_tariffs_and_finds_them(tmp_path):
         "ts = TariffSet.load(); print(l.builtin_dir()); print(len(ts.services))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", probe], cwd=tmp_path, env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, check=True,
+        [sys.executable, "-c", probe],
+        cwd=tmp_path,
+        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     assert out[0] == str(site / "ratecalc" / "_tariffs")
     assert int(out[1]) >= 1

@@ -105,8 +105,14 @@ def quote(tariffs, service_id: str, weight: str, dims: str, date: str, **kw):
 def test_periods_match_the_tariff_data(tariffs, service_id):
     versions = tariffs.service(service_id).model.versions
     got = [
-        (v.effective_from, v.effective_until, v.billing.basis, v.billing.threshold_sum_cm, v.billing.divisor,
-         v.billing.rounding.step_g)
+        (
+            v.effective_from,
+            v.effective_until,
+            v.billing.basis,
+            v.billing.threshold_sum_cm,
+            v.billing.divisor,
+            v.billing.rounding.step_g,
+        )
         for v in versions
     ]
     basis = {"actual": "actual", "greater_of": "greater_of", "volumetric": "volumetric_above_threshold"}
@@ -310,8 +316,15 @@ def test_max_weight(tariffs, service_id, limit_g, date):
     assert [r.code for r in over.reasons] == ["weight_above_max"]
 
 
-MAX_SIDES = ["gbs-broker", "gbs-standart", "unitrade-express", "unitrade-economy", "xingyuan-express",
-             "xingyuan-land", "xingyuan-small"]
+MAX_SIDES = [
+    "gbs-broker",
+    "gbs-standart",
+    "unitrade-express",
+    "unitrade-economy",
+    "xingyuan-express",
+    "xingyuan-land",
+    "xingyuan-small",
+]
 
 
 @pytest.mark.parametrize("service_id", MAX_SIDES)

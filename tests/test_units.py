@@ -45,7 +45,13 @@ def test_bad_weights(text, field, fragment):
 
 @pytest.mark.parametrize(
     "text, fragment",
-    [("30x20cm", "L x W x H"), ("30x20x10in", "unknown length unit"), ("30x20x0cm", "positive"), ("30x20x10", "L x W x H"), ("2000x1x1cm", "input limit")],
+    [
+        ("30x20cm", "L x W x H"),
+        ("30x20x10in", "unknown length unit"),
+        ("30x20x0cm", "positive"),
+        ("30x20x10", "L x W x H"),
+        ("2000x1x1cm", "input limit"),
+    ],
 )
 def test_bad_dims(text, fragment):
     with pytest.raises(InputError) as exc:

@@ -182,7 +182,9 @@ async def quote_batch(
     delivery_type: Optional[list[Literal["pickup_point", "courier"]]] = Query(
         None, description="NDJSON bodies only: quote for this delivery type (repeatable)"
     ),
-    max_days: Optional[int] = Query(None, ge=1, le=365, description="NDJSON bodies only: published max days at most this"),
+    max_days: Optional[int] = Query(
+        None, ge=1, le=365, description="NDJSON bodies only: published max days at most this"
+    ),
     status: Optional[list[Literal["ok", "unpriced", "ineligible"]]] = Query(None, description="NDJSON bodies only"),
     sort: Optional[Sort] = Query(None, description="NDJSON bodies only: price or days"),
 ) -> Response:
@@ -196,8 +198,9 @@ async def quote_batch(
     ctype = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     ndjson_in = ctype in _NDJSON_TYPES
     if not ndjson_in and ctype != "application/json" and not ctype.endswith("+json"):
-        raise ApiProblem(415, "unsupported-media-type", "Unsupported media type",
-                         f"send application/json or {NDJSON}, not {ctype!r}")
+        raise ApiProblem(
+            415, "unsupported-media-type", "Unsupported media type", f"send application/json or {NDJSON}, not {ctype!r}"
+        )
     try:
         q_options = _query_options(reading, carrier, service, delivery_type, max_days, status, sort)
     except ValidationError as exc:
@@ -213,8 +216,16 @@ async def quote_batch(
         root = "query"
     else:
         if q_options is not None:
-            raise invalid([FieldError(path="query", message="query options are for NDJSON bodies; put them in the JSON body",
-                                      rule="ndjson_only", limit=None)])
+            raise invalid(
+                [
+                    FieldError(
+                        path="query",
+                        message="query options are for NDJSON bodies; put them in the JSON body",
+                        rule="ndjson_only",
+                        limit=None,
+                    )
+                ]
+            )
         raw_body = await request.body()
         env = await anyio.to_thread.run_sync(_parse_json, raw_body, limit)
         options = env
@@ -254,7 +265,11 @@ async def _stream(ts: TariffSet, batch: _Batch, metrics: Any) -> AsyncIterator[b
         except Exception:  # the status line is already sent: answer these parcels with error lines
             log.exception("batch chunk failed", extra={"start": start})
             stop = min(start + CHUNK, len(batch.slots))
-            err = [FieldError(path=batch.root, message="internal error; logged with this request id", rule="internal_error")]
+            err = [
+                FieldError(
+                    path=batch.root, message="internal error; logged with this request id", rule="internal_error"
+                )
+            ]
             items = [_item_error(i, err) for i in range(start, stop)]
         _count(metrics, items)
         yield "".join(it.model_dump_json() + "\n" for it in items).encode()
@@ -264,7 +279,9 @@ def _parse_json(raw: bytes, limit: int) -> _Envelope:
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid([FieldError(path="$", message=f"not valid JSON: {exc}", rule="json_invalid", limit=None)]) from None
+        raise invalid(
+            [FieldError(path="$", message=f"not valid JSON: {exc}", rule="json_invalid", limit=None)]
+        ) from None
     if isinstance(data, dict) and isinstance(data.get("parcels"), list) and len(data["parcels"]) > limit:
         raise _too_many(limit, "$.parcels")
     try:

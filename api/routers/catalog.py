@@ -47,7 +47,9 @@ async def service(
     for svc in ts.services:
         if svc.id == service_id:
             return ServiceDetail(carrier=svc.carrier, carrier_id=svc.carrier_id, file=svc.file, service=svc.model)
-    raise ApiProblem(404, "unknown-service", "Unknown service", f"no service with id {service_id!r} (see GET /v1/carriers)")
+    raise ApiProblem(
+        404, "unknown-service", "Unknown service", f"no service with id {service_id!r} (see GET /v1/carriers)"
+    )
 
 
 @router.get("/tariffs", response_model=TariffsInfo, summary="The loaded tariff set")

@@ -41,7 +41,9 @@ class EconomicsRequest(BaseModel):
 
     weight: Annotated[str, StringConstraints(pattern=WEIGHT_PATTERN)] = Field(examples=["450g"])
     dims: Annotated[str, StringConstraints(pattern=DIMS_PATTERN)] = Field(examples=["20x15x10cm"])
-    date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(None, examples=["2025-12-05"])
+    date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
+        None, examples=["2025-12-05"]
+    )
     delivery: Literal["pickup_point", "courier"] = "pickup_point"
     battery: bool = False
     liquid: bool = False
@@ -54,16 +56,18 @@ class EconomicsRequest(BaseModel):
     fx_loss_pct: Pct = "0"
     ads_pct: Pct = "0"
     return_rate_pct: Pct = "0"
-    sale_price: Optional[PriceRub] = Field(None, description="sale price in RUB (also the declared price)", examples=["1499"])
+    sale_price: Optional[PriceRub] = Field(
+        None, description="sale price in RUB (also the declared price)", examples=["1499"]
+    )
     target_margin_pct: Optional[Pct] = None
     target_profit_rub: Optional[PriceRub] = None
-    fx: dict[Code, Rate] = Field(default_factory=dict, description="RUB per unit, e.g. {\"CNY\": \"11.5\"}")
+    fx: dict[Code, Rate] = Field(default_factory=dict, description='RUB per unit, e.g. {"CNY": "11.5"}')
     use_cbr: bool = Field(False, description="fall back to the CBR daily feed (cached on disk)")
     ozon_fee: Optional[Literal["flat-15", "percent-2"]] = None
     readings: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
-    def _one_mode(self) -> "EconomicsRequest":
+    def _one_mode(self) -> EconomicsRequest:
         given = [x is not None for x in (self.sale_price, self.target_margin_pct, self.target_profit_rub)]
         if sum(given) != 1:
             raise ValueError("give exactly one of sale_price, target_margin_pct, target_profit_rub")
@@ -83,7 +87,9 @@ class EconomicsRequest(BaseModel):
 
 class EconomicsResponse(BaseModel):
     mode: Literal["forward", "reverse"]
-    result: dict[str, Any] = Field(description="forward: lines, skipped, cliffs, warnings, notes; reverse: target, lines, notes")
+    result: dict[str, Any] = Field(
+        description="forward: lines, skipped, cliffs, warnings, notes; reverse: target, lines, notes"
+    )
 
 
 _PATHS = {
@@ -116,8 +122,9 @@ def _dec(text: str) -> Decimal:
 def post_economics(body: EconomicsRequest, ts: TariffSet = Depends(tariffs)) -> EconomicsResponse:
     """Commission, carrier price, Ozon fee (RUB), profit, margin, ROI per priced carrier; cliffs nearby."""
     try:
-        parcel = Parcel.parse(body.weight, body.dims, date=body.date, delivery=body.delivery,
-                              battery=body.battery, liquid=body.liquid)
+        parcel = Parcel.parse(
+            body.weight, body.dims, date=body.date, delivery=body.delivery, battery=body.battery, liquid=body.liquid
+        )
         inp = EconomicsInput(
             parcel=parcel,
             category=body.category,

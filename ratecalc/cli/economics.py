@@ -15,8 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import InputError
-from .result import ServiceQuote
+from ..errors import InputError
+from ..result import ServiceQuote
 
 
 def render_rub(quotes: Sequence[ServiceQuote], console: Console) -> None:
@@ -42,8 +42,10 @@ def render_rub(quotes: Sequence[ServiceQuote], console: Console) -> None:
     console.print(table)
     duty = priced[0].customs
     if duty is not None:
-        console.print(f"Customs (paid by the buyer, not in the totals): {duty.explanation}"
-                      + (f"; {duty.duty_rub} RUB" if duty.duty_rub and duty.duty_free is False else ""))
+        console.print(
+            f"Customs (paid by the buyer, not in the totals): {duty.explanation}"
+            + (f"; {duty.duty_rub} RUB" if duty.duty_rub and duty.duty_free is False else "")
+        )
 
 
 def parse_pct(text: Optional[str], field: str) -> Decimal:
@@ -61,7 +63,7 @@ def parse_pct(text: Optional[str], field: str) -> Decimal:
 
 def _money_or_rub(text: Optional[str], field: str):
     """`62CNY`, `5 usd`, or a bare number meaning RUB."""
-    from .units import Money, parse_money
+    from ..units import Money, parse_money
 
     if text is None:
         return None
@@ -81,15 +83,32 @@ def _r(minor: int) -> str:
 
 def render_forward(result, console: Console, top: Optional[int]) -> None:
     table = Table(header_style="bold", title=f"Sale price {_r(result.sale_price_minor)} RUB — per carrier, RUB")
-    for col in ("Service", "Group", "Carrier price", "Carrier", "Commission", "Ozon fee", "Other costs",
-                "Profit", "Margin", "ROI"):
+    for col in (
+        "Service",
+        "Group",
+        "Carrier price",
+        "Carrier",
+        "Commission",
+        "Ozon fee",
+        "Other costs",
+        "Profit",
+        "Margin",
+        "ROI",
+    ):
         table.add_column(col, overflow="fold", justify="left" if col in ("Service", "Group") else "right")
     for ln in result.lines[:top] if top else result.lines:
         other = ln.costs_rub - ln.carrier_rub - ln.commission_rub - ln.ozon_fee_rub
         table.add_row(
-            ln.service, ln.group or "—", f"{ln.carrier_price.amount} {ln.carrier_price.currency}", _r(ln.carrier_rub),
-            f"{_r(ln.commission_rub)} ({ln.commission.percent}%)", _r(ln.ozon_fee_rub), _r(other),
-            _r(ln.profit_rub), _pct(ln.margin), _pct(ln.roi) if ln.roi is not None else "—",
+            ln.service,
+            ln.group or "—",
+            f"{ln.carrier_price.amount} {ln.carrier_price.currency}",
+            _r(ln.carrier_rub),
+            f"{_r(ln.commission_rub)} ({ln.commission.percent}%)",
+            _r(ln.ozon_fee_rub),
+            _r(other),
+            _r(ln.profit_rub),
+            _pct(ln.margin),
+            _pct(ln.roi) if ln.roi is not None else "—",
         )
     console.print(table)
     if top and len(result.lines) > top:
@@ -100,8 +119,9 @@ def render_forward(result, console: Console, top: Optional[int]) -> None:
     if result.customs is not None:
         duty = result.customs
         extra = f" = {duty.duty_rub} RUB" if duty.duty_rub is not None and duty.duty_free is False else ""
-        console.print(f"customs (paid by the buyer, not in the costs): {duty.explanation}{extra}",
-                      highlight=False, soft_wrap=True)
+        console.print(
+            f"customs (paid by the buyer, not in the costs): {duty.explanation}{extra}", highlight=False, soft_wrap=True
+        )
     for w in result.warnings:
         console.print(f"[red]warning:[/] {w}", highlight=False, soft_wrap=True)
     for n in result.notes:
@@ -123,8 +143,15 @@ def render_reverse(result, console: Console, top: Optional[int]) -> None:
     reached = [r for r in result.lines if r.price_minor is not None]
     for r in reached[:top] if top else reached:
         ln = r.line
-        table.add_row(r.service, _r(r.price_minor), ln.group or "—", f"{ln.carrier_price.amount} {ln.carrier_price.currency}",
-                      _r(ln.profit_rub), _pct(ln.margin), _pct(ln.roi) if ln.roi is not None else "—")
+        table.add_row(
+            r.service,
+            _r(r.price_minor),
+            ln.group or "—",
+            f"{ln.carrier_price.amount} {ln.carrier_price.currency}",
+            _r(ln.profit_rub),
+            _pct(ln.margin),
+            _pct(ln.roi) if ln.roi is not None else "—",
+        )
     console.print(table)
     unreached = [r for r in result.lines if r.price_minor is None]
     reasons: dict[str, list[str]] = {}
@@ -138,17 +165,23 @@ def render_reverse(result, console: Console, top: Optional[int]) -> None:
 
 def register(app: typer.Typer) -> None:
     """Add the `economics` command to the ratecalc CLI."""
-    from . import cli
+    from . import _common as cli
 
     @app.command()
     def economics(
         weight: str = typer.Option(..., "--weight", "-w", help="Actual weight, e.g. 450g."),
         dims: str = typer.Option(..., "--dims", "-d", help="L x W x H with a unit, e.g. 20x15x10cm."),
         category: str = typer.Option(..., "--category", "-c", help="Commission category: id, English or Chinese name."),
-        cost: str = typer.Option(..., "--cost", help="Purchase cost per unit, any currency, e.g. 62CNY (bare number: RUB)."),
+        cost: str = typer.Option(
+            ..., "--cost", help="Purchase cost per unit, any currency, e.g. 62CNY (bare number: RUB)."
+        ),
         price: Optional[str] = typer.Option(None, "--price", help="Sale price in RUB (also the declared price)."),
-        target_margin: Optional[str] = typer.Option(None, "--target-margin", help="Find the lowest price reaching this margin, e.g. 20%."),
-        target_profit: Optional[str] = typer.Option(None, "--target-profit", help="Find the lowest price reaching this profit in RUB."),
+        target_margin: Optional[str] = typer.Option(
+            None, "--target-margin", help="Find the lowest price reaching this margin, e.g. 20%."
+        ),
+        target_profit: Optional[str] = typer.Option(
+            None, "--target-profit", help="Find the lowest price reaching this profit in RUB."
+        ),
         date: Optional[str] = typer.Option(None, "--date", help="Order date YYYY-MM-DD (default: today)."),
         scheme: str = typer.Option("rfbs", "--scheme", help="rfbs or fbp (commission column)."),
         packaging: Optional[str] = typer.Option(None, "--packaging", help="Packaging per order, e.g. 5CNY."),
@@ -161,7 +194,9 @@ def register(app: typer.Typer) -> None:
         battery: bool = typer.Option(False, "--battery", help="The parcel contains batteries."),
         liquid: bool = typer.Option(False, "--liquid", help="The parcel contains liquids."),
         fx: Optional[List[str]] = typer.Option(None, "--fx", help="Rate CUR=RUB per unit, e.g. CNY=11.5 (repeatable)."),
-        rates_file: Optional[Path] = typer.Option(None, "--rates-file", help="CSV/YAML rates file (date, currency, rate)."),
+        rates_file: Optional[Path] = typer.Option(
+            None, "--rates-file", help="CSV/YAML rates file (date, currency, rate)."
+        ),
         cbr: bool = typer.Option(True, "--cbr/--no-cbr", help="Fall back to the CBR daily feed (cached on disk)."),
         ozon_fee: Optional[str] = typer.Option(None, "--ozon-fee", help="Force an Ozon fee rule (flat-15, percent-2)."),
         reading: Optional[List[str]] = typer.Option(None, "--reading", help="Named alternative reading (repeatable)."),
@@ -172,24 +207,36 @@ def register(app: typer.Typer) -> None:
         """Profit, margin and ROI per carrier at a sale price, or the lowest price reaching a target."""
 
         def run() -> None:
-            from .economics import EconomicsInput, Target
-            from .economics import economics as forward
-            from .economics import reverse_price
-            from .fx import build_chain
-            from .parcels import Parcel
+            from ..economics import EconomicsInput, Target, reverse_price
+            from ..economics import economics as forward
+            from ..fx import build_chain
+            from ..parcels import Parcel
 
             modes = [x is not None for x in (price, target_margin, target_profit)]
             if sum(modes) != 1:
                 raise InputError("price", "give exactly one of --price, --target-margin, --target-profit")
-            parcel = Parcel.parse(weight, dims, date=date, delivery="courier" if courier else "pickup_point",
-                                  battery=battery, liquid=liquid)
+            parcel = Parcel.parse(
+                weight,
+                dims,
+                date=date,
+                delivery="courier" if courier else "pickup_point",
+                battery=battery,
+                liquid=liquid,
+            )
             purchase = _money_or_rub(cost, "cost")
             inp = EconomicsInput(
-                parcel=parcel, category=category, purchase_cost=purchase, scheme=scheme,
-                packaging=_money_or_rub(packaging, "packaging"), first_mile=_money_or_rub(first_mile, "first_mile"),
-                acquiring_pct=parse_pct(acquiring, "acquiring"), fx_loss_pct=parse_pct(fx_loss, "fx_loss"),
-                ads_pct=parse_pct(ads, "ads"), return_rate_pct=parse_pct(return_rate, "return_rate"),
-                ozon_fee=ozon_fee, readings=tuple(reading or ()),
+                parcel=parcel,
+                category=category,
+                purchase_cost=purchase,
+                scheme=scheme,
+                packaging=_money_or_rub(packaging, "packaging"),
+                first_mile=_money_or_rub(first_mile, "first_mile"),
+                acquiring_pct=parse_pct(acquiring, "acquiring"),
+                fx_loss_pct=parse_pct(fx_loss, "fx_loss"),
+                ads_pct=parse_pct(ads, "ads"),
+                return_rate_pct=parse_pct(return_rate, "return_rate"),
+                ozon_fee=ozon_fee,
+                readings=tuple(reading or ()),
             )
             chain = build_chain(fx, rates_file, cbr=cbr)
             ts = cli.load(tariffs)
@@ -198,16 +245,21 @@ def register(app: typer.Typer) -> None:
                 result = forward(ts, inp, sale, chain)
                 render = render_forward
             else:
-                target = (Target("margin", parse_pct(target_margin, "target_margin")) if target_margin is not None
-                          else Target("profit", parse_pct(target_profit, "target_profit")))
+                target = (
+                    Target("margin", parse_pct(target_margin, "target_margin"))
+                    if target_margin is not None
+                    else Target("profit", parse_pct(target_profit, "target_profit"))
+                )
                 result = reverse_price(ts, inp, target, chain)
                 render = render_reverse
             if as_json:
                 sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
             else:
-                console = cli._consoles.out
-                console.print(f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm, order date "
-                              f"{parcel.order_date}, {parcel.delivery}, category {category}, scheme {scheme}")
+                console = cli.consoles.out
+                console.print(
+                    f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm, order date "
+                    f"{parcel.order_date}, {parcel.delivery}, category {category}, scheme {scheme}"
+                )
                 render(result, console, top)
 
         cli.guarded(run)

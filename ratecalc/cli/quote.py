@@ -1,77 +1,20 @@
-"""The `ratecalc` command line: quick quotes and tariff inspection.
-
-Bad input never shows a traceback: it prints one line naming the field and exits with code 2.
-Other issues' commands (economics, batch, serve) live in their own `cli_*.py` modules and register
-themselves on `app`.
-"""
+"""`ratecalc quote`: one parcel against every service in force on the order date."""
 
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from .errors import InputError, RatecalcError, TariffError
-from .loader import load_documents, parse_file
-from .parcels import Parcel
-from .result import ServiceQuote
-from .schema import json_schema
-from .tariffset import TariffSet
-
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia).",
-)
-tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
-app.add_typer(tariffs_app, name="tariffs")
-
-class _Consoles:
-    """Consoles made per call, so COLUMNS and redirection are read when a command runs, not at import."""
-
-    @property
-    def out(self) -> Console:
-        return Console()
-
-    @property
-    def err(self) -> Console:
-        return Console(stderr=True)
-
-
-_consoles = _Consoles()
-
-TariffsOpt = typer.Option(
-    None,
-    "--tariffs",
-    help="Extra tariff directory layered over the built-in one (repeatable; also RATECALC_TARIFFS).",
-)
-
-
-def fail(message: str, code: int = 2) -> None:
-    _consoles.err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
-
-
-def guarded(fn: Callable[[], None]) -> None:
-    """Run a command body, turning ratecalc's own errors into one line and exit code 2."""
-    try:
-        fn()
-    except InputError as exc:
-        fail(f"{exc.field}: {exc.message}")
-    except TariffError as exc:
-        fail("the tariff set is broken:\n" + str(exc))
-    except RatecalcError as exc:
-        fail(str(exc))
-
-
-def load(tariffs: Optional[List[Path]]) -> TariffSet:
-    return TariffSet.load(tariffs or ())
+from ..errors import InputError
+from ..parcels import Parcel
+from ..result import ServiceQuote
+from ._common import TariffsOpt, consoles, guarded, load
 
 
 def _price(q: ServiceQuote) -> str:
@@ -79,7 +22,7 @@ def _price(q: ServiceQuote) -> str:
 
 
 def render_quotes(quotes: list[ServiceQuote], console: Optional[Console] = None) -> None:
-    console = console or _consoles.out
+    console = console or consoles.out
     table = Table(show_lines=False, header_style="bold")
     for col in ("Service", "Carrier", "Status", "Price", "Chargeable", "Days", "Why / notes"):
         table.add_column(col, overflow="fold")
@@ -107,12 +50,11 @@ def _weight_and_value(weight: Optional[str], value: Optional[str], items: Option
         return weight, value
     if weight is not None or value is not None:
         raise InputError("item", "give either --item (per item) or --weight/--value (totals), not both")
-    from .groups import combine_items, parse_item
+    from ..groups import combine_items, parse_item
 
     return combine_items(parse_item(text, i) for i, text in enumerate(items))
 
 
-@app.command()
 def quote(
     weight: Optional[str] = typer.Option(None, "--weight", "-w", help="Actual weight, e.g. 1.2kg or 350g."),
     dims: str = typer.Option(..., "--dims", "-d", help="L x W x H with a unit, e.g. 30x20x10cm."),
@@ -155,97 +97,26 @@ def quote(
         quotes = load(tariffs).quote(parcel, readings=reading or ())
         rub = bool(fx or rates_file or cbr or ozon_fee)
         if rub:  # RUB figures (issue 5): ratecalc.costs adds them, ratecalc.cli_economics prints them
-            from .costs import with_rub
-            from .fx import build_chain
+            from ..costs import with_rub
+            from ..fx import build_chain
 
             quotes = with_rub(quotes, parcel, build_chain(fx, rates_file, cbr=cbr), ozon_fee=ozon_fee)
         if as_json:
             sys.stdout.write(json.dumps([q.model_dump(mode="json") for q in quotes], ensure_ascii=False, indent=2))
             sys.stdout.write("\n")
         else:
-            _consoles.out.print(
+            consoles.out.print(
                 f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm, "
                 f"order date {parcel.order_date.isoformat()}, {parcel.delivery}"
             )
             render_quotes(quotes)
             if rub:
-                from .cli_economics import render_rub
+                from .economics import render_rub
 
-                render_rub(quotes, _consoles.out)
-
-    guarded(run)
-
-
-@tariffs_app.command("list")
-def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
-    """List every service with its carrier and rule periods."""
-
-    def run() -> None:
-        ts = load(tariffs)
-        table = Table(header_style="bold")
-        for col in ("Service id", "Service", "Carrier", "Periods", "Rates"):
-            table.add_column(col, overflow="fold")
-        for svc in ts.services:
-            periods = ", ".join(
-                f"{v.effective_from or '…'}→{v.effective_until or '…'}" for v in svc.model.versions
-            )
-            priced = any(r.published for v in svc.model.versions for r in v.rates)
-            table.add_row(svc.id, svc.name, svc.carrier, periods, "published" if priced else "unpublished")
-        _consoles.out.print(table)
+                render_rub(quotes, consoles.out)
 
     guarded(run)
 
 
-@tariffs_app.command("show")
-def tariffs_show(
-    service: str = typer.Argument(..., help="Service id (see `ratecalc tariffs list`)."),
-    tariffs: Optional[List[Path]] = TariffsOpt,
-) -> None:
-    """Show one service's rules, limits, rates and sources, version by version."""
-
-    def run() -> None:
-        svc = load(tariffs).service(service)
-        sys.stdout.write(json.dumps(svc.model.model_dump(mode="json", exclude_none=True), ensure_ascii=False, indent=2))
-        sys.stdout.write("\n")
-
-    guarded(run)
-
-
-@tariffs_app.command("check")
-def tariffs_check(
-    directory: Optional[Path] = typer.Argument(None, help="Directory to check (default: the built-in tariffs)."),
-) -> None:
-    """Validate every tariff file in a directory; exit 1 listing every problem."""
-    from .loader import builtin_dir
-
-    target = directory or builtin_dir()
-    try:
-        docs = load_documents([target])
-        TariffSet(docs, [target]).compiled()
-    except TariffError as exc:
-        for problem in exc.problems:
-            _consoles.err.print(str(problem), highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
-    _consoles.out.print(f"ok: {len(docs.files)} files, {len(docs.services)} services in {target}")
-
-
-@tariffs_app.command("schema")
-def tariffs_schema(
-    output: Path = typer.Option(Path("tariffs/schema.json"), "--output", "-o", help="Where to write it."),
-) -> None:
-    """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
-    output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    _consoles.out.print(f"wrote {output}")
-
-
-# Commands of later features register themselves here, one module each.
-for _name in ("ratecalc.cli_economics", "ratecalc.cli_batch", "ratecalc.cli_serve"):
-    if importlib.util.find_spec(_name) is not None:
-        importlib.import_module(_name).register(app)
-
-
-def main() -> None:
-    app()
-
-
-__all__ = ["app", "main", "parse_file"]
+def register(app: typer.Typer) -> None:
+    app.command()(quote)

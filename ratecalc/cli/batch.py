@@ -12,7 +12,7 @@ from typing import List, Optional
 
 import typer
 
-from .errors import InputError
+from ..errors import InputError
 
 BEST_CHOICES = ("cheapest", "fastest")
 
@@ -30,7 +30,7 @@ def _mapping(pairs: Optional[List[str]]) -> dict[str, str]:
 def register(app: typer.Typer) -> None:
     from rich.console import Console
 
-    from .cli import TariffsOpt, guarded, load
+    from ._common import TariffsOpt, guarded, load
 
     @app.command()
     def batch(
@@ -46,8 +46,12 @@ def register(app: typer.Typer) -> None:
         errors_path: Optional[Path] = typer.Option(
             None, "--errors", help="Errors file (default: OUTPUT-stem.errors.csv next to the output)."
         ),
-        input_format: Optional[str] = typer.Option(None, "--input-format", help="csv or parquet (default: from the name)."),
-        output_format: Optional[str] = typer.Option(None, "--output-format", help="csv or parquet (default: from the name)."),
+        input_format: Optional[str] = typer.Option(
+            None, "--input-format", help="csv or parquet (default: from the name)."
+        ),
+        output_format: Optional[str] = typer.Option(
+            None, "--output-format", help="csv or parquet (default: from the name)."
+        ),
         delimiter: str = typer.Option(",", "--delimiter", help="CSV field delimiter of the input."),
         reading: Optional[List[str]] = typer.Option(None, "--reading", help="Named alternative reading (repeatable)."),
         engine: str = typer.Option("local", "--engine", help="local (this process) or dask."),
@@ -75,7 +79,7 @@ def register(app: typer.Typer) -> None:
             names = _mapping(mapping)
             ts = load(tariffs)
             if engine == "dask":
-                from .dask import quote_file_dask
+                from ..dask import quote_file_dask
 
                 started = time.perf_counter()
                 summary = quote_file_dask(
@@ -93,13 +97,25 @@ def register(app: typer.Typer) -> None:
                     delimiter=delimiter,
                 )
             else:
-                from .batchfile import quote_file
+                from ..batchfile import quote_file
 
                 compiled = ts.compiled(reading or ())
                 started = time.perf_counter()
                 summary = _run_local(
-                    quote_file, compiled, input_path, output, best, date, names, errors_path,
-                    input_format, output_format, delimiter, threads, not no_progress, err,
+                    quote_file,
+                    compiled,
+                    input_path,
+                    output,
+                    best,
+                    date,
+                    names,
+                    errors_path,
+                    input_format,
+                    output_format,
+                    delimiter,
+                    threads,
+                    not no_progress,
+                    err,
                 )
             took = time.perf_counter() - started
             rate = summary.rows / took if took > 0 else 0.0
@@ -116,9 +132,22 @@ def register(app: typer.Typer) -> None:
             raise typer.Exit(1)
 
 
-
-def _run_local(quote_file, compiled, input_path, output, best, date, names, errors_path,
-               input_format, output_format, delimiter, threads, show, console):
+def _run_local(
+    quote_file,
+    compiled,
+    input_path,
+    output,
+    best,
+    date,
+    names,
+    errors_path,
+    input_format,
+    output_format,
+    delimiter,
+    threads,
+    show,
+    console,
+):
     """The local engine with a rich progress bar (bytes of input read; rows and rows/s)."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
@@ -142,9 +171,18 @@ def _run_local(quote_file, compiled, input_path, output, best, date, names, erro
             bar.update(task, completed=nbytes, rows=rows, rate=rows / took if took > 0 else 0.0)
 
         summary = quote_file(
-            input_path, output, compiled, best=best, date=date, mapping=names, errors_path=errors_path,
-            input_format=input_format, output_format=output_format, delimiter=delimiter,
-            progress=tick, threads=threads,
+            input_path,
+            output,
+            compiled,
+            best=best,
+            date=date,
+            mapping=names,
+            errors_path=errors_path,
+            input_format=input_format,
+            output_format=output_format,
+            delimiter=delimiter,
+            progress=tick,
+            threads=threads,
         )
         bar.update(task, completed=size)
     return summary
