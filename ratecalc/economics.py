@@ -27,13 +27,14 @@ from typing import Literal, Optional, Sequence
 
 import numpy as np
 
-from .commissions import SCHEMES, CommissionResult, find_category, table_for, tier_breakpoints, tier_index
+from .commissions import SCHEMES, CommissionResult, charge, resolve, table_for, tier_breakpoints
 from .compile import day_number
 from .customs import CustomsResult, customs_for
 from .economics_schema import Category, CommissionTable, FeeRule
 from .errors import InputError
-from .fees import fee_breakpoints, select_rule
+from .fees import fee_breakpoints, fee_minor, select_rule
 from .fx import FxChain, FxQuote, quantize_minor
+from .rounding import pct_of_minor
 from .parcels import Parcel
 from .result import ServiceQuote
 from .tariffset import TariffSet
@@ -50,8 +51,7 @@ def _ratio(value: Decimal) -> Fraction:
 
 def _pct_of(minor: int, pct: Fraction) -> int:
     """`minor` × `pct` / 100, rounded half-up to an integer (kopeck); minor >= 0, pct >= 0."""
-    exact = Fraction(minor) * pct / 100
-    return int(exact + Fraction(1, 2)) if exact.denominator != 1 else int(exact)
+    return int(pct_of_minor(minor, pct.numerator, pct.denominator))
 
 
 def _rub(minor: int) -> str:
@@ -74,6 +74,7 @@ class EconomicsInput:
     category: str
     purchase_cost: Money
     scheme: str = "rfbs"
+    brand: Optional[str] = None
     packaging: Optional[Money] = None
     first_mile: Optional[Money] = None
     acquiring_pct: Decimal = Decimal(0)
@@ -127,6 +128,7 @@ class _Ctx:
     returns: Fraction
     table: CommissionTable
     category: Category
+    commission_note: Optional[str] = None
     fx_used: dict[str, FxQuote] = field(default_factory=dict)
     memo: dict[tuple[int, int], dict[str, ServiceQuote]] = field(default_factory=dict)
 
@@ -135,17 +137,33 @@ class _Ctx:
         return self.acquiring + self.fx_loss + self.ads
 
 
+def rate_on(fx: Optional[FxChain], currency: str, day: dt.date) -> tuple[Optional[FxQuote], str]:
+    """The RUB rate of `currency` on `day`, or None and why not (the one place a missing rate is explained)."""
+    got = fx.lookup(currency, day) if fx is not None else None
+    if got is None or got.quote is None:
+        why = got.missing_reason if got is not None else "no exchange rate given (use --fx CUR=RATE, --rates-file or --cbr)"
+        return None, why or "no rate"
+    return got.quote, ""
+
+
+def to_minor_rub(money: Money, quote: Optional[FxQuote]) -> int:
+    """An amount in kopecks: RUB as is, else × the rate, half-up to the kopeck."""
+    if money.currency == "RUB":
+        return Money(quantize_minor(money.amount, "RUB"), "RUB").to_minor()
+    assert quote is not None
+    return Money(quantize_minor(money.amount * quote.rate, "RUB"), "RUB").to_minor()
+
+
 def _to_minor_rub(money: Optional[Money], name: str, day: dt.date, fx: Optional[FxChain], used: dict) -> int:
     if money is None:
         return 0
     if money.currency == "RUB":
-        return Money(quantize_minor(money.amount, "RUB"), "RUB").to_minor()
-    got = fx.lookup(money.currency, day) if fx is not None else None
-    if got is None or got.quote is None:
-        why = got.missing_reason if got is not None else "no exchange rate provider configured"
+        return to_minor_rub(money, None)
+    quote, why = rate_on(fx, money.currency, day)
+    if quote is None:
         raise InputError(name, f"{money} needs a {money.currency} rate on {day}: {why}", rule="fx_required")
-    used[money.currency] = got.quote
-    return Money(quantize_minor(money.amount * got.quote.rate, "RUB"), "RUB").to_minor()
+    used[money.currency] = quote
+    return to_minor_rub(money, quote)
 
 
 def _context(ts: TariffSet, inp: EconomicsInput, fx: Optional[FxChain]) -> _Ctx:
@@ -153,7 +171,7 @@ def _context(ts: TariffSet, inp: EconomicsInput, fx: Optional[FxChain]) -> _Ctx:
     if inp.scheme.lower() not in SCHEMES:
         raise InputError("scheme", f"unknown scheme {inp.scheme!r}; use rfbs or fbp")
     table = table_for(day)
-    category = find_category(table, inp.category)  # fails early, listing the known categories
+    category, note = resolve(table, inp.category, inp.brand)  # fails early, listing the closest categories
     used: dict[str, FxQuote] = {}
     return _Ctx(
         ts=ts,
@@ -169,6 +187,7 @@ def _context(ts: TariffSet, inp: EconomicsInput, fx: Optional[FxChain]) -> _Ctx:
         returns=_ratio(inp.return_rate_pct),
         table=table,
         category=category,
+        commission_note=note,
         fx_used=used,
     )
 
@@ -258,13 +277,7 @@ class Line:
             "fx": None if self.fx is None else self.fx.to_dict(),
             "group": self.group,
             "delivery_days": None if self.delivery_days is None else list(self.delivery_days),
-            "commission": {
-                "table": self.commission.table.id,
-                "category": self.commission.category.id,
-                "scheme": self.commission.scheme,
-                "tier": self.commission.tier_label,
-                "percent": f"{self.commission.percent:f}",
-            },
+            "commission": self.commission.to_dict(),
             "ozon_fee_rule": self.ozon_fee_rule,
             "rub": {
                 "purchase": _rub(self.purchase_rub),
@@ -285,24 +298,9 @@ class Line:
         }
 
 
-def _fee_minor(rule: FeeRule, price_minor: int) -> int:
-    if rule.kind == "flat":
-        return Money(Decimal(rule.amount), "RUB").to_minor()  # type: ignore[arg-type]
-    raw = _pct_of(price_minor, _ratio(Decimal(rule.percent)))  # type: ignore[arg-type]
-    lo = Money(Decimal(rule.min), "RUB").to_minor()  # type: ignore[arg-type]
-    hi = Money(Decimal(rule.max), "RUB").to_minor()  # type: ignore[arg-type]
-    return min(max(raw, lo), hi)
-
-
 def _commission(ctx: _Ctx, price_minor: int) -> CommissionResult:
-    """Same rule as ratecalc.commissions.commission, with the table and category resolved once."""
-    scheme = ctx.inp.scheme.lower()
-    column = scheme if scheme in ctx.category.percent else "all"
-    i = tier_index(ctx.table, Decimal(price_minor).scaleb(-2))
-    pct = Decimal(ctx.category.percent[column][i])
-    return CommissionResult(
-        ctx.table, ctx.category, scheme, i, pct, Decimal(_pct_of(price_minor, _ratio(pct))).scaleb(-2)
-    )
+    """ratecalc.commissions.charge with the table and category resolved once per SKU."""
+    return charge(ctx.table, ctx.category, ctx.inp.scheme, price_minor, ctx.commission_note)
 
 
 def _line(ctx: _Ctx, q: ServiceQuote, c: _Carrier, price_minor: int) -> Line:
@@ -319,7 +317,7 @@ def _line(ctx: _Ctx, q: ServiceQuote, c: _Carrier, price_minor: int) -> Line:
         commission=com,
         commission_rub=int(com.amount_rub.scaleb(2)),
         ozon_fee_rule=c.fee_rule.id,  # type: ignore[union-attr]
-        ozon_fee_rub=_fee_minor(c.fee_rule, price_minor),  # type: ignore[arg-type]
+        ozon_fee_rub=int(fee_minor(c.fee_rule, price_minor)),  # type: ignore[arg-type]
         acquiring_rub=_pct_of(price_minor, ctx.acquiring),
         fx_loss_rub=_pct_of(price_minor, ctx.fx_loss),
         ads_rub=_pct_of(price_minor, ctx.ads),
@@ -343,13 +341,11 @@ def _carrier(ctx: _Ctx, q: ServiceQuote) -> _Carrier:
             "no_fee_rule", money, None, None, None, f"no Ozon fee rule applies to {money.currency} tariffs on {ctx.day}"
         )
     if money.currency == "RUB":
-        return _Carrier("ok", money, money.to_minor(), None, rule, None)
-    got = ctx.fx.lookup(money.currency, ctx.day) if ctx.fx is not None else None
-    if got is None or got.quote is None:
-        why = got.missing_reason if got is not None else "no exchange rate provider configured"
+        return _Carrier("ok", money, to_minor_rub(money, None), None, rule, None)
+    quote, why = rate_on(ctx.fx, money.currency, ctx.day)
+    if quote is None:
         return _Carrier("no_rate", money, None, None, rule, f"price {money} has no RUB figure: {why}")
-    minor = Money(quantize_minor(money.amount * got.quote.rate, "RUB"), "RUB").to_minor()
-    return _Carrier("ok", money, minor, got.quote, rule, None)
+    return _Carrier("ok", money, to_minor_rub(money, quote), quote, rule, None)
 
 
 def _parcels_at(ctx: _Ctx, prices_minor: Sequence[int], weights: Optional[Sequence[int]] = None) -> list[Parcel]:
@@ -439,6 +435,11 @@ def _notes(ctx: _Ctx) -> list[str]:
         f"commission table {table.id} ({table.effective_from}..{table.effective_until or '…'}); VAT: {table.vat}",
         "rounding: every cost line half-up to the kopeck; foreign amounts × the order date's rate",
     ]
+    notes.append(f"commission confidence: {ctx.category.confidence or table.confidence} ({ctx.category.id})")
+    if ctx.category.derived:
+        notes.append(f"commission {ctx.category.id}: {ctx.category.derived}")
+    if ctx.commission_note:
+        notes.append(ctx.commission_note)
     if not table.complete:
         notes.append(f"commission table {table.id} is partial: only the categories published in our sources")
     for cur, q in sorted(ctx.fx_used.items()):
@@ -483,11 +484,18 @@ def economics(
 # --------------------------------------------------------------------------- edges (where profit can jump)
 
 
-def _price_edges(ctx: _Ctx) -> list[tuple[int, str]]:
-    """(last kopeck of a band, what changes after it): commission tiers, fee min/max, group bands, value limits."""
-    edges: list[tuple[int, str]] = []
+def _epoch(ctx: _Ctx):
+    """The compiled tariffs and the epoch in force on the order date (groups, bands)."""
+    compiled = ctx.ts.compiled(ctx.inp.readings)
+    return compiled, compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
+
+
+def _price_edges(ctx: _Ctx) -> list[tuple[int, str, str]]:
+    """(last kopeck of a band, what holds up to it, what holds just above it): commission tiers, fee
+    min/max, group bands, value limits. An empty side means nothing named changes on that side."""
+    edges: list[tuple[int, str, str]] = []
     for b in tier_breakpoints(ctx.table):
-        edges.append((Money(b, "RUB").to_minor(), f"commission tier up to {b} RUB ends"))
+        edges.append((Money(b, "RUB").to_minor(), f"commission tier up to {b} RUB", f"commission tier above {b} RUB"))
     seen_rules = set()
     for rule_id in [ctx.inp.ozon_fee] if ctx.inp.ozon_fee else ["flat-15", "percent-2"]:
         try:
@@ -497,30 +505,44 @@ def _price_edges(ctx: _Ctx) -> list[tuple[int, str]]:
         if rule is None or rule.id in seen_rules:
             continue
         seen_rules.add(rule.id)
-        for p in fee_breakpoints(rule):
-            edges.append(
-                (
-                    int((p * 100).to_integral_value(rounding=ROUND_HALF_UP)),
-                    f"Ozon fee {rule.id} {'min' if p == fee_breakpoints(rule)[0] else 'max'}",
-                )
-            )
+        lo_p, hi_p = fee_breakpoints(rule) or (None, None)
+        for p, below, above in ((lo_p, "at its minimum", "as % of price"), (hi_p, "as % of price", "at its maximum")):
+            if p is not None:
+                minor = int((p * 100).to_integral_value(rounding=ROUND_HALF_UP))
+                edges.append((minor, f"Ozon fee {rule.id} {below}", f"Ozon fee {rule.id} {above}"))
     try:  # shipment-group price bands and declared-value limits, read from the compiled tariffs
-        compiled = ctx.ts.compiled(ctx.inp.readings)
-        ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
+        compiled, ep = _epoch(ctx)
         w = ctx.inp.parcel.weight_g
         for g in ep.groups:
             if g.price_currency == "RUB" and g.weight_min_g <= w <= g.weight_max_g:  # the parcel's weight band only
                 if g.price_min_minor > 0:
-                    edges.append((g.price_min_minor - 1, f"shipment group {g.name} starts"))
+                    edges.append((g.price_min_minor - 1, "", f"shipment group {g.name}"))
                 if g.price_max_minor < 10**15:
-                    edges.append((g.price_max_minor, f"shipment group {g.name} ends"))
+                    edges.append((g.price_max_minor, f"shipment group {g.name}", ""))
         for row in compiled.rows:
             mv = row.limits.max_declared_value
             if mv is not None and mv.currency == "RUB":
-                edges.append((Money(Decimal(mv.amount), "RUB").to_minor(), "a carrier's maximum declared value"))
+                edges.append(
+                    (
+                        Money(Decimal(mv.amount), "RUB").to_minor(),
+                        "within a carrier's maximum declared value",
+                        "above a carrier's maximum declared value",
+                    )
+                )
     except (AttributeError, IndexError, TypeError):  # pragma: no cover - tolerate changes of the compiled layout
         pass
-    return sorted({e for e in edges if e[0] > 0})
+    return sorted(dict.fromkeys(e for e in edges if e[0] > 0), key=lambda e: e[0])  # stable: tiers first
+
+
+def _crossing(belows: Sequence[str], aboves: Sequence[str], downward: bool) -> str:
+    """What a move across one edge changes, said in the direction of the move."""
+    into, out_of = (belows, aboves) if downward else (aboves, belows)
+    parts = []
+    if into:
+        parts.append("into " + ", ".join(into))
+    if out_of:
+        parts.append("out of " + ", ".join(out_of))
+    return "; ".join(parts)
 
 
 # --------------------------------------------------------------------------- reverse
@@ -662,7 +684,7 @@ def reverse_price(
     change of the carrier's answer found by bisection)."""
     ctx = _context(ts, inp, fx)
     lo, hi = 1, _price_minor(max_price, "max_price")
-    edges = [e for e, _ in _price_edges(ctx)]
+    edges = [e for e, _, _ in _price_edges(ctx)]
     segs = _segments(lo, hi, edges)
     ends = sorted({p for s in segs for p in s})
     quotes_at = dict(zip(ends, _quote_at(ctx, ends)))
@@ -741,10 +763,14 @@ def _span(deltas: dict[str, int], names: dict[str, str]) -> str:
 def _cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[Cliff]:
     """Nearby price and weight changes that cross a tier or band and change the result, with by how much."""
     window = int(price_minor * CLIFF_WINDOW)
-    grouped: dict[int, list[str]] = {}
-    for e, what in _price_edges(ctx):
-        if price_minor - window <= e <= price_minor + window and what not in grouped.setdefault(e, []):
-            grouped[e].append(what)
+    grouped: dict[int, tuple[list[str], list[str]]] = {}
+    for e, below, above in _price_edges(ctx):
+        if price_minor - window <= e <= price_minor + window:
+            bl, ab = grouped.setdefault(e, ([], []))
+            if below and below not in bl:
+                bl.append(below)
+            if above and above not in ab:
+                ab.append(above)
     probes = sorted({p for e in grouped for p in (e, e + 1)} - {price_minor})
     names = {ln.service_id: ln.service for ln in lines}
     out: list[Cliff] = []
@@ -760,8 +786,9 @@ def _cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[Cliff]:
             c = _carrier(ctx, q)
             return _line(ctx, q, c, p).profit_rub if c.status == "ok" else None
 
-        for e, whats in sorted(grouped.items()):
-            what = "; ".join(whats)
+        for e, (belows, aboves) in sorted(grouped.items()):
+            down, up = _crossing(belows, aboves, True), _crossing(belows, aboves, False)
+            what = up
             gain: dict[str, int] = {}
             jump: dict[str, int] = {}
             lost: list[str] = []
@@ -779,8 +806,8 @@ def _cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[Cliff]:
                     Cliff(
                         "lower_price",
                         f"{_rub(e)} RUB",
-                        what,
-                        f"lowering the price to {_rub(e)} RUB ({what}) raises the profit by {_span(gain, names)}",
+                        down,
+                        f"lowering the price to {_rub(e)} RUB ({down}) raises the profit by {_span(gain, names)}",
                         {k: _rub(v) for k, v in gain.items()},
                     )
                 )
@@ -827,8 +854,7 @@ def _weight_cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[C
         if step > 1 and floor <= lower < w:
             candidates.add(lower)
     try:
-        compiled = ctx.ts.compiled(ctx.inp.readings)
-        ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
+        _, ep = _epoch(ctx)
         for g in ep.groups:
             if floor <= g.weight_max_g < w:
                 candidates.add(g.weight_max_g)

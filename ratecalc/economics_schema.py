@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import TariffError, TariffProblem
-from .loader import _DecimalLoader, builtin_dir
+from .loader import builtin_dir, load_yaml_exact
 
 
 class _Model(BaseModel):
@@ -126,11 +126,24 @@ class CustomsFile(_Model):
 # --------------------------------------------------------------------------- commissions
 
 
+Confidence = Literal["official", "carrier_sheet", "third_party", "inferred"]
+CONFIDENCE_ORDER: tuple[str, ...] = ("official", "carrier_sheet", "third_party", "inferred")  # high -> low
+
+
 class Category(_Model):
-    id: str
+    """One commission category. `ru` is the key of Ozon's workbook (its Russian marketplace category);
+    `brand` marks a brand row (Apple, Dyson, ...), which applies only to that brand's goods in the
+    categories listed in `applies_to`. `confidence` overrides the table's for this row."""
+
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
     en: str
     zh: Optional[str] = None
+    ru: Optional[str] = None
     aliases: list[str] = Field(default_factory=list)
+    brand: Optional[str] = None
+    applies_to: list[str] = Field(default_factory=list)
+    confidence: Optional[Confidence] = None
+    derived: Optional[str] = None  # how a number not read from the source was derived (e.g. FBP = rFBS - 1)
     percent: dict[str, list[Decimal]]
 
     @field_validator("percent")
@@ -140,6 +153,8 @@ class Category(_Model):
             for r in rates:
                 if not (0 <= r < 100):
                     raise ValueError(f"{scheme}: commission {r} % is outside 0..100")
+                if (Decimal(r) * 100) % 1:
+                    raise ValueError(f"{scheme}: commission {r} % has more than two decimals")
         return v
 
 
@@ -153,6 +168,7 @@ class CommissionTable(_Model):
     tiers_rub: list[Optional[Decimal]] = Field(min_length=1, description="inclusive upper bounds; last is null")
     schemes: list[str] = Field(min_length=1)
     complete: bool
+    confidence: Confidence
     vat: str
     notes: Optional[str] = None
     sources: list[str] = Field(min_length=1)
@@ -169,6 +185,16 @@ class CommissionTable(_Model):
         ids = [c.id for c in self.categories]
         if len(ids) != len(set(ids)):
             raise ValueError("duplicate category id")
+        names: dict[str, str] = {}
+        for c in self.categories:  # a name must point at one category, or lookups by name are ambiguous
+            for name in {c.id, c.en, c.zh, c.ru}:
+                key = (name or "").casefold()
+                if key and names.setdefault(key, c.id) != c.id:
+                    raise ValueError(f"name {name!r} is used by categories {names[key]} and {c.id}")
+        for c in self.categories:
+            unknown = [a for a in c.applies_to if a not in ids]
+            if unknown:
+                raise ValueError(f"category {c.id}: applies_to names unknown categories {unknown}")
         for c in self.categories:
             if sorted(c.percent) != sorted(self.schemes):
                 raise ValueError(f"category {c.id}: columns {sorted(c.percent)} != schemes {self.schemes}")
@@ -187,7 +213,7 @@ def economics_dir() -> Path:
 
 def _read(path: Path, model: type[BaseModel]) -> BaseModel:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)
+        data = load_yaml_exact(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise TariffError([TariffProblem(path.name, "", f"cannot read: {exc}")]) from None
     try:

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Optional, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Optional, Sequence, Union
+
+import numpy as np
 
 from .economics_schema import FeeRule, in_force, load_fee_rules
 from .errors import InputError
-from .fx import quantize_minor
+from .rounding import pct_of_minor, ratio
 
 
 @dataclass(frozen=True)
@@ -57,16 +59,32 @@ def select_rule(
     return None
 
 
+def _kopecks(amount: Optional[Decimal]) -> int:
+    return int((Decimal(amount or 0) * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def fee_minor(rule: FeeRule, price_minor: Union[int, np.ndarray]) -> Union[int, np.ndarray]:
+    """The fee in kopecks for an item priced `price_minor` kopecks (int or int64 array): the one fee rule.
+
+    flat: the amount; percent_of_price: price × percent half-up to the kopeck, then clamped to [min, max].
+    """
+    if rule.kind == "flat":
+        flat = _kopecks(rule.amount)
+        return flat if np.ndim(price_minor) == 0 else np.full(np.shape(price_minor), flat, np.int64)
+    num, den = ratio(Decimal(rule.percent))  # type: ignore[arg-type]
+    raw = pct_of_minor(price_minor, num, den)
+    out = np.minimum(np.maximum(raw, _kopecks(rule.min)), _kopecks(rule.max))
+    return int(out) if np.ndim(out) == 0 else out
+
+
 def fee_amount(rule: FeeRule, price_rub: Optional[Decimal]) -> FeeResult:
     """The fee in RUB under `rule` for an item priced `price_rub` (needed only by the percent rule)."""
-    if rule.kind == "flat":
-        return FeeResult(rule, quantize_minor(Decimal(rule.amount), "RUB"))  # type: ignore[arg-type]
-    if price_rub is None:
+    if rule.kind != "flat" and price_rub is None:
         return FeeResult(
             rule, None, f"the {rule.id} Ozon fee is {rule.percent} % of the item price in RUB; no price given"
         )
-    raw = quantize_minor(price_rub * Decimal(rule.percent) / 100, "RUB")  # type: ignore[operator]
-    return FeeResult(rule, min(max(raw, Decimal(rule.min)), Decimal(rule.max)).quantize(Decimal("0.01")))  # type: ignore[arg-type]
+    minor = fee_minor(rule, _kopecks(price_rub))
+    return FeeResult(rule, Decimal(int(minor)).scaleb(-2))
 
 
 def fee_breakpoints(rule: FeeRule) -> list[Decimal]:

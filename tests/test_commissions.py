@@ -80,12 +80,14 @@ def test_archived_tables_by_date(day, category, percent):
     assert commission(D("1000"), category, day).percent == D(percent)
 
 
-def test_unknown_category_lists_the_known_ones():
+def test_unknown_category_lists_the_closest_ones():
     with pytest.raises(InputError) as exc:
-        commission(D("1000"), "spaceships", dt.date(2025, 12, 1))
+        commission(D("1000"), "Pharmcy", dt.date(2025, 12, 1))
     assert exc.value.field == "category"
-    assert "pharmacy (药店 / Pharmacy)" in exc.value.message and "partial" in exc.value.message
-    assert "orthopedics" in exc.value.limit
+    assert "pharmacy (Pharmacy / Аптека / 药店)" in exc.value.message
+    assert "pharmacy" in exc.value.limit
+    with pytest.raises(InputError, match="none close among its 80 categories; list them with `ratecalc categories"):
+        commission(D("1000"), "spaceships", dt.date(2025, 12, 1))
 
 
 def test_no_table_for_the_date():
