@@ -1,0 +1,720 @@
+"""Unit economics for a whole catalogue: one row per SKU, vectorized over the engine `ratecalc batch` uses.
+
+Why not `economics()` in a loop: 10^5 SKUs × ~30 services, each with a reverse search, is hours of Python.
+Here the engine runs once per catalogue chunk (forward: at each SKU's sale price, which is also its declared
+price) or once per price segment (reverse), and every cost line is computed on int64 arrays with the same
+rule functions the single-SKU path uses (`commissions.charge_minor`, `fees.fee_minor`,
+`rounding.pct_of_minor`), so both give the same kopecks (checked by tests).
+
+Per SKU (row):
+- `sale_price` given -> profit, margin and ROI of every priced service; the row shows the most profitable
+  one (ties: lower carrier price in RUB, then service id).
+- `target_margin` (%) or `target_profit` (RUB) instead -> the lowest sale price reaching it for each service;
+  the row shows the service with the lowest such price (ties: higher profit, then service id).
+
+Reverse pricing, how: the price axis is cut at every place a cost line can jump — commission tiers, the Ozon
+fee's min/max, shipment-group price bands, RUB declared-value limits. Inside one segment the carrier price,
+the commission rate and the fee formula are constant, so "profit ≥ target" is linear in the price: it is
+solved exactly (Fraction-free: int64 with a float estimate), then the answer is checked with the integer rules
+a few kopecks either side (rounding noise). Segments are tried from the lowest, so the first segment with an
+answer holds the lowest price. As in `economics.reverse_price`, a carrier answer that changes inside a
+segment for another reason (e.g. a declared-value limit in another currency) is not split further here.
+
+Rows that cannot be costed (unknown category, no purchase cost, no exchange rate for a cost, several or no
+pricing modes) go to the errors file with the column and the reason; the rest go through.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any, Callable, Mapping, Optional, Union
+
+import numpy as np
+import pyarrow as pa
+
+from . import engine as E
+from .columnar import RowErrors, ingest, minor_to_decimal, quote_ingested
+from .commissions import SCHEMES, charge_minor, rate_hundredths, resolve, table_for, tier_index
+from .compile import CURRENCIES, EPOCH_DAY0, CompiledTariffs
+from .economics import MAX_PRICE, rate_on, to_minor_rub
+from .economics_schema import CommissionTable, FeeRule
+from .errors import InputError
+from .fees import fee_breakpoints, fee_minor, select_rule
+from .fx import FxChain
+from .rounding import pct_of_minor, ratio
+from .units import Money, parse_money
+
+ALIASES = {  # canonical column -> older spellings also accepted
+    "purchase_cost": ("cost",),
+    "sale_price": ("price",),
+    "order_date": ("date",),
+}
+ECONOMICS_COLUMNS = (
+    "category",
+    "brand",
+    "purchase_cost",
+    "sale_price",
+    "target_margin",
+    "target_profit",
+    "packaging",
+    "first_mile",
+)
+NOISE = 6  # kopecks checked either side of a solved price: five lines rounded half-up, each within ½ kopeck
+BIG = np.iinfo(np.int64).max
+RUB_INDEX = CURRENCIES.index("RUB")
+
+
+@dataclass(frozen=True)
+class Options:
+    """What applies to every row (a column of the same name, where the file has one, wins per row)."""
+
+    scheme: str = "rfbs"
+    category: Optional[str] = None
+    brand: Optional[str] = None
+    purchase_cost: Optional[str] = None
+    acquiring: Decimal = Decimal(0)
+    fx_loss: Decimal = Decimal(0)
+    ads: Decimal = Decimal(0)
+    return_rate: Decimal = Decimal(0)
+    ozon_fee: Optional[str] = None
+    max_price: Decimal = MAX_PRICE
+
+    def __post_init__(self) -> None:
+        if self.scheme.lower() not in SCHEMES:
+            raise InputError("scheme", f"unknown scheme {self.scheme!r}; use rfbs or fbp", limit=list(SCHEMES))
+        for name in ("acquiring", "fx_loss", "ads", "return_rate"):
+            v = Decimal(getattr(self, name))
+            if not v.is_finite() or v < 0 or v >= 100:
+                raise InputError(name, f"must be a percentage from 0 to below 100, got {v}", limit=[0, 100])
+
+
+# --------------------------------------------------------------------------- reading the economics columns
+
+
+def _text_column(table: pa.Table, name: str, n: int) -> Optional[list[Optional[str]]]:
+    if name not in table.column_names:
+        return None
+    values = table.column(name).to_pylist()
+    out: list[Optional[str]] = []
+    for v in values:
+        s = None if v is None else str(v).strip()
+        out.append(s or None)
+    return out
+
+
+def _canonical(table: pa.Table) -> pa.Table:
+    """Rename older spellings (cost, price, date) to the canonical column names; refuse both at once."""
+    names = list(table.column_names)
+    for canon, olds in ALIASES.items():
+        for old in olds:
+            if old in names:
+                if canon in names:
+                    raise InputError(old, f"the input has both {canon!r} and its older spelling {old!r}; keep one")
+                names[names.index(old)] = canon
+    if "declared_value" in names or "value" in names:
+        raise InputError(
+            "declared_value", "economics takes no declared value: the sale price is the declared price (drop the column)"
+        )
+    return table.rename_columns(names)
+
+
+def _pct_value(text: str) -> Decimal:
+    return Decimal(text.rstrip("%").strip().replace(",", "."))
+
+
+def _rub_minor(text: str) -> int:
+    """A RUB amount in kopecks: a bare number, or with a RUB suffix; half-up to the kopeck."""
+    t = text.replace(" ", "")
+    if t[-3:].upper() == "RUB":
+        t = t[:-3]
+    d = Decimal(t.replace(",", "."))
+    if not d.is_finite():
+        raise InvalidOperation
+    return int((d * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def _money(text: str, field: str) -> Money:
+    """`40CNY`, `5 usd`, or a bare number meaning RUB (as on the command line)."""
+    try:
+        return Money(Decimal(text.replace(",", ".")), "RUB")
+    except InvalidOperation:
+        return parse_money(text, field)
+
+
+@dataclass
+class _Econ:
+    """Per valid row (aligned with the ingested parcels): everything but the carrier."""
+
+    mode: np.ndarray  # 0 = forward (sale_price), 1 = target margin, 2 = target profit
+    sale: np.ndarray  # kopecks (forward)
+    target_num: np.ndarray  # margin: % as num/den; profit: kopecks in num, den 1
+    target_den: np.ndarray
+    fixed: np.ndarray  # purchase + packaging + first mile, kopecks
+    purchase: np.ndarray
+    packaging: np.ndarray
+    first_mile: np.ndarray
+    rates: np.ndarray  # (V, tiers) hundredths of a percent
+    bounds: np.ndarray  # (V, tiers-1) inclusive tier bounds, kopecks (BIG-padded)
+    category: list[str]
+    brand: list[Optional[str]]
+    confidence: list[str]
+    table_id: list[str]
+    target_text: list[Optional[str]]
+
+
+def _economics_columns(
+    table: pa.Table, rows: np.ndarray, days: np.ndarray, opts: Options, fx: Optional[FxChain], errors: RowErrors
+) -> tuple[np.ndarray, _Econ]:
+    """Read and check the economics columns of the rows that passed ingestion; (good mask, values)."""
+    n_all = table.num_rows
+    cols = {c: _text_column(table, c, n_all) for c in ECONOMICS_COLUMNS}
+    if cols["category"] is None and not opts.category:
+        raise InputError("category", "the input has no 'category' column; add one or pass --category")
+    if cols["purchase_cost"] is None and not opts.purchase_cost:
+        raise InputError("purchase_cost", "the input has no 'purchase_cost' column; add one or pass --purchase-cost")
+    if all(cols[c] is None for c in ("sale_price", "target_margin", "target_profit")):
+        raise InputError(
+            "sale_price", "the input needs a 'sale_price' column, or 'target_margin' / 'target_profit' for the lowest price"
+        )
+    V = len(rows)
+    good = np.ones(V, bool)
+    mode = np.zeros(V, np.int64)
+    sale = np.zeros(V, np.int64)
+    tnum = np.zeros(V, np.int64)
+    tden = np.ones(V, np.int64)
+    money = {k: np.zeros(V, np.int64) for k in ("purchase_cost", "packaging", "first_mile")}
+    cat_names: list[str] = [""] * V
+    brands: list[Optional[str]] = [None] * V
+    conf: list[str] = [""] * V
+    tids: list[str] = [""] * V
+    ttext: list[Optional[str]] = [None] * V
+    tables: dict[int, CommissionTable] = {}
+    resolved: dict[tuple[str, str, str], Any] = {}
+    converted: dict[tuple[str, str, int], Any] = {}
+    max_minor = int(opts.max_price * 100)
+    max_tiers = 1
+    per_row_rates: list[Optional[np.ndarray]] = [None] * V
+    per_row_bounds: list[Optional[np.ndarray]] = [None] * V
+
+    def bad(i: int, column: str, value: Optional[str], reason: str) -> None:
+        errors.row.append(int(rows[i]))
+        errors.column.append(column)
+        errors.value.append(value)
+        errors.reason.append(reason)
+        good[i] = False
+
+    def cell(name: str, r: int) -> Optional[str]:
+        c = cols[name]
+        return None if c is None else c[r]
+
+    for i in range(V):
+        r = int(rows[i])
+        day = int(days[i])
+        if day not in tables:
+            try:
+                tables[day] = table_for(EPOCH_DAY0 + dt.timedelta(days=day))
+            except InputError as exc:
+                tables[day] = exc  # type: ignore[assignment]
+        t = tables[day]
+        if isinstance(t, InputError):
+            bad(i, "order_date", None, t.message)
+            continue
+        name = cell("category", r) or opts.category
+        brand = cell("brand", r) or opts.brand
+        key = (t.id, name or "", brand or "")
+        if key not in resolved:
+            try:
+                cat, note = resolve(t, name or "", brand)
+                resolved[key] = (cat, rate_hundredths(cat, opts.scheme))
+            except InputError as exc:
+                resolved[key] = exc
+        got = resolved[key]
+        if isinstance(got, InputError):
+            bad(i, got.field, name if got.field == "category" else brand, got.message)
+            continue
+        cat, rates = got
+        cat_names[i], brands[i], conf[i], tids[i] = cat.id, cat.brand, cat.confidence or t.confidence, t.id
+        per_row_rates[i] = rates
+        max_tiers = max(max_tiers, len(rates))
+        b = [int(Decimal(x) * 100) for x in t.tiers_rub if x is not None]
+        per_row_bounds[i] = np.array(b, np.int64)
+        # money: purchase (required), packaging, first mile (optional), any currency -> kopecks at the day's rate
+        failed = False
+        for col in ("purchase_cost", "packaging", "first_mile"):
+            text = cell(col, r) or (opts.purchase_cost if col == "purchase_cost" else None)
+            if text is None:
+                if col == "purchase_cost":
+                    bad(i, col, None, "missing")
+                    failed = True
+                    break
+                continue
+            ck = (col, text, day)
+            if ck not in converted:
+                try:
+                    m = _money(text, col)
+                    if m.amount < 0:
+                        raise InputError(col, "cannot be negative")
+                    quote, why = (None, "") if m.currency == "RUB" else rate_on(fx, m.currency, EPOCH_DAY0 + dt.timedelta(days=day))
+                    if m.currency != "RUB" and quote is None:
+                        raise InputError(col, f"{m} needs a {m.currency} rate on {EPOCH_DAY0 + dt.timedelta(days=day)}: {why}")
+                    converted[ck] = to_minor_rub(m, quote)
+                except InputError as exc:
+                    converted[ck] = exc
+            v = converted[ck]
+            if isinstance(v, InputError):
+                bad(i, col, text, v.message)
+                failed = True
+                break
+            money[col][i] = v
+        if failed:
+            continue
+        given = [(k, cell(k, r)) for k in ("sale_price", "target_margin", "target_profit") if cell(k, r) is not None]
+        if len(given) != 1:
+            what = ", ".join(k for k, _ in given) or "none"
+            bad(i, "sale_price", None, f"give exactly one of sale_price, target_margin, target_profit (got {what})")
+            continue
+        k, text = given[0]
+        try:
+            if k == "sale_price":
+                p = _rub_minor(text)  # type: ignore[arg-type]
+                if p <= 0 or p > max_minor:
+                    bad(i, k, text, f"the sale price must be above 0 and at most {opts.max_price} RUB")
+                    continue
+                sale[i] = p
+            elif k == "target_margin":
+                pct = _pct_value(text)  # type: ignore[arg-type]
+                if not pct.is_finite() or not (-100 < pct < 100):
+                    bad(i, k, text, "a margin must be a percentage between -100 and 100")
+                    continue
+                mode[i] = 1
+                tnum[i], tden[i] = ratio(pct)
+            else:
+                mode[i] = 2
+                tnum[i] = _rub_minor(text)  # type: ignore[arg-type]
+        except (InvalidOperation, ValueError):
+            bad(i, k, text, "not a number" + (" (a percentage like 20 or 20%)" if k == "target_margin" else " (RUB)"))
+            continue
+        ttext[i] = text if k != "sale_price" else None
+    rates = np.zeros((V, max_tiers), np.int64)
+    bounds = np.full((V, max(max_tiers - 1, 1)), BIG, np.int64)
+    for i in range(V):
+        if good[i] and per_row_rates[i] is not None:
+            rr, bb = per_row_rates[i], per_row_bounds[i]
+            rates[i, : len(rr)] = rr
+            rates[i, len(rr) :] = rr[-1]
+            bounds[i, : len(bb)] = bb
+    fixed = money["purchase_cost"] + money["packaging"] + money["first_mile"]
+    econ = _Econ(
+        mode, sale, tnum, tden, fixed, money["purchase_cost"], money["packaging"], money["first_mile"],
+        rates, bounds, cat_names, brands, conf, tids, ttext,
+    )  # fmt: skip
+    return good, econ
+
+
+# --------------------------------------------------------------------------- carrier prices in RUB, fee rules
+
+
+@dataclass
+class _Priced:
+    """Long-form quotes (one entry per row × service) with the RUB figures economics needs."""
+
+    pos: np.ndarray  # index of the row in the valid-row arrays
+    service: np.ndarray
+    table_row: np.ndarray
+    ok: np.ndarray  # status ok, a RUB rate and a fee rule
+    price: np.ndarray  # carrier price, minor units of its currency
+    currency: np.ndarray
+    chargeable: np.ndarray
+    carrier_rub: np.ndarray  # kopecks
+    fee_rule: np.ndarray  # index into rules (-1 none)
+    rules: list[FeeRule]
+
+
+def _priced(
+    compiled: CompiledTariffs, parcels: E.ParcelArrays, rows: np.ndarray, opts: Options, fx: Optional[FxChain]
+) -> _Priced:
+    from .columnar import Ingested
+
+    ing = Ingested(parcels, rows, len(rows), RowErrors())
+    q = quote_ingested(compiled, ing)
+    pos = np.searchsorted(rows, q.row)
+    ccy = compiled.table.currency[q.table_row].astype(np.int64)
+    ok = q.status == E.STATUS_OK
+    carrier_rub = np.zeros(len(q), np.int64)
+    fee_idx = np.full(len(q), -1, np.int64)
+    rules: list[FeeRule] = []
+    rule_of: dict[str, int] = {}
+    # per (currency, day): the rate and the fee rule; few distinct pairs, so a loop over pairs is cheap
+    key = ccy * 1_000_000 + q.day
+    uniq, inverse = np.unique(key[ok], return_inverse=True)
+    okpos = np.flatnonzero(ok)
+    for j, k in enumerate(uniq):
+        cur, dayn = CURRENCIES[int(k // 1_000_000)], int(k % 1_000_000)
+        day = EPOCH_DAY0 + dt.timedelta(days=dayn)
+        sel = okpos[inverse == j]
+        rule = select_rule(day, cur, opts.ozon_fee)
+        if rule is None:
+            continue
+        if rule.id not in rule_of:
+            rule_of[rule.id] = len(rules)
+            rules.append(rule)
+        if cur == "RUB":
+            carrier_rub[sel] = q.price_minor[sel]
+        else:
+            quote, _ = rate_on(fx, cur, day)
+            if quote is None:
+                continue
+            num, den = ratio(quote.rate)
+            carrier_rub[sel] = (2 * q.price_minor[sel] * num + den) // (2 * den)  # × rate, half-up (both 2-decimal)
+        fee_idx[sel] = rule_of[rule.id]
+    ok &= fee_idx >= 0
+    return _Priced(pos, q.service, q.table_row, ok, q.price_minor, ccy, q.chargeable_g, carrier_rub, fee_idx, rules)
+
+
+def _fee(pr: _Priced, sel: np.ndarray, price: np.ndarray) -> np.ndarray:
+    out = np.zeros(len(sel), np.int64)
+    for k, rule in enumerate(pr.rules):
+        m = pr.fee_rule[sel] == k
+        if m.any():
+            out[m] = fee_minor(rule, price[m])
+    return out
+
+
+@dataclass
+class _Lines:
+    """Every cost line of entries `sel` at prices `price` (kopecks)."""
+
+    price: np.ndarray
+    carrier: np.ndarray
+    commission: np.ndarray
+    rate: np.ndarray  # hundredths of a percent
+    fee: np.ndarray
+    other: np.ndarray  # acquiring + FX loss + ads + returns
+    costs: np.ndarray
+    profit: np.ndarray
+    invested: np.ndarray
+
+
+def _lines(econ: _Econ, pr: _Priced, sel: np.ndarray, price: np.ndarray, opts: Options) -> _Lines:
+    """The single-SKU rules (economics.Line) on arrays: each line rounded once, half-up to the kopeck."""
+    pos = pr.pos[sel]
+    carrier = pr.carrier_rub[sel]
+    tier = (price[:, None] > econ.bounds[pos]).sum(axis=1)
+    rate = econ.rates[pos, tier]
+    commission = charge_minor(price, rate)
+    fee = _fee(pr, sel, price)
+    other = np.zeros(len(sel), np.int64)
+    for pct in (opts.acquiring, opts.fx_loss, opts.ads):
+        if pct:
+            num, den = ratio(Decimal(pct))
+            other += pct_of_minor(price, num, den)
+    if opts.return_rate:
+        num, den = ratio(Decimal(opts.return_rate))
+        other += pct_of_minor(carrier + econ.packaging[pos] + econ.first_mile[pos], num, den)
+    costs = econ.fixed[pos] + carrier + commission + fee + other
+    return _Lines(price, carrier, commission, rate, fee, other, costs, price - costs, econ.fixed[pos] + carrier)
+
+
+def _meets(econ: _Econ, pos: np.ndarray, ln: _Lines) -> np.ndarray:
+    margin = econ.mode[pos] == 1
+    # margin: profit / price >= num / (den · 100)  <=>  profit · den · 100 >= num · price (exact integers)
+    by_margin = ln.profit * econ.target_den[pos] * 100 >= econ.target_num[pos] * ln.price
+    by_profit = ln.profit >= econ.target_num[pos]
+    return np.where(margin, by_margin, by_profit)
+
+
+# --------------------------------------------------------------------------- price segments (reverse)
+
+
+def price_edges(compiled: CompiledTariffs, econ: _Econ, opts: Options) -> list[int]:
+    """Last kopeck of every band where a cost line can jump (all epochs, tables and fee rules in play)."""
+    edges: set[int] = set(int(b) for b in np.unique(econ.bounds) if b != BIG)
+    for rule_id in [opts.ozon_fee] if opts.ozon_fee else ["flat-15", "percent-2"]:
+        from .fees import rule_by_id
+
+        try:
+            rule = rule_by_id(rule_id)
+        except InputError:
+            continue
+        edges.update(int((p * 100).to_integral_value(rounding=ROUND_HALF_UP)) for p in fee_breakpoints(rule))
+    for ep in compiled.epochs:
+        for g in ep.groups:
+            if g.price_currency == "RUB":
+                if g.price_min_minor > 0:
+                    edges.add(int(g.price_min_minor) - 1)
+                if g.price_max_minor < 10**15:
+                    edges.add(int(g.price_max_minor))
+    for row in compiled.rows:
+        mv = row.limits.max_declared_value
+        if mv is not None and mv.currency == "RUB":
+            edges.add(Money(Decimal(mv.amount), "RUB").to_minor())
+    return sorted(e for e in edges if e > 0)
+
+
+def _solve(econ: _Econ, pr: _Priced, sel: np.ndarray, a: int, b: int, opts: Options) -> np.ndarray:
+    """Lowest price in [a, b] meeting each entry's target (-1: none), carrier answer constant on [a, b]."""
+    pos = pr.pos[sel]
+    # slope and constant of profit - target at the segment's middle (commission rate and fee formula constant)
+    mid = np.full(len(sel), (a + b) // 2, np.int64)
+    probe = _lines(econ, pr, sel, mid, opts)
+    pct_total = float(sum(Fraction(Decimal(p)) for p in (opts.acquiring, opts.fx_loss, opts.ads))) / 100
+    fee_slope = np.zeros(len(sel))
+    for k, rule in enumerate(pr.rules):
+        if rule.kind == "percent_of_price":
+            lo, hi = (float(x) * 100 for x in fee_breakpoints(rule))
+            if lo < (a + b) / 2 < hi:
+                fee_slope[pr.fee_rule[sel] == k] = float(rule.percent) / 100  # type: ignore[arg-type]
+    m = np.where(econ.mode[pos] == 1, econ.target_num[pos] / econ.target_den[pos] / 100, 0.0)
+    slope = 1 - probe.rate / 10000 - fee_slope - pct_total - m
+    target = np.where(econ.mode[pos] == 2, econ.target_num[pos], 0)
+    # profit(p) - m·p - target ≈ slope·p - const, with const from the probe: const = slope·mid - (profit - m·mid - target)
+    gap = probe.profit - m * mid - target
+    const = slope * mid - gap
+    with np.errstate(divide="ignore", invalid="ignore"):
+        est = np.where(slope > 0, np.ceil(const / np.where(slope > 0, slope, 1)), np.where(gap >= 0, a, BIG))
+    est = np.clip(np.nan_to_num(est, nan=BIG, posinf=BIG, neginf=a), a, float(b) + NOISE + 1).astype(np.int64)
+    best = np.full(len(sel), -1, np.int64)
+    for d in range(-NOISE, NOISE + 1):  # lowest passing price near the estimate (rounding noise)
+        p = est + d
+        inside = (p >= a) & (p <= b) & (best < 0)
+        if not inside.any():
+            continue
+        ln = _lines(econ, pr, sel, np.clip(p, a, b), opts)
+        hit = inside & _meets(econ, pos, ln)
+        best = np.where(hit, p, best)
+    return best
+
+
+# --------------------------------------------------------------------------- result
+
+
+@dataclass
+class CatalogueResult:
+    table: pa.Table  # one row per costed SKU
+    errors: RowErrors
+    n_input: int
+    costed: int = 0
+    extra: dict = field(default_factory=dict)
+
+
+def _chosen_table(
+    compiled: CompiledTariffs,
+    econ: _Econ,
+    pr_rows: np.ndarray,
+    valid_rows: np.ndarray,
+    sku: Optional[pa.Array],
+    picks: dict[str, np.ndarray],
+    row_offset: int,
+) -> pa.Table:
+    has = picks["service"] >= 0
+    V = len(valid_rows)
+    svc = np.where(has, picks["service"], 0)
+    ids = pa.array([s.id for s in compiled.services], pa.string())
+    carriers = [s.carrier_id for s in compiled.services]
+
+    def money(a: np.ndarray) -> pa.Array:
+        return minor_to_decimal(np.where(has, a, -1))
+
+    def signed(a: np.ndarray) -> pa.Array:  # profit can be negative: exact decimal text
+        return pa.array([f"{Decimal(int(x)).scaleb(-2):.2f}" if h else None for x, h in zip(a, has)], pa.string())
+
+    def pct(num: np.ndarray, den: np.ndarray) -> pa.Array:
+        out = []
+        for x, y, h in zip(num, den, has):
+            out.append(f"{(Decimal(int(x)) * 100 / Decimal(int(y))).quantize(Decimal('0.01'), ROUND_HALF_UP)}" if h and y else None)
+        return pa.array(out, pa.string())
+
+    t = compiled.table
+    trow = np.where(has, picks["table_row"], 0)
+    cols: dict[str, pa.Array] = {"row": pa.array(valid_rows + row_offset, pa.int64())}
+    if sku is not None:
+        cols["sku"] = sku.take(pa.array(valid_rows, pa.int64()))
+    cols["category"] = pa.array(econ.category, pa.string())
+    cols["brand"] = pa.array(econ.brand, pa.string())
+    cols["mode"] = pa.array(np.array(["forward", "target_margin", "target_profit"])[econ.mode], pa.string())
+    cols["target"] = pa.array(econ.target_text, pa.string())
+    cols["service_id"] = pa.array([ids[int(s)].as_py() if h else None for s, h in zip(svc, has)], pa.string())
+    cols["carrier_id"] = pa.array([carriers[int(s)] if h else None for s, h in zip(svc, has)], pa.string())
+    cols["chargeable_weight_g"] = pa.array(picks["chargeable"], pa.int64(), mask=~has)
+    cols["price"] = money(picks["price"])
+    cur = t.currency[trow].astype(np.int64) if len(t.currency) else np.zeros(V, np.int64)
+    cols["currency"] = pa.array([CURRENCIES[int(c)] if h else None for c, h in zip(cur, has)], pa.string())
+    dmin = t.days_min[trow] if len(t.days_min) else np.full(V, -1)
+    dmax = t.days_max[trow] if len(t.days_max) else np.full(V, -1)
+    cols["days_min"] = pa.array(dmin, pa.int32(), mask=~has | (dmin < 0))
+    cols["days_max"] = pa.array(dmax, pa.int32(), mask=~has | (dmax < 0))
+    cols["sale_price"] = money(picks["sale"])
+    cols["carrier_rub"] = money(picks["carrier"])
+    cols["commission_pct"] = pa.array(
+        [f"{Decimal(int(x)).scaleb(-2):.2f}" if h else None for x, h in zip(picks["rate"], has)], pa.string()
+    )
+    cols["commission_rub"] = money(picks["commission"])
+    cols["commission_confidence"] = pa.array(econ.confidence, pa.string())
+    cols["ozon_fee_rub"] = money(picks["fee"])
+    cols["purchase_rub"] = pa.array(econ.purchase, pa.int64()).cast(pa.int64())
+    cols["purchase_rub"] = minor_to_decimal(econ.purchase)
+    cols["packaging_rub"] = minor_to_decimal(econ.packaging)
+    cols["first_mile_rub"] = minor_to_decimal(econ.first_mile)
+    cols["other_rub"] = money(picks["other"])
+    cols["costs_rub"] = money(picks["costs"])
+    cols["profit_rub"] = signed(picks["profit"])
+    cols["margin_pct"] = pct(picks["profit"], picks["sale"])
+    cols["roi_pct"] = pct(picks["profit"], picks["invested"])
+    reason = picks["reason"]
+    cols["no_choice"] = pa.array([r or None for r in reason], pa.string())
+    return pa.table(cols)
+
+
+def cost_catalogue(
+    batch: Union[pa.Table, pa.RecordBatch],
+    compiled: CompiledTariffs,
+    fx: Optional[FxChain],
+    opts: Options = Options(),
+    *,
+    date: Union[str, dt.date, None] = None,
+    mapping: Optional[Mapping[str, str]] = None,
+    row_offset: int = 0,
+) -> CatalogueResult:
+    """One chunk of a catalogue -> one row per SKU that could be costed (+ errors for the others)."""
+    table = _canonical(pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch)
+    n = table.num_rows
+    # the engine's columns: the sale price is the declared price (reverse rows get theirs per segment)
+    sale_text = _text_column(table, "sale_price", n) or [None] * n
+    declared = pa.array([s if s else "1" for s in sale_text], pa.string())
+    engine_in = table.drop_columns([c for c in table.column_names if c in ECONOMICS_COLUMNS or c == "currency"])
+    engine_in = engine_in.append_column("declared_value", declared).append_column(
+        "currency", pa.array(["RUB"] * n, pa.string())
+    )
+    ing = ingest(engine_in, compiled=compiled, date=date, mapping=mapping)
+    errors = ing.errors
+    if len(errors):  # a bad sale price is the seller's sale_price column, not a declared value
+        errors.column = ["sale_price" if c in ("declared_value", "currency") else c for c in errors.column]
+    good, econ = _economics_columns(table, ing.rows, ing.parcels.day, opts, fx, errors)
+    keep = np.flatnonzero(good)
+    econ = _Econ(*(
+        getattr(econ, f.name)[keep] if isinstance(getattr(econ, f.name), np.ndarray)
+        else [getattr(econ, f.name)[i] for i in keep]
+        for f in dataclasses.fields(_Econ)
+    ))  # fmt: skip
+    parcels = ing.parcels.take(keep)
+    rows = ing.rows[keep]
+    V = len(rows)
+    picks = {k: np.full(V, -1, np.int64) for k in ("service", "table_row", "chargeable", "price")}
+    for k in ("sale", "carrier", "rate", "commission", "fee", "other", "costs", "profit", "invested"):
+        picks[k] = np.zeros(V, np.int64)
+    reason = [""] * V
+    fwd = np.flatnonzero(econ.mode == 0)
+    if len(fwd):
+        sub = parcels.take(fwd)
+        sub = dataclasses.replace(sub, value_minor=econ.sale[fwd], value_ccy=np.full(len(fwd), RUB_INDEX, np.int64))
+        _forward(compiled, sub, fwd, econ, opts, fx, picks, reason)
+    rev = np.flatnonzero(econ.mode > 0)
+    if len(rev):
+        _reverse(compiled, parcels, rev, econ, opts, fx, picks, reason)
+    picks["reason"] = reason  # type: ignore[assignment]
+    out = _chosen_table(compiled, econ, rows, rows, ing.sku, picks, row_offset)
+    if row_offset:
+        errors.row = [r + row_offset for r in errors.row]
+    return CatalogueResult(out, errors, n, V)
+
+
+def _take_pick(
+    picks: dict[str, np.ndarray], at: np.ndarray, pr: _Priced, sel: np.ndarray, ln: _Lines
+) -> None:
+    picks["service"][at] = pr.service[sel]
+    picks["table_row"][at] = pr.table_row[sel]
+    picks["chargeable"][at] = pr.chargeable[sel]
+    picks["price"][at] = pr.price[sel]
+    picks["sale"][at] = ln.price
+    picks["carrier"][at] = ln.carrier
+    picks["rate"][at] = ln.rate
+    picks["commission"][at] = ln.commission
+    picks["fee"][at] = ln.fee
+    picks["other"][at] = ln.other
+    picks["costs"][at] = ln.costs
+    picks["profit"][at] = ln.profit
+    picks["invested"][at] = ln.invested
+
+
+def _service_rank(compiled: CompiledTariffs) -> np.ndarray:
+    return np.argsort(np.argsort([s.id for s in compiled.services], kind="stable"))
+
+
+def _forward(compiled, parcels, at_rows, econ, opts, fx, picks, reason) -> None:
+    """Most profitable service per row at its sale price (ties: lower carrier RUB, then service id)."""
+    pr = _priced(compiled, parcels, np.arange(len(at_rows)), opts, fx)
+    sel = np.flatnonzero(pr.ok)
+    sub_pos = pr.pos[sel]
+    sale_of = econ.sale[at_rows]
+    ln = _lines(_sub_econ(econ, at_rows), pr, sel, sale_of[sub_pos], opts)
+    order = np.lexsort((_service_rank(compiled)[pr.service[sel]], ln.carrier, -ln.profit, sub_pos))
+    first = order[np.r_[True, sub_pos[order][1:] != sub_pos[order][:-1]]] if len(order) else order
+    chosen = sel[first]
+    ln_c = _lines(_sub_econ(econ, at_rows), pr, chosen, sale_of[pr.pos[chosen]], opts)
+    _take_pick(picks, at_rows[pr.pos[chosen]], pr, chosen, ln_c)
+    got = np.zeros(len(at_rows), bool)
+    got[pr.pos[chosen]] = True
+    for i in np.flatnonzero(~got):
+        reason[int(at_rows[i])] = "no_priced_service_in_rub"
+        picks["sale"][at_rows[i]] = sale_of[i]
+
+
+def _sub_econ(econ: _Econ, idx: np.ndarray) -> _Econ:
+    return _Econ(*(
+        getattr(econ, f.name)[idx] if isinstance(getattr(econ, f.name), np.ndarray)
+        else [getattr(econ, f.name)[int(i)] for i in idx]
+        for f in dataclasses.fields(_Econ)
+    ))  # fmt: skip
+
+
+def _reverse(compiled, parcels, at_rows, econ, opts, fx, picks, reason) -> None:
+    """Lowest price per row reaching its target, segment by segment from the lowest price."""
+    sub_econ = _sub_econ(econ, at_rows)
+    edges = price_edges(compiled, sub_econ, opts)
+    hi = int(opts.max_price * 100)
+    segs, start = [], 1
+    for e in edges:
+        if start <= e < hi:
+            segs.append((start, e))
+            start = e + 1
+    segs.append((start, hi))
+    todo = np.arange(len(at_rows))  # positions (in at_rows) still without a price
+    rank = _service_rank(compiled)
+    for a, b in segs:
+        if not len(todo):
+            break
+        sub = parcels.take(at_rows[todo])
+        sub = dataclasses.replace(
+            sub, value_minor=np.full(len(todo), a, np.int64), value_ccy=np.full(len(todo), RUB_INDEX, np.int64)
+        )
+        e_sub = _sub_econ(sub_econ, todo)
+        pr = _priced(compiled, sub, np.arange(len(todo)), opts, fx)
+        sel = np.flatnonzero(pr.ok)
+        if not len(sel):
+            continue
+        found = _solve(e_sub, pr, sel, a, b, opts)
+        hit = sel[found >= 0]
+        price = found[found >= 0]
+        if not len(hit):
+            continue
+        ln = _lines(e_sub, pr, hit, price, opts)
+        pos = pr.pos[hit]
+        order = np.lexsort((rank[pr.service[hit]], -ln.profit, price, pos))
+        first = order[np.r_[True, pos[order][1:] != pos[order][:-1]]]
+        chosen = hit[first]
+        ln_c = _lines(e_sub, pr, chosen, price[first], opts)
+        _take_pick(picks, at_rows[todo[pr.pos[chosen]]], pr, chosen, ln_c)
+        done = np.zeros(len(todo), bool)
+        done[pr.pos[chosen]] = True
+        todo = todo[~done]
+    for i in todo:
+        reason[int(at_rows[i])] = "target_not_reached"
+
+
+Progress = Callable[[int, int], None]
+
+__all__ = ["ALIASES", "CatalogueResult", "ECONOMICS_COLUMNS", "Options", "cost_catalogue", "price_edges"]

@@ -1,0 +1,126 @@
+"""`ratecalc commissions import FILE` (Ozon's workbook -> a commission table YAML) and
+`ratecalc categories [TEXT]` (find a commission category by any of its names, with its tiers)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..errors import InputError
+
+
+def _date(text: Optional[str], field: str) -> Optional[dt.date]:
+    if text is None:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InputError(field, f"{text!r} is not a date; write it as YYYY-MM-DD") from None
+
+
+def register(app: typer.Typer) -> None:
+    """Add `commissions import` and `categories` to the ratecalc CLI."""
+    from . import _common as cli
+
+    group = typer.Typer(no_args_is_help=True, help="Ozon commission tables: import Ozon's workbook.")
+    app.add_typer(group, name="commissions")
+
+    @group.command("import")
+    def import_(
+        file: Path = typer.Argument(..., help="Ozon's commission workbook: .xlsx, or its CSV export (UTF-8 or GB18030)."),
+        output: Optional[Path] = typer.Option(
+            None, "--output", "-o", help="Write the YAML here (default: standard output)."
+        ),
+        effective_from: Optional[str] = typer.Option(
+            None, "--effective-from", help="Start date YYYY-MM-DD (default: the sheet's 'Starts from DD/MM/YYYY')."
+        ),
+        effective_until: Optional[str] = typer.Option(None, "--effective-until", help="Last day YYYY-MM-DD, if known."),
+        sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: 'Full ChinaHK', else the first)."),
+    ) -> None:
+        """Turn Ozon's commission workbook into a validated commission table (tariffs/economics format).
+
+        Put the file in a directory as commissions-YYYY-MM-DD.yaml and pass it with --tariffs, or commit it
+        to tariffs/economics/ as built-in data.
+        """
+
+        def run() -> None:
+            from ..commission_import import categories, read_workbook, to_yaml
+
+            wb = read_workbook(file, sheet)
+            text = to_yaml(
+                wb,
+                source=file.name,
+                effective_from=_date(effective_from, "effective_from"),
+                effective_until=_date(effective_until, "effective_until"),
+            )
+            if output is None:
+                sys.stdout.write(text)
+                return
+            output.parent.mkdir(parents=True, exist_ok=True)
+            output.write_text(text, encoding="utf-8")
+            cli.consoles.err.print(
+                f"{len(wb.rows):,} rows -> {len(categories(wb))} categories; written to {output}", highlight=False
+            )
+
+        cli.guarded(run)
+
+    @app.command()
+    def categories(
+        text: Optional[str] = typer.Argument(None, help="Part of a name in Russian, Chinese or English, or a slug."),
+        date: Optional[str] = typer.Option(None, "--date", help="Order date YYYY-MM-DD (default: today)."),
+        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+    ) -> None:
+        """List the commission categories in force on a date (searched by TEXT), with their tier rates."""
+
+        def run() -> None:
+            from rich.table import Table
+
+            from ..commissions import search, table_for
+
+            day = _date(date, "date") or dt.date.today()
+            table = table_for(day)
+            found = search(table, text or "")
+            bounds = [b for b in table.tiers_rub if b is not None]
+            labels = [f"≤ {bounds[0]}"] if bounds else ["any price"]
+            labels += [f"> {b}" for b in bounds]
+            if as_json:
+                rows = [
+                    {
+                        "id": c.id,
+                        "en": c.en,
+                        "ru": c.ru,
+                        "zh": c.zh,
+                        "brand": c.brand,
+                        "applies_to": c.applies_to,
+                        "percent": {k: [f"{x:f}" for x in v] for k, v in c.percent.items()},
+                        "confidence": c.confidence or table.confidence,
+                    }
+                    for c in found
+                ]
+                doc = {"table": table.id, "tiers_rub": labels, "categories": rows}
+                sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+                return
+            out = Table(
+                header_style="bold",
+                title=f"{table.id} ({table.effective_from}..{table.effective_until or '…'}), "
+                f"confidence {table.confidence}; tiers RUB: {' | '.join(labels)}",
+            )
+            for col in ("Slug", "English", "Русский", "中文", *[f"{s} %" for s in table.schemes]):
+                out.add_column(col, overflow="fold")
+            for c in found:
+                name = c.en + (f" [brand {c.brand}]" if c.brand else "")
+                rates = [" / ".join(f"{x:g}" for x in c.percent[s]) for s in table.schemes]
+                out.add_row(c.id, name, c.ru or "", c.zh or "", *rates)
+            cli.consoles.out.print(out)
+            if text and not found:
+                cli.fail(f"no category matches {text!r} in {table.id}", code=1)
+
+        cli.guarded(run)
+
+
+__all__ = ["register"]
