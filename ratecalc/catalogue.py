@@ -31,7 +31,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
-from typing import Any, Callable, Mapping, Optional, Union
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
 
 import numpy as np
 import pyarrow as pa
@@ -47,6 +48,9 @@ from .fees import fee_breakpoints, fee_minor, select_rule
 from .fx import FxChain
 from .rounding import pct_of_minor, ratio
 from .units import Money, parse_money
+
+if TYPE_CHECKING:
+    from .batchfile import BatchSummary
 
 ALIASES = {  # canonical column -> older spellings also accepted
     "purchase_cost": ("cost",),
@@ -715,6 +719,82 @@ def _reverse(compiled, parcels, at_rows, econ, opts, fx, picks, reason) -> None:
         reason[int(at_rows[i])] = "target_not_reached"
 
 
-Progress = Callable[[int, int], None]
+Progress = Callable[[int, int], None]  # (rows done, bytes done)
 
-__all__ = ["ALIASES", "CatalogueResult", "ECONOMICS_COLUMNS", "Options", "cost_catalogue", "price_edges"]
+
+def cost_file(
+    input_path: Union[str, Path],
+    output_path: Union[str, Path],
+    compiled: CompiledTariffs,
+    fx: Optional[FxChain],
+    opts: Options = Options(),
+    *,
+    date: Union[str, dt.date, None] = None,
+    mapping: Optional[Mapping[str, str]] = None,
+    errors_path: Union[str, Path, None] = None,
+    input_format: Optional[str] = None,
+    output_format: Optional[str] = None,
+    delimiter: str = ",",
+    progress: Optional[Progress] = None,
+) -> BatchSummary:
+    """A catalogue file (CSV/Parquet, read in chunks as `ratecalc batch` reads it) -> one row per SKU.
+
+    The errors file (default OUTPUT-stem.errors.csv) is always written, header only when no row failed.
+    Raises InputError for problems of the whole file (missing, no category / purchase cost / price column).
+    """
+    from . import batchfile as bf
+
+    in_fmt = bf.file_format(input_path, input_format)
+    out_fmt = bf.file_format(output_path, output_format)
+    out_path = Path(output_path)
+    err_path = Path(errors_path) if errors_path else bf.default_errors_path(out_path)
+    summary = bf.BatchSummary(output=out_path, errors_path=err_path)
+    writer = bf._Writer(out_path, out_fmt)
+    err_writer = bf._Writer(err_path, "csv")
+    empty: Optional[pa.Table] = None
+    try:
+        for batch, nbytes in bf.read_batches(input_path, in_fmt, delimiter=delimiter):
+            if batch.num_rows == 0:
+                empty = pa.Table.from_batches([batch])
+                continue
+            res = cost_catalogue(batch, compiled, fx, opts, date=date, mapping=mapping, row_offset=summary.rows)
+            writer.write(res.table)
+            if len(res.errors):
+                err_writer.write(res.errors.to_arrow())
+            summary.rows += res.n_input
+            summary.quoted += res.costed
+            summary.failed += res.n_input - res.costed
+            summary.errors += len(res.errors)
+            summary.output_rows += res.table.num_rows
+            if progress is not None:
+                progress(summary.rows, nbytes)
+        if writer.schema is None:  # header only: a valid empty output with the result's columns
+            header = empty if empty is not None else _header_only(input_path, in_fmt, delimiter)
+            writer.write(cost_catalogue(header, compiled, fx, opts, date=date or dt.date.today(), mapping=mapping).table)
+    finally:
+        writer.close()
+        err_writer.close(RowErrors().to_arrow().schema)
+    return summary
+
+
+def _header_only(path: Union[str, Path], fmt: str, delimiter: str) -> pa.Table:
+    import csv
+
+    import pyarrow.parquet as pq
+
+    if fmt == "parquet":
+        return pq.read_schema(path).empty_table()
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh, delimiter=delimiter), [])
+    return pa.table({name: pa.array([], pa.string()) for name in header})
+
+
+__all__ = [
+    "ALIASES",
+    "CatalogueResult",
+    "ECONOMICS_COLUMNS",
+    "Options",
+    "cost_catalogue",
+    "cost_file",
+    "price_edges",
+]

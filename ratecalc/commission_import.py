@@ -32,7 +32,7 @@ from typing import Any, Iterable, Optional, Sequence, Union
 
 from .economics_schema import CommissionTable
 from .errors import InputError
-from .loader import load_yaml_exact
+from .loader import load_decimal_yaml
 
 SHEET = "Full ChinaHK"
 _START_RE = re.compile(r"starts\s+from\s+(\d{1,2})[./](\d{1,2})[./](\d{4})", re.IGNORECASE)
@@ -310,7 +310,7 @@ def to_yaml(
         parts.append(f"percent: {{{rates}}}")
         lines.append(f"  - {{{', '.join(parts)}}}  # {c.rows} rows")
     text = "\n".join(lines) + "\n"
-    CommissionTable.model_validate(load_yaml_exact(text))  # never write a file the loader would refuse
+    CommissionTable.model_validate(load_decimal_yaml(text))  # never write a file the loader would refuse
     return text
 
 

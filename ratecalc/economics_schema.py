@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import TariffError, TariffProblem
-from .loader import builtin_dir, load_yaml_exact
+from .loader import builtin_dir, load_decimal_yaml
 
 
 class _Model(BaseModel):
@@ -213,7 +213,7 @@ def economics_dir() -> Path:
 
 def _read(path: Path, model: type[BaseModel]) -> BaseModel:
     try:
-        data = load_yaml_exact(path.read_text(encoding="utf-8"))
+        data = load_decimal_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise TariffError([TariffProblem(path.name, "", f"cannot read: {exc}")]) from None
     try:

@@ -13,7 +13,7 @@ import os
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Iterable, Optional, Union
 
 import yaml
 from pydantic import ValidationError
@@ -36,8 +36,8 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decima
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
-def load_yaml_exact(text: str) -> Any:
-    """Parse YAML text with every float read as a Decimal (the house rule for data files)."""
+def load_decimal_yaml(text: str) -> object:
+    """Parse one YAML document with every float read as Decimal (data files hold money and rates)."""
     return yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
 
 

@@ -1,4 +1,4 @@
-"""CLI for issue 5: `ratecalc economics` and the RUB table printed by `ratecalc quote --fx ...`.
+"""`ratecalc economics` (one SKU, or a whole catalogue with --input) and the RUB table of `ratecalc quote --fx`.
 
 `register(app)` is called by ratecalc.cli; every error goes through `cli.guarded` (one line, exit 2).
 """
@@ -169,13 +169,27 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def economics(
-        weight: str = typer.Option(..., "--weight", "-w", help="Actual weight, e.g. 450g."),
-        dims: str = typer.Option(..., "--dims", "-d", help="L x W x H with a unit, e.g. 20x15x10cm."),
-        category: str = typer.Option(..., "--category", "-c", help="Commission category: id, English or Chinese name."),
-        cost: str = typer.Option(
-            ..., "--cost", help="Purchase cost per unit, any currency, e.g. 62CNY (bare number: RUB)."
+        weight: Optional[str] = typer.Option(None, "--weight", "-w", help="Actual weight, e.g. 450g."),
+        dims: Optional[str] = typer.Option(None, "--dims", "-d", help="L x W x H with a unit, e.g. 20x15x10cm."),
+        category: Optional[str] = typer.Option(
+            None,
+            "--category",
+            "-c",
+            help="Commission category: its name in Russian, Chinese or English (any case), or its slug "
+            "(see `ratecalc categories`). With --input: the default for rows without one.",
         ),
-        price: Optional[str] = typer.Option(None, "--price", help="Sale price in RUB (also the declared price)."),
+        brand: Optional[str] = typer.Option(
+            None, "--brand", help="Brand (Apple, Dyson, Samsung, Sony...): its own commission rows where Ozon has them."
+        ),
+        purchase_cost: Optional[str] = typer.Option(
+            None,
+            "--purchase-cost",
+            "--cost",
+            help="Purchase cost per unit, any currency, e.g. 62CNY (bare number: RUB).",
+        ),
+        sale_price: Optional[str] = typer.Option(
+            None, "--sale-price", "--price", help="Sale price in RUB (also the declared price)."
+        ),
         target_margin: Optional[str] = typer.Option(
             None, "--target-margin", help="Find the lowest price reaching this margin, e.g. 20%."
         ),
@@ -197,14 +211,34 @@ def register(app: typer.Typer) -> None:
         rates_file: Optional[Path] = typer.Option(
             None, "--rates-file", help="CSV/YAML rates file (date, currency, rate)."
         ),
-        cbr: bool = typer.Option(True, "--cbr/--no-cbr", help="Fall back to the CBR daily feed (cached on disk)."),
+        cbr: bool = typer.Option(False, "--cbr/--no-cbr", help="Fall back to the CBR daily feed (off by default)."),
         ozon_fee: Optional[str] = typer.Option(None, "--ozon-fee", help="Force an Ozon fee rule (flat-15, percent-2)."),
         reading: Optional[List[str]] = typer.Option(None, "--reading", help="Named alternative reading (repeatable)."),
         top: Optional[int] = typer.Option(None, "--top", help="Show only the first N services."),
         as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+        input_path: Optional[Path] = typer.Option(
+            None,
+            "--input",
+            "-i",
+            help="A whole catalogue (.csv/.parquet): the columns of `ratecalc batch` plus category, purchase_cost, "
+            "optional brand/packaging/first_mile, and sale_price or target_margin / target_profit per row.",
+        ),
+        output: Optional[Path] = typer.Option(None, "--output", "-o", help="With --input: output .csv or .parquet."),
+        errors_path: Optional[Path] = typer.Option(
+            None, "--errors", help="With --input: errors file (default: OUTPUT-stem.errors.csv)."
+        ),
+        input_format: Optional[str] = typer.Option(None, "--input-format", help="csv or parquet (default: by name)."),
+        output_format: Optional[str] = typer.Option(None, "--output-format", help="csv or parquet (default: by name)."),
+        delimiter: str = typer.Option(",", "--delimiter", help="CSV field delimiter of the input."),
+        mapping: Optional[List[str]] = typer.Option(
+            None, "--map", help="Read a parcel column under another name: CANONICAL=YOURS (repeatable)."
+        ),
+        no_progress: bool = typer.Option(False, "--no-progress", help="Do not draw the progress bar."),
         tariffs: Optional[List[Path]] = cli.TariffsOpt,
     ) -> None:
-        """Profit, margin and ROI per carrier at a sale price, or the lowest price reaching a target."""
+        """Profit, margin and ROI per carrier at a sale price, or the lowest price reaching a target;
+        with --input, the same for every SKU of a catalogue file (one row per SKU; exit 1 if some rows failed)."""
+        failed = {"any": False}
 
         def run() -> None:
             from ..economics import EconomicsInput, Target, reverse_price
@@ -212,23 +246,40 @@ def register(app: typer.Typer) -> None:
             from ..fx import build_chain
             from ..parcels import Parcel
 
-            modes = [x is not None for x in (price, target_margin, target_profit)]
+            chain = build_chain(fx, rates_file, cbr=cbr)
+            if input_path is not None:
+                failed["any"] = _catalogue(
+                    cli, chain, input_path, output, errors_path, input_format, output_format, delimiter, mapping,
+                    no_progress, tariffs, reading, date,
+                    dict(
+                        scheme=scheme, category=category, brand=brand, purchase_cost=purchase_cost,
+                        acquiring=parse_pct(acquiring, "acquiring"), fx_loss=parse_pct(fx_loss, "fx_loss"),
+                        ads=parse_pct(ads, "ads"), return_rate=parse_pct(return_rate, "return_rate"), ozon_fee=ozon_fee,
+                    ),
+                )  # fmt: skip
+                return
+            for value, flag in ((weight, "--weight"), (dims, "--dims"), (category, "--category")):
+                if value is None:
+                    raise InputError(flag.lstrip("-"), f"{flag} is required (or give a catalogue with --input)")
+            if purchase_cost is None:
+                raise InputError("purchase_cost", "--purchase-cost is required (or give a catalogue with --input)")
+            modes = [x is not None for x in (sale_price, target_margin, target_profit)]
             if sum(modes) != 1:
-                raise InputError("price", "give exactly one of --price, --target-margin, --target-profit")
+                raise InputError("sale_price", "give exactly one of --sale-price, --target-margin, --target-profit")
             parcel = Parcel.parse(
-                weight,
-                dims,
+                weight,  # type: ignore[arg-type]
+                dims,  # type: ignore[arg-type]
                 date=date,
                 delivery="courier" if courier else "pickup_point",
                 battery=battery,
                 liquid=liquid,
             )
-            purchase = _money_or_rub(cost, "cost")
             inp = EconomicsInput(
                 parcel=parcel,
-                category=category,
-                purchase_cost=purchase,
+                category=category,  # type: ignore[arg-type]
+                purchase_cost=_money_or_rub(purchase_cost, "purchase_cost"),
                 scheme=scheme,
+                brand=brand,
                 packaging=_money_or_rub(packaging, "packaging"),
                 first_mile=_money_or_rub(first_mile, "first_mile"),
                 acquiring_pct=parse_pct(acquiring, "acquiring"),
@@ -238,10 +289,9 @@ def register(app: typer.Typer) -> None:
                 ozon_fee=ozon_fee,
                 readings=tuple(reading or ()),
             )
-            chain = build_chain(fx, rates_file, cbr=cbr)
             ts = cli.load(tariffs)
-            if price is not None:
-                sale = _money_or_rub(price, "price")
+            if sale_price is not None:
+                sale = _money_or_rub(sale_price, "sale_price")
                 result = forward(ts, inp, sale, chain)
                 render = render_forward
             else:
@@ -258,8 +308,67 @@ def register(app: typer.Typer) -> None:
                 console = cli.consoles.out
                 console.print(
                     f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm, order date "
-                    f"{parcel.order_date}, {parcel.delivery}, category {category}, scheme {scheme}"
+                    f"{parcel.order_date}, {parcel.delivery}, category {category}"
+                    + (f", brand {brand}" if brand else "")
+                    + f", scheme {scheme}",
+                    highlight=False,
                 )
                 render(result, console, top)
 
         cli.guarded(run)
+        if failed["any"]:
+            raise typer.Exit(1)
+
+
+def _catalogue(
+    cli, chain, input_path, output, errors_path, input_format, output_format, delimiter, mapping, no_progress,
+    tariffs, reading, date, options,
+) -> bool:  # fmt: skip
+    """`economics --input`: the catalogue, chunk by chunk, with the progress bar of `ratecalc batch`."""
+    import time
+
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+    from ..catalogue import Options, cost_file
+    from .batch import _mapping
+
+    if output is None:
+        raise InputError("output", "--input needs --output (-o) FILE.csv or FILE.parquet")
+    if not input_path.exists():
+        raise InputError("input", f"{input_path} does not exist")
+    opts = Options(**options)
+    compiled = cli.load(tariffs).compiled(reading or ())
+    err = cli.consoles.err
+    size = max(input_path.stat().st_size, 1)
+    started = time.perf_counter()
+    columns = (
+        TextColumn("costing"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rows]:>10,} SKUs"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, disable=no_progress, transient=False) as bar:
+        task = bar.add_task("costing", total=size, rows=0)
+        summary = cost_file(
+            input_path,
+            output,
+            compiled,
+            chain,
+            opts,
+            date=date,
+            mapping=_mapping(mapping),
+            errors_path=errors_path,
+            input_format=input_format,
+            output_format=output_format,
+            delimiter=delimiter,
+            progress=lambda rows, nbytes: bar.update(task, completed=nbytes, rows=rows),
+        )
+        bar.update(task, completed=size)
+    took = time.perf_counter() - started
+    err.print(
+        f"{summary.rows:,} SKUs: {summary.quoted:,} costed, {summary.failed:,} failed in {took:.2f} s\n"
+        f"output: {summary.output}\nerrors: {summary.errors_path}",
+        highlight=False,
+    )
+    return summary.failed > 0
