@@ -32,14 +32,15 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Callable, Mapping, Optional, Union
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from . import engine as E
 from .columnar import RowErrors, ingest, minor_to_decimal, quote_ingested
-from .commissions import SCHEMES, charge_minor, rate_hundredths, resolve, table_for, tier_index
+from .commissions import SCHEMES, charge_minor, rate_hundredths, resolve, table_for
 from .compile import CURRENCIES, EPOCH_DAY0, CompiledTariffs
 from .economics import MAX_PRICE, rate_on, to_minor_rub
 from .economics_schema import CommissionTable, FeeRule
@@ -121,7 +122,8 @@ def _canonical(table: pa.Table) -> pa.Table:
                 names[names.index(old)] = canon
     if "declared_value" in names or "value" in names:
         raise InputError(
-            "declared_value", "economics takes no declared value: the sale price is the declared price (drop the column)"
+            "declared_value",
+            "economics takes no declared value: the sale price is the declared price (drop the column)",
         )
     return table.rename_columns(names)
 
@@ -139,6 +141,21 @@ def _rub_minor(text: str) -> int:
     if not d.is_finite():
         raise InvalidOperation
     return int((d * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def _rub_column(texts: list) -> np.ndarray:
+    """Plain RUB amounts with up to two decimals -> kopecks in one Arrow cast (-1 where it needs the
+    general reader: a suffix, a comma, more decimals, or not a number)."""
+    arr = pa.array([t if t is not None else "" for t in texts], pa.string())
+    plain = pc.match_substring_regex(arr, r"^[0-9]{1,9}(\.[0-9]{1,2})?$").to_numpy(zero_copy_only=False)
+    out = np.full(len(texts), -1, np.int64)
+    if plain.any():
+        idx = np.flatnonzero(plain)
+        dec = pc.cast(arr.take(pa.array(idx, pa.int64())), pa.decimal128(12, 2))
+        out[idx] = pc.cast(pc.multiply(dec, pa.scalar(Decimal(100), pa.decimal128(5, 0))), pa.int64()).to_numpy(
+            zero_copy_only=False
+        )
+    return out
 
 
 def _money(text: str, field: str) -> Money:
@@ -163,158 +180,218 @@ class _Econ:
     first_mile: np.ndarray
     rates: np.ndarray  # (V, tiers) hundredths of a percent
     bounds: np.ndarray  # (V, tiers-1) inclusive tier bounds, kopecks (BIG-padded)
-    category: list[str]
-    brand: list[Optional[str]]
-    confidence: list[str]
-    table_id: list[str]
-    target_text: list[Optional[str]]
+    category: np.ndarray  # object arrays of text (None where absent)
+    brand: np.ndarray
+    confidence: np.ndarray
+    table_id: np.ndarray
+    target_text: np.ndarray
+
+
+def _encoded(table: pa.Table, name: str, rows: np.ndarray, default: Optional[str] = None) -> tuple[np.ndarray, list]:
+    """Codes per row (for `rows`) and the distinct trimmed texts (None = empty/missing, or `default`)."""
+    if name not in table.column_names:
+        return np.zeros(len(rows), np.int64), [default]
+    col = table.column(name)
+    col = col.combine_chunks() if isinstance(col, pa.ChunkedArray) else col
+    if not pa.types.is_string(col.type) and not pa.types.is_large_string(col.type):
+        col = col.cast(pa.string())
+    col = pc.utf8_trim_whitespace(col.take(pa.array(rows, pa.int64())))
+    col = pc.if_else(pc.equal(col, ""), pa.scalar(None, pa.string()), col)
+    enc = pc.dictionary_encode(col, null_encoding="encode")
+    uniq = [default if v is None else v for v in enc.dictionary.to_pylist()]
+    return enc.indices.to_numpy(zero_copy_only=False).astype(np.int64), uniq
+
+
+def _obj(values: list) -> np.ndarray:
+    out = np.empty(len(values), object)
+    out[:] = values
+    return out
+
+
+def _per_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys and, per row, the index of its key."""
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    return uniq, inverse.ravel()
 
 
 def _economics_columns(
     table: pa.Table, rows: np.ndarray, days: np.ndarray, opts: Options, fx: Optional[FxChain], errors: RowErrors
 ) -> tuple[np.ndarray, _Econ]:
-    """Read and check the economics columns of the rows that passed ingestion; (good mask, values)."""
-    n_all = table.num_rows
-    cols = {c: _text_column(table, c, n_all) for c in ECONOMICS_COLUMNS}
-    if cols["category"] is None and not opts.category:
+    """Read and check the economics columns of the rows that passed ingestion; (good mask, values).
+
+    Every check runs once per distinct value (category × brand × table, cost × day, price text), not per row.
+    """
+    names = set(table.column_names)
+    if "category" not in names and not opts.category:
         raise InputError("category", "the input has no 'category' column; add one or pass --category")
-    if cols["purchase_cost"] is None and not opts.purchase_cost:
+    if "purchase_cost" not in names and not opts.purchase_cost:
         raise InputError("purchase_cost", "the input has no 'purchase_cost' column; add one or pass --purchase-cost")
-    if all(cols[c] is None for c in ("sale_price", "target_margin", "target_profit")):
+    if not names & {"sale_price", "target_margin", "target_profit"}:
         raise InputError(
-            "sale_price", "the input needs a 'sale_price' column, or 'target_margin' / 'target_profit' for the lowest price"
+            "sale_price",
+            "the input needs a 'sale_price' column, or 'target_margin' / 'target_profit' for the lowest price",
         )
     V = len(rows)
     good = np.ones(V, bool)
+
+    class _Fails:
+        """Per distinct value: the column, the value and the reason it fails (None = fine)."""
+
+        def __init__(self, n: int):
+            self.reason = np.full(n, None, object)
+            self.column = np.full(n, None, object)
+            self.value = np.full(n, None, object)
+
+        def set(self, j: int, column: str, value: Optional[str], reason: str) -> None:
+            self.reason[j], self.column[j], self.value[j] = reason, column, value
+
+        def apply(self, of_row: np.ndarray, among: Optional[np.ndarray] = None) -> None:
+            bad_u = np.array([r is not None for r in self.reason], bool)
+            hit = bad_u[of_row] if among is None else bad_u[of_row] & among
+            at = np.flatnonzero(hit)
+            if not len(at):
+                return
+            u = of_row[at]
+            errors.row.extend(rows[at].tolist())
+            errors.column.extend(self.column[u].tolist())
+            errors.value.extend(self.value[u].tolist())
+            errors.reason.extend(self.reason[u].tolist())
+            good[at] = False
+
+    # the commission table per order day
+    udays, day_of = _per_unique(days)
+    tables: list[Optional[CommissionTable]] = []
+    day_fails = _Fails(len(udays))
+    for j, d in enumerate(udays):
+        try:
+            tables.append(table_for(EPOCH_DAY0 + dt.timedelta(days=int(d))))
+        except InputError as exc:
+            tables.append(None)
+            day_fails.set(j, "order_date", str(EPOCH_DAY0 + dt.timedelta(days=int(d))), exc.message)
+    day_fails.apply(day_of)
+    # category (+ brand) per table
+    cat_code, cat_names = _encoded(table, "category", rows, opts.category)
+    brand_code, brand_names = _encoded(table, "brand", rows, opts.brand)
+    key = (day_of * (len(cat_names) + 1) + cat_code) * (len(brand_names) + 1) + brand_code
+    ukeys, key_of = _per_unique(key)
+    max_tiers = max((len(t.tiers_rub) for t in tables if t is not None), default=1)
+    rates_u = np.zeros((len(ukeys), max_tiers), np.int64)
+    bounds_u = np.full((len(ukeys), max(max_tiers - 1, 1)), BIG, np.int64)
+    cat_u: list[Optional[str]] = [None] * len(ukeys)
+    brand_u: list[Optional[str]] = [None] * len(ukeys)
+    conf_u: list[Optional[str]] = [None] * len(ukeys)
+    tid_u: list[Optional[str]] = [None] * len(ukeys)
+    cat_fails = _Fails(len(ukeys))
+    for j, k in enumerate(ukeys):
+        rest, b = divmod(int(k), len(brand_names) + 1)
+        d, c = divmod(rest, len(cat_names) + 1)
+        t = tables[d]
+        if t is None:
+            continue
+        name, brand = cat_names[c], brand_names[b]
+        try:
+            cat, _ = resolve(t, name or "", brand)
+        except InputError as exc:
+            cat_fails.set(j, exc.field, name if exc.field == "category" else brand, exc.message)
+            continue
+        rr = rate_hundredths(cat, opts.scheme)
+        rates_u[j, : len(rr)] = rr
+        rates_u[j, len(rr) :] = rr[-1]
+        bb = [int(Decimal(x) * 100) for x in t.tiers_rub if x is not None]
+        bounds_u[j, : len(bb)] = bb
+        cat_u[j], brand_u[j], conf_u[j], tid_u[j] = cat.id, cat.brand, cat.confidence or t.confidence, t.id
+    cat_fails.apply(key_of)
+    # money in any currency -> kopecks at the order day's rate
+    money: dict[str, np.ndarray] = {}
+    for col in ("purchase_cost", "packaging", "first_mile"):
+        code, texts = _encoded(table, col, rows, opts.purchase_cost if col == "purchase_cost" else None)
+        mkeys, mkey_of = _per_unique(code * (len(udays) + 1) + day_of)
+        value_u = np.zeros(len(mkeys), np.int64)
+        fails = _Fails(len(mkeys))
+        for j, k in enumerate(mkeys):
+            c, d = divmod(int(k), len(udays) + 1)
+            text = texts[c]
+            if text is None:
+                if col == "purchase_cost":
+                    fails.set(j, col, None, "missing")
+                continue
+            day = EPOCH_DAY0 + dt.timedelta(days=int(udays[d]))
+            try:
+                m = _money(text, col)
+                if m.amount < 0:
+                    raise InputError(col, "cannot be negative")
+                quote = None
+                if m.currency != "RUB":
+                    quote, why = rate_on(fx, m.currency, day)
+                    if quote is None:
+                        raise InputError(col, f"{m} needs a {m.currency} rate on {day}: {why}", rule="fx_required")
+                value_u[j] = to_minor_rub(m, quote)
+            except InputError as exc:
+                fails.set(j, col, text, exc.message)
+        fails.apply(mkey_of)
+        money[col] = value_u[mkey_of]
+    # the pricing mode: exactly one of sale_price, target_margin, target_profit
     mode = np.zeros(V, np.int64)
     sale = np.zeros(V, np.int64)
     tnum = np.zeros(V, np.int64)
     tden = np.ones(V, np.int64)
-    money = {k: np.zeros(V, np.int64) for k in ("purchase_cost", "packaging", "first_mile")}
-    cat_names: list[str] = [""] * V
-    brands: list[Optional[str]] = [None] * V
-    conf: list[str] = [""] * V
-    tids: list[str] = [""] * V
-    ttext: list[Optional[str]] = [None] * V
-    tables: dict[int, CommissionTable] = {}
-    resolved: dict[tuple[str, str, str], Any] = {}
-    converted: dict[tuple[str, str, int], Any] = {}
+    ttext = np.full(V, None, object)
+    given = {}
+    for k in ("sale_price", "target_margin", "target_profit"):
+        code, texts = _encoded(table, k, rows)
+        given[k] = (code, texts, np.array([t is not None for t in texts], bool)[code])
+    count = sum(g[2].astype(np.int64) for g in given.values())
+    for n_given in np.unique(count[count != 1]):
+        at = np.flatnonzero(count == n_given)
+        errors.row.extend(rows[at].tolist())
+        errors.column.extend(["sale_price"] * len(at))
+        errors.value.extend([None] * len(at))
+        errors.reason.extend(
+            [f"give exactly one of sale_price, target_margin, target_profit (got {n_given})"] * len(at)
+        )
+        good[at] = False
     max_minor = int(opts.max_price * 100)
-    max_tiers = 1
-    per_row_rates: list[Optional[np.ndarray]] = [None] * V
-    per_row_bounds: list[Optional[np.ndarray]] = [None] * V
-
-    def bad(i: int, column: str, value: Optional[str], reason: str) -> None:
-        errors.row.append(int(rows[i]))
-        errors.column.append(column)
-        errors.value.append(value)
-        errors.reason.append(reason)
-        good[i] = False
-
-    def cell(name: str, r: int) -> Optional[str]:
-        c = cols[name]
-        return None if c is None else c[r]
-
-    for i in range(V):
-        r = int(rows[i])
-        day = int(days[i])
-        if day not in tables:
+    for m_idx, k in enumerate(("sale_price", "target_margin", "target_profit")):
+        code, texts, present = given[k]
+        use = present & (count == 1)
+        if not use.any():
+            continue
+        mode[use] = m_idx
+        num_u = np.zeros(len(texts), np.int64)
+        den_u = np.ones(len(texts), np.int64)
+        fails = _Fails(len(texts))
+        fast = _rub_column(texts) if k != "target_margin" else np.full(len(texts), -1, np.int64)
+        for c in np.unique(code[use]):
+            c = int(c)
+            text = texts[c]
             try:
-                tables[day] = table_for(EPOCH_DAY0 + dt.timedelta(days=day))
-            except InputError as exc:
-                tables[day] = exc  # type: ignore[assignment]
-        t = tables[day]
-        if isinstance(t, InputError):
-            bad(i, "order_date", None, t.message)
-            continue
-        name = cell("category", r) or opts.category
-        brand = cell("brand", r) or opts.brand
-        key = (t.id, name or "", brand or "")
-        if key not in resolved:
-            try:
-                cat, note = resolve(t, name or "", brand)
-                resolved[key] = (cat, rate_hundredths(cat, opts.scheme))
-            except InputError as exc:
-                resolved[key] = exc
-        got = resolved[key]
-        if isinstance(got, InputError):
-            bad(i, got.field, name if got.field == "category" else brand, got.message)
-            continue
-        cat, rates = got
-        cat_names[i], brands[i], conf[i], tids[i] = cat.id, cat.brand, cat.confidence or t.confidence, t.id
-        per_row_rates[i] = rates
-        max_tiers = max(max_tiers, len(rates))
-        b = [int(Decimal(x) * 100) for x in t.tiers_rub if x is not None]
-        per_row_bounds[i] = np.array(b, np.int64)
-        # money: purchase (required), packaging, first mile (optional), any currency -> kopecks at the day's rate
-        failed = False
-        for col in ("purchase_cost", "packaging", "first_mile"):
-            text = cell(col, r) or (opts.purchase_cost if col == "purchase_cost" else None)
-            if text is None:
-                if col == "purchase_cost":
-                    bad(i, col, None, "missing")
-                    failed = True
-                    break
-                continue
-            ck = (col, text, day)
-            if ck not in converted:
-                try:
-                    m = _money(text, col)
-                    if m.amount < 0:
-                        raise InputError(col, "cannot be negative")
-                    quote, why = (None, "") if m.currency == "RUB" else rate_on(fx, m.currency, EPOCH_DAY0 + dt.timedelta(days=day))
-                    if m.currency != "RUB" and quote is None:
-                        raise InputError(col, f"{m} needs a {m.currency} rate on {EPOCH_DAY0 + dt.timedelta(days=day)}: {why}")
-                    converted[ck] = to_minor_rub(m, quote)
-                except InputError as exc:
-                    converted[ck] = exc
-            v = converted[ck]
-            if isinstance(v, InputError):
-                bad(i, col, text, v.message)
-                failed = True
-                break
-            money[col][i] = v
-        if failed:
-            continue
-        given = [(k, cell(k, r)) for k in ("sale_price", "target_margin", "target_profit") if cell(k, r) is not None]
-        if len(given) != 1:
-            what = ", ".join(k for k, _ in given) or "none"
-            bad(i, "sale_price", None, f"give exactly one of sale_price, target_margin, target_profit (got {what})")
-            continue
-        k, text = given[0]
-        try:
-            if k == "sale_price":
-                p = _rub_minor(text)  # type: ignore[arg-type]
-                if p <= 0 or p > max_minor:
-                    bad(i, k, text, f"the sale price must be above 0 and at most {opts.max_price} RUB")
+                if k == "target_margin":
+                    pct = _pct_value(text)
+                    if not pct.is_finite() or not (-100 < pct < 100):
+                        fails.set(c, k, text, "a margin must be a percentage between -100 and 100")
+                        continue
+                    num_u[c], den_u[c] = ratio(pct)
                     continue
-                sale[i] = p
-            elif k == "target_margin":
-                pct = _pct_value(text)  # type: ignore[arg-type]
-                if not pct.is_finite() or not (-100 < pct < 100):
-                    bad(i, k, text, "a margin must be a percentage between -100 and 100")
+                v = int(fast[c]) if fast[c] >= 0 else _rub_minor(text)
+                if k == "sale_price" and (v <= 0 or v > max_minor):
+                    fails.set(c, k, text, f"the sale price must be above 0 and at most {opts.max_price} RUB")
                     continue
-                mode[i] = 1
-                tnum[i], tden[i] = ratio(pct)
-            else:
-                mode[i] = 2
-                tnum[i] = _rub_minor(text)  # type: ignore[arg-type]
-        except (InvalidOperation, ValueError):
-            bad(i, k, text, "not a number" + (" (a percentage like 20 or 20%)" if k == "target_margin" else " (RUB)"))
-            continue
-        ttext[i] = text if k != "sale_price" else None
-    rates = np.zeros((V, max_tiers), np.int64)
-    bounds = np.full((V, max(max_tiers - 1, 1)), BIG, np.int64)
-    for i in range(V):
-        if good[i] and per_row_rates[i] is not None:
-            rr, bb = per_row_rates[i], per_row_bounds[i]
-            rates[i, : len(rr)] = rr
-            rates[i, len(rr) :] = rr[-1]
-            bounds[i, : len(bb)] = bb
+                num_u[c] = v
+            except (InvalidOperation, ValueError):
+                why = " (a percentage like 20 or 20%)" if k == "target_margin" else " (RUB)"
+                fails.set(c, k, text, "not a number" + why)
+        fails.apply(code, use)
+        if k == "sale_price":
+            sale = np.where(use, num_u[code], sale)
+        else:
+            tnum = np.where(use, num_u[code], tnum)
+            tden = np.where(use, den_u[code], tden)
+            ttext[use] = _obj(texts)[code[use]]
     fixed = money["purchase_cost"] + money["packaging"] + money["first_mile"]
     econ = _Econ(
         mode, sale, tnum, tden, fixed, money["purchase_cost"], money["packaging"], money["first_mile"],
-        rates, bounds, cat_names, brands, conf, tids, ttext,
+        rates_u[key_of], bounds_u[key_of], _obj(cat_u)[key_of], _obj(brand_u)[key_of],
+        _obj(conf_u)[key_of], _obj(tid_u)[key_of], ttext,
     )  # fmt: skip
     return good, econ
 
@@ -409,7 +486,7 @@ def _lines(econ: _Econ, pr: _Priced, sel: np.ndarray, price: np.ndarray, opts: O
     carrier = pr.carrier_rub[sel]
     tier = (price[:, None] > econ.bounds[pos]).sum(axis=1)
     rate = econ.rates[pos, tier]
-    commission = charge_minor(price, rate)
+    commission = np.asarray(charge_minor(price, rate), np.int64)
     fee = _fee(pr, sel, price)
     other = np.zeros(len(sel), np.int64)
     for pct in (opts.acquiring, opts.fx_loss, opts.ads):
@@ -481,15 +558,46 @@ def _solve(econ: _Econ, pr: _Priced, sel: np.ndarray, a: int, b: int, opts: Opti
     with np.errstate(divide="ignore", invalid="ignore"):
         est = np.where(slope > 0, np.ceil(const / np.where(slope > 0, slope, 1)), np.where(gap >= 0, a, BIG))
     est = np.clip(np.nan_to_num(est, nan=BIG, posinf=BIG, neginf=a), a, float(b) + NOISE + 1).astype(np.int64)
+    est = np.where(slope > 0, est, a)  # non-increasing profit: the best prices are at the segment's start
     best = np.full(len(sel), -1, np.int64)
-    for d in range(-NOISE, NOISE + 1):  # lowest passing price near the estimate (rounding noise)
-        p = est + d
-        inside = (p >= a) & (p <= b) & (best < 0)
-        if not inside.any():
-            continue
-        ln = _lines(econ, pr, sel, np.clip(p, a, b), opts)
-        hit = inside & _meets(econ, pos, ln)
-        best = np.where(hit, p, best)
+    # only the row's lowest estimates can hold its lowest price: verify those (within twice the noise bound)
+    row_min = np.full(int(pos.max()) + 1 if len(pos) else 0, BIG, np.int64)
+    np.minimum.at(row_min, pos, est)
+    near = (est <= row_min[pos] + 2 * NOISE + 1) & (est <= b + NOISE)
+
+    def passes(at: np.ndarray, p: np.ndarray) -> np.ndarray:
+        inside = (p >= a) & (p <= b)
+        out = np.zeros(len(at), bool)
+        if inside.any():
+            j = at[inside]
+            out[inside] = _meets(econ, pos[j], _lines(econ, pr, sel[j], p[inside], opts))
+        return out
+
+    every = np.flatnonzero(near)
+    ok0 = np.zeros(len(sel), bool)
+    ok0[every] = passes(every, est[every])
+    best[ok0] = est[ok0]
+    # below a passing estimate: rounding noise can let a few kopecks less pass too
+    down = np.flatnonzero(ok0)
+    misses = np.zeros(len(down), np.int64)
+    for d in range(1, NOISE + 1):
+        if not len(down):
+            break
+        p = est[down] - d
+        hit = passes(down, p)
+        best[down[hit]] = p[hit]
+        misses = np.where(hit, 0, misses + 1)
+        keep = misses < 2
+        down, misses = down[keep], misses[keep]
+    # above a failing estimate: the first passing price within the noise bound
+    up = every[~ok0[every]]
+    for d in range(1, NOISE + 1):
+        if not len(up):
+            break
+        p = est[up] + d
+        hit = passes(up, p)
+        best[up[hit]] = p[hit]
+        up = up[~hit]
     return best
 
 
@@ -505,71 +613,78 @@ class CatalogueResult:
     extra: dict = field(default_factory=dict)
 
 
+def signed_decimal(minor: np.ndarray, valid: np.ndarray) -> pa.Array:
+    """Signed integer hundredths -> an exact Arrow decimal128(18, 2) (null where not valid), no float."""
+    n = len(minor)
+    words = np.empty((n, 2), np.int64)
+    words[:, 0] = np.where(valid, minor, 0)
+    words[:, 1] = np.where(valid & (minor < 0), -1, 0)  # two's complement: sign-extend into the high word
+    return pa.Array.from_buffers(
+        pa.decimal128(18, 2),
+        n,
+        [pa.py_buffer(np.packbits(valid, bitorder="little")), pa.py_buffer(words)],
+        null_count=int((~valid).sum()),
+    )
+
+
+def _pct_hundredths(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den as a percentage in hundredths, rounded half-up (toward +inf at .5); den > 0."""
+    d = np.where(den > 0, den, 1)
+    return (2 * num * 10_000 + d) // (2 * d)
+
+
 def _chosen_table(
     compiled: CompiledTariffs,
     econ: _Econ,
-    pr_rows: np.ndarray,
     valid_rows: np.ndarray,
     sku: Optional[pa.Array],
-    picks: dict[str, np.ndarray],
+    picks: dict,
     row_offset: int,
 ) -> pa.Table:
     has = picks["service"] >= 0
     V = len(valid_rows)
     svc = np.where(has, picks["service"], 0)
-    ids = pa.array([s.id for s in compiled.services], pa.string())
-    carriers = [s.carrier_id for s in compiled.services]
-
-    def money(a: np.ndarray) -> pa.Array:
-        return minor_to_decimal(np.where(has, a, -1))
-
-    def signed(a: np.ndarray) -> pa.Array:  # profit can be negative: exact decimal text
-        return pa.array([f"{Decimal(int(x)).scaleb(-2):.2f}" if h else None for x, h in zip(a, has)], pa.string())
-
-    def pct(num: np.ndarray, den: np.ndarray) -> pa.Array:
-        out = []
-        for x, y, h in zip(num, den, has):
-            out.append(f"{(Decimal(int(x)) * 100 / Decimal(int(y))).quantize(Decimal('0.01'), ROUND_HALF_UP)}" if h and y else None)
-        return pa.array(out, pa.string())
-
     t = compiled.table
     trow = np.where(has, picks["table_row"], 0)
+
+    def text(values: np.ndarray, mask: np.ndarray) -> pa.Array:
+        return pa.array(values, pa.string(), mask=mask)
+
+    ids = _obj([s.id for s in compiled.services])
+    carriers = _obj([s.carrier_id for s in compiled.services])
+    cur = t.currency[trow].astype(np.int64) if len(t.currency) else np.zeros(V, np.int64)
+    dmin = t.days_min[trow] if len(t.days_min) else np.full(V, -1)
+    dmax = t.days_max[trow] if len(t.days_max) else np.full(V, -1)
+    priced = has & (picks["sale"] > 0)
     cols: dict[str, pa.Array] = {"row": pa.array(valid_rows + row_offset, pa.int64())}
     if sku is not None:
         cols["sku"] = sku.take(pa.array(valid_rows, pa.int64()))
     cols["category"] = pa.array(econ.category, pa.string())
     cols["brand"] = pa.array(econ.brand, pa.string())
-    cols["mode"] = pa.array(np.array(["forward", "target_margin", "target_profit"])[econ.mode], pa.string())
+    cols["mode"] = pa.array(_obj(["forward", "target_margin", "target_profit"])[econ.mode], pa.string())
     cols["target"] = pa.array(econ.target_text, pa.string())
-    cols["service_id"] = pa.array([ids[int(s)].as_py() if h else None for s, h in zip(svc, has)], pa.string())
-    cols["carrier_id"] = pa.array([carriers[int(s)] if h else None for s, h in zip(svc, has)], pa.string())
+    cols["service_id"] = text(ids[svc], ~has)
+    cols["carrier_id"] = text(carriers[svc], ~has)
     cols["chargeable_weight_g"] = pa.array(picks["chargeable"], pa.int64(), mask=~has)
-    cols["price"] = money(picks["price"])
-    cur = t.currency[trow].astype(np.int64) if len(t.currency) else np.zeros(V, np.int64)
-    cols["currency"] = pa.array([CURRENCIES[int(c)] if h else None for c, h in zip(cur, has)], pa.string())
-    dmin = t.days_min[trow] if len(t.days_min) else np.full(V, -1)
-    dmax = t.days_max[trow] if len(t.days_max) else np.full(V, -1)
+    cols["price"] = minor_to_decimal(np.where(has, picks["price"], -1))
+    cols["currency"] = text(_obj(list(CURRENCIES))[cur], ~has)
     cols["days_min"] = pa.array(dmin, pa.int32(), mask=~has | (dmin < 0))
     cols["days_max"] = pa.array(dmax, pa.int32(), mask=~has | (dmax < 0))
-    cols["sale_price"] = money(picks["sale"])
-    cols["carrier_rub"] = money(picks["carrier"])
-    cols["commission_pct"] = pa.array(
-        [f"{Decimal(int(x)).scaleb(-2):.2f}" if h else None for x, h in zip(picks["rate"], has)], pa.string()
-    )
-    cols["commission_rub"] = money(picks["commission"])
-    cols["commission_confidence"] = pa.array(econ.confidence, pa.string())
-    cols["ozon_fee_rub"] = money(picks["fee"])
-    cols["purchase_rub"] = pa.array(econ.purchase, pa.int64()).cast(pa.int64())
+    cols["sale_price"] = minor_to_decimal(np.where(picks["sale"] > 0, picks["sale"], -1))
+    for name in ("carrier", "commission", "fee", "other", "costs"):
+        label = {"fee": "ozon_fee_rub"}.get(name, f"{name}_rub")
+        cols[label] = minor_to_decimal(np.where(has, picks[name], -1))
+        if name == "commission":
+            cols["commission_pct"] = signed_decimal(picks["rate"], has)
+            cols["commission_confidence"] = pa.array(econ.confidence, pa.string())
     cols["purchase_rub"] = minor_to_decimal(econ.purchase)
     cols["packaging_rub"] = minor_to_decimal(econ.packaging)
     cols["first_mile_rub"] = minor_to_decimal(econ.first_mile)
-    cols["other_rub"] = money(picks["other"])
-    cols["costs_rub"] = money(picks["costs"])
-    cols["profit_rub"] = signed(picks["profit"])
-    cols["margin_pct"] = pct(picks["profit"], picks["sale"])
-    cols["roi_pct"] = pct(picks["profit"], picks["invested"])
-    reason = picks["reason"]
-    cols["no_choice"] = pa.array([r or None for r in reason], pa.string())
+    cols["profit_rub"] = signed_decimal(picks["profit"], has)
+    cols["margin_pct"] = signed_decimal(_pct_hundredths(picks["profit"], picks["sale"]), priced)
+    cols["roi_pct"] = signed_decimal(_pct_hundredths(picks["profit"], picks["invested"]), has & (picks["invested"] > 0))
+    reason = _obj(list(picks["reason"]))
+    cols["no_choice"] = text(reason, has)
     return pa.table(cols)
 
 
@@ -599,11 +714,7 @@ def cost_catalogue(
         errors.column = ["sale_price" if c in ("declared_value", "currency") else c for c in errors.column]
     good, econ = _economics_columns(table, ing.rows, ing.parcels.day, opts, fx, errors)
     keep = np.flatnonzero(good)
-    econ = _Econ(*(
-        getattr(econ, f.name)[keep] if isinstance(getattr(econ, f.name), np.ndarray)
-        else [getattr(econ, f.name)[i] for i in keep]
-        for f in dataclasses.fields(_Econ)
-    ))  # fmt: skip
+    econ = _sub_econ(econ, keep)
     parcels = ing.parcels.take(keep)
     rows = ing.rows[keep]
     V = len(rows)
@@ -620,15 +731,13 @@ def cost_catalogue(
     if len(rev):
         _reverse(compiled, parcels, rev, econ, opts, fx, picks, reason)
     picks["reason"] = reason  # type: ignore[assignment]
-    out = _chosen_table(compiled, econ, rows, rows, ing.sku, picks, row_offset)
+    out = _chosen_table(compiled, econ, rows, ing.sku, picks, row_offset)
     if row_offset:
         errors.row = [r + row_offset for r in errors.row]
     return CatalogueResult(out, errors, n, V)
 
 
-def _take_pick(
-    picks: dict[str, np.ndarray], at: np.ndarray, pr: _Priced, sel: np.ndarray, ln: _Lines
-) -> None:
+def _take_pick(picks: dict[str, np.ndarray], at: np.ndarray, pr: _Priced, sel: np.ndarray, ln: _Lines) -> None:
     picks["service"][at] = pr.service[sel]
     picks["table_row"][at] = pr.table_row[sel]
     picks["chargeable"][at] = pr.chargeable[sel]
@@ -655,8 +764,7 @@ def _forward(compiled, parcels, at_rows, econ, opts, fx, picks, reason) -> None:
     sub_pos = pr.pos[sel]
     sale_of = econ.sale[at_rows]
     ln = _lines(_sub_econ(econ, at_rows), pr, sel, sale_of[sub_pos], opts)
-    order = np.lexsort((_service_rank(compiled)[pr.service[sel]], ln.carrier, -ln.profit, sub_pos))
-    first = order[np.r_[True, sub_pos[order][1:] != sub_pos[order][:-1]]] if len(order) else order
+    first = _best_per_row(sub_pos, [-ln.profit, ln.carrier, _service_rank(compiled)[pr.service[sel]]])
     chosen = sel[first]
     ln_c = _lines(_sub_econ(econ, at_rows), pr, chosen, sale_of[pr.pos[chosen]], opts)
     _take_pick(picks, at_rows[pr.pos[chosen]], pr, chosen, ln_c)
@@ -667,12 +775,24 @@ def _forward(compiled, parcels, at_rows, econ, opts, fx, picks, reason) -> None:
         picks["sale"][at_rows[i]] = sale_of[i]
 
 
+def _best_per_row(pos: np.ndarray, keys: list[np.ndarray]) -> np.ndarray:
+    """Index of the best entry per row: `pos` ascending (entries of a row together); `keys` are minimized
+    in priority order, the first entry winning a full tie. O(N) with reduceat (no lexsort)."""
+    if not len(pos):
+        return np.zeros(0, np.int64)
+    starts = np.flatnonzero(np.r_[True, pos[1:] != pos[:-1]])
+    group = np.repeat(np.arange(len(starts)), np.diff(np.r_[starts, len(pos)]))
+    cand = np.ones(len(pos), bool)
+    for k in keys:
+        masked = np.where(cand, k, BIG)
+        cand &= masked == np.minimum.reduceat(masked, starts)[group]
+    idx = np.flatnonzero(cand)
+    g = group[idx]
+    return idx[np.r_[True, g[1:] != g[:-1]]]
+
+
 def _sub_econ(econ: _Econ, idx: np.ndarray) -> _Econ:
-    return _Econ(*(
-        getattr(econ, f.name)[idx] if isinstance(getattr(econ, f.name), np.ndarray)
-        else [getattr(econ, f.name)[int(i)] for i in idx]
-        for f in dataclasses.fields(_Econ)
-    ))  # fmt: skip
+    return _Econ(*(getattr(econ, f.name)[idx] for f in dataclasses.fields(_Econ)))
 
 
 def _reverse(compiled, parcels, at_rows, econ, opts, fx, picks, reason) -> None:
@@ -688,35 +808,47 @@ def _reverse(compiled, parcels, at_rows, econ, opts, fx, picks, reason) -> None:
     segs.append((start, hi))
     todo = np.arange(len(at_rows))  # positions (in at_rows) still without a price
     rank = _service_rank(compiled)
+    # no price below (fixed costs + target profit) / (1 - target margin) can reach the target: every other
+    # cost line is >= 0. A row skips the segments below that bound (one kopeck of slack for the division).
+    m = np.where(sub_econ.mode == 1, sub_econ.target_num / (sub_econ.target_den * 100.0), 0.0)
+    t = np.where(sub_econ.mode == 2, sub_econ.target_num, 0)
+    lower = np.floor((sub_econ.fixed + t) / np.maximum(1 - m, 1e-9)) - 1
     for a, b in segs:
         if not len(todo):
             break
-        sub = parcels.take(at_rows[todo])
-        sub = dataclasses.replace(
-            sub, value_minor=np.full(len(todo), a, np.int64), value_ccy=np.full(len(todo), RUB_INDEX, np.int64)
-        )
-        e_sub = _sub_econ(sub_econ, todo)
-        pr = _priced(compiled, sub, np.arange(len(todo)), opts, fx)
-        sel = np.flatnonzero(pr.ok)
-        if not len(sel):
+        active = lower[todo] <= b
+        if not active.any():
             continue
-        found = _solve(e_sub, pr, sel, a, b, opts)
-        hit = sel[found >= 0]
-        price = found[found >= 0]
-        if not len(hit):
-            continue
-        ln = _lines(e_sub, pr, hit, price, opts)
-        pos = pr.pos[hit]
-        order = np.lexsort((rank[pr.service[hit]], -ln.profit, price, pos))
-        first = order[np.r_[True, pos[order][1:] != pos[order][:-1]]]
-        chosen = hit[first]
-        ln_c = _lines(e_sub, pr, chosen, price[first], opts)
-        _take_pick(picks, at_rows[todo[pr.pos[chosen]]], pr, chosen, ln_c)
-        done = np.zeros(len(todo), bool)
-        done[pr.pos[chosen]] = True
-        todo = todo[~done]
+        waiting, todo = todo[~active], todo[active]
+        _reverse_segment(compiled, parcels, at_rows, sub_econ, todo, a, b, opts, fx, picks, rank)
+        todo = np.concatenate([waiting, todo[picks["service"][at_rows[todo]] < 0]])
+        todo.sort()
     for i in todo:
         reason[int(at_rows[i])] = "target_not_reached"
+
+
+def _reverse_segment(compiled, parcels, at_rows, sub_econ, todo, a, b, opts, fx, picks, rank) -> None:
+    """One price segment [a, b] for the rows `todo` (positions in at_rows): record the rows found."""
+    sub = parcels.take(at_rows[todo])
+    sub = dataclasses.replace(
+        sub, value_minor=np.full(len(todo), a, np.int64), value_ccy=np.full(len(todo), RUB_INDEX, np.int64)
+    )
+    e_sub = _sub_econ(sub_econ, todo)
+    pr = _priced(compiled, sub, np.arange(len(todo)), opts, fx)
+    sel = np.flatnonzero(pr.ok)
+    if not len(sel):
+        return
+    found = _solve(e_sub, pr, sel, a, b, opts)
+    hit = sel[found >= 0]
+    price = found[found >= 0]
+    if not len(hit):
+        return
+    ln = _lines(e_sub, pr, hit, price, opts)
+    pos = pr.pos[hit]
+    first = _best_per_row(pos, [price, -ln.profit, rank[pr.service[hit]]])
+    chosen = hit[first]
+    ln_c = _lines(e_sub, pr, chosen, price[first], opts)
+    _take_pick(picks, at_rows[todo[pr.pos[chosen]]], pr, chosen, ln_c)
 
 
 Progress = Callable[[int, int], None]  # (rows done, bytes done)
@@ -770,7 +902,9 @@ def cost_file(
                 progress(summary.rows, nbytes)
         if writer.schema is None:  # header only: a valid empty output with the result's columns
             header = empty if empty is not None else _header_only(input_path, in_fmt, delimiter)
-            writer.write(cost_catalogue(header, compiled, fx, opts, date=date or dt.date.today(), mapping=mapping).table)
+            writer.write(
+                cost_catalogue(header, compiled, fx, opts, date=date or dt.date.today(), mapping=mapping).table
+            )
     finally:
         writer.close()
         err_writer.close(RowErrors().to_arrow().schema)

@@ -120,7 +120,9 @@ def _tiers(labels: Sequence[str], where: str) -> tuple[Optional[Decimal], ...]:
     for label in labels:
         m = _TIER_RE.match(label)
         if not m:
-            raise InputError("file", f"{where}: cannot read the price tier {label!r} (expected '0 - 1500' or '5000.01+')")
+            raise InputError(
+                "file", f"{where}: cannot read the price tier {label!r} (expected '0 - 1500' or '5000.01+')"
+            )
         bounds.append(Decimal(m.group(2)) if m.group(2) else None)
     if bounds[-1] is not None or any(b is None for b in bounds[:-1]):
         raise InputError("file", f"{where}: the last price tier must be open ('5000.01+'), only the last")
@@ -168,7 +170,14 @@ def parse_rows(table: Sequence[Sequence[Any]], source: str = "workbook") -> Work
         brand = _clean(cells[brand_at])
         rates = tuple(_percent(cells[j], f"{source} line {k} column {header[j]!r}") for j, _, _ in found)
         rows.append(
-            WorkbookRow(_clean(cells[0]), ru, _clean(cells[mp + 1]), _clean(cells[mp + 2]), None if brand in ("", "All") else brand, rates)
+            WorkbookRow(
+                _clean(cells[0]),
+                ru,
+                _clean(cells[mp + 1]),
+                _clean(cells[mp + 2]),
+                None if brand in ("", "All") else brand,
+                rates,
+            )
         )
     if not rows:
         raise InputError("file", f"{source}: no data rows")
@@ -216,7 +225,7 @@ def categories(wb: Workbook) -> list[ImportedCategory]:
         )
     # the most common (zh, en) per category; a name that is another category's most common is not reused
     common = {ru: collections.Counter((r.zh, r.en) for r in rs).most_common() for ru, rs in by_ru.items()}
-    owner = {}
+    owner: dict[str, str] = {}
     for ru, c in sorted(common.items(), key=lambda kv: -kv[1][0][1]):
         owner.setdefault(c[0][0][1].casefold(), ru)
     names: dict[str, tuple[Optional[str], str]] = {}
@@ -242,7 +251,9 @@ def categories(wb: Workbook) -> list[ImportedCategory]:
     schemes = list(dict.fromkeys(s for s, _ in wb.columns))
     for ru, rs in by_ru.items():
         brand = next((r.brand for r in rs if r.brand), None)
-        applies = sorted({ids[type_home[r.product_type]] for r in rs if r.brand and r.product_type in type_home} - {ids[ru]})
+        applies = sorted(
+            {ids[type_home[r.product_type]] for r in rs if r.brand and r.product_type in type_home} - {ids[ru]}
+        )
         rates = rs[0].rates
         percent = {s: tuple(rates[i] for i, (s2, _) in enumerate(wb.columns) if s2 == s) for s in schemes}
         zh, en = names[ru]
@@ -348,4 +359,13 @@ def rate_sets(rows: Iterable[WorkbookRow]) -> dict[str, set[tuple[Decimal, ...]]
     return dict(out)
 
 
-__all__ = ["BRAND_NAMES", "ImportedCategory", "Workbook", "categories", "import_file", "parse_rows", "read_workbook", "to_yaml"]
+__all__ = [
+    "BRAND_NAMES",
+    "ImportedCategory",
+    "Workbook",
+    "categories",
+    "import_file",
+    "parse_rows",
+    "read_workbook",
+    "to_yaml",
+]

@@ -104,13 +104,26 @@ def names_of(c: Category) -> list[str]:
     return names
 
 
+_INDEXES: dict[int, tuple[CommissionTable, dict[str, list[Category]]]] = {}
+
+
 def _index(table: CommissionTable) -> dict[str, list[Category]]:
-    out: dict[str, list[Category]] = {}
+    """Normalized name -> categories. A full name (slug, en, ru, zh, alias) wins over a part of a Chinese
+    name, so 家具 is Furniture, not the 家具 inside 儿童电子产品、家具、配件. Built once per table."""
+    held = _INDEXES.get(id(table))
+    if held is not None and held[0] is table:
+        return held[1]
+    full: dict[str, list[Category]] = {}
+    parts: dict[str, list[Category]] = {}
     for c in table.categories:
+        whole = [c.id, c.en, c.ru, c.zh, *(c.aliases or [])]
         for n in names_of(c):
             key = normalize(n)
-            if key and c not in out.setdefault(key, []):
-                out[key].append(c)
+            into = full if n in whole else parts
+            if key and c not in into.setdefault(key, []):
+                into[key].append(c)
+    out = {**{k: v for k, v in parts.items() if k not in full}, **full}
+    _INDEXES[id(table)] = (table, out)
     return out
 
 
@@ -185,7 +198,9 @@ def resolve(table: CommissionTable, name: str, brand: Optional[str] = None) -> t
     if len(rows) > 1:
         raise InputError(
             "brand",
-            f"{brand} has {len(rows)} rows for {cat.id}: " + "; ".join(_label(c) for c in rows) + "; name one as the category",
+            f"{brand} has {len(rows)} rows for {cat.id}: "
+            + "; ".join(_label(c) for c in rows)
+            + "; name one as the category",
             rule="commission_brand",
             limit=[c.id for c in rows],
         )

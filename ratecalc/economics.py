@@ -34,9 +34,9 @@ from .economics_schema import Category, CommissionTable, FeeRule
 from .errors import InputError
 from .fees import fee_breakpoints, fee_minor, select_rule
 from .fx import FxChain, FxQuote, quantize_minor
-from .rounding import pct_of_minor
 from .parcels import Parcel
 from .result import ServiceQuote
+from .rounding import pct_of_minor
 from .tariffset import TariffSet
 from .units import Money
 
@@ -141,7 +141,11 @@ def rate_on(fx: Optional[FxChain], currency: str, day: dt.date) -> tuple[Optiona
     """The RUB rate of `currency` on `day`, or None and why not (the one place a missing rate is explained)."""
     got = fx.lookup(currency, day) if fx is not None else None
     if got is None or got.quote is None:
-        why = got.missing_reason if got is not None else "no exchange rate given (use --fx CUR=RATE, --rates-file or --cbr)"
+        why = (
+            got.missing_reason
+            if got is not None
+            else "no exchange rate given (use --fx CUR=RATE, --rates-file or --cbr)"
+        )
         return None, why or "no rate"
     return got.quote, ""
 

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
-from typing import TypeVar, Union
+from typing import Union, overload
 
 import numpy as np
 
-Minor = TypeVar("Minor", int, np.ndarray)
+Ints = Union[int, np.ndarray]
 
 
 def ratio(pct: Union[Decimal, Fraction, int, str]) -> tuple[int, int]:
@@ -21,10 +21,16 @@ def ratio(pct: Union[Decimal, Fraction, int, str]) -> tuple[int, int]:
     return f.numerator, f.denominator
 
 
-def pct_of_minor(minor: Minor, num: Union[int, np.ndarray], den: Union[int, np.ndarray] = 1) -> Minor:
+@overload
+def pct_of_minor(minor: int, num: int, den: int = 1) -> int: ...
+@overload
+def pct_of_minor(minor: np.ndarray, num: Ints, den: Ints = 1) -> np.ndarray: ...
+@overload
+def pct_of_minor(minor: Ints, num: Ints, den: Ints = 1) -> Ints: ...
+def pct_of_minor(minor: Ints, num: Ints, den: Ints = 1) -> Ints:
     """`minor` × (num / den) %, rounded half-up to a whole minor unit (minor, num >= 0, den > 0).
 
     Exact: floor((2 · minor · num + 100 · den) / (200 · den)). Works for ints and int64 arrays (prices up
     to 10^8 kopecks and numerators up to 10^6 stay far inside int64).
     """
-    return (2 * minor * num + 100 * den) // (200 * den)  # type: ignore[return-value]
+    return (2 * minor * num + 100 * den) // (200 * den)

@@ -32,7 +32,9 @@ def register(app: typer.Typer) -> None:
 
     @group.command("import")
     def import_(
-        file: Path = typer.Argument(..., help="Ozon's commission workbook: .xlsx, or its CSV export (UTF-8 or GB18030)."),
+        file: Path = typer.Argument(
+            ..., help="Ozon's commission workbook: .xlsx, or its CSV export (UTF-8 or GB18030)."
+        ),
         output: Optional[Path] = typer.Option(
             None, "--output", "-o", help="Write the YAML here (default: standard output)."
         ),
@@ -40,7 +42,9 @@ def register(app: typer.Typer) -> None:
             None, "--effective-from", help="Start date YYYY-MM-DD (default: the sheet's 'Starts from DD/MM/YYYY')."
         ),
         effective_until: Optional[str] = typer.Option(None, "--effective-until", help="Last day YYYY-MM-DD, if known."),
-        sheet: Optional[str] = typer.Option(None, "--sheet", help="XLSX sheet (default: 'Full ChinaHK', else the first)."),
+        sheet: Optional[str] = typer.Option(
+            None, "--sheet", help="XLSX sheet (default: 'Full ChinaHK', else the first)."
+        ),
     ) -> None:
         """Turn Ozon's commission workbook into a validated commission table (tariffs/economics format).
 

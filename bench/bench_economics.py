@@ -1,0 +1,91 @@
+"""100,000-SKU catalogue through `ratecalc economics --input` end to end: wall time (goal: <= 20 s).
+
+    python3 bench/bench_economics.py [--rows 100000] [--reverse-share 0.5] [--keep DIR]
+
+Writes a random catalogue CSV of mixed categories (every category of the 2025-12-01 table, named by slug,
+Russian, Chinese or English name), purchase costs in CNY, and either a sale price (forward: best carrier per
+SKU) or a target margin (reverse: lowest price per SKU), order date 2025-12-05; then runs the CLI in a child
+process with `--fx CNY=11.5 --no-progress` and reports wall time, SKUs/s and the child's peak RSS.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+DAY = "2025-12-05"
+
+
+def write_catalogue(path: Path, rows: int, reverse_share: float, seed: int = 7) -> None:
+    from ratecalc.commissions import table_for
+    from ratecalc.parcels import parse_date
+
+    rng = np.random.default_rng(seed)
+    cats = table_for(parse_date(DAY)).categories
+    names = [n for c in cats if c.brand is None for n in (c.id, c.en, c.ru or c.en, c.zh or c.en)]
+    reverse = rng.random(rows) < reverse_share
+    price = (rng.integers(30_000, 2_000_000, rows) / 100).round(2).astype(str).astype(object)
+    margin = rng.integers(5, 40, rows).astype(str).astype(object)
+    price[reverse] = ""
+    margin[~reverse] = ""
+    table = pa.table(
+        {
+            "sku": pa.array([f"SKU-{i:07d}" for i in range(rows)]),
+            "weight_g": rng.integers(50, 5_000, rows),
+            "length_mm": rng.integers(100, 600, rows),
+            "width_mm": rng.integers(50, 400, rows),
+            "height_mm": rng.integers(10, 300, rows),
+            "category": pa.array(rng.choice(names, rows).tolist(), pa.string()),
+            "purchase_cost": pa.array([f"{c}CNY" for c in rng.integers(5, 2_000, rows)], pa.string()),
+            "sale_price": pa.array(price.tolist(), pa.string()),
+            "target_margin": pa.array(margin.tolist(), pa.string()),
+        }
+    )
+    pacsv.write_csv(table, path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rows", type=int, default=100_000)
+    ap.add_argument("--reverse-share", type=float, default=0.5)
+    ap.add_argument("--keep", type=Path, default=None)
+    args = ap.parse_args()
+    work = args.keep or Path(tempfile.mkdtemp(prefix="bench-economics-"))
+    work.mkdir(parents=True, exist_ok=True)
+    src, out = work / "catalogue.csv", work / "economics.csv"
+    write_catalogue(src, args.rows, args.reverse_share)
+    cmd = [
+        sys.executable,
+        "-c",
+        "from ratecalc.cli import main; main()",
+        "economics",
+        "--input",
+        str(src),
+        "-o",
+        str(out),
+    ]
+    cmd += ["--date", DAY, "--fx", "CNY=11.5", "--no-progress"]
+    started = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    took = time.perf_counter() - started
+    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    if proc.returncode not in (0, 1):
+        sys.exit(f"failed ({proc.returncode}): {proc.stderr}")
+    lines = sum(1 for _ in out.open()) - 1
+    print(
+        f"{args.rows:,} SKUs ({args.reverse_share:.0%} reverse): {took:.2f} s wall, {args.rows / took:,.0f} SKUs/s, "
+        f"{lines:,} output rows, peak RSS {rss:,.0f} MB  (goal: <= 20 s for 100,000)"
+    )
+
+
+if __name__ == "__main__":
+    main()
