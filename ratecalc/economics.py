@@ -403,10 +403,14 @@ class EconomicsResult:
     cliffs: list[Cliff]
     notes: list[str]
     customs: Optional[CustomsResult] = None  # the BUYER's duty at this price: shown, not in any cost line
+    commission: Optional[CommissionResult] = None  # at this price, whatever the carrier (the same in every line)
 
     def to_dict(self) -> dict:
         return {
             "sale_price_rub": _rub(self.sale_price_minor),
+            "commission": None
+            if self.commission is None
+            else self.commission.to_dict() | {"amount_rub": f"{self.commission.amount_rub:.2f}"},
             "customs": None if self.customs is None else self.customs.to_dict(),
             "lines": [line.to_dict() for line in self.lines],
             "skipped": [s.to_dict() for s in self.skipped],
@@ -482,7 +486,9 @@ def economics(
     found = _cliffs(ctx, price_minor, lines) if cliffs and lines else []
     eur = fx.rate("EUR", ctx.day) if fx is not None else None
     duty = customs_for(Money.from_minor(price_minor, "RUB"), inp.parcel.weight_g, ctx.day, eur)
-    return EconomicsResult(price_minor, lines, skipped, warnings, found, _notes(ctx), duty)
+    return EconomicsResult(
+        price_minor, lines, skipped, warnings, found, _notes(ctx), duty, _commission(ctx, price_minor)
+    )
 
 
 # --------------------------------------------------------------------------- edges (where profit can jump)

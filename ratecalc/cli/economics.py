@@ -81,7 +81,24 @@ def _r(minor: int) -> str:
     return f"{Decimal(minor).scaleb(-2):,.2f}".replace(",", " ")
 
 
+def render_commission(com, console: Console) -> None:
+    """The commission at the sale price, with its category, tier, table and confidence (as a tariff's)."""
+    cat = com.category
+    names = " / ".join(x for x in (cat.en, cat.ru, cat.zh) if x)
+    console.print(
+        f"commission: {com.percent:f} % = {com.amount_rub:.2f} RUB — {names}"
+        + (f" [brand {cat.brand}]" if cat.brand else "")
+        + f", tier {com.tier_label}, {com.scheme}, table {com.table.id}, confidence {com.confidence}",
+        highlight=False,
+        soft_wrap=True,
+    )
+    if com.note:
+        console.print(f"note: {com.note}", highlight=False, soft_wrap=True)
+
+
 def render_forward(result, console: Console, top: Optional[int]) -> None:
+    if result.commission is not None:
+        render_commission(result.commission, console)
     table = Table(header_style="bold", title=f"Sale price {_r(result.sale_price_minor)} RUB — per carrier, RUB")
     for col in (
         "Service",
