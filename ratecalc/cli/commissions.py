@@ -91,7 +91,8 @@ def register(app: typer.Typer) -> None:
             found = search(table, text or "")
             bounds = [b for b in table.tiers_rub if b is not None]
             labels = [f"≤ {bounds[0]}"] if bounds else ["any price"]
-            labels += [f"> {b}" for b in bounds]
+            labels += [f"{lo}.01–{hi}" for lo, hi in zip(bounds, bounds[1:])]
+            labels += [f"> {bounds[-1]}"] if bounds else []
             if as_json:
                 rows = [
                     {
