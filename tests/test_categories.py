@@ -18,7 +18,9 @@ DAY_2026 = dt.date(2026, 3, 1)
 CLI = [sys.executable, "-c", "from ratecalc.cli import main; main()"]
 
 
-@pytest.mark.parametrize("name", ["Car Products", "car products", "CAR-PRODUCTS", "Автотовары", "автотовары", "汽车用品"])
+@pytest.mark.parametrize(
+    "name", ["Car Products", "car products", "CAR-PRODUCTS", "Автотовары", "автотовары", "汽车用品"]
+)
 def test_car_products_on_a_2026_date_costs_17_rfbs_and_16_fbp_by_any_name(name):
     rfbs = commission(D("3000"), name, DAY_2026, "rfbs")
     fbp = commission(D("3000"), name, DAY_2026, "fbp")
@@ -89,4 +91,9 @@ def test_economics_cli_on_a_2026_date_shows_the_commission(name):
         res = subprocess.run(base + ["--scheme", scheme, "--json"], capture_output=True, text=True)
         assert res.returncode == 0, res.stderr
         com = json.loads(res.stdout)["commission"]
-        assert (com["category"], com["percent"], com["amount_rub"], com["confidence"]) == ("car-products", pct, rub, "official")
+        assert (com["category"], com["percent"], com["amount_rub"], com["confidence"]) == (
+            "car-products",
+            pct,
+            rub,
+            "official",
+        )

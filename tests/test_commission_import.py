@@ -82,7 +82,10 @@ def test_xlsx_with_percent_numbers(tmp_path):
     wb.save(path)
     text = import_file(path)
     assert "effective_from: 2025-12-01" in text
-    assert '{id: car-products, ru: "Автотовары", zh: "汽车用品", en: "Car Products", percent: {rfbs: [12, 17, 17], fbp: [11, 16, 16]}}' in text
+    assert (
+        '{id: car-products, ru: "Автотовары", zh: "汽车用品", en: "Car Products", percent: {rfbs: [12, 17, 17], fbp: [11, 16, 16]}}'
+        in text
+    )
 
 
 def test_rows_of_one_category_that_disagree_are_refused():
@@ -113,7 +116,16 @@ def test_a_file_without_rate_columns_is_refused(tmp_path):
 
 def test_cli_import_writes_a_table_the_loader_takes(tmp_path):
     out = tmp_path / "commissions-2025-12-01.yaml"
-    cmd = [sys.executable, "-c", "from ratecalc.cli import main; main()", "commissions", "import", str(EXPORT), "-o", str(out)]
+    cmd = [
+        sys.executable,
+        "-c",
+        "from ratecalc.cli import main; main()",
+        "commissions",
+        "import",
+        str(EXPORT),
+        "-o",
+        str(out),
+    ]
     res = subprocess.run(cmd, capture_output=True, text=True)
     assert res.returncode == 0, res.stderr
     assert "10,795 rows -> 80 categories" in res.stderr
