@@ -68,7 +68,7 @@ def _pct_str(value: Fraction) -> str:
 @dataclass(frozen=True)
 class EconomicsInput:
     """One SKU: its parcel (declared value is ignored: the sale price is the declared price), category,
-    costs. Percentages are of the sale price except `return_rate_pct` (share of orders returned)."""
+    costs. Percentages are of the sale price except `return_rate` (share of orders returned)."""
 
     parcel: Parcel
     category: str
@@ -77,15 +77,15 @@ class EconomicsInput:
     brand: Optional[str] = None
     packaging: Optional[Money] = None
     first_mile: Optional[Money] = None
-    acquiring_pct: Decimal = Decimal(0)
-    fx_loss_pct: Decimal = Decimal(0)
-    ads_pct: Decimal = Decimal(0)
-    return_rate_pct: Decimal = Decimal(0)
+    acquiring: Decimal = Decimal(0)
+    fx_loss: Decimal = Decimal(0)
+    ads: Decimal = Decimal(0)
+    return_rate: Decimal = Decimal(0)
     ozon_fee: Optional[str] = None
     readings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("acquiring_pct", "fx_loss_pct", "ads_pct", "return_rate_pct"):
+        for name in ("acquiring", "fx_loss", "ads", "return_rate"):
             value = Decimal(getattr(self, name))
             if not value.is_finite() or value < 0 or value >= 100:
                 raise InputError(name, f"must be a percentage from 0 to below 100, got {value}", limit=[0, 100])
@@ -185,10 +185,10 @@ def _context(ts: TariffSet, inp: EconomicsInput, fx: Optional[FxChain]) -> _Ctx:
         purchase=_to_minor_rub(inp.purchase_cost, "purchase_cost", day, fx, used),
         packaging=_to_minor_rub(inp.packaging, "packaging", day, fx, used),
         first_mile=_to_minor_rub(inp.first_mile, "first_mile", day, fx, used),
-        acquiring=_ratio(inp.acquiring_pct),
-        fx_loss=_ratio(inp.fx_loss_pct),
-        ads=_ratio(inp.ads_pct),
-        returns=_ratio(inp.return_rate_pct),
+        acquiring=_ratio(inp.acquiring),
+        fx_loss=_ratio(inp.fx_loss),
+        ads=_ratio(inp.ads),
+        returns=_ratio(inp.return_rate),
         table=table,
         category=category,
         commission_note=note,

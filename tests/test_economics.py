@@ -25,10 +25,10 @@ def usd_era(**kw) -> EconomicsInput:
         category="kids",
         purchase_cost=Money(D("62"), "CNY"),
         packaging=Money(D("5"), "CNY"),
-        acquiring_pct=D("1.9"),
-        fx_loss_pct=D("1.2"),
-        ads_pct=D("5"),
-        return_rate_pct=D("3"),
+        acquiring=D("1.9"),
+        fx_loss=D("1.2"),
+        ads=D("5"),
+        return_rate=D("3"),
     )
     base.update(kw)
     return EconomicsInput(**base)
@@ -79,10 +79,10 @@ def test_a1_commission_through_economics(tariffs):
     inp = usd_era(
         purchase_cost=Money(D("0"), "RUB"),
         packaging=None,
-        acquiring_pct=D(0),
-        fx_loss_pct=D(0),
-        ads_pct=D(0),
-        return_rate_pct=D(0),
+        acquiring=D(0),
+        fx_loss=D(0),
+        ads=D(0),
+        return_rate=D(0),
     )
     d = line(economics(tariffs, inp, "5780", FX), "gbs-broker").to_dict()
     assert d["rub"]["commission"] == "289.00"  # users.md A1: 5 % of 5780
@@ -169,7 +169,7 @@ def test_reverse_price_fed_forward_meets_target_and_one_kopeck_less_does_not(tar
         inp,
         parcel=dataclasses.replace(inp.parcel, weight_g=weight),
         purchase_cost=Money(D(cost), "CNY"),
-        ads_pct=ads,
+        ads=ads,
     )
     res = reverse_price(tariffs, inp, target, FX)
     checked = 0
@@ -201,7 +201,7 @@ def test_input_errors(tariffs):
         economics(tariffs, usd_era(), "1000", build_chain(cbr=False))
     assert exc.value.field == "purchase_cost" and exc.value.rule == "fx_required"
     with pytest.raises(InputError, match="percentage"):
-        usd_era(ads_pct=D("120"))
+        usd_era(ads=D("120"))
     with pytest.raises(InputError, match="scheme"):
         economics(tariffs, usd_era(scheme="fbo"), "1000", FX)
     with pytest.raises(InputError, match="below 100"):

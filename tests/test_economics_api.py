@@ -14,10 +14,10 @@ BODY = {
     "category": "kids",
     "purchase_cost": "62CNY",
     "packaging": {"amount": "5", "currency": "CNY"},
-    "acquiring_pct": "1.9",
-    "fx_loss_pct": "1.2%",
-    "ads_pct": "5",
-    "return_rate_pct": "3",
+    "acquiring": "1.9",
+    "fx_loss": "1.2%",
+    "ads": "5",
+    "return_rate_pct": "3",  # an older spelling, still accepted
     "fx": {"USD": "51.158", "CNY": "7.6415"},
 }
 
@@ -41,7 +41,7 @@ def test_forward(client):
 
 
 def test_reverse(client):
-    r = client.post("/v1/economics", json={**BODY, "target_margin_pct": "20"})
+    r = client.post("/v1/economics", json={**BODY, "target_margin": "20"})
     assert r.status_code == 200, r.text
     lines = {ln["service_id"]: ln for ln in r.json()["result"]["lines"]}
     assert lines["gbs-broker"]["price_rub"] is not None
@@ -55,8 +55,9 @@ def test_reverse(client):
         ({"fx": {"USD": "51"}, "sale_price": "1000"}, "$.purchase_cost"),
         ({"fx": {"USD": "0", "CNY": "7"}, "sale_price": "1000"}, "$.fx"),
         ({"sale_price": "0"}, "$.sale_price"),
-        ({"ads_pct": "150", "sale_price": "1000"}, "$.ads_pct"),
-        ({"target_margin_pct": "100"}, "$.target_margin_pct"),
+        ({"ads": "150", "sale_price": "1000"}, "$.ads"),
+        ({"target_margin": "100"}, "$.target_margin"),
+        ({"target_margin_pct": "100"}, "$.target_margin"),  # old spelling, the path in today's vocabulary
     ],
 )
 def test_invalid_input_is_a_422_problem(client, change, path):
@@ -67,7 +68,38 @@ def test_invalid_input_is_a_422_problem(client, change, path):
 
 
 def test_exactly_one_mode(client):
-    r = client.post("/v1/economics", json={**BODY, "sale_price": "1000", "target_profit_rub": "5"})
+    r = client.post("/v1/economics", json={**BODY, "sale_price": "1000", "target_profit": "5"})
     assert r.status_code == 422
     r = client.post("/v1/economics", json=BODY)
     assert r.status_code == 422
+
+
+def test_documented_fields_and_old_spellings_give_the_same_answer(client):
+    new = client.post("/v1/economics", json={**BODY, "sale_price": "1499", "cbr": False})
+    old = {k: v for k, v in BODY.items() if k not in ("acquiring", "ads", "purchase_cost")}
+    old.update({"acquiring_pct": "1.9", "ads_pct": "5", "cost": "62CNY", "price": "1499", "use_cbr": False})
+    old_r = client.post("/v1/economics", json=old)
+    assert new.status_code == old_r.status_code == 200, old_r.text
+    assert new.json() == old_r.json()
+    assert new.json()["result"]["commission"]["confidence"] == "official"
+
+
+def test_batch_route_one_row_per_item_and_errors_by_index(client):
+    items = [
+        {"sku": "A", "weight_g": 250, "length_mm": 200, "width_mm": 150, "height_mm": 100, "category": "Car Products",
+         "purchase_cost": "40CNY", "sale_price": "3000"},
+        {"sku": "B", "weight_g": "450", "length_mm": "200", "width_mm": "150", "height_mm": "100", "category": "汽车用品",
+         "purchase_cost": "62CNY", "target_margin": "20"},
+        {"sku": "C", "weight_g": "450", "length_mm": "200", "width_mm": "150", "height_mm": "100", "category": "nope",
+         "purchase_cost": "62CNY", "sale_price": "1000"},
+    ]  # fmt: skip
+    r = client.post("/v1/economics/batch", json={"items": items, "date": "2025-12-05", "fx": {"CNY": "11.5"}})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert [row["sku"] for row in body["rows"]] == ["A", "B"] and [row["index"] for row in body["rows"]] == [0, 1]
+    assert body["rows"][0]["commission_pct"] == "17.00" and body["rows"][1]["sale_price"] == "1317.28"
+    assert body["errors"][0]["index"] == 2 and body["errors"][0]["column"] == "category"
+    bad = client.post(
+        "/v1/economics/batch", json={"items": [{"weight_g": 1, "length_mm": 1, "width_mm": 1, "height_mm": 1}]}
+    )
+    assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "$.items[*].category"

@@ -67,7 +67,7 @@ def test_forward_table_and_reverse():
 
 def test_errors_are_one_line_exit_2():
     res = runner.invoke(app, BASE + ["--cost", "62CNY"])
-    assert res.exit_code == 2 and "exactly one of --price" in res.output
+    assert res.exit_code == 2 and "exactly one of --sale-price" in res.output
     res = runner.invoke(app, BASE + ["--cost", "62CNY", "--price", "1000", "--category", "spaceships"])
     assert res.exit_code == 2 and "ratecalc categories" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, BASE + ["--cost", "62CNY", "--price", "1000", "--ads", "lots"])

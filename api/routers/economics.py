@@ -1,8 +1,10 @@
 """POST /v1/economics: profit, margin and ROI per carrier at a sale price, or the lowest price reaching
 a target margin or profit (ratecalc.economics). Bad input is a 422 problem naming the field.
 
+POST /v1/economics/batch: the same for many SKUs at once, one row per SKU (ratecalc.catalogue).
+
 Rates: explicit `fx` in the request, then the file named by RATECALC_RATES_FILE (server side), then the
-CBR feed only when the request sets `use_cbr` (a network call must not surprise a caller).
+CBR feed only when the request sets `cbr` (a network call must not surprise a caller).
 CPU-bound (a reverse search is ~0.1-0.3 s), so the route is sync and runs in the thread pool.
 """
 
@@ -12,8 +14,8 @@ import os
 from decimal import Decimal
 from typing import Annotated, Any, Literal, Optional, Union
 
-from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from fastapi import APIRouter, Depends, Request
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.economics import EconomicsInput, Target, economics, reverse_price
@@ -21,7 +23,7 @@ from ratecalc.fx import build_chain
 from ratecalc.units import Money, parse_money
 
 from ..deps import tariffs
-from ..errors import Problem, from_input_error, invalid
+from ..errors import ApiProblem, FieldError, Problem, from_input_error, invalid
 from ..models import DIMS_PATTERN, MONEY_PATTERN, WEIGHT_PATTERN, MoneyIn
 
 router = APIRouter(prefix="/v1", tags=["economics"])
@@ -36,50 +38,73 @@ Rate = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,8})?$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 
 
+def _alias(name: str, *old: str) -> AliasChoices:
+    """One name per concept (the shared vocabulary); older spellings still accepted."""
+    return AliasChoices(name, *old)
+
+
 class EconomicsRequest(BaseModel):
-    """One SKU. Give exactly one of `sale_price`, `target_margin_pct`, `target_profit_rub`."""
+    """One SKU. Give exactly one of `sale_price`, `target_margin`, `target_profit`.
+
+    Names follow the shared vocabulary; older spellings are accepted as aliases: `target_margin_pct`,
+    `target_profit_rub`, `acquiring_pct`, `fx_loss_pct`, `ads_pct`, `return_rate_pct`, `use_cbr`, `cost`,
+    `price`, `order_date`.
+    """
 
     weight: Annotated[str, StringConstraints(pattern=WEIGHT_PATTERN)] = Field(examples=["450g"])
     dims: Annotated[str, StringConstraints(pattern=DIMS_PATTERN)] = Field(examples=["20x15x10cm"])
     date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
-        None, examples=["2025-12-05"]
+        None, examples=["2025-12-05"], validation_alias=_alias("date", "order_date")
     )
     delivery: Literal["pickup_point", "courier"] = "pickup_point"
     battery: bool = False
     liquid: bool = False
-    category: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(examples=["pharmacy"])
+    category: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        examples=["Car Products"], description="name in Russian, Chinese or English (any case), or slug"
+    )
+    brand: Optional[Annotated[str, StringConstraints(min_length=1, max_length=100)]] = Field(
+        None, examples=["Apple"], description="applies the brand's own commission rows where Ozon has them"
+    )
     scheme: Literal["rfbs", "fbp"] = "rfbs"
-    purchase_cost: Union[MoneyText, MoneyIn] = Field(description="any currency, e.g. 62CNY", examples=["62CNY"])
+    purchase_cost: Union[MoneyText, MoneyIn] = Field(
+        description="any currency, e.g. 62CNY", examples=["62CNY"], validation_alias=_alias("purchase_cost", "cost")
+    )
     packaging: Optional[Union[MoneyText, MoneyIn]] = None
     first_mile: Optional[Union[MoneyText, MoneyIn]] = None
-    acquiring_pct: Pct = "0"
-    fx_loss_pct: Pct = "0"
-    ads_pct: Pct = "0"
-    return_rate_pct: Pct = "0"
+    acquiring: Pct = Field("0", validation_alias=_alias("acquiring", "acquiring_pct"))
+    fx_loss: Pct = Field("0", validation_alias=_alias("fx_loss", "fx_loss_pct"))
+    ads: Pct = Field("0", validation_alias=_alias("ads", "ads_pct"))
+    return_rate: Pct = Field("0", validation_alias=_alias("return_rate", "return_rate_pct"))
     sale_price: Optional[PriceRub] = Field(
-        None, description="sale price in RUB (also the declared price)", examples=["1499"]
+        None,
+        description="sale price in RUB (also the declared price)",
+        examples=["1499"],
+        validation_alias=_alias("sale_price", "price"),
     )
-    target_margin_pct: Optional[Pct] = None
-    target_profit_rub: Optional[PriceRub] = None
+    target_margin: Optional[Pct] = Field(None, validation_alias=_alias("target_margin", "target_margin_pct"))
+    target_profit: Optional[PriceRub] = Field(None, validation_alias=_alias("target_profit", "target_profit_rub"))
     fx: dict[Code, Rate] = Field(default_factory=dict, description='RUB per unit, e.g. {"CNY": "11.5"}')
-    use_cbr: bool = Field(False, description="fall back to the CBR daily feed (cached on disk)")
+    cbr: bool = Field(
+        False, description="fall back to the CBR daily feed (cached on disk)", validation_alias=_alias("cbr", "use_cbr")
+    )
     ozon_fee: Optional[Literal["flat-15", "percent-2"]] = None
     readings: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=20)
 
     @model_validator(mode="after")
     def _one_mode(self) -> EconomicsRequest:
-        given = [x is not None for x in (self.sale_price, self.target_margin_pct, self.target_profit_rub)]
+        given = [x is not None for x in (self.sale_price, self.target_margin, self.target_profit)]
         if sum(given) != 1:
-            raise ValueError("give exactly one of sale_price, target_margin_pct, target_profit_rub")
+            raise ValueError("give exactly one of sale_price, target_margin, target_profit")
         return self
 
     model_config = ConfigDict(
         extra="forbid",
+        populate_by_name=True,
         json_schema_extra={
             "oneOf": [
                 {"required": ["sale_price"]},
-                {"required": ["target_margin_pct"]},
-                {"required": ["target_profit_rub"]},
+                {"required": ["target_margin"]},
+                {"required": ["target_profit"]},
             ]
         },
     )
@@ -88,17 +113,8 @@ class EconomicsRequest(BaseModel):
 class EconomicsResponse(BaseModel):
     mode: Literal["forward", "reverse"]
     result: dict[str, Any] = Field(
-        description="forward: lines, skipped, cliffs, warnings, notes; reverse: target, lines, notes"
+        description="forward: commission, lines, skipped, cliffs, warnings, notes; reverse: target, lines, notes"
     )
-
-
-_PATHS = {
-    "target_margin": "target_margin_pct",
-    "target_profit": "target_profit_rub",
-    "value": "sale_price",
-    "max_price": "sale_price",
-    "number": "weight",
-}
 
 
 def _money(value: Union[str, MoneyIn, None], field: str) -> Optional[Money]:
@@ -130,24 +146,148 @@ def post_economics(body: EconomicsRequest, ts: TariffSet = Depends(tariffs)) -> 
             category=body.category,
             purchase_cost=_money(body.purchase_cost, "purchase_cost"),  # type: ignore[arg-type]
             scheme=body.scheme,
+            brand=body.brand,
             packaging=_money(body.packaging, "packaging"),
             first_mile=_money(body.first_mile, "first_mile"),
-            acquiring_pct=_dec(body.acquiring_pct),
-            fx_loss_pct=_dec(body.fx_loss_pct),
-            ads_pct=_dec(body.ads_pct),
-            return_rate_pct=_dec(body.return_rate_pct),
+            acquiring=_dec(body.acquiring),
+            fx_loss=_dec(body.fx_loss),
+            ads=_dec(body.ads),
+            return_rate=_dec(body.return_rate),
             ozon_fee=body.ozon_fee,
             readings=tuple(body.readings),
         )
-        chain = build_chain(dict(body.fx), os.environ.get(RATES_FILE_ENV) or None, cbr=body.use_cbr)
+        chain = build_chain(dict(body.fx), os.environ.get(RATES_FILE_ENV) or None, cbr=body.cbr)
         if body.sale_price is not None:
             result = economics(ts, inp, _dec(body.sale_price), chain)
             return EconomicsResponse(mode="forward", result=result.to_dict())
         target = (
-            Target("margin", _dec(body.target_margin_pct))
-            if body.target_margin_pct is not None
-            else Target("profit", _dec(body.target_profit_rub or "0"))
+            Target("margin", _dec(body.target_margin))
+            if body.target_margin is not None
+            else Target("profit", _dec(body.target_profit or "0"))
         )
         return EconomicsResponse(mode="reverse", result=reverse_price(ts, inp, target, chain).to_dict())
+    except InputError as exc:  # the library names fields in the request's own vocabulary
+        raise invalid([from_input_error(exc, f"$.{exc.field}")]) from None
+
+
+# --------------------------------------------------------------------------- a whole catalogue
+
+CatalogueText = Annotated[str, StringConstraints(max_length=200)]
+
+
+class CatalogueItem(BaseModel):
+    """One SKU: the columns of a `ratecalc batch` file plus the economics columns, as text (exact)."""
+
+    model_config = ConfigDict(extra="forbid")
+    sku: Optional[CatalogueText] = None
+    weight_g: Union[CatalogueText, int]
+    length_mm: Union[CatalogueText, int]
+    width_mm: Union[CatalogueText, int]
+    height_mm: Union[CatalogueText, int]
+    date: Optional[CatalogueText] = None
+    delivery: Optional[Literal["pickup_point", "courier"]] = None
+    battery: Optional[bool] = None
+    liquid: Optional[bool] = None
+    category: Optional[CatalogueText] = None
+    brand: Optional[CatalogueText] = None
+    purchase_cost: Optional[CatalogueText] = None
+    packaging: Optional[CatalogueText] = None
+    first_mile: Optional[CatalogueText] = None
+    sale_price: Optional[CatalogueText] = None
+    target_margin: Optional[CatalogueText] = None
+    target_profit: Optional[CatalogueText] = None
+
+
+class CatalogueRequest(BaseModel):
+    """Many SKUs at once; what is given here applies to every item without its own value."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    items: list[CatalogueItem] = Field(min_length=1)
+    date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = None
+    category: Optional[CatalogueText] = None
+    brand: Optional[CatalogueText] = None
+    scheme: Literal["rfbs", "fbp"] = "rfbs"
+    acquiring: Pct = Field("0", validation_alias=_alias("acquiring", "acquiring_pct"))
+    fx_loss: Pct = Field("0", validation_alias=_alias("fx_loss", "fx_loss_pct"))
+    ads: Pct = Field("0", validation_alias=_alias("ads", "ads_pct"))
+    return_rate: Pct = Field("0", validation_alias=_alias("return_rate", "return_rate_pct"))
+    fx: dict[Code, Rate] = Field(default_factory=dict, description='RUB per unit, e.g. {"CNY": "11.5"}')
+    cbr: bool = Field(False, validation_alias=_alias("cbr", "use_cbr"))
+    ozon_fee: Optional[Literal["flat-15", "percent-2"]] = None
+    readings: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=20)
+
+
+class CatalogueRowError(BaseModel):
+    index: int = Field(description="position of the item in `items`")
+    column: str
+    value: Optional[str]
+    reason: str
+
+
+class CatalogueResponse(BaseModel):
+    rows: list[dict[str, Any]] = Field(description="one per costed item, in order, with `index`; money as exact text")
+    errors: list[CatalogueRowError]
+
+
+def _cell(v: Any) -> Optional[str]:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+@router.post(
+    "/economics/batch",
+    response_model=CatalogueResponse,
+    responses={413: PROBLEM, 422: PROBLEM},
+    summary="Unit economics for many SKUs: one row per SKU (best carrier, or the lowest price for a target)",
+)
+def post_economics_batch(
+    body: CatalogueRequest, request: Request, ts: TariffSet = Depends(tariffs)
+) -> CatalogueResponse:
+    """The `ratecalc economics --input` engine on JSON items: partial success, bad items listed in `errors`."""
+    import pyarrow as pa
+
+    from ratecalc.catalogue import Options, cost_catalogue
+
+    limit = request.app.state.settings.max_batch
+    if len(body.items) > limit:
+        raise ApiProblem(
+            413,
+            "batch-too-large",
+            "Batch too large",
+            f"a batch holds at most {limit} items",
+            [FieldError(path="$.items", message=f"more than {limit} items", rule="max_batch", limit=limit)],
+        )
+    try:
+        names = [n for n in CatalogueItem.model_fields if any(getattr(i, n) is not None for i in body.items)]
+        table = pa.table(
+            {
+                ("order_date" if n == "date" else n): pa.array([_cell(getattr(i, n)) for i in body.items], pa.string())
+                for n in names
+            }
+        )
+        opts = Options(
+            scheme=body.scheme,
+            category=body.category,
+            brand=body.brand,
+            acquiring=_dec(body.acquiring),
+            fx_loss=_dec(body.fx_loss),
+            ads=_dec(body.ads),
+            return_rate=_dec(body.return_rate),
+            ozon_fee=body.ozon_fee,
+        )
+        chain = build_chain(dict(body.fx), os.environ.get(RATES_FILE_ENV) or None, cbr=body.cbr)
+        res = cost_catalogue(table, ts.compiled(tuple(body.readings)), chain, opts, date=body.date)
     except InputError as exc:
-        raise invalid([from_input_error(exc, f"$.{_PATHS.get(exc.field, exc.field)}")]) from None
+        raise invalid([from_input_error(exc, f"$.items[*].{exc.field}")]) from None
+    rows = []
+    for r in res.table.to_pylist():
+        r["index"] = r.pop("row")
+        rows.append({k: (f"{v:f}" if isinstance(v, Decimal) else v) for k, v in r.items()})
+    errors = [
+        CatalogueRowError(index=e["row"], column=e["column"], value=e["value"], reason=e["reason"])
+        for e in res.errors.to_arrow().to_pylist()
+    ]
+    return CatalogueResponse(rows=rows, errors=errors)
