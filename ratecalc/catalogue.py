@@ -42,11 +42,11 @@ from . import engine as E
 from .columnar import RowErrors, ingest, minor_to_decimal, quote_ingested
 from .commissions import SCHEMES, charge_minor, rate_hundredths, resolve, table_for
 from .compile import CURRENCIES, EPOCH_DAY0, CompiledTariffs
-from .economics import MAX_PRICE, rate_on, to_minor_rub
+from .economics import MAX_PRICE, to_minor_rub
 from .economics_schema import CommissionTable, FeeRule
 from .errors import InputError
 from .fees import fee_breakpoints, fee_minor, select_rule
-from .fx import FxChain
+from .fx import FxChain, rate_or_reason
 from .rounding import pct_of_minor, ratio
 from .units import Money, parse_money
 
@@ -322,7 +322,7 @@ def _economics_columns(
                     raise InputError(col, "cannot be negative")
                 quote = None
                 if m.currency != "RUB":
-                    quote, why = rate_on(fx, m.currency, day)
+                    quote, why = rate_or_reason(fx, m.currency, day)
                     if quote is None:
                         raise InputError(col, f"{m} needs a {m.currency} rate on {day}: {why}", rule="fx_required")
                 value_u[j] = to_minor_rub(m, quote)
@@ -446,7 +446,7 @@ def _priced(
         if cur == "RUB":
             carrier_rub[sel] = q.price_minor[sel]
         else:
-            quote, _ = rate_on(fx, cur, day)
+            quote, _ = rate_or_reason(fx, cur, day)
             if quote is None:
                 continue
             num, den = ratio(quote.rate)

@@ -22,7 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Optional, Union
 
-from .fx import FxQuote, FxUnavailable
+from .fx_types import FxQuote, FxUnavailable
 
 DEFAULT_URL = "https://www.cbr.ru/scripts/XML_daily.asp"
 URL_ENV = "RATECALC_CBR_URL"

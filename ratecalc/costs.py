@@ -18,10 +18,9 @@ from typing import Optional, Sequence
 
 from .customs import CustomsResult, customs_for
 from .fees import fee_amount, select_rule
-from .fx import FxChain, FxQuote, to_rub
+from .fx import FxChain, FxQuote, rate_or_reason, to_rub
 from .parcels import Parcel
 from .result import CustomsOut, FxOut, Price, ServiceQuote
-from .tariffset import TariffSet
 from .units import Money
 
 
@@ -39,12 +38,10 @@ def value_in_rub(value: Optional[Money], day: dt.date, fx: Optional[FxChain]) ->
         return None, "no item price given"
     if value.currency == "RUB":
         return value, None
-    if fx is None:
-        return None, f"item price in {value.currency} and no exchange rate provider"
-    got = fx.lookup(value.currency, day)
-    if got.quote is None:
-        return None, got.missing_reason
-    return to_rub(value, got.quote), None
+    quote, why = rate_or_reason(fx, value.currency, day)
+    if quote is None:
+        return None, f"item price in {value.currency}: {why}"
+    return to_rub(value, quote), None
 
 
 def customs_of(value_rub: Optional[Money], parcel: Parcel, fx: Optional[FxChain]) -> CustomsResult:
@@ -96,13 +93,11 @@ def _rub_fields(
     ozon_fee: Optional[str],
 ) -> dict:
     currency = q.price.currency  # type: ignore[union-attr]
-    if fx is None:
-        return {"rub_missing_reason": "no exchange rate provider configured"}
-    got = fx.lookup(currency, day)
-    if got.quote is None:
-        return {"rub_missing_reason": got.missing_reason}
-    carrier_rub = to_rub(Money(Decimal(q.price.amount), currency), got.quote)  # type: ignore[union-attr]
-    fields: dict = {"fx": _fx_out(got.quote), "price_rub": _price(carrier_rub.amount)}
+    quote, why = rate_or_reason(fx, currency, day)
+    if quote is None:
+        return {"rub_missing_reason": why}
+    carrier_rub = to_rub(Money(Decimal(q.price.amount), currency), quote)  # type: ignore[union-attr]
+    fields: dict = {"fx": _fx_out(quote), "price_rub": _price(carrier_rub.amount)}
     rule = select_rule(day, currency, ozon_fee)
     if rule is None:
         fields["rub_missing_reason"] = f"no Ozon fee rule applies to {currency} tariffs on {day}; total not computed"
@@ -115,16 +110,3 @@ def _rub_fields(
     fields["ozon_fee_rub"] = _price(fee.amount_rub)
     fields["total_rub"] = _price(carrier_rub.amount + fee.amount_rub)
     return fields
-
-
-def quote_rub(
-    tariffs: TariffSet,
-    parcel: Parcel,
-    fx: Optional[FxChain],
-    *,
-    readings: Sequence[str] = (),
-    item_price: Optional[Money] = None,
-    ozon_fee: Optional[str] = None,
-) -> list[ServiceQuote]:
-    """`tariffs.quote(parcel)` with RUB figures: the wrapper callers use instead of a changed quote()."""
-    return with_rub(tariffs.quote(parcel, readings=readings), parcel, fx, item_price=item_price, ozon_fee=ozon_fee)

@@ -33,7 +33,7 @@ from .customs import CustomsResult, customs_for
 from .economics_schema import Category, CommissionTable, FeeRule
 from .errors import InputError
 from .fees import fee_breakpoints, fee_minor, select_rule
-from .fx import FxChain, FxQuote, quantize_minor
+from .fx import FxChain, FxQuote, quantize_minor, rate_or_reason
 from .parcels import Parcel
 from .result import ServiceQuote
 from .rounding import pct_of_minor
@@ -137,19 +137,6 @@ class _Ctx:
         return self.acquiring + self.fx_loss + self.ads
 
 
-def rate_on(fx: Optional[FxChain], currency: str, day: dt.date) -> tuple[Optional[FxQuote], str]:
-    """The RUB rate of `currency` on `day`, or None and why not (the one place a missing rate is explained)."""
-    got = fx.lookup(currency, day) if fx is not None else None
-    if got is None or got.quote is None:
-        why = (
-            got.missing_reason
-            if got is not None
-            else "no exchange rate given (use --fx CUR=RATE, --rates-file or --cbr)"
-        )
-        return None, why or "no rate"
-    return got.quote, ""
-
-
 def to_minor_rub(money: Money, quote: Optional[FxQuote]) -> int:
     """An amount in kopecks: RUB as is, else × the rate, half-up to the kopeck."""
     if money.currency == "RUB":
@@ -163,7 +150,7 @@ def _to_minor_rub(money: Optional[Money], name: str, day: dt.date, fx: Optional[
         return 0
     if money.currency == "RUB":
         return to_minor_rub(money, None)
-    quote, why = rate_on(fx, money.currency, day)
+    quote, why = rate_or_reason(fx, money.currency, day)
     if quote is None:
         raise InputError(name, f"{money} needs a {money.currency} rate on {day}: {why}", rule="fx_required")
     used[money.currency] = quote
@@ -346,7 +333,7 @@ def _carrier(ctx: _Ctx, q: ServiceQuote) -> _Carrier:
         )
     if money.currency == "RUB":
         return _Carrier("ok", money, to_minor_rub(money, None), None, rule, None)
-    quote, why = rate_on(ctx.fx, money.currency, ctx.day)
+    quote, why = rate_or_reason(ctx.fx, money.currency, ctx.day)
     if quote is None:
         return _Carrier("no_rate", money, None, None, rule, f"price {money} has no RUB figure: {why}")
     return _Carrier("ok", money, to_minor_rub(money, quote), quote, rule, None)

@@ -16,44 +16,25 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
-from typing import Iterable, Mapping, Optional, Protocol, Sequence, Union
+from typing import Iterable, Mapping, Optional, Sequence, Union
 
 import yaml
 
 from .errors import InputError
+from .fx_types import FxProvider, FxQuote, FxUnavailable
 from .units import CURRENCY_EXPONENT, Money, check_currency
 
-
-@dataclass(frozen=True)
-class FxQuote:
-    """One rate: `rate` RUB for 1 unit of `currency`, set for `date`, from `source`."""
-
-    currency: str
-    rate: Decimal
-    date: dt.date
-    source: str
-
-    def to_dict(self) -> dict:
-        return {
-            "currency": self.currency,
-            "rate": f"{self.rate:f}",
-            "date": self.date.isoformat(),
-            "source": self.source,
-        }
-
-
-class FxUnavailable(Exception):
-    """A provider has no rate for this currency and date; `reason` is shown to the user."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-        super().__init__(reason)
-
-
-class FxProvider(Protocol):
-    name: str
-
-    def rate(self, currency: str, date: dt.date) -> FxQuote: ...
+__all__ = [
+    "FxChain",
+    "FxProvider",
+    "FxQuote",
+    "FxUnavailable",
+    "build_chain",
+    "from_rub",
+    "quantize_minor",
+    "rate_or_reason",
+    "to_rub",
+]
 
 
 def quantize_minor(amount: Decimal, currency: str) -> Decimal:
@@ -229,10 +210,11 @@ def build_chain(
     explicit: Union[Iterable[str], Mapping[str, Decimal], None] = None,
     rates_file: Union[str, Path, None] = None,
     *,
-    cbr: bool = True,
+    cbr: bool = False,
     cache_dir: Union[str, Path, None] = None,
 ) -> FxChain:
-    """The standard chain: explicit rates, then a rates file, then the CBR feed (unless `cbr=False`)."""
+    """The standard chain: explicit rates, then a rates file, then the CBR feed only when `cbr=True`
+    (off by default on every surface: a network call must be asked for)."""
     providers: list[FxProvider] = []
     if explicit:
         if isinstance(explicit, Mapping):
@@ -248,3 +230,14 @@ def build_chain(
 
         providers.append(CbrClient(cache_dir=cache_dir))
     return FxChain(providers)
+
+
+NO_RATES = "no exchange rate given (use --fx CUR=RATE, --rates-file or --cbr)"
+
+
+def rate_or_reason(fx: Optional[FxChain], currency: str, day: dt.date) -> tuple[Optional[FxQuote], str]:
+    """The RUB rate of `currency` on `day`, or None and why not: the one place a missing rate is explained."""
+    got = fx.lookup(currency, day) if fx is not None else None
+    if got is None or got.quote is None:
+        return None, (got.missing_reason if got is not None else None) or NO_RATES
+    return got.quote, ""

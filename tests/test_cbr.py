@@ -141,7 +141,7 @@ def test_unknown_currency(server, tmp_path):
 
 def test_unreachable_feed_gives_a_reason_in_the_chain(tmp_path, monkeypatch):
     monkeypatch.setenv("RATECALC_CBR_URL", _closed_port_url())
-    chain = build_chain(cache_dir=tmp_path)
+    chain = build_chain(cache_dir=tmp_path, cbr=True)
     result = chain.lookup("USD", dt.date(2023, 9, 1))
     assert result.quote is None
     assert "cbr: CBR feed unreachable" in result.missing_reason
@@ -151,7 +151,7 @@ def test_chain_order_explicit_then_file_then_cbr(server, tmp_path):
     url, _ = server
     rates = tmp_path / "rates.csv"
     rates.write_text("date,currency,rate\n2023-08-31,EUR,100.5\n", encoding="utf-8")
-    chain = build_chain(["USD=92.45"], rates, cache_dir=tmp_path)
+    chain = build_chain(["USD=92.45"], rates, cache_dir=tmp_path, cbr=True)
     chain.providers[-1].base_url = url  # type: ignore[attr-defined]
     day = dt.date(2023, 9, 1)
     assert chain.rate("USD", day).source == "explicit"
@@ -159,3 +159,14 @@ def test_chain_order_explicit_then_file_then_cbr(server, tmp_path):
     assert (eur.source, eur.rate, eur.date) == ("file:rates.csv", Decimal("100.5"), dt.date(2023, 8, 31))
     cny = chain.rate("CNY", day)
     assert (cny.source, cny.rate) == ("cbr", Decimal("13.2327"))
+
+
+def test_the_cbr_feed_is_off_unless_asked_for(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATECALC_CBR_URL", _closed_port_url())
+    assert build_chain(cache_dir=tmp_path).lookup("USD", dt.date(2023, 9, 1)).reasons == []  # no network call
+
+
+def test_fx_does_not_import_back_from_the_cbr_provider():
+    import ratecalc.cbr as cbr
+
+    assert "ratecalc.fx" not in {getattr(v, "__module__", "") for v in vars(cbr).values()}
