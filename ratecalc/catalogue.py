@@ -42,7 +42,7 @@ from . import engine as E
 from .columnar import RowErrors, ingest, minor_to_decimal, quote_ingested
 from .commissions import SCHEMES, charge_minor, rate_hundredths, resolve, table_for
 from .compile import CURRENCIES, EPOCH_DAY0, CompiledTariffs
-from .economics import MAX_PRICE, to_minor_rub
+from .economics import MAX_PRICE, check_percentages, to_minor_rub
 from .economics_schema import CommissionTable, FeeRule
 from .errors import InputError
 from .fees import fee_breakpoints, fee_minor, select_rule
@@ -91,10 +91,7 @@ class Options:
     def __post_init__(self) -> None:
         if self.scheme.lower() not in SCHEMES:
             raise InputError("scheme", f"unknown scheme {self.scheme!r}; use rfbs or fbp", limit=list(SCHEMES))
-        for name in ("acquiring", "fx_loss", "ads", "return_rate"):
-            v = Decimal(getattr(self, name))
-            if not v.is_finite() or v < 0 or v >= 100:
-                raise InputError(name, f"must be a percentage from 0 to below 100, got {v}", limit=[0, 100])
+        check_percentages(self)
 
 
 # --------------------------------------------------------------------------- reading the economics columns

@@ -65,6 +65,17 @@ def _pct_str(value: Fraction) -> str:
 # --------------------------------------------------------------------------- inputs
 
 
+PERCENTAGES = ("acquiring", "fx_loss", "ads", "return_rate")
+
+
+def check_percentages(inputs: object) -> None:
+    """acquiring, FX loss, ads (of the price) and the return rate: each from 0 to below 100 %."""
+    for name in PERCENTAGES:
+        value = Decimal(getattr(inputs, name))
+        if not value.is_finite() or value < 0 or value >= 100:
+            raise InputError(name, f"must be a percentage from 0 to below 100, got {value}", limit=[0, 100])
+
+
 @dataclass(frozen=True)
 class EconomicsInput:
     """One SKU: its parcel (declared value is ignored: the sale price is the declared price), category,
@@ -85,10 +96,7 @@ class EconomicsInput:
     readings: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        for name in ("acquiring", "fx_loss", "ads", "return_rate"):
-            value = Decimal(getattr(self, name))
-            if not value.is_finite() or value < 0 or value >= 100:
-                raise InputError(name, f"must be a percentage from 0 to below 100, got {value}", limit=[0, 100])
+        check_percentages(self)
         for name in ("purchase_cost", "packaging", "first_mile"):
             money = getattr(self, name)
             if money is not None and money.amount < 0:

@@ -9,7 +9,7 @@ import json
 import sys
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Union
 
 import typer
 from rich.console import Console
@@ -258,7 +258,7 @@ def register(app: typer.Typer) -> None:
         failed = {"any": False}
 
         def run() -> None:
-            from ..economics import EconomicsInput, Target, reverse_price
+            from ..economics import EconomicsInput, EconomicsResult, ReverseResult, Target, reverse_price
             from ..economics import economics as forward
             from ..fx import build_chain
             from ..parcels import Parcel
@@ -307,6 +307,7 @@ def register(app: typer.Typer) -> None:
                 readings=tuple(reading or ()),
             )
             ts = cli.load(tariffs)
+            result: Union[EconomicsResult, ReverseResult]
             if sale_price is not None:
                 sale = _money_or_rub(sale_price, "sale_price")
                 result = forward(ts, inp, sale, chain)
