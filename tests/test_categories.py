@@ -68,7 +68,7 @@ def test_dates_without_a_table_are_refused_in_plain_words():
     with pytest.raises(InputError) as exc:
         commission(D("1000"), "books", dt.date(2024, 12, 10))
     msg = exc.value.message
-    assert "no commission table covers 2024-12-10" in msg and "2025-01-03..2025-11-30" in msg
+    assert "no commission table covers 2024-12-10" in msg and "2025-01-03..2025-08-04, 2025-08-05..2025-10-31" in msg
     assert "ratecalc commissions import" in msg
 
 
