@@ -68,6 +68,7 @@ ECONOMICS_COLUMNS = (
     "packaging",
     "first_mile",
 )
+MONEY_COLUMNS = ("purchase_cost", "sale_price", "target_profit", "packaging", "first_mile")
 NOISE = 6  # kopecks checked either side of a solved price: five lines rounded half-up, each within ½ kopeck
 BIG = np.iinfo(np.int64).max
 RUB_INDEX = CURRENCIES.index("RUB")
@@ -674,6 +675,8 @@ def _chosen_table(
         if name == "commission":
             cols["commission_pct"] = signed_decimal(picks["rate"], has)
             cols["commission_confidence"] = pa.array(econ.confidence, pa.string())
+            cols["commission_table"] = pa.array(econ.table_id, pa.string())
+    cols["commission_table"] = pa.array(econ.table_id, pa.string())
     cols["purchase_rub"] = minor_to_decimal(econ.purchase)
     cols["packaging_rub"] = minor_to_decimal(econ.packaging)
     cols["first_mile_rub"] = minor_to_decimal(econ.first_mile)
@@ -697,6 +700,9 @@ def cost_catalogue(
 ) -> CatalogueResult:
     """One chunk of a catalogue -> one row per SKU that could be costed (+ errors for the others)."""
     table = _canonical(pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch)
+    for name in MONEY_COLUMNS:
+        if name in table.column_names and pa.types.is_floating(table.schema.field(name).type):
+            raise InputError(name, "money is never read from a float: store the column as text or a decimal")
     n = table.num_rows
     # the engine's columns: the sale price is the declared price (reverse rows get theirs per segment)
     sale_text = _text_column(table, "sale_price", n) or [None] * n

@@ -151,3 +151,14 @@ def test_empty_catalogue_gives_an_empty_output_with_the_columns(tmp_path):
     res = subprocess.run(CLI + ["economics", "--input", str(src), "-o", str(out), "--date", DAY, "--no-progress"], capture_output=True, text=True)  # fmt: skip
     assert res.returncode == 0, res.stderr
     assert out.read_text().startswith('"row","sku","category"')
+
+
+def test_money_columns_are_never_read_from_floats(tariffs):
+    t = _table(ROWS[:1]).drop_columns(["sale_price"]).append_column("sale_price", pa.array([3000.0]))
+    with pytest.raises(Exception, match="never read from a float"):
+        cost_catalogue(t, tariffs.compiled(()), build_chain(FX, cbr=False), Options())
+
+
+def test_each_row_names_its_commission_table(tariffs):
+    out = cost_catalogue(_table(ROWS[:1]), tariffs.compiled(()), build_chain(FX, cbr=False), Options()).table
+    assert out.column("commission_table").to_pylist() == ["cross-border-2025-12-01"]
