@@ -676,7 +676,6 @@ def _chosen_table(
             cols["commission_pct"] = signed_decimal(picks["rate"], has)
             cols["commission_confidence"] = pa.array(econ.confidence, pa.string())
             cols["commission_table"] = pa.array(econ.table_id, pa.string())
-    cols["commission_table"] = pa.array(econ.table_id, pa.string())
     cols["purchase_rub"] = minor_to_decimal(econ.purchase)
     cols["packaging_rub"] = minor_to_decimal(econ.packaging)
     cols["first_mile_rub"] = minor_to_decimal(econ.first_mile)
