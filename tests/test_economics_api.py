@@ -103,3 +103,10 @@ def test_batch_route_one_row_per_item_and_errors_by_index(client):
         "/v1/economics/batch", json={"items": [{"weight_g": 1, "length_mm": 1, "width_mm": 1, "height_mm": 1}]}
     )
     assert bad.status_code == 422 and bad.json()["errors"][0]["path"] == "$.items[*].category"
+
+
+def test_batch_route_refuses_more_items_than_the_batch_limit(client):
+    item = {"weight_g": 250, "length_mm": 200, "width_mm": 150, "height_mm": 100, "category": "books",
+            "purchase_cost": "100", "sale_price": "1000"}  # fmt: skip
+    r = client.post("/v1/economics/batch", json={"items": [item] * 101, "date": "2025-12-05"})
+    assert r.status_code == 413 and r.json()["errors"][0]["rule"] == "max_batch"
