@@ -8,7 +8,7 @@ rule functions the single-SKU path uses (`commissions.charge_minor`, `fees.fee_m
 
 Per SKU (row):
 - `sale_price` given -> profit, margin and ROI of every priced service; the row shows the most profitable
-  one (ties: lower carrier price in RUB, then service id).
+  one (ties: service name, then id, as the single-SKU answer orders them).
 - `target_margin` (%) or `target_profit` (RUB) instead -> the lowest sale price reaching it for each service;
   the row shows the service with the lowest such price (ties: higher profit, then service id).
 
@@ -756,17 +756,22 @@ def _take_pick(picks: dict[str, np.ndarray], at: np.ndarray, pr: _Priced, sel: n
 
 
 def _service_rank(compiled: CompiledTariffs) -> np.ndarray:
-    return np.argsort(np.argsort([s.id for s in compiled.services], kind="stable"))
+    """Rank of each service by (name, id): the single-SKU answer's order among equally profitable lines."""
+    keys = [(s.name, s.id) for s in compiled.services]
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    rank = np.empty(len(keys), np.int64)
+    rank[order] = np.arange(len(keys))
+    return rank
 
 
 def _forward(compiled, parcels, at_rows, econ, opts, fx, picks, reason) -> None:
-    """Most profitable service per row at its sale price (ties: lower carrier RUB, then service id)."""
+    """Most profitable service per row at its sale price (ties: service name, then id, as `economics`)."""
     pr = _priced(compiled, parcels, np.arange(len(at_rows)), opts, fx)
     sel = np.flatnonzero(pr.ok)
     sub_pos = pr.pos[sel]
     sale_of = econ.sale[at_rows]
     ln = _lines(_sub_econ(econ, at_rows), pr, sel, sale_of[sub_pos], opts)
-    first = _best_per_row(sub_pos, [-ln.profit, ln.carrier, _service_rank(compiled)[pr.service[sel]]])
+    first = _best_per_row(sub_pos, [-ln.profit, _service_rank(compiled)[pr.service[sel]]])
     chosen = sel[first]
     ln_c = _lines(_sub_econ(econ, at_rows), pr, chosen, sale_of[pr.pos[chosen]], opts)
     _take_pick(picks, at_rows[pr.pos[chosen]], pr, chosen, ln_c)
