@@ -10,7 +10,7 @@ Per SKU (row):
 - `sale_price` given -> profit, margin and ROI of every priced service; the row shows the most profitable
   one (ties: service name, then id, as the single-SKU answer orders them).
 - `target_margin` (%) or `target_profit` (RUB) instead -> the lowest sale price reaching it for each service;
-  the row shows the service with the lowest such price (ties: higher profit, then service id).
+  the row shows the service with the lowest such price (ties: service name, then id, as `reverse_price`).
 
 Reverse pricing, how: the price axis is cut at every place a cost line can jump — commission tiers, the Ozon
 fee's min/max, shipment-group price bands, RUB declared-value limits. Inside one segment the carrier price,
@@ -852,7 +852,7 @@ def _reverse_segment(compiled, parcels, at_rows, sub_econ, todo, a, b, opts, fx,
         return
     ln = _lines(e_sub, pr, hit, price, opts)
     pos = pr.pos[hit]
-    first = _best_per_row(pos, [price, -ln.profit, rank[pr.service[hit]]])
+    first = _best_per_row(pos, [price, rank[pr.service[hit]]])
     chosen = hit[first]
     ln_c = _lines(e_sub, pr, chosen, price[first], opts)
     _take_pick(picks, at_rows[todo[pr.pos[chosen]]], pr, chosen, ln_c)
