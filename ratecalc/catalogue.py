@@ -850,7 +850,6 @@ def _reverse_segment(compiled, parcels, at_rows, sub_econ, todo, a, b, opts, fx,
     price = found[found >= 0]
     if not len(hit):
         return
-    ln = _lines(e_sub, pr, hit, price, opts)
     pos = pr.pos[hit]
     first = _best_per_row(pos, [price, rank[pr.service[hit]]])
     chosen = hit[first]
