@@ -282,9 +282,9 @@ def _fixed_point(
             errors.column.append(column)
             errors.value.append(value)
             errors.reason.append(reason)
-        if money and c is not None:
+        if suffix is not None and c is not None:
             suffix[idx] = np.array(pc.fill_null(c, "").to_pylist(), dtype=object)
-    ccy = pa.array(suffix.tolist(), pa.string()) if money else None
+    ccy = pa.array(suffix.tolist(), pa.string()) if suffix is not None else None
     return values, ok, rejected, ccy
 
 

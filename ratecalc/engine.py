@@ -228,6 +228,7 @@ def iter_blocks(
         return
     key, n_groups = block_keys(tariffs, parcels)
     lo, hi = int(key.min()), int(key.max())
+    parts: list[tuple[int, Optional[np.ndarray]]]
     if lo == hi:  # one block: no sort, no copy
         parts = [(lo, None)]
     else:
@@ -623,7 +624,7 @@ _executor: Optional[ThreadPoolExecutor] = None
 
 def _pool(threads: int) -> ThreadPoolExecutor:
     global _executor
-    if _executor is None or _executor._max_workers < threads:  # type: ignore[attr-defined]
+    if _executor is None or _executor._max_workers < threads:
         _executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ratecalc-engine")
     return _executor
 

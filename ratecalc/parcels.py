@@ -85,7 +85,7 @@ class Parcel:
         money = value if isinstance(value, Money) or value is None else parse_money(value)
         return cls(
             weight_g=weight_g,
-            dims_mm=dims_mm,  # type: ignore[arg-type]
+            dims_mm=dims_mm,
             order_date=parse_date(date) if date is not None else dt.date.today(),
             declared_value=money,
             delivery=parse_delivery(delivery),

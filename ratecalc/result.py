@@ -169,21 +169,24 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
         )
     if bits & E.R_VALUE:
         mv = lim.max_declared_value
+        assert mv is not None, "the engine flags a value only against a published value limit"
         add(
             out,
             E.REASON_CODES[E.R_VALUE],
             f"declared value {parcel.declared_value} exceeds the maximum {mv.amount} {mv.currency}",
-        )  # type: ignore[union-attr]
+        )
     if bits & E.R_BATTERY:
         add(out, E.REASON_CODES[E.R_BATTERY], "the service does not carry batteries")
     if bits & E.R_LIQUID:
         add(out, E.REASON_CODES[E.R_LIQUID], "the service does not carry liquids")
     if bits & E.W_VALUE_UNCHECKED:
         mv = lim.max_declared_value
+        declared = parcel.declared_value
+        assert mv is not None and declared is not None, "an unchecked value needs a value and a value limit"
         add(
             warn,
             E.REASON_CODES[E.W_VALUE_UNCHECKED],
-            f"the value limit {mv.amount} {mv.currency} was not checked: declared in {parcel.declared_value.currency}"  # type: ignore[union-attr]
+            f"the value limit {mv.amount} {mv.currency} was not checked: declared in {declared.currency}"
             " and no exchange rate is applied",
         )
     if bits & E.W_BATTERY_MSDS:
