@@ -504,22 +504,20 @@ def _price_edges(ctx: _Ctx) -> list[tuple[int, str]]:
                     f"Ozon fee {rule.id} {'min' if p == fee_breakpoints(rule)[0] else 'max'}",
                 )
             )
-    try:  # shipment-group price bands and declared-value limits, read from the compiled tariffs
-        compiled = ctx.ts.compiled(ctx.inp.readings)
-        ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
-        w = ctx.inp.parcel.weight_g
-        for g in ep.groups:
-            if g.price_currency == "RUB" and g.weight_min_g <= w <= g.weight_max_g:  # the parcel's weight band only
-                if g.price_min_minor > 0:
-                    edges.append((g.price_min_minor - 1, f"shipment group {g.name} starts"))
-                if g.price_max_minor < 10**15:
-                    edges.append((g.price_max_minor, f"shipment group {g.name} ends"))
-        for row in compiled.rows:
-            mv = row.limits.max_declared_value
-            if mv is not None and mv.currency == "RUB":
-                edges.append((Money(Decimal(mv.amount), "RUB").to_minor(), "a carrier's maximum declared value"))
-    except (AttributeError, IndexError, TypeError):  # pragma: no cover - tolerate changes of the compiled layout
-        pass
+    # shipment-group price bands and declared-value limits, read from the compiled tariffs
+    compiled = ctx.ts.compiled(ctx.inp.readings)
+    ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
+    w = ctx.inp.parcel.weight_g
+    for g in ep.groups:
+        if g.price_currency == "RUB" and g.weight_min_g <= w <= g.weight_max_g:  # the parcel's weight band only
+            if g.price_min_minor > 0:
+                edges.append((g.price_min_minor - 1, f"shipment group {g.name} starts"))
+            if g.price_max_minor < 10**15:
+                edges.append((g.price_max_minor, f"shipment group {g.name} ends"))
+    for row in compiled.rows:
+        mv = row.limits.max_declared_value
+        if mv is not None and mv.currency == "RUB":
+            edges.append((Money(Decimal(mv.amount), "RUB").to_minor(), "a carrier's maximum declared value"))
     return sorted({e for e in edges if e[0] > 0})
 
 
@@ -826,14 +824,11 @@ def _weight_cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[C
         lower = q.chargeable_weight_g - step
         if step > 1 and floor <= lower < w:
             candidates.add(lower)
-    try:
-        compiled = ctx.ts.compiled(ctx.inp.readings)
-        ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
-        for g in ep.groups:
-            if floor <= g.weight_max_g < w:
-                candidates.add(g.weight_max_g)
-    except (AttributeError, IndexError, TypeError):  # pragma: no cover
-        pass
+    compiled = ctx.ts.compiled(ctx.inp.readings)
+    ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
+    for g in ep.groups:
+        if floor <= g.weight_max_g < w:
+            candidates.add(g.weight_max_g)
     cands = sorted(c for c in candidates if c > 0)
     if not cands:
         return []

@@ -141,10 +141,6 @@ class Block:
         return self._volumetric
 
 
-def _ceil_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return -((-a) // b)
-
-
 def assign_groups(tariffs: CompiledTariffs, parcels: ParcelArrays, epoch_of: np.ndarray) -> np.ndarray:
     """Each parcel's shipment group index within its epoch (len(groups) when none applies)."""
     group = np.zeros(len(parcels), dtype=np.int64)

@@ -198,15 +198,6 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
     return out, warn
 
 
-def _basis_applied(row: RowInfo, parcel: Parcel) -> str:
-    b = row.billing
-    if b.basis == "actual":
-        return "actual"
-    if b.threshold_sum_cm is not None and sum(parcel.dims_mm) <= int(b.threshold_sum_cm * 10):
-        return "actual"
-    return "greater_of" if b.basis == "greater_of" else "volumetric"
-
-
 def _row_static(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> dict:
     """Everything of a quote that depends only on the service row, computed once per compiled tariffs.
 
@@ -250,7 +241,7 @@ def _row_static(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> dict:
 
 
 def _basis_of(static: dict, total_mm: int) -> str:
-    """Same rule as `_basis_applied`, from the cached threshold."""
+    """Which weight was billed: actual at or under the service's sum-of-sides threshold, else its basis rule."""
     rule = static["billing"]["rule"]
     if rule == "actual":
         return "actual"

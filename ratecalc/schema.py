@@ -14,7 +14,6 @@ Money is `Decimal` from the YAML scalar onwards (the loader never builds a float
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from typing import Annotated, Final, Literal, Optional, Union
 
@@ -379,10 +378,3 @@ def json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "ratecalc tariff file"
     return schema
-
-
-_SLUG_RE = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    return _SLUG_RE.sub("-", text.lower()).strip("-")

@@ -1,4 +1,4 @@
-"""CLI for issue 5: `ratecalc economics` and the RUB table printed by `ratecalc quote --fx ...`.
+"""Seller economics on the CLI: `ratecalc economics` and the RUB table printed by `ratecalc quote --fx ...`.
 
 `register(app)` is called by ratecalc.cli; every error goes through `cli.guarded` (one line, exit 2).
 """
