@@ -29,6 +29,7 @@ Decimal text is read exactly with up to 9 decimal places and 9 integer digits.
 from __future__ import annotations
 
 import datetime as dt
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Optional, Sequence, Union
 
@@ -42,6 +43,7 @@ from .engine import ParcelArrays
 from .errors import InputError
 from .groups import group_input_error, require_group_inputs
 from .parcels import DELIVERY_ALIASES, parse_date
+from .tariffset import TariffSet, default_tariffs
 from .units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G
 
 _PRICE_SCALE = CURRENCY_EXPONENT[CURRENCIES[0]]
@@ -868,9 +870,9 @@ def quote_ingested(
     )
 
 
-def quote_many(
+def quote_table(
     data: Columns,
-    tariffs: Any = None,
+    tariffs: Union[TariffSet, CompiledTariffs, None] = None,
     *,
     date: Union[str, dt.date, None] = None,
     readings: Sequence[str] = (),
@@ -888,14 +890,27 @@ def quote_many(
     return quote_ingested(compiled, ing, threads=threads)
 
 
-def _compiled(tariffs: Any, readings: Sequence[str] = ()) -> CompiledTariffs:
+def quote_many(
+    data: Columns,
+    tariffs: Union[TariffSet, CompiledTariffs, None] = None,
+    *,
+    date: Union[str, dt.date, None] = None,
+    readings: Sequence[str] = (),
+    mapping: Optional[Mapping[str, str]] = None,
+    threads: Optional[int] = None,
+) -> ColumnarQuotes:
+    """Deprecated name of `quote_table` (it clashed with `TariffSet.quote_many`, a list of Parcels in, a list
+    of quote lists out); kept because the README showed it."""
+    warnings.warn(
+        "ratecalc.columnar.quote_many is renamed quote_table (same arguments)", DeprecationWarning, stacklevel=2
+    )
+    return quote_table(data, tariffs, date=date, readings=readings, mapping=mapping, threads=threads)
+
+
+def _compiled(tariffs: Union[TariffSet, CompiledTariffs, None], readings: Sequence[str] = ()) -> CompiledTariffs:
     if isinstance(tariffs, CompiledTariffs):
         return tariffs
-    if tariffs is None:
-        from .tariffset import default_tariffs
-
-        tariffs = default_tariffs()
-    return tariffs.compiled(readings)
+    return (tariffs if tariffs is not None else default_tariffs()).compiled(readings)
 
 
 __all__ = [
@@ -909,5 +924,6 @@ __all__ = [
     "quote_ingested",
     "quote_best",
     "quote_many",
+    "quote_table",
     "to_arrow_table",
 ]

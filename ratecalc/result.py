@@ -73,6 +73,9 @@ class CustomsOut(BaseModel):
 
 
 class ServiceQuote(BaseModel):
+    """One service's answer for one parcel: the price (or why there is none), the weights it was billed
+    on, and the tariff and sources behind the number."""
+
     carrier: str
     carrier_id: str
     service: str
