@@ -29,6 +29,7 @@ Decimal text is read exactly with up to 9 decimal places and 9 integer digits.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Optional, Sequence, Union
@@ -890,21 +891,17 @@ def quote_table(
     return quote_ingested(compiled, ing, threads=threads)
 
 
-def quote_many(
-    data: Columns,
-    tariffs: Union[TariffSet, CompiledTariffs, None] = None,
-    *,
-    date: Union[str, dt.date, None] = None,
-    readings: Sequence[str] = (),
-    mapping: Optional[Mapping[str, str]] = None,
-    threads: Optional[int] = None,
-) -> ColumnarQuotes:
-    """Deprecated name of `quote_table` (it clashed with `TariffSet.quote_many`, a list of Parcels in, a list
-    of quote lists out); kept because the README showed it."""
+@functools.wraps(quote_table)
+def quote_many(*args: Any, **kwargs: Any) -> ColumnarQuotes:
     warnings.warn(
         "ratecalc.columnar.quote_many is renamed quote_table (same arguments)", DeprecationWarning, stacklevel=2
     )
-    return quote_table(data, tariffs, date=date, readings=readings, mapping=mapping, threads=threads)
+    return quote_table(*args, **kwargs)
+
+
+quote_many.__name__ = quote_many.__qualname__ = "quote_many"
+quote_many.__doc__ = """Deprecated name of `quote_table` (it clashed with `TariffSet.quote_many`, which takes a list of
+Parcels and returns a list of quote lists); kept because the README showed it."""
 
 
 def _compiled(tariffs: Union[TariffSet, CompiledTariffs, None], readings: Sequence[str] = ()) -> CompiledTariffs:
