@@ -91,4 +91,4 @@ app = build_app(register)
 
 
 def main() -> None:
-    app()
+    app(prog_name="ratecalc")

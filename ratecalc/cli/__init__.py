@@ -36,7 +36,7 @@ app = build_app()
 
 
 def main() -> None:
-    app()
+    app(prog_name="ratecalc")
 
 
 __all__ = ["Register", "app", "build_app", "main"]
