@@ -38,7 +38,8 @@ class _Strict(BaseModel):
 
 
 def _max_decimals(value: Optional[Decimal], places: int, what: str) -> Optional[Decimal]:
-    if value is not None and value.as_tuple().exponent < -places:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent if value is not None else 0  # a letter for NaN/Infinity, never valid here
+    if isinstance(exponent, int) and exponent < -places:
         raise ValueError(f"{what} {value} has more than {places} decimal places")
     return value
 
