@@ -253,7 +253,7 @@ def _stand_in(service: int, version: Version, delivery: str, cache: dict[tuple[i
     found = cache.get(key)
     if found is None:
         rate = RateRow(
-            delivery=[delivery],  # type: ignore[list-item]
+            delivery=[delivery],
             currency=version.rates[0].currency,
             unpublished="the service has no rate for this parcel's delivery type or shipment group",
         )

@@ -515,27 +515,25 @@ def _price_edges(ctx: _Ctx) -> list[tuple[int, str, str]]:
             if p is not None:
                 minor = int((p * 100).to_integral_value(rounding=ROUND_HALF_UP))
                 edges.append((minor, f"Ozon fee {rule.id} {below}", f"Ozon fee {rule.id} {above}"))
-    try:  # shipment-group price bands and declared-value limits, read from the compiled tariffs
-        compiled, ep = _epoch(ctx)
-        w = ctx.inp.parcel.weight_g
-        for g in ep.groups:
-            if g.price_currency == "RUB" and g.weight_min_g <= w <= g.weight_max_g:  # the parcel's weight band only
-                if g.price_min_minor > 0:
-                    edges.append((g.price_min_minor - 1, "", f"shipment group {g.name}"))
-                if g.price_max_minor < 10**15:
-                    edges.append((g.price_max_minor, f"shipment group {g.name}", ""))
-        for row in compiled.rows:
-            mv = row.limits.max_declared_value
-            if mv is not None and mv.currency == "RUB":
-                edges.append(
-                    (
-                        Money(Decimal(mv.amount), "RUB").to_minor(),
-                        "within a carrier's maximum declared value",
-                        "above a carrier's maximum declared value",
-                    )
+    # shipment-group price bands and declared-value limits, read from the compiled tariffs
+    compiled, ep = _epoch(ctx)
+    w = ctx.inp.parcel.weight_g
+    for g in ep.groups:
+        if g.price_currency == "RUB" and g.weight_min_g <= w <= g.weight_max_g:  # the parcel's weight band only
+            if g.price_min_minor > 0:
+                edges.append((g.price_min_minor - 1, "", f"shipment group {g.name}"))
+            if g.price_max_minor < 10**15:
+                edges.append((g.price_max_minor, f"shipment group {g.name}", ""))
+    for row in compiled.rows:
+        mv = row.limits.max_declared_value
+        if mv is not None and mv.currency == "RUB":
+            edges.append(
+                (
+                    Money(Decimal(mv.amount), "RUB").to_minor(),
+                    "within a carrier's maximum declared value",
+                    "above a carrier's maximum declared value",
                 )
-    except (AttributeError, IndexError, TypeError):  # pragma: no cover - tolerate changes of the compiled layout
-        pass
+            )
     return sorted(dict.fromkeys(e for e in edges if e[0] > 0), key=lambda e: e[0])  # stable: tiers first
 
 
@@ -641,9 +639,9 @@ def _lowest_in_segment(ctx: _Ctx, q: ServiceQuote, c: _Carrier, a: int, b: int, 
     fee_slope = Fraction(0)
     if c.fee_rule is not None and c.fee_rule.kind == "percent_of_price":
         lo_fee, hi_fee = fee_breakpoints(c.fee_rule)
-        mid = Decimal(a + b).scaleb(-2) / 2
-        if lo_fee < mid < hi_fee:
-            fee_slope = _ratio(Decimal(c.fee_rule.percent)) / 100  # type: ignore[arg-type]
+        mid_rub = Decimal(a + b).scaleb(-2) / 2
+        if lo_fee < mid_rub < hi_fee:
+            fee_slope = _ratio(c.fee_rule.percent_band()[0]) / 100
     m = _ratio(target.value) / 100 if target.kind == "margin" else Fraction(0)
     slope = 1 - com_hi - fee_slope - ctx.pct_total / 100 - m
     window = 2000 if slope <= 0 else min(2000, int(NOISE_KOPECKS / slope) + 2)
@@ -701,9 +699,9 @@ def reverse_price(
     for sid, any_q in sorted(services.items(), key=lambda kv: kv[1].service):
         states: dict[int, _Carrier] = {}
         for p, qs in quotes_at.items():
-            q = qs.get(sid)
+            at_p = qs.get(sid)
             states[p] = (
-                _carrier(ctx, q) if q is not None else _Carrier("absent", None, None, None, None, "not in force")
+                _carrier(ctx, at_p) if at_p is not None else _Carrier("absent", None, None, None, None, "not in force")
             )
         found: Optional[int] = None
         reasons: list[str] = []
@@ -769,13 +767,13 @@ def _cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[Cliff]:
     """Nearby price and weight changes that cross a tier or band and change the result, with by how much."""
     window = int(price_minor * CLIFF_WINDOW)
     grouped: dict[int, tuple[list[str], list[str]]] = {}
-    for e, below, above in _price_edges(ctx):
+    for e, under, over in _price_edges(ctx):
         if price_minor - window <= e <= price_minor + window:
             bl, ab = grouped.setdefault(e, ([], []))
-            if below and below not in bl:
-                bl.append(below)
-            if above and above not in ab:
-                ab.append(above)
+            if under and under not in bl:
+                bl.append(under)
+            if over and over not in ab:
+                ab.append(over)
     probes = sorted({p for e in grouped for p in (e, e + 1)} - {price_minor})
     names = {ln.service_id: ln.service for ln in lines}
     out: list[Cliff] = []
@@ -858,13 +856,10 @@ def _weight_cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[C
         lower = q.chargeable_weight_g - step
         if step > 1 and floor <= lower < w:
             candidates.add(lower)
-    try:
-        _, ep = _epoch(ctx)
-        for g in ep.groups:
-            if floor <= g.weight_max_g < w:
-                candidates.add(g.weight_max_g)
-    except (AttributeError, IndexError, TypeError):  # pragma: no cover
-        pass
+    _, ep = _epoch(ctx)
+    for g in ep.groups:
+        if floor <= g.weight_max_g < w:
+            candidates.add(g.weight_max_g)
     cands = sorted(c for c in candidates if c > 0)
     if not cands:
         return []

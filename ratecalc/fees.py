@@ -69,20 +69,20 @@ def fee_minor(rule: FeeRule, price_minor: Union[int, np.ndarray]) -> Union[int, 
     flat: the amount; percent_of_price: price × percent half-up to the kopeck, then clamped to [min, max].
     """
     if rule.kind == "flat":
-        flat = _kopecks(rule.amount)
+        flat = _kopecks(rule.flat_amount())
         return flat if np.ndim(price_minor) == 0 else np.full(np.shape(price_minor), flat, np.int64)
-    num, den = ratio(Decimal(rule.percent))  # type: ignore[arg-type]
+    percent, low, high = rule.percent_band()
+    num, den = ratio(percent)
     raw = pct_of_minor(price_minor, num, den)
-    out = np.minimum(np.maximum(raw, _kopecks(rule.min)), _kopecks(rule.max))
+    out = np.minimum(np.maximum(raw, _kopecks(low)), _kopecks(high))
     return int(out) if np.ndim(out) == 0 else out
 
 
 def fee_amount(rule: FeeRule, price_rub: Optional[Decimal]) -> FeeResult:
     """The fee in RUB under `rule` for an item priced `price_rub` (needed only by the percent rule)."""
     if rule.kind != "flat" and price_rub is None:
-        return FeeResult(
-            rule, None, f"the {rule.id} Ozon fee is {rule.percent} % of the item price in RUB; no price given"
-        )
+        percent, _, _ = rule.percent_band()
+        return FeeResult(rule, None, f"the {rule.id} Ozon fee is {percent} % of the item price in RUB; no price given")
     minor = fee_minor(rule, _kopecks(price_rub))
     return FeeResult(rule, Decimal(int(minor)).scaleb(-2))
 
@@ -91,5 +91,6 @@ def fee_breakpoints(rule: FeeRule) -> list[Decimal]:
     """Item prices (RUB) where the fee's formula changes: the ends of the percent band (750, 10000 for 2 %)."""
     if rule.kind != "percent_of_price":
         return []
-    pct = Decimal(rule.percent) / 100  # type: ignore[arg-type]
-    return [Decimal(rule.min) / pct, Decimal(rule.max) / pct]  # type: ignore[arg-type]
+    percent, low, high = rule.percent_band()
+    pct = percent / 100
+    return [low / pct, high / pct]

@@ -96,7 +96,7 @@ def quote(
         )
         quotes = load(tariffs).quote(parcel, readings=reading or ())
         rub = bool(fx or rates_file or cbr or ozon_fee)
-        if rub:  # RUB figures (issue 5): ratecalc.costs adds them, ratecalc.cli_economics prints them
+        if rub:  # RUB figures: ratecalc.costs adds them, ratecalc.cli.economics prints them
             from ..costs import with_rub
             from ..fx import build_chain
 
