@@ -59,15 +59,8 @@ CONFIDENCE_LEVELS = ("official", "carrier_sheet", "third_party", "inferred")  # 
 
 # Old spellings still shipped, per surface: (where, name). Remove an entry when its surface is renamed.
 NOT_YET_CANONICAL = {
-    "cli": {
-        ("economics", "cost"),
-        ("economics", "price"),
-    },
+    "cli": set(),
     "json": {
-        ("EconomicsRequest", "acquiring_pct"),
-        ("EconomicsRequest", "target_margin_pct"),
-        ("EconomicsRequest", "target_profit_rub"),
-        ("EconomicsRequest", "use_cbr"),
         ("NormalisedParcel", "declared_value"),
         ("NormalisedParcel", "order_date"),
         ("NormalisedRequest", "declared_value"),
@@ -84,7 +77,7 @@ NOT_YET_CANONICAL = {
 }
 
 
-CBR_ON_BY_DEFAULT_NOT_YET = {"economics"}  # CLI commands whose --cbr still defaults to on
+CBR_ON_BY_DEFAULT_NOT_YET: set[str] = set()  # CLI commands whose --cbr still defaults to on
 
 
 def _key(name: str) -> str:
