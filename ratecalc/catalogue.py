@@ -698,7 +698,13 @@ def cost_catalogue(
     row_offset: int = 0,
 ) -> CatalogueResult:
     """One chunk of a catalogue -> one row per SKU that could be costed (+ errors for the others)."""
-    table = _canonical(pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch)
+    table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
+    mapping = dict(mapping or {})
+    own = {canon: mapping.pop(canon) for canon in list(mapping) if canon in ECONOMICS_COLUMNS}
+    for canon, given in own.items():  # --map category=Kategorie: the economics columns are renamed here
+        if given not in table.column_names:
+            raise InputError("mapping", f"column {given!r} (mapped to {canon}) is not in the input")
+    table = _canonical(table.rename_columns([{v: k for k, v in own.items()}.get(c, c) for c in table.column_names]))
     for name in MONEY_COLUMNS:
         if name in table.column_names and pa.types.is_floating(table.schema.field(name).type):
             raise InputError(name, "money is never read from a float: store the column as text or a decimal")

@@ -162,3 +162,15 @@ def test_money_columns_are_never_read_from_floats(tariffs):
 def test_each_row_names_its_commission_table(tariffs):
     out = cost_catalogue(_table(ROWS[:1]), tariffs.compiled(()), build_chain(FX, cbr=False), Options()).table
     assert out.column("commission_table").to_pylist() == ["cross-border-2025-12-01"]
+
+
+def test_economics_columns_can_be_mapped_like_parcel_columns(tariffs):
+    t = _table(ROWS[:1]).rename_columns([{"category": "Kategorie", "weight_g": "Gewicht"}.get(c, c) for c in HEADER])
+    res = cost_catalogue(
+        t,
+        tariffs.compiled(()),
+        build_chain(FX, cbr=False),
+        Options(),
+        mapping={"category": "Kategorie", "weight_g": "Gewicht"},
+    )
+    assert res.table.column("category").to_pylist() == ["car-products"]
