@@ -192,6 +192,14 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
         add(warn, E.REASON_CODES[E.W_BATTERY_UNKNOWN], "the battery policy of this service is not published")
     if bits & E.W_LIQUID_UNKNOWN:
         add(warn, E.REASON_CODES[E.W_LIQUID_UNKNOWN], "the liquids policy of this service is not published")
+    if bits & E.W_BILLED_BELOW_ACTUAL:
+        add(
+            warn,
+            E.REASON_CODES[E.W_BILLED_BELOW_ACTUAL],
+            f"the billed weight is below the actual weight {parcel.weight_g} g: above the size threshold this "
+            "service bills the volumetric weight (literal reading of its rules; reading "
+            "volumetric-above-threshold-greater-of bills the greater of the two)",
+        )
     return out, warn
 
 
@@ -211,7 +219,7 @@ def _row_static(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> dict:
     days and sources for each would dominate the latency. The cached values are plain data; every quote
     still gets its own model instances (nothing is shared between quotes).
     """
-    cache = tariffs.__dict__.setdefault("_result_rows", {})
+    cache = tariffs.cache.setdefault("result_rows", {})
     found = cache.get(row_i)
     if found is not None:
         return found
