@@ -46,7 +46,6 @@ TARIFFS = ROOT / "tariffs"
 DEC17 = dt.date(2025, 12, 17)
 APR07 = dt.date(2026, 4, 7)
 JUL24 = dt.date(2026, 7, 24)
-ENDED_2025 = {"leader", "unitrade"}  # carriers absent from Ozon's 2026 files
 
 INFERRED_NOTE = (
     "April 2026 numbers applied from 2025-12-17, the date Ozon announced new rates from; no source states "
@@ -230,21 +229,22 @@ def main() -> None:
             path.write_text(f"# {doc['carrier']} on Ozon partner delivery, 2026 rate sheets (scripts/build_2026_tariffs.py).\n" + dump_yaml(doc), encoding="utf-8")
         print("wrote", path)
 
-    for cid in ENDED_2025:
-        path = TARIFFS / f"{cid}.yaml"
+    for path in sorted(TARIFFS.glob("*.yaml")):  # services absent from both 2026 files end on 2025-12-16
         head, chunks = _split_services(path.read_text(encoding="utf-8"))
-        text = head
+        text, ended = head, []
         for sid, chunk in chunks:
-            if re.search(r"^  - effective_from: 2025-12-17", chunk, re.M):
+            if re.search(r"^  - effective_from: 2025-12-17", chunk, re.M) and "not transcribed yet" in chunk:
                 chunk = _end_note(_cut_from(chunk, DEC17))
+                ended.append(sid)
             text += chunk
-        path.write_text(text, encoding="utf-8")
-        print("ended", path)
+        if ended:
+            path.write_text(text, encoding="utf-8")
+            print("ended", ", ".join(ended), "in", path)
 
 
 END_NOTE = (
-    "Not in force after 2025-12-16: absent from Ozon's 2026 rate sheets (the April file and the public "
-    "conversion of the July file); the last rates held end on 2025-12-16, and nothing is carried forward."
+    "Not in force after 2025-12-16: this service is absent from Ozon's 2026 rate sheets (the April file and "
+    "the public conversion of the July file); the last rates held end on 2025-12-16, nothing is carried forward."
 )
 
 
