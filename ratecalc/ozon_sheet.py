@@ -463,13 +463,14 @@ class KnownService:
 
 
 def known_services(services: Iterable[Any]) -> list[KnownService]:
-    """From `TariffSet.services` (ServiceInfo): the group-model services, which have a tier."""
-    return [KnownService(s.id, s.carrier, s.carrier_id, s.tier, s.name) for s in services if s.tier]
+    """From `TariffSet.services` (ServiceInfo). Only services with a tier (the group model) are continued; the
+    others are listed so that a new service never takes an id an older one already has."""
+    return [KnownService(s.id, s.carrier, s.carrier_id, s.tier, s.name) for s in services]
 
 
 def _service_ids(rows: Sequence[SheetRow], known: Sequence[KnownService]) -> dict[tuple[str, str], tuple[str, str]]:
     """(carrier, tier) -> (carrier_id, service id): an existing service of that carrier and tier keeps its id."""
-    by_key = {(k.carrier.lower(), (k.tier or "").lower()): k for k in known}
+    by_key = {(k.carrier.lower(), k.tier.lower()): k for k in known if k.tier}
     carrier_ids = {k.carrier.lower(): k.carrier_id for k in known}
     taken = {k.id for k in known}
     out: dict[tuple[str, str], tuple[str, str]] = {}

@@ -154,7 +154,10 @@ def main() -> None:
                 rows,
                 VersionMeta(
                     DEC17,
-                    (sheet_source(imp), "https://docs.ozon.com/global/en/fulfillment/rfbs/logistic-settings/partner-delivery-ozon"),
+                    (
+                        sheet_source(imp),
+                        "https://docs.ozon.com/global/en/fulfillment/rfbs/logistic-settings/partner-delivery-ozon",
+                    ),
                     "inferred",
                     INFERRED_NOTE,
                     effective_until=APR07 - dt.timedelta(days=1),
@@ -169,7 +172,14 @@ def main() -> None:
             jul = july.get((carrier, tier))
             apr_until = JUL24 - dt.timedelta(days=1)
             apr["effective_until"] = apr_until
-            apr = {k: apr[k] for k in ("effective_from", "effective_until", *[k for k in apr if k not in ("effective_from", "effective_until")])}
+            apr = {
+                k: apr[k]
+                for k in (
+                    "effective_from",
+                    "effective_until",
+                    *[k for k in apr if k not in ("effective_from", "effective_until")],
+                )
+            }
             if jul is None:
                 apr["notes"] = (
                     apr.get("notes", "") + f" Not in force after {apr_until}: {carrier} {tier} is absent from the "
@@ -226,7 +236,11 @@ def main() -> None:
             doc["notes"] = (
                 f"Ozon partner delivery from China (rFBS), from Ozon's rate sheets of 2026; first seen in {imp.file}."
             )
-            path.write_text(f"# {doc['carrier']} on Ozon partner delivery, 2026 rate sheets (scripts/build_2026_tariffs.py).\n" + dump_yaml(doc), encoding="utf-8")
+            path.write_text(
+                f"# {doc['carrier']} on Ozon partner delivery, 2026 rate sheets (scripts/build_2026_tariffs.py).\n"
+                + dump_yaml(doc),
+                encoding="utf-8",
+            )
         print("wrote", path)
 
     for path in sorted(TARIFFS.glob("*.yaml")):  # services absent from both 2026 files end on 2025-12-16
@@ -255,7 +269,11 @@ def _end_note(chunk: str) -> str:
         return chunk[: m.end()] + f"    {END_NOTE}\n" + chunk[m.end() :]
     m = re.search(r"^  notes: (.+)\n", chunk, re.M)
     if m:
-        return chunk[: m.start()] + f"  notes: {yaml.safe_dump(END_NOTE + ' ' + m.group(1), width=10**6).strip()}\n" + chunk[m.end() :]
+        return (
+            chunk[: m.start()]
+            + f"  notes: {yaml.safe_dump(END_NOTE + ' ' + m.group(1), width=10**6).strip()}\n"
+            + chunk[m.end() :]
+        )
     return re.sub(r"^(  versions:\n)", f"  notes: {END_NOTE}\n\\1", chunk, count=1, flags=re.M)
 
 
