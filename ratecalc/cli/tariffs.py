@@ -145,5 +145,34 @@ def tariffs_import(
     guarded(run)
 
 
+@tariffs_app.command("diff")
+def tariffs_diff(
+    old: str = typer.Argument(..., help="Old side: a date YYYY-MM-DD of the loaded set, or a tariff directory."),
+    new: str = typer.Argument(..., help="New side: a date YYYY-MM-DD of the loaded set, or a tariff directory."),
+    catalogue: Optional[Path] = typer.Option(
+        None, "--catalogue", help="CSV (weight, dims, value[, quantity]): total cheapest shipping cost on each side."
+    ),
+    tariffs: Optional[List[Path]] = TariffsOpt,
+) -> None:
+    """Per service and group: what changed (rate, days, limits, added, removed) between two tariff sets."""
+    from ..tariff_diff import catalogue_cost, diff, side
+
+    def run() -> None:
+        a, b = side(old, tariffs or ()), side(new, tariffs or ())
+        result = diff(a, b)
+        table = Table(header_style="bold")
+        for col in ("Service", "Group", "Change", "What"):
+            table.add_column(col, overflow="fold")
+        for c in result.changes:
+            table.add_row(c.service, c.group or "—", c.kind, "; ".join(c.details))
+        consoles.out.print(table)
+        consoles.out.print(result.summary(), highlight=False, soft_wrap=True)
+        if catalogue is not None:
+            for line in catalogue_cost(a, b, catalogue).lines():
+                consoles.out.print(line, highlight=False, soft_wrap=True)
+
+    guarded(run)
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(tariffs_app, name="tariffs")
