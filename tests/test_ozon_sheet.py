@@ -59,7 +59,7 @@ def test_the_real_april_file_reproduces_every_transcribed_row(april):
             want["delivery_method"],
         ), where
         assert got.rating == want["ozon_rating"], where
-        assert "%d-%d" % got.days == want["days_dropoff_to_ozon_sc"], where
+        assert f"{got.days[0]}-{got.days[1]}" == want["days_dropoff_to_ozon_sc"], where
         assert (got.base, got.per_gram) == (D(want["base_cny"]), D(want["per_gram_cny"])), where
         assert (got.batteries, got.liquids) == (want["battery"], want["liquids"]), where
         assert (got.max_sum_cm, got.max_longest_cm) == (
