@@ -426,7 +426,7 @@ class _Rows:
         found = self._stand_ins.get(key)
         if found is None:
             rate = RateRow(
-                delivery=[delivery],  # type: ignore[list-item]
+                delivery=[delivery],
                 currency=version.rates[0].currency,
                 unpublished="the service has no rate for this parcel's delivery type or shipment group",
             )
@@ -469,7 +469,8 @@ def _compile_cell(
         grouped = any(r.group is not None for r in version.rates)
         flag = FLAG_NO_GROUP if (grouped and group_name is None) else FLAG_NO_ROW
         return rows.stand_in(svc.index, version, delivery, readings), flag
-    billing, over, used = version.billing, None, ()
+    billing, over = version.billing, None
+    used: tuple[str, ...] = ()
     if match.group is not None:
         if match.group not in groups.merged:
             raise _undefined_group(svc, match.group, probe)

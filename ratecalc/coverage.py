@@ -70,10 +70,12 @@ def coverage(compiled: CompiledTariffs, day: dt.date) -> Coverage:
             f"Dates with rates: {where}. Use --date for one of those, or {IMPORT_HINT}."
         )
     elif e == newest and epochs[e].end is None and epochs[e].start is not None:
-        age = (day - epochs[e].start).days
+        start = epochs[e].start
+        assert start is not None
+        age = (day - start).days
         if age > STALE_AFTER_DAYS:
             message = (
-                f"The newest rates held start on {epochs[e].start.isoformat()}, {age} days before "
+                f"The newest rates held start on {start.isoformat()}, {age} days before "
                 f"{day.isoformat()}; Ozon publishes a new sheet every few months, so these may be out of date: "
                 f"{IMPORT_HINT}."
             )

@@ -33,7 +33,7 @@ ENV_VAR = "RATECALC_TARIFFS"
 _SafeBase: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _DecimalLoader(_SafeBase):  # type: ignore[valid-type,misc]
+class _DecimalLoader(_SafeBase):
     """SafeLoader that turns YAML floats into Decimal, so `0.0349` never passes through a float."""
 
 

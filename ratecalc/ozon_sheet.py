@@ -329,7 +329,7 @@ def read_row(sheet: str, number_: int, cells: Sequence[Any]) -> SheetRow:
         max_longest_cm=longest,
         weight_min_g=wmin,
         weight_max_g=wmax,
-        values=values,  # type: ignore[arg-type]
+        values=values,
         billing=basis,
         divisor=divisor,
         loss_cap_rub=loss,

@@ -168,7 +168,7 @@ class DeliveryDays(_Strict):
 
     min: int = Field(ge=0)
     max: int = Field(ge=0)
-    basis: Optional[DaysBasis] = None  # type: ignore[valid-type]
+    basis: Optional[DaysBasis] = None
 
     @model_validator(mode="after")
     def _ordered(self) -> DeliveryDays:
@@ -241,7 +241,7 @@ class Version(_Strict):
     limits: Limits = Limits()
     rates: list[RateRow] = Field(min_length=1)
     delivery_days: Optional[DeliveryDays] = None
-    confidence: Optional[Confidence] = Field(  # type: ignore[valid-type]
+    confidence: Optional[Confidence] = Field(
         None, description="how sure these numbers are: official, carrier_sheet, third_party, inferred"
     )
     confidence_note: Optional[str] = Field(None, description="one line: why this confidence")
@@ -355,7 +355,7 @@ class GroupVersion(_Strict):
     sources: list[str] = Field(min_length=1)
     groups: list[GroupOverride] = Field(min_length=1)
     readings: list[Reading] = Field(default_factory=list)
-    confidence: Optional[Confidence] = None  # type: ignore[valid-type]
+    confidence: Optional[Confidence] = None
     confidence_note: Optional[str] = None
     notes: Optional[str] = None
 

@@ -180,7 +180,7 @@ def diff(old: Side, new: Side) -> TariffDiff:
                 f"rate {r0.fixed} + {r0.per_step}/{r0.step_g} g {r0.currency} -> "
                 f"{r1.fixed} + {r1.per_step}/{r1.step_g} g {r1.currency}"
             )
-            if r0.currency == r1.currency and r0.step_g == r1.step_g:
+            if str(r0.currency) == str(r1.currency) and r0.step_g == r1.step_g:
                 change.fixed_pct = _pct(r0.fixed, r1.fixed)  # type: ignore[arg-type]
                 change.per_pct = _pct(r0.per_step, r1.per_step)  # type: ignore[arg-type]
                 change.details[-1] += f" (base {_signed(change.fixed_pct)}, per step {_signed(change.per_pct)})"
