@@ -156,7 +156,8 @@ def test_greater_of_reading_never_bills_below_the_actual_weight(tariffs):
 
 def test_groups_file_documents_each_conflict_and_its_sources():
     data = yaml.safe_load((builtin_dir() / "ozon-groups.yaml").read_text(encoding="utf-8"))
-    [version] = data["versions"]
+    version, settled = data["versions"]  # the readings' era, then Ozon's 2026 file (no conflicts left)
+    assert not settled.get("readings") and str(settled["effective_from"]) == "2025-12-17"
     conflicts: dict[str, list] = {}
     for r in version["readings"]:
         conflicts.setdefault(r["conflict"], []).append(r)
