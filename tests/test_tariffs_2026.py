@@ -199,3 +199,13 @@ def test_a_user_layer_takes_over_a_service_from_its_own_start_date(tmp_path, tar
     spans = [(v.effective_from, v.effective_until) for v in merged.versions]
     assert spans[-2] == (dt.date(2026, 7, 24), dt.date(2026, 11, 30)) and spans[-1][0] == dt.date(2026, 12, 1)
     assert spans[: len(lower.versions) - 1] == [(v.effective_from, v.effective_until) for v in lower.versions[:-1]]
+
+
+def test_compiled_tariffs_memoise_only_in_their_declared_cache(tariffs):
+    from dataclasses import fields
+
+    compiled = tariffs.compiled()
+    tariffs.quote(Parcel.parse(**XS, date="2026-05-01"))
+    tariffs.coverage(dt.date(2026, 5, 1))
+    assert set(vars(compiled)) == {f.name for f in fields(compiled)}
+    assert {"engine_plans", "result_rows", "priced_epochs"} <= set(compiled.cache)
