@@ -106,6 +106,11 @@ class QuoteFilters(BaseModel):
     statuses: Optional[Annotated[list[Status], Field(min_length=1, max_length=3)]] = Field(
         None, description="keep only quotes with these statuses"
     )
+    min_confidence: Optional[Literal["official", "carrier_sheet", "third_party", "inferred"]] = Field(
+        None,
+        description="keep services whose tariff is at least this sure (official > carrier_sheet > third_party > "
+        "inferred); a tariff that states no confidence is dropped",
+    )
 
 
 Readings = Annotated[list[Short], Field(max_length=32)]
@@ -173,6 +178,10 @@ class QuoteResponse(BaseModel):
     request: NormalisedRequest
     quotes: list[ServiceQuote]
     filtered_out: int = Field(description="quotes hidden by the filters")
+    notice: Optional[str] = Field(
+        None,
+        description="said once when the order date has no rates (nearest dates with rates) or only old ones",
+    )
 
 
 class ItemError(BaseModel):

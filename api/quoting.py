@@ -17,6 +17,7 @@ from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.groups import group_input_error, require_group_inputs
 from ratecalc.parcels import to_arrays
 from ratecalc.result import STATUS_RANK, ServiceQuote, sort_quotes
+from ratecalc.schema import confidence_rank
 from ratecalc.units import Money
 
 from .errors import FieldError, from_input_error
@@ -154,6 +155,8 @@ def _keep(q: ServiceQuote, f: QuoteFilters) -> bool:
     if f.statuses and q.status not in f.statuses:
         return False
     if f.max_days is not None and (q.delivery_days is None or q.delivery_days.max > f.max_days):
+        return False
+    if f.min_confidence is not None and confidence_rank(q.tariff.confidence) > confidence_rank(f.min_confidence):
         return False
     return True
 

@@ -31,6 +31,17 @@ Currency = Literal[tuple(sorted(CURRENCY_EXPONENT))]  # type: ignore[valid-type]
 DeliveryType = Literal["pickup_point", "courier"]
 DELIVERY_TYPES: tuple[DeliveryType, ...] = ("pickup_point", "courier")
 Policy = Literal["allowed", "forbidden", "msds_required", "unknown"]
+# How sure a tariff version's numbers are, best first: Ozon's own file or page / the carrier's own sheet /
+# someone else's copy or conversion / a date or number reasoned from other facts. Quotes carry it, and
+# `min_confidence` drops what a user will not act on.
+Confidence = Literal["official", "carrier_sheet", "third_party", "inferred"]
+CONFIDENCE_LEVELS: tuple[str, ...] = ("official", "carrier_sheet", "third_party", "inferred")
+DaysBasis = Literal["to_buyer", "dropoff_to_sorting_centre", "carrier_stated"]
+
+
+def confidence_rank(level: Optional[str]) -> int:
+    """0 = official ... 3 = inferred; a version that states no confidence ranks below every level."""
+    return CONFIDENCE_LEVELS.index(level) if level in CONFIDENCE_LEVELS else len(CONFIDENCE_LEVELS)
 
 
 class _Strict(BaseModel):
@@ -97,6 +108,28 @@ class MoneyLimit(_Strict):
     currency: Currency  # type: ignore[valid-type]
 
 
+class MoneyRange(_Strict):
+    """An inclusive declared-value range in one currency, as a rate sheet writes it (`7001 - 250 000`)."""
+
+    min: Decimal = Field(ge=0)
+    max: Decimal = Field(gt=0)
+    currency: Currency  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MoneyRange:
+        if self.min > self.max:
+            raise ValueError(f"declared value range {self.min}-{self.max} {self.currency} is reversed")
+        return self
+
+
+class Returns(_Strict):
+    """What happens to a cancelled or returned parcel, in the rate sheet's words (translated)."""
+
+    not_collected: Optional[str] = Field(None, description="cancelled, not collected at the drop-off point")
+    before_customs: Optional[str] = Field(None, description="cancelled before import customs declaration")
+    after_customs: Optional[str] = Field(None, description="cancelled after import customs declaration")
+
+
 class Limits(_Strict):
     """What a service may carry. Absent = not published (no limit is enforced, and quotes say so)."""
 
@@ -109,6 +142,10 @@ class Limits(_Strict):
     sum_strict: bool = Field(False, description="true: the sum must be strictly less than max_sum_cm")
     max_longest_cm: Optional[Decimal] = None
     max_declared_value: Optional[MoneyLimit] = None
+    declared_value: list[MoneyRange] = Field(
+        default_factory=list,
+        description="published declared-value ranges per currency (the engine checks max_declared_value)",
+    )
     batteries: Policy = "unknown"
     liquids: Policy = "unknown"
     notes: Optional[str] = None
@@ -127,8 +164,12 @@ class Limits(_Strict):
 
 
 class DeliveryDays(_Strict):
+    """Published delivery time. `basis` says what the days count: to the buyer (older carrier pages),
+    from drop-off to Ozon's sorting centre (Ozon's 2026 rate sheets), or as a carrier advertises."""
+
     min: int = Field(ge=0)
     max: int = Field(ge=0)
+    basis: Optional[DaysBasis] = None
 
     @model_validator(mode="after")
     def _ordered(self) -> DeliveryDays:
@@ -154,6 +195,13 @@ class RateRow(_Strict):
     delivery_days: Optional[DeliveryDays] = None
     batteries: Optional[Policy] = None
     liquids: Optional[Policy] = None
+    billing: Optional[Billing] = Field(None, description="this row's billing (wins over the group's and version's)")
+    limits: Optional[Limits] = Field(None, description="this row's limits, merged over the group's and version's")
+    loss_compensation_cap: Optional[MoneyLimit] = None
+    returns: Optional[Returns] = None
+    method: Optional[str] = Field(None, description="the delivery method as the rate sheet names it")
+    rating: Optional[int] = Field(None, ge=1, description="Ozon's rank within the group and tier (1 = best)")
+    source_row: Optional[str] = Field(None, description="where the row is in its source, e.g. `中国 rFBS!6`")
 
     @field_validator("delivery", mode="before")
     @classmethod
@@ -192,6 +240,10 @@ class Version(_Strict):
     limits: Limits = Limits()
     rates: list[RateRow] = Field(min_length=1)
     delivery_days: Optional[DeliveryDays] = None
+    confidence: Optional[Confidence] = Field(
+        None, description="how sure these numbers are: official, carrier_sheet, third_party, inferred"
+    )
+    confidence_note: Optional[str] = Field(None, description="one line: why this confidence")
     notes: Optional[str] = None
 
     @model_validator(mode="after")
@@ -302,6 +354,8 @@ class GroupVersion(_Strict):
     sources: list[str] = Field(min_length=1)
     groups: list[GroupOverride] = Field(min_length=1)
     readings: list[Reading] = Field(default_factory=list)
+    confidence: Optional[Confidence] = None
+    confidence_note: Optional[str] = None
     notes: Optional[str] = None
 
     @model_validator(mode="after")
