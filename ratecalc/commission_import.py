@@ -111,8 +111,12 @@ def _read_xlsx_rows(path: Path, sheet: Optional[str]) -> list[list[Any]]:
     wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     name = sheet or (SHEET if SHEET in wb.sheetnames else wb.sheetnames[0])
     if name not in wb.sheetnames:
+        wb.close()
         raise InputError("sheet", f"{path} has no sheet {name!r}; sheets: {', '.join(wb.sheetnames)}")
-    return [list(r) for r in wb[name].iter_rows(values_only=True)]
+    try:
+        return [list(r) for r in wb[name].iter_rows(values_only=True)]
+    finally:
+        wb.close()  # a read-only workbook keeps its file open until closed
 
 
 def _tiers(labels: Sequence[str], where: str) -> tuple[Optional[Decimal], ...]:

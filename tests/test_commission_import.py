@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import csv
 import datetime as dt
+import io
 import subprocess
 import sys
 from decimal import Decimal as D
@@ -22,9 +23,13 @@ EXPORT = DATA / "Tarifs_CN_01_12_2025_1761720496.utf8.csv"
 BUILTIN = Path(__file__).parent.parent / "tariffs" / "economics" / "commissions-2025-12-01.yaml"
 
 
+def _export_rows() -> list[list[str]]:
+    return list(csv.reader(io.StringIO(EXPORT.read_text(encoding="utf-8"))))
+
+
 def _export_rates() -> dict[str, set[tuple[D, ...]]]:
     """Per Russian MP category, the distinct six-rate sets of its rows: plain csv, no ratecalc code."""
-    rows = list(csv.reader(EXPORT.open(encoding="utf-8")))[2:]
+    rows = _export_rows()[2:]
     out: dict[str, set[tuple[D, ...]]] = collections.defaultdict(set)
     for r in rows:
         out[" ".join(r[6].split())].add(tuple(D(x.rstrip("%")) for x in r[10:16]))
@@ -69,7 +74,7 @@ def test_xlsx_with_percent_numbers(tmp_path):
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = "Full ChinaHK"
-    head = list(csv.reader(EXPORT.open(encoding="utf-8")))[:2]
+    head = _export_rows()[:2]
     ws.append(head[0])
     ws.append(head[1])
     ws.append(["Фильтр масляный", "机油滤清器", "Oil Filter", "Автофильтры", "汽车滤清器", "Car Filters", "Автотовары"])
@@ -89,7 +94,7 @@ def test_xlsx_with_percent_numbers(tmp_path):
 
 
 def test_rows_of_one_category_that_disagree_are_refused():
-    head = list(csv.reader(EXPORT.open(encoding="utf-8")))[:2]
+    head = _export_rows()[:2]
     row = ["t", "", "", "c", "", "", "Автотовары", "汽车用品", "Car Products", "All"]
     a = row + ["12%", "17%", "17%", "11%", "16%", "16%"]
     b = row + ["12%", "18%", "17%", "11%", "16%", "16%"]
@@ -99,7 +104,7 @@ def test_rows_of_one_category_that_disagree_are_refused():
 
 
 def test_no_start_date_needs_effective_from():
-    head = list(csv.reader(EXPORT.open(encoding="utf-8")))[1:2]
+    head = _export_rows()[1:2]
     row = ["t", "", "", "c", "", "", "Книги", "书籍", "Books", "All", "12%", "22%", "22%", "11%", "21%", "21%"]
     wb = parse_rows(head + [row])
     with pytest.raises(InputError, match="--effective-from"):
