@@ -64,11 +64,14 @@ def _single(tariffs, r):
     return reverse_price(tariffs, inp, target, chain)
 
 
-def test_each_sku_matches_the_single_sku_answer_to_the_kopeck(tariffs):
-    res = cost_catalogue(_table(ROWS), tariffs.compiled(()), build_chain(FX, cbr=False), Options())
+@pytest.mark.parametrize("day", [DAY, "2026-05-01"])
+def test_each_sku_matches_the_single_sku_answer_to_the_kopeck(tariffs, day):
+    rows = [r[:-1] + [day] for r in ROWS]
+    res = cost_catalogue(_table(rows), tariffs.compiled(()), build_chain(FX, cbr=False), Options())
     out = res.table.to_pylist()
-    assert [o["sku"] for o in out] == [r[0] for r in ROWS] and not len(res.errors)
-    for r, o in zip(ROWS, out):
+    assert [o["sku"] for o in out] == [r[0] for r in rows] and not len(res.errors)
+    assert all(o["service_id"] for o in out)
+    for r, o in zip(rows, out):
         single = _single(tariffs, r)
         if r[8]:  # forward: the most profitable line
             best = single.lines[0]
