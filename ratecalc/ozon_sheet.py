@@ -604,7 +604,7 @@ def to_documents(
         sources=(sheet_source(imp),),
         confidence=confidence,
         confidence_note=confidence_note or "Ozon's own rate sheet, read cell by cell by `ratecalc tariffs import`",
-        notes="Delivery days run from drop-off to Ozon's sorting centre in China, not to the buyer.",
+        notes="Delivery days run from drop-off to Ozon's sorting centre, not to the buyer.",
     )
     docs: dict[str, dict] = {}
     by_service: dict[str, list[SheetRow]] = {}
