@@ -73,8 +73,9 @@ class QuoteParcel(BaseModel):
     dims: Annotated[str, StringConstraints(max_length=64, pattern=DIMS_PATTERN)] = Field(  # type: ignore[assignment]
         None, description="L x W x H with a unit, e.g. 30x20x10cm (rounded up to the mm)"
     )
-    dims_mm: Annotated[list[Side], Field(min_length=3, max_length=3)] = Field(  # type: ignore[assignment]
-        None, description="[L, W, H] in millimetres"
+    dims_mm: Annotated[list[Side], Field(min_length=3, max_length=3)] = Field(
+        None,  # type: ignore[arg-type]
+        description="[L, W, H] in millimetres",
     )
     date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
         None, description="order date YYYY-MM-DD (default: the server's today)"

@@ -74,8 +74,8 @@ def to_parcel(item: QuoteParcel, options: QuoteOptions, root: str = "$") -> Parc
         else:
             money = value
         return Parcel.parse(
-            item.weight if item.weight is not None else item.weight_g,  # type: ignore[arg-type]
-            item.dims if item.dims is not None else item.dims_mm,  # type: ignore[arg-type]
+            item.weight if item.weight is not None else item.weight_g,
+            item.dims if item.dims is not None else item.dims_mm,
             date=item.date,
             value=money,
             delivery=item.delivery,

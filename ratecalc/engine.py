@@ -143,10 +143,6 @@ class Block:
         return self._volumetric
 
 
-def _ceil_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return -((-a) // b)
-
-
 def assign_groups(tariffs: CompiledTariffs, parcels: ParcelArrays, epoch_of: np.ndarray) -> np.ndarray:
     """Each parcel's shipment group index within its epoch (len(groups) when none applies)."""
     group = np.zeros(len(parcels), dtype=np.int64)
@@ -230,6 +226,7 @@ def iter_blocks(
         return
     key, n_groups = block_keys(tariffs, parcels)
     lo, hi = int(key.min()), int(key.max())
+    parts: list[tuple[int, Optional[np.ndarray]]]
     if lo == hi:  # one block: no sort, no copy
         parts = [(lo, None)]
     else:
@@ -633,7 +630,7 @@ _executor: Optional[ThreadPoolExecutor] = None
 
 def _pool(threads: int) -> ThreadPoolExecutor:
     global _executor
-    if _executor is None or _executor._max_workers < threads:  # type: ignore[attr-defined]
+    if _executor is None or _executor._max_workers < threads:
         _executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ratecalc-engine")
     return _executor
 

@@ -45,6 +45,11 @@ def _construct_decimal(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> Decima
 _DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
 
 
+def load_decimal_yaml(text: str) -> object:
+    """Parse one YAML document with every float read as Decimal (data files hold money and rates)."""
+    return yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - SafeLoader subclass
+
+
 def builtin_dir() -> Path:
     """The tariffs shipped with the package (wheel) or beside it (source checkout)."""
     packaged = Path(__file__).parent / "_tariffs"

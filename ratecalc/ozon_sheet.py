@@ -31,7 +31,6 @@ from typing import Any, Iterable, Optional, Sequence
 import yaml
 
 from .errors import RatecalcError
-from .schema import slugify
 
 SEPARATOR = "переход"
 COLUMNS = "ABCDEFGHIJKLMNOPQRSTUV"
@@ -83,6 +82,14 @@ RETURNS_WORDS = {
     "无附加费销毁": "destroyed, no surcharge",
     "从中国运往俄罗斯的运费费率 × 1,5": "China-to-Russia shipping rate x 1.5",
 }
+
+
+_NON_SLUG = re.compile(r"[^a-z0-9]+")
+
+
+def slugify(text: str) -> str:
+    """A carrier or tier name as an id part: lower case, runs of anything else become one hyphen."""
+    return _NON_SLUG.sub("-", text.lower()).strip("-")
 
 
 class SheetError(RatecalcError):

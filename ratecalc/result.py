@@ -83,6 +83,9 @@ class CustomsOut(BaseModel):
 
 
 class ServiceQuote(BaseModel):
+    """One service's answer for one parcel: the price (or why there is none), the weights it was billed
+    on, and the tariff and sources behind the number."""
+
     carrier: str
     carrier_id: str
     service: str
@@ -179,21 +182,24 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
         )
     if bits & E.R_VALUE:
         mv = lim.max_declared_value
+        assert mv is not None, "the engine flags a value only against a published value limit"
         add(
             out,
             E.REASON_CODES[E.R_VALUE],
             f"declared value {parcel.declared_value} exceeds the maximum {mv.amount} {mv.currency}",
-        )  # type: ignore[union-attr]
+        )
     if bits & E.R_BATTERY:
         add(out, E.REASON_CODES[E.R_BATTERY], "the service does not carry batteries")
     if bits & E.R_LIQUID:
         add(out, E.REASON_CODES[E.R_LIQUID], "the service does not carry liquids")
     if bits & E.W_VALUE_UNCHECKED:
         mv = lim.max_declared_value
+        declared = parcel.declared_value
+        assert mv is not None and declared is not None, "an unchecked value needs a value and a value limit"
         add(
             warn,
             E.REASON_CODES[E.W_VALUE_UNCHECKED],
-            f"the value limit {mv.amount} {mv.currency} was not checked: declared in {parcel.declared_value.currency}"  # type: ignore[union-attr]
+            f"the value limit {mv.amount} {mv.currency} was not checked: declared in {declared.currency}"
             " and no exchange rate is applied",
         )
     if bits & E.W_BATTERY_MSDS:
@@ -211,15 +217,6 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
             "volumetric-above-threshold-greater-of bills the greater of the two)",
         )
     return out, warn
-
-
-def _basis_applied(row: RowInfo, parcel: Parcel) -> str:
-    b = row.billing
-    if b.basis == "actual":
-        return "actual"
-    if b.threshold_sum_cm is not None and sum(parcel.dims_mm) <= int(b.threshold_sum_cm * 10):
-        return "actual"
-    return "greater_of" if b.basis == "greater_of" else "volumetric"
 
 
 def _row_static(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> dict:
@@ -273,7 +270,7 @@ def _row_static(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> dict:
 
 
 def _basis_of(static: dict, total_mm: int) -> str:
-    """Same rule as `_basis_applied`, from the cached threshold."""
+    """Which weight was billed: actual at or under the service's sum-of-sides threshold, else its basis rule."""
     rule = static["billing"]["rule"]
     if rule == "actual":
         return "actual"

@@ -14,22 +14,22 @@ Money is `Decimal` from the YAML scalar onwards (the loader never builds a float
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Final, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
-from pydantic.json_schema import GenerateJsonSchema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from .units import CURRENCY_EXPONENT
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 MONEY_DECIMALS = 6  # the engine computes in micro-units; a tariff may not be more precise than that
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 Currency = Literal[tuple(sorted(CURRENCY_EXPONENT))]  # type: ignore[valid-type]
 DeliveryType = Literal["pickup_point", "courier"]
-DELIVERY_TYPES: tuple[str, ...] = ("pickup_point", "courier")
+DELIVERY_TYPES: tuple[DeliveryType, ...] = ("pickup_point", "courier")
 Policy = Literal["allowed", "forbidden", "msds_required", "unknown"]
 # How sure a tariff version's numbers are, best first: Ozon's own file or page / the carrier's own sheet /
 # someone else's copy or conversion / a date or number reasoned from other facts. Quotes carry it, and
@@ -49,7 +49,8 @@ class _Strict(BaseModel):
 
 
 def _max_decimals(value: Optional[Decimal], places: int, what: str) -> Optional[Decimal]:
-    if value is not None and value.as_tuple().exponent < -places:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent if value is not None else 0  # a letter for NaN/Infinity, never valid here
+    if isinstance(exponent, int) and exponent < -places:
         raise ValueError(f"{what} {value} has more than {places} decimal places")
     return value
 
@@ -145,8 +146,8 @@ class Limits(_Strict):
         default_factory=list,
         description="published declared-value ranges per currency (the engine checks max_declared_value)",
     )
-    batteries: Policy = "unknown"  # type: ignore[valid-type]
-    liquids: Policy = "unknown"  # type: ignore[valid-type]
+    batteries: Policy = "unknown"
+    liquids: Policy = "unknown"
     notes: Optional[str] = None
 
     @model_validator(mode="after")
@@ -184,9 +185,7 @@ class RateRow(_Strict):
     A row whose price was not published keeps `fixed`/`per_step` null and says why in `unpublished`.
     """
 
-    delivery: list[DeliveryType] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: list(DELIVERY_TYPES), min_length=1
-    )
+    delivery: list[DeliveryType] = Field(default_factory=lambda: list(DELIVERY_TYPES), min_length=1)
     group: Optional[str] = Field(None, description="shipment group this row prices (CNY model)")
     fixed: Optional[Decimal] = Field(None, ge=0)
     per_step: Optional[Decimal] = Field(None, ge=0)
@@ -194,8 +193,8 @@ class RateRow(_Strict):
     currency: Currency  # type: ignore[valid-type]
     unpublished: Optional[str] = None
     delivery_days: Optional[DeliveryDays] = None
-    batteries: Optional[Policy] = None  # type: ignore[valid-type]
-    liquids: Optional[Policy] = None  # type: ignore[valid-type]
+    batteries: Optional[Policy] = None
+    liquids: Optional[Policy] = None
     billing: Optional[Billing] = Field(None, description="this row's billing (wins over the group's and version's)")
     limits: Optional[Limits] = Field(None, description="this row's limits, merged over the group's and version's")
     loss_compensation_cap: Optional[MoneyLimit] = None
@@ -402,7 +401,7 @@ class GroupsFile(_Strict):
 TariffDocument = Annotated[Union[CarrierFile, GroupsFile], Field(discriminator="kind")]
 
 
-_DOCUMENT = TypeAdapter(TariffDocument)
+_DOCUMENT: TypeAdapter[Union[CarrierFile, GroupsFile]] = TypeAdapter(TariffDocument)
 
 
 def parse_document(data: object) -> Union[CarrierFile, GroupsFile]:
@@ -420,7 +419,7 @@ class _TariffJsonSchema(GenerateJsonSchema):
     what a person should type.
     """
 
-    def decimal_schema(self, schema):  # type: ignore[no-untyped-def]
+    def decimal_schema(self, schema: core_schema.DecimalSchema) -> JsonSchemaValue:
         generated = super().decimal_schema(schema)
         for branch in generated.get("anyOf", []):
             if branch.get("type") == "number":
@@ -434,10 +433,3 @@ def json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "ratecalc tariff file"
     return schema
-
-
-_SLUG_RE = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    return _SLUG_RE.sub("-", text.lower()).strip("-")

@@ -122,5 +122,6 @@ def default_tariffs() -> TariffSet:
     return _default
 
 
-def quote(parcel: Parcel, **kwargs) -> list[ServiceQuote]:
-    return default_tariffs().quote(parcel, **kwargs)
+def quote(parcel: Parcel, *, readings: Sequence[str] = ()) -> list[ServiceQuote]:
+    """`default_tariffs().quote(parcel)`: every service in force on the parcel's order date, sorted."""
+    return default_tariffs().quote(parcel, readings=readings)

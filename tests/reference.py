@@ -1,4 +1,4 @@
-"""A deliberately simple reference pricer, written straight from carrier-rules.md, for tests only.
+"""A deliberately simple reference pricer, written straight from carrier-rules.md (tests/data/), for tests only.
 
 One parcel, one service, plain Python with `Fraction`: no arrays, no compiled tables, no shared code with
 the engine beyond the parsed YAML models. If the engine and this disagree, one of them misreads the rules.

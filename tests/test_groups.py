@@ -74,7 +74,7 @@ def only(quotes, service_id):
     return q
 
 
-# ---------------------------------------------------------------- the "done" quote
+# ---------------------------------------------------------------- the worked example quote
 
 
 def test_extra_small_lists_every_carrier_and_tier_cheapest_first(tariffs):

@@ -107,7 +107,7 @@ def quote(
         quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence)
         notice = ts.coverage(parcel.order_date, readings=reading or ()).message
         rub = bool(fx or rates_file or cbr or ozon_fee)
-        if rub:  # RUB figures (issue 5): ratecalc.costs adds them, ratecalc.cli_economics prints them
+        if rub:  # RUB figures: ratecalc.costs adds them, ratecalc.cli.economics prints them
             from ..costs import with_rub
             from ..fx import build_chain
 
