@@ -132,6 +132,16 @@ def _label(c: Category) -> str:
     return f"{c.id} ({' / '.join(parts)})"
 
 
+def _choose(field: str, lead: str, cats: Sequence[Category], advice: str) -> InputError:
+    """A name that fits several categories: the error lists them all, for the user to pick one."""
+    return InputError(
+        field,
+        f"{lead}: " + "; ".join(_label(c) for c in cats) + advice,
+        rule=f"commission_{field}",
+        limit=[c.id for c in cats],
+    )
+
+
 def search(table: CommissionTable, text: str = "", limit: Optional[int] = None) -> list[Category]:
     """Categories whose names contain `text` (normalized), then close spellings; all when text is empty."""
     key = normalize(text)
@@ -154,13 +164,8 @@ def find_category(table: CommissionTable, name: str) -> Category:
         return found[0]
     partial = "" if table.complete else " (this table is partial: only the rows published in our sources)"
     if found:
-        raise InputError(
-            "category",
-            f"{name!r} names {len(found)} categories in table {table.id}: "
-            + "; ".join(_label(c) for c in found)
-            + ". Use the slug",
-            rule="commission_category",
-            limit=[c.id for c in found],
+        raise _choose(
+            "category", f"{name!r} names {len(found)} categories in table {table.id}", found, ". Use the slug"
         )
     near = search(table, name, MAX_SUGGESTIONS)
     hint = (
@@ -196,14 +201,7 @@ def resolve(table: CommissionTable, name: str, brand: Optional[str] = None) -> t
     if len(rows) == 1:
         return rows[0], None
     if len(rows) > 1:
-        raise InputError(
-            "brand",
-            f"{brand} has {len(rows)} rows for {cat.id}: "
-            + "; ".join(_label(c) for c in rows)
-            + "; name one as the category",
-            rule="commission_brand",
-            limit=[c.id for c in rows],
-        )
+        raise _choose("brand", f"{brand} has {len(rows)} rows for {cat.id}", rows, "; name one as the category")
     brands = sorted({c.brand for c in table.categories if c.brand})
     return cat, (
         f"no {brand} brand row for {cat.id} in table {table.id} (brand rows: {', '.join(brands) or 'none'}); "
