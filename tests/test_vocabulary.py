@@ -85,9 +85,7 @@ NOT_YET_CANONICAL = {
 
 
 # Names that spell a concept of VOCABULARY but mean something else there, each with the reason.
-OTHER_MEANING = {
-    ("json", "Limits", "declared_value"): "tariff files: the carrier's published value ranges, not a parcel's value",
-}
+OTHER_MEANING: dict[tuple[str, str, str], str] = {}  # (surface, where, name) -> what it means there
 
 CBR_ON_BY_DEFAULT_NOT_YET = {"economics"}  # CLI commands whose --cbr still defaults to on
 
