@@ -62,12 +62,16 @@ _ERRORS = {
 
 
 def _openapi(app: FastAPI, settings: Settings) -> dict:
-    """FastAPI's schema, plus BatchRequest (the batch route reads its body itself: JSON or NDJSON), and
+    """FastAPI's schema, plus BatchRequest (the batch route reads its body itself: JSON or NDJSON) and the
+    NDJSON answer's final BatchSummary line, and
     every error response documented as what it is: an RFC 9457 problem (`application/problem+json`)."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    _, defs = models_json_schema([(BatchRequest, "validation")], ref_template="#/components/schemas/{model}")
+    _, defs = models_json_schema(
+        [(BatchRequest, "validation"), (batch.BatchSummary, "serialization")],
+        ref_template="#/components/schemas/{model}",
+    )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name, body in defs.get("$defs", {}).items():
         components.setdefault(name, body)

@@ -131,6 +131,33 @@ def from_input_error(exc: InputError, path: str) -> FieldError:
     return FieldError(path=path, message=exc.message, rule=exc.rule or "invalid_value", limit=limit)
 
 
+MAX_JSON_DEPTH = 64  # documented nesting limit of request bodies (the deepest valid body nests 4 levels)
+
+
+def body_error(cause: BaseException) -> FieldError:
+    """The FieldError for a request body the JSON parser refused: too deep, not UTF-8, malformed."""
+    if isinstance(cause, RecursionError):
+        return FieldError(
+            path="$", message=f"nested deeper than {MAX_JSON_DEPTH} levels", rule="max_depth", limit=MAX_JSON_DEPTH
+        )
+    return FieldError(path="$", message=f"not valid JSON: {cause}", rule="json_invalid")
+
+
+def json_depth(data: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """Nesting depth of parsed JSON, counted without recursion and stopping just past `limit`."""
+    depth, frontier = 0, [data]
+    while frontier and depth <= limit:
+        depth += 1
+        nxt: list[Any] = []
+        for item in frontier:
+            if isinstance(item, dict):
+                nxt.extend(v for v in item.values() if isinstance(v, (dict, list)))
+            elif isinstance(item, list):
+                nxt.extend(v for v in item if isinstance(v, (dict, list)))
+        frontier = nxt
+    return depth
+
+
 def problem_response(
     request: Request,
     status: int,
@@ -176,9 +203,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-            # FastAPI answers 400 for a body it cannot decode (e.g. not UTF-8); to callers that is invalid input.
-            err = FieldError(path="$", message=f"not valid JSON: {exc.__cause__}", rule="json_invalid")
+        if exc.status_code == 400 and isinstance(exc.__cause__, Exception):
+            # FastAPI answers 400 for a body it cannot decode (not UTF-8, nested past the parser's depth);
+            # to callers that is invalid input, the same 422 on every route.
+            err = body_error(exc.__cause__)
             return problem_response(request, 422, "invalid-input", "Invalid input", err.message, [err])
         slug, title = _GENERIC.get(exc.status_code, ("", "Error"))
         return problem_response(request, exc.status_code, slug, title, str(exc.detail), (), exc.headers)

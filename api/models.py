@@ -32,12 +32,20 @@ class MoneyIn(BaseModel):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] = Field(examples=["RUB"])
 
 
-# As broad as ratecalc.units' own parsers (which give the exact message and rule); the schema only keeps
-# generated and documented values in the right shape. Units and limits are checked by the library.
-_NUM = r"(\d+([.,]\d+)?|[.,]\d+)"
-WEIGHT_PATTERN = rf"^\s*-?{_NUM}\s*([a-zA-Z]+)?\s*$"
-DIMS_PATTERN = rf"^\s*{_NUM}\s*[x×*X]\s*{_NUM}\s*[x×*X]\s*{_NUM}\s*[a-zA-Z]+\s*$"
-MONEY_PATTERN = rf"^\s*{_NUM}\s*[a-zA-Z]{{3}}\s*$"
+# What ratecalc.units accepts, said as closely as a pattern can: a positive number (at most 12 integer
+# and 9 decimal digits), a known unit or currency in any case. The input limits (1 t, 10 m) are checked
+# by the library, which names the rule and the limit (and lists the known currencies).
+_NUM = r"(\d+([.,]\d{1,9})?|[.,]\d{1,9})"
+_POS = r"(0*[1-9]\d{0,11}([.,]\d{1,9})?|0*[.,]\d{0,8}[1-9]\d{0,8}|0+[.,]0*[1-9]\d{0,8})"
+
+
+def _any_case(*words: str) -> str:
+    return "(" + "|".join("".join(f"[{c.upper()}{c.lower()}]" for c in w) for w in words) + ")"
+
+
+WEIGHT_PATTERN = rf"^\s*{_POS}\s*{_any_case('kg', 'g')}?\s*$"
+DIMS_PATTERN = rf"^\s*{_POS}\s*[x×*X]\s*{_POS}\s*[x×*X]\s*{_POS}\s*{_any_case('mm', 'cm', 'm')}\s*$"
+MONEY_PATTERN = rf"^\s*{_NUM}\s*[a-zA-Z]{{3}}\s*$"  # an unknown currency: the library lists the known ones
 
 
 def _exactly_one_of(schema: dict) -> None:
@@ -218,13 +226,13 @@ class CarriersResponse(BaseModel):
 class ServiceDetail(BaseModel):
     carrier: str
     carrier_id: str
-    file: str = Field(description="the tariff file it was loaded from")
+    file: str = Field(description="the tariff file it was loaded from, relative to its tariff directory")
     service: Service = Field(description="rules, limits, rates and sources, version by version (the history)")
 
 
 class TariffFile(BaseModel):
-    name: str
-    directory: str
+    name: str = Field(description="file name, relative to its tariff directory")
+    directory: str = Field(description="the tariff directory's own name (not a server path)")
     layer: int = Field(description="0 = built-in; higher layers override lower ones")
     sha256: str
     kind: str
