@@ -28,6 +28,7 @@ from .logs import setup_logging
 from .metrics import Metrics
 from .middleware import RequestMiddleware
 from .models import BatchRequest
+from .parent import supervisor_pid, watch_parent
 from .routers import admin, batch, catalog, health, quotes
 from .settings import Settings
 from .state import TariffHolder
@@ -109,6 +110,9 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
         except TariffError as exc:
             log.error("cannot start: the tariff set is broken", extra={"problems": [str(p) for p in exc.problems]})
             raise
+        parent = supervisor_pid()
+        if parent is not None:
+            watch_parent(parent)
         hup = _install_sighup(app, holder)
         log.info("tariffs loaded", extra={"checksum": ts.checksum, "files": len(ts.documents.files), "sighup": hup})
         yield

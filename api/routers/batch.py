@@ -35,7 +35,17 @@ from ..errors import (
     invalid,
     json_depth,
 )
-from ..models import BatchItem, BatchResponse, ItemError, QuoteFilters, QuoteOptions, QuoteParcel, Readings, Sort
+from ..models import (
+    BatchItem,
+    BatchResponse,
+    ItemError,
+    QuoteFilters,
+    QuoteOptions,
+    QuoteParcel,
+    Readings,
+    Short,
+    Sort,
+)
 from ..quoting import Invalid, check_options, normalised_parcel, quote_parcels, to_parcel
 
 router = APIRouter(prefix="/v1", tags=["quotes"])
@@ -210,8 +220,8 @@ async def quote_batch(
     request: Request,
     ts: TariffSet = Depends(tariffs),
     reading: Optional[Readings] = Query(None, description="NDJSON bodies only: a named reading (repeatable)"),
-    carrier: Optional[list[str]] = Query(None, description="NDJSON bodies only: keep this carrier id (repeatable)"),
-    service: Optional[list[str]] = Query(None, description="NDJSON bodies only: keep this service id (repeatable)"),
+    carrier: Optional[list[Short]] = Query(None, description="NDJSON bodies only: keep this carrier id (repeatable)"),
+    service: Optional[list[Short]] = Query(None, description="NDJSON bodies only: keep this service id (repeatable)"),
     delivery_type: Optional[list[Literal["pickup_point", "courier"]]] = Query(
         None, description="NDJSON bodies only: quote for this delivery type (repeatable)"
     ),
