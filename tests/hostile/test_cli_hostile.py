@@ -9,8 +9,8 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
+from hostile_helpers import CLI, run_cli, server_env
 
-from conftest import CLI, run_cli, server_env
 from ratecalc import InputError, Parcel
 
 HEADER = "sku,weight_g,length_mm,width_mm,height_mm,order_date"

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-
-from conftest import CLI, free_port, server_env, stop, wait_ready
+from hostile_helpers import CLI, free_port, server_env, stop, wait_ready
 
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc for the worker pids")
 
