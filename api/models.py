@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
 from ratecalc.result import ServiceQuote
 from ratecalc.schema import Service
@@ -21,7 +21,18 @@ from .errors import FieldError
 Delivery = Literal["pickup_point", "courier"]
 Status = Literal["ok", "unpriced", "ineligible"]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Side = Annotated[StrictInt, Field(gt=0, le=MAX_SIDE_MM)]
+
+
+def _whole(value: object) -> object:
+    """JSON Schema's `integer` includes 1.0 (and excludes true): so does the server."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
+# A JSON integer: 300 or 300.0, never true, "300" or 300.5.
+Whole = Annotated[StrictInt, BeforeValidator(_whole)]
+Side = Annotated[Whole, Field(gt=0, le=MAX_SIDE_MM)]
 
 
 class MoneyIn(BaseModel):
@@ -35,7 +46,7 @@ class MoneyIn(BaseModel):
 # What ratecalc.units accepts, said as closely as a pattern can: a positive number (at most 12 integer
 # and 9 decimal digits), a known unit or currency in any case. The input limits (1 t, 10 m) are checked
 # by the library, which names the rule and the limit (and lists the known currencies).
-_NUM = r"(\d+([.,]\d{1,9})?|[.,]\d{1,9})"
+_NUM = r"(0*\d{1,12}([.,]\d{1,9})?|[.,]\d{1,9})"
 _POS = r"(0*[1-9]\d{0,11}([.,]\d{1,9})?|0*[.,]\d{0,8}[1-9]\d{0,8}|0+[.,]0*[1-9]\d{0,8})"
 
 
@@ -74,7 +85,7 @@ class QuoteParcel(BaseModel):
     weight: Annotated[str, StringConstraints(max_length=64, pattern=WEIGHT_PATTERN)] = Field(  # type: ignore[assignment]
         None, description="actual weight with a unit, e.g. 1.2kg or 350g (rounded up to the gram)"
     )
-    weight_g: Annotated[StrictInt, Field(gt=0, le=MAX_WEIGHT_G)] = Field(
+    weight_g: Annotated[Whole, Field(gt=0, le=MAX_WEIGHT_G)] = Field(
         None,  # type: ignore[assignment]
         description="actual weight in grams",
     )
@@ -106,7 +117,7 @@ class QuoteFilters(BaseModel):
     delivery_types: Optional[Annotated[list[Delivery], Field(min_length=1, max_length=2)]] = Field(
         None, description="quote the parcel for each of these delivery types (instead of `delivery`)"
     )
-    max_days: Optional[Annotated[StrictInt, Field(ge=1, le=365)]] = Field(
+    max_days: Optional[Annotated[Whole, Field(ge=1, le=365)]] = Field(
         None,
         description="keep services whose published maximum delivery time is at most this (unknown times are dropped)",
     )

@@ -162,9 +162,9 @@ def _query_options(
         for k, v in (
             ("carriers", carrier),
             ("services", service),
-            ("delivery_types", delivery_type),
+            ("delivery_types", None if delivery_type is None else list(dict.fromkeys(delivery_type))),
             ("max_days", max_days),
-            ("statuses", status),
+            ("statuses", None if status is None else list(dict.fromkeys(status))),  # repeats change nothing
         )
         if v is not None
     }
@@ -220,8 +220,12 @@ async def quote_batch(
     request: Request,
     ts: TariffSet = Depends(tariffs),
     reading: Optional[Readings] = Query(None, description="NDJSON bodies only: a named reading (repeatable)"),
-    carrier: Optional[list[Short]] = Query(None, description="NDJSON bodies only: keep this carrier id (repeatable)"),
-    service: Optional[list[Short]] = Query(None, description="NDJSON bodies only: keep this service id (repeatable)"),
+    carrier: Optional[list[Short]] = Query(
+        None, max_length=64, description="NDJSON bodies only: keep this carrier id (repeatable)"
+    ),
+    service: Optional[list[Short]] = Query(
+        None, max_length=256, description="NDJSON bodies only: keep this service id (repeatable)"
+    ),
     delivery_type: Optional[list[Literal["pickup_point", "courier"]]] = Query(
         None, description="NDJSON bodies only: quote for this delivery type (repeatable)"
     ),
