@@ -8,7 +8,7 @@ plain 500 problem carrying the request id, never with the traceback itself.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Optional, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi import HTTPException as FastAPIHTTPException
@@ -106,6 +106,23 @@ def _is_tag(part: str) -> bool:
     return part in ("str", "int", "bool") or part[:1].isupper() or any(c in part for c in "[]-( ")
 
 
+# pattern -> the library parser it stands for. A value the schema's pattern refuses is run through that
+# parser (bounded: max_length is checked first), so the answer names the real rule and limit ("more than
+# 12 integer digits", "unknown weight unit") instead of quoting a regular expression.
+PATTERN_PARSERS: dict[str, Callable[[str], object]] = {}
+
+
+def _explained(err: dict) -> Optional[InputError]:
+    parse = PATTERN_PARSERS.get(str((err.get("ctx") or {}).get("pattern")))
+    if parse is None or not isinstance(err.get("input"), str):
+        return None
+    try:
+        parse(err["input"])
+    except InputError as exc:
+        return exc
+    return None
+
+
 def from_pydantic(errors: Iterable[dict], root: str = "$", skip: int = 0) -> list[FieldError]:
     """Pydantic/FastAPI error dicts -> FieldErrors; `skip` drops leading loc parts such as 'body'."""
     out = []
@@ -118,9 +135,10 @@ def from_pydantic(errors: Iterable[dict], root: str = "$", skip: int = 0) -> lis
         if limit is not None and not isinstance(limit, (int, float, str, bool, list)):
             limit = str(limit)
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        out.append(
-            FieldError(path=json_path(loc, root), message=msg, rule=str(err.get("type", "invalid")), limit=limit)
-        )
+        rule = str(err.get("type", "invalid"))
+        if rule == "string_pattern_mismatch" and (why := _explained(err)) is not None:
+            msg, rule, limit = why.message, why.rule or rule, why.limit
+        out.append(FieldError(path=json_path(loc, root), message=msg, rule=rule, limit=limit))
     return out
 
 

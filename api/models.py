@@ -10,13 +10,23 @@ from __future__ import annotations
 
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    Tag,
+)
 
 from ratecalc.result import ServiceQuote
 from ratecalc.schema import Service
-from ratecalc.units import MAX_SIDE_MM, MAX_WEIGHT_G
+from ratecalc.units import MAX_SIDE_MM, MAX_WEIGHT_G, parse_dims, parse_money, parse_weight
 
-from .errors import FieldError
+from .errors import PATTERN_PARSERS, FieldError
 
 Delivery = Literal["pickup_point", "courier"]
 Status = Literal["ok", "unpriced", "ineligible"]
@@ -59,6 +69,23 @@ DIMS_PATTERN = rf"^\s*{_POS}\s*[x×*X]\s*{_POS}\s*[x×*X]\s*{_POS}\s*{_any_case(
 MONEY_PATTERN = rf"^\s*{_NUM}\s*[a-zA-Z]{{3}}\s*$"  # an unknown currency: the library lists the known ones
 
 
+PATTERN_PARSERS.update({WEIGHT_PATTERN: parse_weight, DIMS_PATTERN: parse_dims, MONEY_PATTERN: parse_money})
+
+
+def _money_kind(value: object) -> str:
+    return "MoneyIn" if isinstance(value, (dict, MoneyIn)) else "MoneyText"
+
+
+# "1500RUB" or {"amount", "currency"}: chosen by the JSON type, so a bad string gets the string's error only.
+MoneyAny = Annotated[
+    Union[
+        Annotated[Annotated[str, StringConstraints(max_length=64, pattern=MONEY_PATTERN)], Tag("MoneyText")],
+        Annotated[MoneyIn, Tag("MoneyIn")],
+    ],
+    Discriminator(_money_kind),
+]
+
+
 def _exactly_one_of(schema: dict) -> None:
     """Say in the schema what `to_parcel` enforces: one weight form and one dims form."""
     for name in ("weight", "weight_g", "dims", "dims_mm"):
@@ -98,7 +125,7 @@ class QuoteParcel(BaseModel):
     date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
         None, description="order date YYYY-MM-DD (default: the server's today)"
     )
-    value: Optional[Union[Annotated[str, StringConstraints(max_length=64, pattern=MONEY_PATTERN)], MoneyIn]] = Field(
+    value: Optional[MoneyAny] = Field(
         None, description='declared value: "1500RUB" or {"amount": "1500.00", "currency": "RUB"}'
     )
     delivery: Delivery = Field("pickup_point", description="pickup point or courier (door) delivery")

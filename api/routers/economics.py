@@ -22,7 +22,7 @@ from ratecalc.units import MAX_TEXT_CHARS, Money, parse_money
 
 from ..deps import tariffs
 from ..errors import Problem, from_input_error, invalid
-from ..models import DIMS_PATTERN, MONEY_PATTERN, WEIGHT_PATTERN, MoneyIn
+from ..models import DIMS_PATTERN, WEIGHT_PATTERN, MoneyAny, MoneyIn
 
 router = APIRouter(prefix="/v1", tags=["economics"])
 
@@ -31,7 +31,6 @@ RATES_FILE_ENV = "RATECALC_RATES_FILE"
 
 Pct = Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}([.,]\d{1,4})?%?$")]
 PriceRub = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,2})?$")]
-MoneyText = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=MONEY_PATTERN)]
 Rate = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,8})?$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 
@@ -53,9 +52,9 @@ class EconomicsRequest(BaseModel):
     liquid: bool = False
     category: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(examples=["pharmacy"])
     scheme: Literal["rfbs", "fbp"] = "rfbs"
-    purchase_cost: Union[MoneyText, MoneyIn] = Field(description="any currency, e.g. 62CNY", examples=["62CNY"])
-    packaging: Optional[Union[MoneyText, MoneyIn]] = None
-    first_mile: Optional[Union[MoneyText, MoneyIn]] = None
+    purchase_cost: MoneyAny = Field(description="any currency, e.g. 62CNY", examples=["62CNY"])
+    packaging: Optional[MoneyAny] = None
+    first_mile: Optional[MoneyAny] = None
     acquiring_pct: Pct = "0"
     fx_loss_pct: Pct = "0"
     ads_pct: Pct = "0"

@@ -14,6 +14,17 @@ import httpx
 
 CLI = [sys.executable, "-c", "from ratecalc.cli import main; main()"]
 
+USD_ERA = {"weight": "400g", "dims": "30x20x15cm", "date": "2022-07-01"}  # a parcel every surface quotes
+ECONOMICS = {
+    "weight": "450g",
+    "dims": "20x15x10cm",
+    "date": "2025-12-05",
+    "category": "pharmacy",
+    "purchase_cost": "62CNY",
+    "sale_price": "1499",
+    "fx": {"CNY": "11.5"},
+}
+
 
 def free_port() -> int:
     with socket.socket() as s:

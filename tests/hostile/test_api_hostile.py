@@ -6,18 +6,10 @@ import json
 import threading
 import time
 
+from hostile_helpers import ECONOMICS, USD_ERA
+
 PROBLEM = "application/problem+json"
 PARCEL = {"weight": "1kg", "dims": "10x10x10cm", "date": "2025-10-01"}
-USD_ERA = {"weight": "400g", "dims": "30x20x15cm", "date": "2022-07-01"}
-ECONOMICS = {
-    "weight": "450g",
-    "dims": "20x15x10cm",
-    "date": "2025-12-05",
-    "category": "pharmacy",
-    "purchase_cost": "62CNY",
-    "sale_price": "1499",
-    "fx": {"CNY": "11.5"},
-}
 
 
 def _problem(r, status: int = 422) -> list[dict]:

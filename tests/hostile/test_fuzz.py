@@ -10,6 +10,7 @@ import json
 import time
 
 import pyarrow as pa
+from hostile_helpers import ECONOMICS, USD_ERA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -35,17 +36,9 @@ json_values = st.recursive(
     max_leaves=12,
 )
 
-QUOTE_BASE = {"weight": "400g", "dims": "30x20x15cm", "date": "2022-07-01"}
+QUOTE_BASE = USD_ERA
 QUOTE_FIELDS = ["weight", "dims", "date", "value", "delivery"]
-ECONOMICS_BASE = {
-    "weight": "450g",
-    "dims": "20x15x10cm",
-    "date": "2025-12-05",
-    "category": "pharmacy",
-    "purchase_cost": "62CNY",
-    "sale_price": "1499",
-    "fx": {"CNY": "11.5"},
-}
+ECONOMICS_BASE = ECONOMICS
 ECONOMICS_FIELDS = [
     "weight",
     "dims",
