@@ -8,7 +8,7 @@ the response echoes it back resolved to integer units.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
 from pydantic import (
     BaseModel,
@@ -20,7 +20,9 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     Tag,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ratecalc.result import ServiceQuote
 from ratecalc.schema import Service
@@ -86,6 +88,29 @@ MoneyAny = Annotated[
 ]
 
 
+MAX_VALUES = 2_000  # JSON values in one parcel or one request body: a real one has under 50
+
+
+def bounded_values(data: Any) -> Any:
+    """Refuse a body with more than MAX_VALUES JSON values before field validation: 600,000 unknown keys
+    would otherwise become 600,000 errors, seconds of CPU. The walk stops at the limit, so it is cheap."""
+    seen, todo = 0, [data]
+    while todo:
+        item = todo.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            seen += 1
+            if seen > MAX_VALUES:
+                raise PydanticCustomError(
+                    "max_values",
+                    "more than {limit_value} JSON values in one parcel or request",
+                    {"limit_value": MAX_VALUES},
+                )
+            if isinstance(child, (dict, list)):
+                todo.append(child)
+    return data
+
+
 def _exactly_one_of(schema: dict) -> None:
     """Say in the schema what `to_parcel` enforces: one weight form and one dims form."""
     for name in ("weight", "weight_g", "dims", "dims_mm"):
@@ -107,6 +132,7 @@ class QuoteParcel(BaseModel):
     """One parcel. Give exactly one of `weight` / `weight_g` and one of `dims` / `dims_mm`."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_parcel_schema)
+    _bounded = model_validator(mode="before")(bounded_values)
 
     # No `null` for the four size fields: the schema's oneOf counts a present key, so must the server.
     weight: Annotated[str, StringConstraints(max_length=64, pattern=WEIGHT_PATTERN)] = Field(  # type: ignore[assignment]

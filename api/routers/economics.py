@@ -22,7 +22,7 @@ from ratecalc.units import MAX_TEXT_CHARS, Money, parse_money
 
 from ..deps import tariffs
 from ..errors import Problem, from_input_error, invalid
-from ..models import DIMS_PATTERN, WEIGHT_PATTERN, MoneyAny, MoneyIn
+from ..models import DIMS_PATTERN, WEIGHT_PATTERN, MoneyAny, MoneyIn, bounded_values
 
 router = APIRouter(prefix="/v1", tags=["economics"])
 
@@ -69,6 +69,8 @@ class EconomicsRequest(BaseModel):
     use_cbr: bool = Field(False, description="fall back to the CBR daily feed (cached on disk)")
     ozon_fee: Optional[Literal["flat-15", "percent-2"]] = None
     readings: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=20)
+
+    _bounded = model_validator(mode="before")(bounded_values)
 
     @model_validator(mode="after")
     def _one_mode(self) -> EconomicsRequest:
