@@ -67,6 +67,27 @@ def _decimal(text: str, field: str = "number") -> Decimal:
         raise InputError(field, f"{text!r} is not a number") from None
 
 
+_PLAIN_DECIMAL_RE = re.compile(rf"^\s*(-?)\s*{_NUMBER}\s*$")
+
+
+def parse_decimal(text: object, field: str, *, what: str = "number", signed: bool = False) -> Decimal:
+    """Plain decimal text (`12.5`, `12,5`, `-3` when `signed`) -> exact Decimal, within the digit limits.
+
+    The one way a bare number typed by a person becomes a Decimal: `Decimal()` itself would take `1e999`,
+    `NaN` or 5,000 digits and fail later, far from the field that caused it.
+    """
+    text = check_text(text, field)
+    m = _PLAIN_DECIMAL_RE.match(text)
+    if m is None:
+        raise InputError(field, f"{text.strip()!r} is not a {what}; write digits like 12.5")
+    if m.group(1) and not signed:
+        raise InputError(
+            field, f"{text.strip()!r} is negative; it must be 0 or more", rule="greater_than_equal", limit=0
+        )
+    value = _decimal(m.group(2), field)
+    return -value if m.group(1) else value
+
+
 def _ceil_int(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_CEILING))
 

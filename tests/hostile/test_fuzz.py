@@ -149,3 +149,17 @@ def test_file_columns_become_rows_or_error_rows(tariffs, column, texts):
     ing = ingest(pa.table({k: pa.array(v, pa.string()) for k, v in data.items()}), compiled=tariffs.compiled())
     failed = set(ing.errors.row)
     assert set(ing.rows.tolist()) | failed == set(range(n)) and not failed & set(ing.rows.tolist())
+
+
+ECONOMICS_ARGV = ["economics", "-w", "450g", "-d", "20x15x10cm", "--date", "2025-12-05", "--category", "pharmacy"]
+
+
+@FUZZ
+@given(option=st.sampled_from(["--price", "--acquiring", "--packaging", "--fx", "--cost"]), text=hostile_text)
+def test_cli_economics_exits_0_or_2_without_a_traceback(option, text):
+    args = {"--cost": "62CNY", "--fx": "CNY=11.5", "--price": "1499"}
+    args[option] = f"CNY={text}" if option == "--fx" else text
+    argv = ECONOMICS_ARGV + [x for kv in args.items() for x in kv]
+    r = CliRunner().invoke(app, argv)
+    assert r.exit_code in (0, 2), (argv, r.output, r.exception)
+    assert r.exception is None or isinstance(r.exception, SystemExit)
