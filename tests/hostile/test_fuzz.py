@@ -125,7 +125,8 @@ def test_cli_quote_exits_0_or_2_without_a_traceback(option, text):
     r = CliRunner().invoke(app, argv)
     assert r.exit_code in (0, 2), (argv, r.output, r.exception)
     assert r.exception is None or isinstance(r.exception, SystemExit)
-    assert "Traceback" not in r.output
+    assert "internal error" not in r.output
+    assert "Traceback" not in r.output and "internal error" not in r.output
 
 
 @FUZZ
@@ -163,3 +164,4 @@ def test_cli_economics_exits_0_or_2_without_a_traceback(option, text):
     r = CliRunner().invoke(app, argv)
     assert r.exit_code in (0, 2), (argv, r.output, r.exception)
     assert r.exception is None or isinstance(r.exception, SystemExit)
+    assert "internal error" not in r.output
