@@ -8,7 +8,7 @@ plain 500 problem carrying the request id, never with the traceback itself.
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Iterable, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi import HTTPException as FastAPIHTTPException
@@ -112,7 +112,7 @@ def _is_tag(part: str) -> bool:
 PATTERN_PARSERS: dict[str, Callable[[str], object]] = {}
 
 
-def _explained(err: dict) -> Optional[InputError]:
+def _explained(err: Mapping[str, Any]) -> Optional[InputError]:
     parse = PATTERN_PARSERS.get(str((err.get("ctx") or {}).get("pattern")))
     if parse is None or not isinstance(err.get("input"), str):
         return None
@@ -123,7 +123,7 @@ def _explained(err: dict) -> Optional[InputError]:
     return None
 
 
-def from_pydantic(errors: Iterable[dict], root: str = "$", skip: int = 0) -> list[FieldError]:
+def from_pydantic(errors: Iterable[Mapping[str, Any]], root: str = "$", skip: int = 0) -> list[FieldError]:
     """Pydantic/FastAPI error dicts -> FieldErrors; `skip` drops leading loc parts such as 'body'."""
     out = []
     for err in errors:
@@ -183,7 +183,7 @@ def problem_response(
     title: str,
     detail: str,
     errors: Sequence[FieldError] = (),
-    headers: Optional[dict[str, str]] = None,
+    headers: Optional[Mapping[str, str]] = None,
 ) -> JSONResponse:
     body = Problem(
         type=_TYPE + slug if slug else "about:blank",
