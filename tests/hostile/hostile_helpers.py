@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-CLI = [sys.executable, "-c", "from ratecalc.cli import main; main()"]
+CLI = [sys.executable, "-c", "from api.cli import main; main()"]  # every command, `serve` included
 
 USD_ERA = {"weight": "400g", "dims": "30x20x15cm", "date": "2022-07-01"}  # a parcel every surface quotes
 ECONOMICS = {
