@@ -42,7 +42,7 @@ def _catalogue(n: int = 400) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None)
+    cluster = distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=":0")
     c = distributed.Client(cluster)
     yield c
     c.close()
