@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
@@ -39,7 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from . import engine as E
-from .columnar import RowErrors, ingest, minor_to_decimal, quote_ingested
+from .columnar import Ingested, RowErrors, ingest, minor_to_decimal, quote_ingested
 from .commissions import SCHEMES, charge_minor, rate_hundredths, resolve, table_for
 from .compile import CURRENCIES, EPOCH_DAY0, CompiledTariffs
 from .economics import MAX_PRICE, check_percentages, to_minor_rub
@@ -416,8 +416,6 @@ class _Priced:
 def _priced(
     compiled: CompiledTariffs, parcels: E.ParcelArrays, rows: np.ndarray, opts: Options, fx: Optional[FxChain]
 ) -> _Priced:
-    from .columnar import Ingested
-
     ing = Ingested(parcels, rows, len(rows), RowErrors())
     q = quote_ingested(compiled, ing)
     pos = np.searchsorted(rows, q.row)
@@ -605,10 +603,10 @@ def _solve(econ: _Econ, pr: _Priced, sel: np.ndarray, a: int, b: int, opts: Opti
 @dataclass
 class CatalogueResult:
     table: pa.Table  # one row per costed SKU
-    errors: RowErrors
+    errors: RowErrors  # rows numbered across the file (row_offset added)
     n_input: int
-    costed: int = 0
-    extra: dict = field(default_factory=dict)
+    costed: int
+    ingested: Ingested  # the engine's view of the chunk (its errors are `errors`), for the errors file
 
 
 def signed_decimal(minor: np.ndarray, valid: np.ndarray) -> pa.Array:
@@ -742,7 +740,7 @@ def cost_catalogue(
     out = _chosen_table(compiled, econ, rows, ing.sku, picks, row_offset)
     if row_offset:
         errors.row = [r + row_offset for r in errors.row]
-    return CatalogueResult(out, errors, n, V)
+    return CatalogueResult(out, errors, n, V, ing)
 
 
 def _take_pick(picks: dict[str, np.ndarray], at: np.ndarray, pr: _Priced, sel: np.ndarray, ln: _Lines) -> None:
@@ -897,29 +895,40 @@ def cost_file(
     err_writer = bf._Writer(err_path, "csv")
     empty: Optional[pa.Table] = None
     try:
-        for batch, nbytes in bf.read_batches(input_path, in_fmt, delimiter=delimiter):
-            if batch.num_rows == 0:
-                empty = pa.Table.from_batches([batch])
+        for chunk in bf.read_chunks(input_path, in_fmt, delimiter=delimiter):
+            if chunk.table.num_rows == 0:
+                empty = chunk.table
                 continue
-            res = cost_catalogue(batch, compiled, fx, opts, date=date, mapping=mapping, row_offset=summary.rows)
+            offset = summary.rows
+            res = cost_catalogue(chunk.table, compiled, fx, opts, date=date, mapping=mapping, row_offset=offset)
+            if chunk.malformed:  # a line that is not CSV: one error, not one per empty column
+                bf._report_malformed(res.ingested, chunk, offset)
             writer.write(res.table)
             if len(res.errors):
-                err_writer.write(res.errors.to_arrow())
+                err_writer.write(bf._errors_table(res.ingested, chunk, offset))
             summary.rows += res.n_input
             summary.quoted += res.costed
             summary.failed += res.n_input - res.costed
             summary.errors += len(res.errors)
             summary.output_rows += res.table.num_rows
             if progress is not None:
-                progress(summary.rows, nbytes)
+                progress(summary.rows, chunk.nbytes)
         if writer.schema is None:  # header only: a valid empty output with the result's columns
             header = empty if empty is not None else _header_only(input_path, in_fmt, delimiter)
             writer.write(
                 cost_catalogue(header, compiled, fx, opts, date=date or dt.date.today(), mapping=mapping).table
             )
-    finally:
-        writer.close()
-        err_writer.close(RowErrors().to_arrow().schema)
+    except BaseException:
+        writer.discard()
+        err_writer.discard()
+        raise
+    writer.commit()
+    if summary.failed:  # as `ratecalc batch`: an errors file only when some row failed
+        err_writer.commit()
+    else:
+        err_writer.discard()
+        err_path.unlink(missing_ok=True)  # a stale errors file would claim failures this run did not have
+        summary.errors_path = None
     return summary
 
 

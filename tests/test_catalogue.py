@@ -4,6 +4,7 @@ the single-SKU `economics` / `reverse_price`, bad rows in the errors file, exit 
 from __future__ import annotations
 
 import csv
+import io
 import subprocess
 import sys
 from decimal import Decimal as D
@@ -126,8 +127,7 @@ def test_cli_file_in_file_out_exit_codes_and_parquet(tmp_path):
     assert {"service_id", "carrier_id", "price", "currency", "days_min", "profit_rub", "margin_pct", "roi_pct"} <= set(
         table.column_names
     )
-    errors = tmp_path / "out.errors.csv"
-    assert errors.read_text().strip() == '"row","column","value","reason"'
+    assert not (tmp_path / "out.errors.csv").exists() and "errors: none" in res.stderr  # as `batch`
     mixed = _write(tmp_path / "mixed.csv", ROWS + BAD)
     res = subprocess.run(CLI + ["economics", "--input", str(mixed), "-o", str(tmp_path / "m.csv"), "--fx", "CNY=11.5", "--no-progress"], capture_output=True, text=True)  # fmt: skip
     assert res.returncode == 1 and "6 costed, 4 failed" in res.stderr
@@ -177,3 +177,14 @@ def test_economics_columns_can_be_mapped_like_parcel_columns(tariffs):
         mapping={"category": "Kategorie", "weight_g": "Gewicht"},
     )
     assert res.table.column("category").to_pylist() == ["car-products"]
+
+
+def test_a_malformed_line_is_one_error_with_its_line_number(tmp_path):
+    src = _write(tmp_path / "bad.csv", ROWS[:2])
+    src.write_text(src.read_text() + 'Z,"unclosed,300\n' + ",".join(ROWS[0]) + "\n")
+    out = tmp_path / "o.csv"
+    res = subprocess.run(CLI + ["economics", "--input", str(src), "-o", str(out), "--fx", "CNY=11.5", "--no-progress"], capture_output=True, text=True)  # fmt: skip
+    assert res.returncode == 1, res.stderr
+    errs = list(csv.DictReader(io.StringIO((tmp_path / "o.errors.csv").read_text())))
+    assert len(errs) == 1 and errs[0]["line"] == "4" and errs[0]["column"] == ""
+    assert [r["sku"] for r in csv.DictReader(io.StringIO(out.read_text()))] == ["A", "B", "A"]

@@ -20,11 +20,11 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstrain
 from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.economics import EconomicsInput, Target, economics, reverse_price
 from ratecalc.fx import build_chain
-from ratecalc.units import Money, parse_money
+from ratecalc.units import MAX_TEXT_CHARS, Money, parse_money
 
 from ..deps import tariffs
 from ..errors import ApiProblem, FieldError, Problem, from_input_error, invalid
-from ..models import DIMS_PATTERN, MONEY_PATTERN, WEIGHT_PATTERN, MoneyIn
+from ..models import DIMS_PATTERN, WEIGHT_PATTERN, MoneyAny, MoneyIn, bounded_values
 
 router = APIRouter(prefix="/v1", tags=["economics"])
 
@@ -33,7 +33,6 @@ RATES_FILE_ENV = "RATECALC_RATES_FILE"
 
 Pct = Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}([.,]\d{1,4})?%?$")]
 PriceRub = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,2})?$")]
-MoneyText = Annotated[str, StringConstraints(pattern=MONEY_PATTERN)]
 Rate = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,8})?$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 
@@ -51,8 +50,12 @@ class EconomicsRequest(BaseModel):
     `price`, `order_date`.
     """
 
-    weight: Annotated[str, StringConstraints(pattern=WEIGHT_PATTERN)] = Field(examples=["450g"])
-    dims: Annotated[str, StringConstraints(pattern=DIMS_PATTERN)] = Field(examples=["20x15x10cm"])
+    weight: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=WEIGHT_PATTERN)] = Field(
+        examples=["450g"]
+    )
+    dims: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=DIMS_PATTERN)] = Field(
+        examples=["20x15x10cm"]
+    )
     date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
         None, examples=["2025-12-05"], validation_alias=_alias("date", "order_date")
     )
@@ -66,29 +69,36 @@ class EconomicsRequest(BaseModel):
         None, examples=["Apple"], description="applies the brand's own commission rows where Ozon has them"
     )
     scheme: Literal["rfbs", "fbp"] = "rfbs"
-    purchase_cost: Union[MoneyText, MoneyIn] = Field(
+    purchase_cost: MoneyAny = Field(
         description="any currency, e.g. 62CNY", examples=["62CNY"], validation_alias=_alias("purchase_cost", "cost")
     )
-    packaging: Optional[Union[MoneyText, MoneyIn]] = None
-    first_mile: Optional[Union[MoneyText, MoneyIn]] = None
+    packaging: Optional[MoneyAny] = None
+    first_mile: Optional[MoneyAny] = None
     acquiring: Pct = Field("0", validation_alias=_alias("acquiring", "acquiring_pct"))
     fx_loss: Pct = Field("0", validation_alias=_alias("fx_loss", "fx_loss_pct"))
     ads: Pct = Field("0", validation_alias=_alias("ads", "ads_pct"))
     return_rate: Pct = Field("0", validation_alias=_alias("return_rate", "return_rate_pct"))
-    sale_price: Optional[PriceRub] = Field(
+    # The three modes are absent or a string, never null: the schema's oneOf counts a present key.
+    sale_price: PriceRub = Field(  # type: ignore[assignment]
         None,
         description="sale price in RUB (also the declared price)",
         examples=["1499"],
         validation_alias=_alias("sale_price", "price"),
     )
-    target_margin: Optional[Pct] = Field(None, validation_alias=_alias("target_margin", "target_margin_pct"))
-    target_profit: Optional[PriceRub] = Field(None, validation_alias=_alias("target_profit", "target_profit_rub"))
-    fx: dict[Code, Rate] = Field(default_factory=dict, description='RUB per unit, e.g. {"CNY": "11.5"}')
+    target_margin: Pct = Field(None, validation_alias=_alias("target_margin", "target_margin_pct"))  # type: ignore[assignment]
+    target_profit: PriceRub = Field(None, validation_alias=_alias("target_profit", "target_profit_rub"))  # type: ignore[assignment]
+    fx: dict[Code, Rate] = Field(
+        default_factory=dict,
+        description='RUB per unit, e.g. {"CNY": "11.5"}',
+        json_schema_extra={"propertyNames": {"pattern": "^[A-Za-z]{3}$"}},
+    )
     cbr: bool = Field(
         False, description="fall back to the CBR daily feed (cached on disk)", validation_alias=_alias("cbr", "use_cbr")
     )
     ozon_fee: Optional[Literal["flat-15", "percent-2"]] = None
     readings: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=20)
+
+    _bounded = model_validator(mode="before")(bounded_values)
 
     @model_validator(mode="after")
     def _one_mode(self) -> EconomicsRequest:
@@ -100,14 +110,18 @@ class EconomicsRequest(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         populate_by_name=True,
-        json_schema_extra={
-            "oneOf": [
-                {"required": ["sale_price"]},
-                {"required": ["target_margin"]},
-                {"required": ["target_profit"]},
-            ]
-        },
+        json_schema_extra=lambda schema: _one_mode_schema(schema),
     )
+
+
+def _one_mode_schema(schema: dict) -> None:
+    """Say in the schema what `_one_mode` enforces: exactly one mode key, present and not null."""
+    for name in _MODES:
+        schema.get("properties", {}).get(name, {}).pop("default", None)
+    schema["oneOf"] = [{"required": [name]} for name in _MODES]
+
+
+_MODES = ("sale_price", "target_margin", "target_profit")
 
 
 class EconomicsResponse(BaseModel):
@@ -211,7 +225,11 @@ class CatalogueRequest(BaseModel):
     fx_loss: Pct = Field("0", validation_alias=_alias("fx_loss", "fx_loss_pct"))
     ads: Pct = Field("0", validation_alias=_alias("ads", "ads_pct"))
     return_rate: Pct = Field("0", validation_alias=_alias("return_rate", "return_rate_pct"))
-    fx: dict[Code, Rate] = Field(default_factory=dict, description='RUB per unit, e.g. {"CNY": "11.5"}')
+    fx: dict[Code, Rate] = Field(
+        default_factory=dict,
+        description='RUB per unit, e.g. {"CNY": "11.5"}',
+        json_schema_extra={"propertyNames": {"pattern": "^[A-Za-z]{3}$"}},
+    )
     cbr: bool = Field(False, validation_alias=_alias("cbr", "use_cbr"))
     ozon_fee: Optional[Literal["flat-15", "percent-2"]] = None
     readings: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=20)
