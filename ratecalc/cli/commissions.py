@@ -123,9 +123,13 @@ def register(app: typer.Typer) -> None:
                 out.add_row(c.id, name, c.ru or "", c.zh or "", *rates)
             cli.consoles.out.print(out)
             if text and not found:
-                cli.fail(f"no category matches {text!r} in {table.id}", code=1)
+                cli.consoles.err.print(f"no category matches {text!r} in {table.id}", highlight=False)
+                none_found["any"] = True
 
+        none_found = {"any": False}
         cli.guarded(run)
+        if none_found["any"]:
+            raise typer.Exit(1)
 
 
 __all__ = ["register"]
