@@ -7,33 +7,42 @@ a person needs ("weight 26000 g exceeds the maximum 25000 g") and the tariff ver
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal, Optional
 
-from pydantic import BaseModel, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import engine as E
-from .compile import CURRENCIES, CompiledTariffs, RowInfo
+from .compile import CURRENCIES, CompiledTariffs, RowInfo, ServiceInfo
 from .parcels import Parcel
-from .units import Money
+from .units import CURRENCY_EXPONENT, Money
 
 
 class Price(BaseModel):
+    model_config = ConfigDict(frozen=True)  # shared between quotes (see build_quotes)
+
     amount: str = Field(description="decimal string, exact (never a float)", examples=["9.00"])
     currency: str
 
 
 class ReasonOut(BaseModel):
+    model_config = ConfigDict(frozen=True)  # shared between quotes (see build_quotes)
+
     code: str
     message: str
 
 
 class DaysOut(BaseModel):
+    model_config = ConfigDict(frozen=True)  # shared between quotes (see build_quotes)
+
     min: int
     max: int
 
 
 class TariffRef(BaseModel):
+    model_config = ConfigDict(frozen=True)  # shared between quotes (see build_quotes)
+
     effective_from: Optional[dt.date]
     effective_until: Optional[dt.date]
     date_basis: Optional[str] = None
@@ -42,6 +51,8 @@ class TariffRef(BaseModel):
 
 
 class BillingOut(BaseModel):
+    model_config = ConfigDict(frozen=True)  # shared between quotes (see build_quotes)
+
     rule: Literal["actual", "greater_of", "volumetric_above_threshold"]
     threshold_sum_cm: Optional[str] = None
     divisor: Optional[int] = None
@@ -52,6 +63,8 @@ class BillingOut(BaseModel):
 
 
 class GroupOut(BaseModel):
+    model_config = ConfigDict(frozen=True)  # shared between quotes (see build_quotes)
+
     name: Optional[str]
     reason: str
 
@@ -73,6 +86,9 @@ class CustomsOut(BaseModel):
 
 
 class ServiceQuote(BaseModel):
+    # Frozen: a quote is a statement of what the tariff says; change one with `model_copy(update=...)`.
+    model_config = ConfigDict(frozen=True)
+
     carrier: str
     carrier_id: str
     service: str
@@ -204,144 +220,245 @@ def _basis_applied(row: RowInfo, parcel: Parcel) -> str:
     return "greater_of" if b.basis == "greater_of" else "volumetric"
 
 
-def _row_static(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> dict:
-    """Everything of a quote that depends only on the service row, computed once per compiled tariffs.
+# ---------------------------------------------------------------------------------------------------------
+# Building results from engine arrays.
+#
+# Inputs were validated at the edge (Parcel, the tariff schema) and every value below comes from the engine's
+# integer arrays or the compiled tariffs, so the models are built without a validation pass (`_trusted`):
+# validating ~30 quotes of ~20 fields each cost more than quoting them. `tests/test_result_build.py` checks
+# that every trusted quote equals its validated copy. Parts that depend only on the tariff row (billing,
+# delivery days, tariff reference) are built once per compiled tariffs and shared between quotes; those
+# models are frozen, so sharing them cannot leak a change from one quote to another.
 
-    Why: a one-parcel quote builds one ServiceQuote per service in force (31+); re-deriving billing,
-    days and sources for each would dominate the latency. The cached values are plain data; every quote
-    still gets its own model instances (nothing is shared between quotes).
+_set_attr = object.__setattr__
+
+
+def _trusted(cls: type, values: dict, fields_set: Optional[set] = None):
+    """`cls` instance holding `values` (every field, already of the declared types), without validation.
+
+    Same object as pydantic's `model_construct` minus its per-field default handling: the caller passes
+    every field, so there is nothing left to fill in. `fields_set` may be one set shared by many instances
+    of a frozen model: pydantic only adds to it on assignment, which a frozen model refuses, and
+    `model_copy` copies it first.
     """
+    m = cls.__new__(cls)
+    _set_attr(m, "__dict__", values)
+    _set_attr(m, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
+    _set_attr(m, "__pydantic_extra__", None)
+    _set_attr(m, "__pydantic_private__", None)
+    return m
+
+
+@dataclass(frozen=True)
+class _Row:
+    """What a quote takes from its tariff row, computed once per (compiled tariffs, row)."""
+
+    svc: ServiceInfo
+    row: RowInfo
+    currency: str
+    minor_exp: int
+    grouped: bool
+    rule: str
+    threshold_mm: Optional[int]
+    billing: BillingOut
+    days: Optional[DaysOut]
+    unpublished: ReasonOut
+    readings: tuple[str, ...]
+    tariff_refs: dict  # readings tuple -> TariffRef (frozen, shared)
+
+    def tariff(self, readings: tuple[str, ...]) -> TariffRef:
+        found = self.tariff_refs.get(readings)
+        if found is None:
+            v = self.row.version
+            found = self.tariff_refs[readings] = TariffRef.model_validate(
+                dict(
+                    effective_from=v.effective_from,
+                    effective_until=v.effective_until,
+                    date_basis=v.date_basis,
+                    sources=list(v.sources),
+                    readings=list(readings),
+                ),
+            )
+        return found
+
+    def basis(self, total_mm: int) -> str:
+        """The weight rule applied to a parcel whose sides sum to `total_mm` (see `_basis_applied`)."""
+        if self.rule == "actual" or (self.threshold_mm is not None and total_mm <= self.threshold_mm):
+            return "actual"
+        return "greater_of" if self.rule == "greater_of" else "volumetric"
+
+
+def _row(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> _Row:
     cache = tariffs.__dict__.setdefault("_result_rows", {})
     found = cache.get(row_i)
     if found is not None:
         return found
-    svc = tariffs.services[svc_i]
     row = tariffs.rows[row_i]
     b = row.billing
     days = row.rate.delivery_days or row.version.delivery_days
-    found = {
-        "svc": svc,
-        "row": row,
-        "currency": CURRENCIES[int(tariffs.table.currency[row_i])],
-        "grouped": any(r.group is not None for r in row.version.rates),
-        "billing": dict(
-            rule=b.basis,
-            threshold_sum_cm=None if b.threshold_sum_cm is None else f"{b.threshold_sum_cm:f}",
-            divisor=b.divisor,
-            rounding_step_g=b.rounding.step_g,
-            rounding_direction=b.rounding.direction,
-            rounding_stated=b.rounding.stated,
-            min_billable_g=b.min_billable_g,
+    currency = CURRENCIES[int(tariffs.table.currency[row_i])]
+    found = _Row(
+        svc=tariffs.services[svc_i],
+        row=row,
+        currency=currency,
+        minor_exp=CURRENCY_EXPONENT[currency],
+        grouped=any(r.group is not None for r in row.version.rates),
+        rule=b.basis,
+        threshold_mm=None if b.threshold_sum_cm is None else int(b.threshold_sum_cm * 10),
+        billing=BillingOut.model_validate(
+            dict(
+                rule=b.basis,
+                threshold_sum_cm=None if b.threshold_sum_cm is None else f"{b.threshold_sum_cm:f}",
+                divisor=b.divisor,
+                rounding_step_g=b.rounding.step_g,
+                rounding_direction=b.rounding.direction,
+                rounding_stated=b.rounding.stated,
+                min_billable_g=b.min_billable_g,
+            ),
         ),
-        "days": None if days is None else (days.min, days.max),
-        "tariff": dict(
-            effective_from=row.version.effective_from,
-            effective_until=row.version.effective_until,
-            date_basis=row.version.date_basis,
-        ),
-        "sources": tuple(row.version.sources),
-        "threshold_mm": None if b.threshold_sum_cm is None else int(b.threshold_sum_cm * 10),
-    }
+        days=None if days is None else DaysOut(min=days.min, max=days.max),
+        unpublished=ReasonOut(code=E.CODE_RATE_UNPUBLISHED, message=row.rate.unpublished or "rate not published"),
+        readings=tuple(row.readings),
+        tariff_refs={},
+    )
     cache[row_i] = found
     return found
 
 
-def _basis_of(static: dict, total_mm: int) -> str:
-    """Same rule as `_basis_applied`, from the cached threshold."""
-    rule = static["billing"]["rule"]
-    if rule == "actual":
-        return "actual"
-    threshold = static["threshold_mm"]
-    if threshold is not None and total_mm <= threshold:
-        return "actual"
-    return "greater_of" if rule == "greater_of" else "volumetric"
+def _amount(minor: int, exp: int) -> str:
+    """Minor units as the exact decimal string `Money.from_minor(...).amount` prints ("9.00", "-0.50")."""
+    if exp == 0:
+        return str(minor)
+    sign = "-" if minor < 0 else ""
+    whole, frac = divmod(abs(minor), 10**exp)
+    return f"{sign}{whole}.{frac:0{exp}d}"
 
 
-def build_quotes(tariffs: CompiledTariffs, parcel: Parcel, block: E.Block, i: int = 0) -> list[ServiceQuote]:
-    """The quotes of row `i` of `block` (the parcel at that position), unsorted.
+def _group_out(ep, g_index: int, parcel: Parcel) -> GroupOut:
+    g = ep.groups[g_index]
+    hi_p = "" if g.price_max_minor >= E.BIG else f"{Money.from_minor(g.price_max_minor, g.price_currency).amount}"
+    hi_w = "" if g.weight_max_g >= E.BIG else f"{g.weight_max_g}"
+    reason = (
+        f"price {parcel.declared_value} in band "
+        f"{Money.from_minor(g.price_min_minor, g.price_currency).amount}–{hi_p} {g.price_currency}, "
+        f"weight {parcel.weight_g} g in band {g.weight_min_g}–{hi_w} g"
+    )
+    return GroupOut(name=g.name, reason=reason)  # once per parcel: validated
 
-    The quotes are built as plain dicts and validated in one call (`TypeAdapter(list[ServiceQuote])`):
-    one pass in pydantic's core instead of ~4 model constructors per service, which dominated latency.
+
+_NO_GROUP = GroupOut(name=None, reason="no shipment group fits the parcel's price and weight")
+
+
+class BlockLists:
+    """A block's (P, S) outputs as Python lists, converted once for the whole block (not once per parcel)."""
+
+    def __init__(self, block: E.Block):
+        self.block = block
+        self.services = block.services.tolist()
+        self.rows = block.rows.tolist()
+        self.status = block.status.tolist()
+        self.reasons = block.reasons.tolist()
+        self.charges = block.chargeable_g.tolist()
+        self.prices = block.price_minor.tolist()
+        self.vols = block.volumetric_g.tolist()
+
+
+def build_quotes(
+    tariffs: CompiledTariffs,
+    parcel: Parcel,
+    block: E.Block,
+    i: int = 0,
+    *,
+    lists: Optional[BlockLists] = None,
+    sort: bool = False,
+) -> list[ServiceQuote]:
+    """The quotes of row `i` of `block` (the parcel at that position); sorted as `sort_quotes` when `sort`.
+
+    `lists`: the block already converted (`BlockLists(block)`), when a caller builds many of its rows.
     """
+    if lists is None:
+        lists = BlockLists(block)
     ep = tariffs.epochs[block.epoch]
-    group_name = ep.groups[block.group].name if block.group < len(ep.groups) else None
-    statuses = block.status[i].tolist()
-    bits_of = block.reasons[i].tolist()
-    charges = block.chargeable_g[i].tolist()
-    prices = block.price_minor[i].tolist()
-    vols = block.volumetric_g[i].tolist()
+    grouped_parcel = block.group < len(ep.groups)
+    group_name = ep.groups[block.group].name if grouped_parcel else None
+    statuses, bits_of = lists.status[i], lists.reasons[i]
+    charges, prices, vols = lists.charges[i], lists.prices[i], lists.vols[i]
     total_mm = sum(parcel.dims_mm)
-    group_of_parcel: Optional[dict] = None
-    group_readings: list[str] = []
-    if group_name is not None:
-        g = ep.groups[block.group]
-        group_readings = list(g.readings)
-    out = []
-    for j, (svc_i, row_i) in enumerate(zip(block.services.tolist(), block.rows.tolist())):
-        static = _row_static(tariffs, svc_i, row_i)
-        svc, row = static["svc"], static["row"]
-        status = E.STATUS_NAMES[statuses[j]]
+    group_readings: tuple[str, ...] = tuple(ep.groups[block.group].readings) if grouped_parcel else ()
+    group: Optional[GroupOut] = None
+    weight_g, delivery = parcel.weight_g, parcel.delivery
+    keyed = []
+    for j, (svc_i, row_i) in enumerate(zip(lists.services, lists.rows)):
+        r = _row(tariffs, svc_i, row_i)
+        svc = r.svc
+        st = statuses[j]
+        status = E.STATUS_NAMES[st]
         bits = bits_of[j]
         if bits:
-            reasons, warnings = _reasons(row, bits, parcel, group_name)
+            reasons, warnings = _reasons(r.row, bits, parcel, group_name)
+            reasons = [_trusted(ReasonOut, x) for x in reasons]
+            warnings = [_trusted(ReasonOut, x) for x in warnings]
         else:
             reasons, warnings = [], []
-        if status == "unpriced":
-            reasons.append(dict(code=E.CODE_RATE_UNPUBLISHED, message=row.rate.unpublished or "rate not published"))
         price = None
-        if status == "ok":
-            money = Money.from_minor(prices[j], static["currency"])
-            price = dict(amount=f"{money.amount:f}", currency=money.currency)
-        vol = vols[j]
-        group = None
-        used_readings = list(row.readings)
-        if static["grouped"]:
+        minor = prices[j]
+        if st == E.STATUS_OK:
+            price = _trusted(Price, {"amount": _amount(minor, r.minor_exp), "currency": r.currency}, _PRICE_FIELDS)
+        elif st == E.STATUS_UNPRICED:
+            reasons.append(r.unpublished)
+        quote_group = None
+        readings = r.readings
+        if r.grouped:
             # the readings that shaped the parcel's group (not those of a stand-in row for a missing group)
-            used_readings = list(group_readings)
-            if group_name is None:
-                group = dict(name=None, reason="no shipment group fits the parcel's price and weight")
-            else:
-                if group_of_parcel is None:
-                    g = ep.groups[block.group]
-                    hi_p = (
-                        ""
-                        if g.price_max_minor >= E.BIG
-                        else f"{Money.from_minor(g.price_max_minor, g.price_currency).amount}"
-                    )
-                    hi_w = "" if g.weight_max_g >= E.BIG else f"{g.weight_max_g}"
-                    group_of_parcel = dict(
-                        name=group_name,
-                        reason=(
-                            f"price {parcel.declared_value} in band "
-                            f"{Money.from_minor(g.price_min_minor, g.price_currency).amount}–{hi_p} {g.price_currency}, "
-                            f"weight {parcel.weight_g} g in band {g.weight_min_g}–{hi_w} g"
-                        ),
-                    )
-                group = dict(group_of_parcel)
-        days = static["days"]
-        out.append(
-            dict(
-                carrier=svc.carrier,
-                carrier_id=svc.carrier_id,
-                service=svc.name,
-                service_id=svc.id,
-                tier=svc.tier,
-                delivery_type=parcel.delivery,
-                status=status,
-                reasons=reasons,
-                warnings=warnings,
-                actual_weight_g=parcel.weight_g,
-                volumetric_weight_g=None if vol < 0 else vol,
-                chargeable_weight_g=charges[j],
-                basis=_basis_of(static, total_mm),
-                billing=static["billing"],
-                group=group,
-                price=price,
-                delivery_days=None if days is None else dict(min=days[0], max=days[1]),
-                tariff=dict(**static["tariff"], sources=list(static["sources"]), readings=used_readings),
-            )
+            readings = group_readings
+            if group is None:
+                group = _group_out(ep, block.group, parcel) if grouped_parcel else _NO_GROUP
+            quote_group = group
+        vol = vols[j]
+        q = _trusted(
+            ServiceQuote,
+            {
+                "carrier": svc.carrier,
+                "carrier_id": svc.carrier_id,
+                "service": svc.name,
+                "service_id": svc.id,
+                "tier": svc.tier,
+                "delivery_type": delivery,
+                "status": status,
+                "reasons": reasons,
+                "warnings": warnings,
+                "actual_weight_g": weight_g,
+                "volumetric_weight_g": None if vol < 0 else vol,
+                "chargeable_weight_g": charges[j],
+                "basis": r.basis(total_mm),
+                "billing": r.billing,
+                "group": quote_group,
+                "price": price,
+                "delivery_days": r.days,
+                "tariff": r.tariff(readings),
+                **_LATER,
+            },
+            _SET_FIELDS,
         )
-    return _QUOTES.validate_python(out)
+        if sort:
+            keyed.append(((st, r.currency if price else "", minor if price else 0, svc.name, svc.id), q))
+        else:
+            keyed.append((None, q))
+    if sort:
+        keyed.sort(key=_first)
+    return [q for _, q in keyed]
 
 
-_QUOTES = TypeAdapter(list[ServiceQuote])
+def _first(pair: tuple):
+    return pair[0]
+
+
+_SET_FIELDS = set(
+    (
+        "carrier carrier_id service service_id tier delivery_type status reasons warnings actual_weight_g "
+        "volumetric_weight_g chargeable_weight_g basis billing group price delivery_days tariff"
+    ).split()
+)
+_PRICE_FIELDS = {"amount", "currency"}
+_LATER = {name: f.default for name, f in ServiceQuote.model_fields.items() if name not in _SET_FIELDS}
+"""Fields a quote gets after pricing (RUB figures, customs: `ratecalc.costs`), None until then."""

@@ -18,7 +18,7 @@ from .errors import InputError
 from .groups import check_group_inputs
 from .loader import TariffDocuments, load_documents, tariff_dirs
 from .parcels import Parcel, to_arrays
-from .result import ServiceQuote, build_quotes, sort_quotes
+from .result import BlockLists, ServiceQuote, build_quotes
 
 
 @dataclass
@@ -73,8 +73,9 @@ class TariffSet:
         check_group_inputs(compiled, arrays)  # the group model needs a declared RUB price (InputError "value")
         out: list[Optional[list[ServiceQuote]]] = [None] * len(parcels)
         for block in iter_blocks(compiled, arrays):
-            for i, pos in enumerate(block.parcels):
-                out[int(pos)] = sort_quotes(build_quotes(compiled, parcels[int(pos)], block, i))
+            lists = BlockLists(block)
+            for i, pos in enumerate(block.parcels.tolist()):
+                out[pos] = build_quotes(compiled, parcels[pos], block, i, lists=lists, sort=True)
         return [q if q is not None else [] for q in out]
 
 
