@@ -9,8 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, Optional
+from typing import Iterator, Literal, Optional, Sequence, Union, overload
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import engine as E
@@ -265,6 +266,8 @@ class _Row:
     unpublished: ReasonOut
     readings: tuple[str, ...]
     tariff_refs: dict  # readings tuple -> TariffRef (frozen, shared)
+    basis_fixed: Optional[str]  # the basis when it does not depend on the parcel's size
+    tariff_ref: Optional[TariffRef]  # the TariffRef when it does not depend on the parcel's group
 
     def tariff(self, readings: tuple[str, ...]) -> TariffRef:
         found = self.tariff_refs.get(readings)
@@ -320,7 +323,11 @@ def _row(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> _Row:
         unpublished=ReasonOut(code=E.CODE_RATE_UNPUBLISHED, message=row.rate.unpublished or "rate not published"),
         readings=tuple(row.readings),
         tariff_refs={},
+        basis_fixed="actual" if b.basis == "actual" else None,
+        tariff_ref=None,
     )
+    if not found.grouped:
+        object.__setattr__(found, "tariff_ref", found.tariff(found.readings))
     cache[row_i] = found
     return found
 
@@ -349,108 +356,186 @@ def _group_out(ep, g_index: int, parcel: Parcel) -> GroupOut:
 _NO_GROUP = GroupOut(name=None, reason="no shipment group fits the parcel's price and weight")
 
 
-class BlockLists:
-    """A block's (P, S) outputs as Python lists, converted once for the whole block (not once per parcel)."""
+class BlockQuotes:
+    """A block of engine results, ready to become quotes: one per block, shared by its parcels' views.
 
-    def __init__(self, block: E.Block):
-        self.block = block
-        self.services = block.services.tolist()
-        self.rows = block.rows.tolist()
-        self.status = block.status.tolist()
-        self.reasons = block.reasons.tolist()
-        self.charges = block.chargeable_g.tolist()
-        self.prices = block.price_minor.tolist()
-        self.vols = block.volumetric_g.tolist()
-
-
-def build_quotes(
-    tariffs: CompiledTariffs,
-    parcel: Parcel,
-    block: E.Block,
-    i: int = 0,
-    *,
-    lists: Optional[BlockLists] = None,
-    sort: bool = False,
-) -> list[ServiceQuote]:
-    """The quotes of row `i` of `block` (the parcel at that position); sorted as `sort_quotes` when `sort`.
-
-    `lists`: the block already converted (`BlockLists(block)`), when a caller builds many of its rows.
+    Holds the block's arrays (numpy, which the garbage collector never scans), each service's row parts
+    and the price order of every parcel's quotes (one `lexsort` for the whole block). Nothing per
+    (parcel, service) is a Python object until someone reads that quote.
     """
-    if lists is None:
-        lists = BlockLists(block)
-    ep = tariffs.epochs[block.epoch]
-    grouped_parcel = block.group < len(ep.groups)
-    group_name = ep.groups[block.group].name if grouped_parcel else None
-    statuses, bits_of = lists.status[i], lists.reasons[i]
-    charges, prices, vols = lists.charges[i], lists.prices[i], lists.vols[i]
-    total_mm = sum(parcel.dims_mm)
-    group_readings: tuple[str, ...] = tuple(ep.groups[block.group].readings) if grouped_parcel else ()
-    group: Optional[GroupOut] = None
-    weight_g, delivery = parcel.weight_g, parcel.delivery
-    keyed = []
-    for j, (svc_i, row_i) in enumerate(zip(lists.services, lists.rows)):
-        r = _row(tariffs, svc_i, row_i)
-        svc = r.svc
-        st = statuses[j]
-        status = E.STATUS_NAMES[st]
-        bits = bits_of[j]
-        if bits:
-            reasons, warnings = _reasons(r.row, bits, parcel, group_name)
-            reasons = [_trusted(ReasonOut, x) for x in reasons]
-            warnings = [_trusted(ReasonOut, x) for x in warnings]
-        else:
-            reasons, warnings = [], []
-        price = None
-        minor = prices[j]
-        if st == E.STATUS_OK:
-            price = _trusted(Price, {"amount": _amount(minor, r.minor_exp), "currency": r.currency}, _PRICE_FIELDS)
-        elif st == E.STATUS_UNPRICED:
-            reasons.append(r.unpublished)
-        quote_group = None
-        readings = r.readings
-        if r.grouped:
-            # the readings that shaped the parcel's group (not those of a stand-in row for a missing group)
-            readings = group_readings
-            if group is None:
-                group = _group_out(ep, block.group, parcel) if grouped_parcel else _NO_GROUP
-            quote_group = group
-        vol = vols[j]
-        q = _trusted(
-            ServiceQuote,
-            {
-                "carrier": svc.carrier,
-                "carrier_id": svc.carrier_id,
-                "service": svc.name,
-                "service_id": svc.id,
-                "tier": svc.tier,
-                "delivery_type": delivery,
-                "status": status,
-                "reasons": reasons,
-                "warnings": warnings,
-                "actual_weight_g": weight_g,
-                "volumetric_weight_g": None if vol < 0 else vol,
-                "chargeable_weight_g": charges[j],
-                "basis": r.basis(total_mm),
-                "billing": r.billing,
-                "group": quote_group,
-                "price": price,
-                "delivery_days": r.days,
-                "tariff": r.tariff(readings),
-                **_LATER,
-            },
-            _SET_FIELDS,
-        )
-        if sort:
-            keyed.append(((st, r.currency if price else "", minor if price else 0, svc.name, svc.id), q))
-        else:
-            keyed.append((None, q))
-    if sort:
-        keyed.sort(key=_first)
-    return [q for _, q in keyed]
+
+    def __init__(self, tariffs: CompiledTariffs, block: E.Block):
+        self.tariffs = tariffs
+        self.block = block
+        ep = tariffs.epochs[block.epoch]
+        self.epoch = ep
+        self.grouped_parcels = block.group < len(ep.groups)
+        self.group_name = ep.groups[block.group].name if self.grouped_parcels else None
+        self.group_readings: tuple[str, ...] = tuple(ep.groups[block.group].readings) if self.grouped_parcels else ()
+        self.rows = [_row(tariffs, s, r) for s, r in zip(block.services.tolist(), block.rows.tolist())]
+        self.volumetric = block.volumetric_g
+        self._order: Optional[np.ndarray] = None
+
+    @property
+    def order(self) -> np.ndarray:
+        """(P, S) column order per parcel: ok by (currency, price), then unpriced, then ineligible; ties by
+        service name and id (the order `sort_quotes` gives, from the integers instead of the models)."""
+        if self._order is None:
+            b = self.block
+            ranks = _service_ranks(self.tariffs)
+            name_rank = np.asarray([ranks[r.svc.id] for r in self.rows], np.int64)[None, :]
+            ccy_rank = np.asarray([_CCY_RANK[r.currency] for r in self.rows], np.int64)[None, :]
+            ok = b.status == E.STATUS_OK
+            shape = b.status.shape
+            keys = (
+                np.broadcast_to(name_rank, shape),
+                np.where(ok, b.price_minor, 0),
+                np.where(ok, ccy_rank, -1),
+                b.status,
+            )
+            self._order = np.lexsort(keys, axis=-1)
+        return self._order
+
+    def view(self, i: int, parcel: Parcel) -> QuoteList:
+        return QuoteList(self, i, parcel)
+
+    def build(self, i: int, parcel: Parcel, columns: Optional[Sequence[int]] = None) -> list[ServiceQuote]:
+        """The quotes of the block's parcel `i` (`parcel`), for these service columns (default: all, in
+        block order)."""
+        b = self.block
+        statuses, bits_of = b.status[i].tolist(), b.reasons[i].tolist()
+        charges, prices, vols = b.chargeable_g[i].tolist(), b.price_minor[i].tolist(), self.volumetric[i].tolist()
+        total_mm = sum(parcel.dims_mm)
+        group: Optional[GroupOut] = None
+        weight_g, delivery = parcel.weight_g, parcel.delivery
+        rows = self.rows
+        out = []
+        new, set_attr = object.__new__, _set_attr
+        for j in range(len(rows)) if columns is None else columns:
+            r = rows[j]
+            svc = r.svc
+            st = statuses[j]
+            bits = bits_of[j]
+            if bits:
+                reasons, warnings = _reasons(r.row, bits, parcel, self.group_name)
+                reasons = [_trusted(ReasonOut, x, _REASON_FIELDS) for x in reasons]
+                warnings = [_trusted(ReasonOut, x, _REASON_FIELDS) for x in warnings]
+            else:
+                reasons, warnings = [], []
+            price = None
+            if st == E.STATUS_OK:
+                price = _trusted(
+                    Price, {"amount": _amount(prices[j], r.minor_exp), "currency": r.currency}, _PRICE_FIELDS
+                )
+            elif st == E.STATUS_UNPRICED:
+                reasons.append(r.unpublished)
+            quote_group = None
+            readings = r.readings
+            if r.grouped:
+                # the readings that shaped the parcel's group (not those of a stand-in row for a missing group)
+                readings = self.group_readings
+                if group is None:
+                    group = _group_out(self.epoch, b.group, parcel) if self.grouped_parcels else _NO_GROUP
+                quote_group = group
+            vol = vols[j]
+            # `_trusted(ServiceQuote, ...)`, inlined: this line runs once per quote
+            q = new(ServiceQuote)
+            set_attr(
+                q,
+                "__dict__",
+                {
+                    "carrier": svc.carrier,
+                    "carrier_id": svc.carrier_id,
+                    "service": svc.name,
+                    "service_id": svc.id,
+                    "tier": svc.tier,
+                    "delivery_type": delivery,
+                    "status": E.STATUS_NAMES[st],
+                    "reasons": reasons,
+                    "warnings": warnings,
+                    "actual_weight_g": weight_g,
+                    "volumetric_weight_g": None if vol < 0 else vol,
+                    "chargeable_weight_g": charges[j],
+                    "basis": r.basis_fixed or r.basis(total_mm),
+                    "billing": r.billing,
+                    "group": quote_group,
+                    "price": price,
+                    "delivery_days": r.days,
+                    "tariff": r.tariff_ref or r.tariff(readings),
+                    **_LATER,
+                },
+            )
+            set_attr(q, "__pydantic_fields_set__", _SET_FIELDS)
+            set_attr(q, "__pydantic_extra__", None)
+            set_attr(q, "__pydantic_private__", None)
+            out.append(q)
+        return out
 
 
-def _first(pair: tuple):
-    return pair[0]
+class QuoteList(Sequence[ServiceQuote]):
+    """One parcel's quotes in price order, as a view over its block: a `ServiceQuote` is built when read.
+
+    Why: a list of 10,000 parcels x 31 services held ~440 Python objects per parcel, and the garbage
+    collector's full passes over them cost more than quoting. A view is one object per parcel; reading it
+    (iterating, indexing, `list(view)`) builds the quotes, each time it is read. Compares equal to a list
+    of the same quotes.
+    """
+
+    __slots__ = ("_src", "_i", "_parcel")
+
+    def __init__(self, src: BlockQuotes, i: int, parcel: Parcel):
+        self._src = src
+        self._i = i
+        self._parcel = parcel
+
+    @property
+    def parcel(self) -> Parcel:
+        return self._parcel
+
+    def __len__(self) -> int:
+        return len(self._src.rows)
+
+    def __iter__(self) -> Iterator[ServiceQuote]:
+        return iter(self._src.build(self._i, self._parcel, self._src.order[self._i].tolist()))
+
+    @overload
+    def __getitem__(self, k: int) -> ServiceQuote: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[ServiceQuote]: ...
+
+    def __getitem__(self, k: Union[int, slice]) -> Union[ServiceQuote, list[ServiceQuote]]:
+        order = self._src.order[self._i]
+        if isinstance(k, slice):
+            return self._src.build(self._i, self._parcel, order[k].tolist())
+        return self._src.build(self._i, self._parcel, [int(order[k])])[0]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple, QuoteList)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"<QuoteList of {len(self)} quotes for a {self._parcel.weight_g} g parcel on {self._parcel.order_date}>"
+
+
+def _service_ranks(tariffs: CompiledTariffs) -> dict[str, int]:
+    """Service id -> position in (name, id) order: the tie-break of the price order."""
+    found = tariffs.__dict__.get("_result_service_ranks")
+    if found is None:
+        ordered = sorted(tariffs.services, key=lambda s: (s.name, s.id))
+        found = tariffs.__dict__["_result_service_ranks"] = {s.id: k for k, s in enumerate(ordered)}
+    return found
+
+
+_CCY_RANK = {c: k for k, c in enumerate(sorted(CURRENCIES))}
+
+
+def build_quotes(tariffs: CompiledTariffs, parcel: Parcel, block: E.Block, i: int = 0) -> list[ServiceQuote]:
+    """The quotes of row `i` of `block` (the parcel at that position), in block order (unsorted)."""
+    return BlockQuotes(tariffs, block).build(i, parcel)
 
 
 _SET_FIELDS = set(
@@ -460,5 +545,6 @@ _SET_FIELDS = set(
     ).split()
 )
 _PRICE_FIELDS = {"amount", "currency"}
+_REASON_FIELDS = {"code", "message"}
 _LATER = {name: f.default for name, f in ServiceQuote.model_fields.items() if name not in _SET_FIELDS}
 """Fields a quote gets after pricing (RUB figures, customs: `ratecalc.costs`), None until then."""

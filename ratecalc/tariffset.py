@@ -18,7 +18,7 @@ from .errors import InputError
 from .groups import check_group_inputs
 from .loader import TariffDocuments, load_documents, tariff_dirs
 from .parcels import Parcel, to_arrays
-from .result import BlockLists, ServiceQuote, build_quotes
+from .result import BlockQuotes, QuoteList, ServiceQuote
 
 
 @dataclass
@@ -64,19 +64,25 @@ class TariffSet:
 
     def quote(self, parcel: Parcel, *, readings: Sequence[str] = ()) -> list[ServiceQuote]:
         """Every service in force on the parcel's order date, sorted (ok by price, unpriced, ineligible)."""
-        return self.quote_many([parcel], readings=readings)[0]
+        return list(self.quote_many([parcel], readings=readings)[0])
 
-    def quote_many(self, parcels: Sequence[Parcel], *, readings: Sequence[str] = ()) -> list[list[ServiceQuote]]:
-        """Quotes per parcel, in input order: one engine run over the whole list."""
+    def quote_many(self, parcels: Sequence[Parcel], *, readings: Sequence[str] = ()) -> list[QuoteList]:
+        """Quotes per parcel, in input order, sorted as `quote`: one engine run over the whole list.
+
+        Each parcel's quotes are a `QuoteList`, a view that builds its `ServiceQuote`s when read (iterate
+        it, index it, `list()` it): holding the quotes of many parcels costs a few numbers per quote, not
+        a dozen Python objects.
+        """
         compiled = self.compiled(readings)
         arrays = to_arrays(parcels)
         check_group_inputs(compiled, arrays)  # the group model needs a declared RUB price (InputError "value")
-        out: list[Optional[list[ServiceQuote]]] = [None] * len(parcels)
+        out: list[Optional[QuoteList]] = [None] * len(parcels)
         for block in iter_blocks(compiled, arrays):
-            lists = BlockLists(block)
+            src = BlockQuotes(compiled, block)
             for i, pos in enumerate(block.parcels.tolist()):
-                out[pos] = build_quotes(compiled, parcels[pos], block, i, lists=lists, sort=True)
-        return [q if q is not None else [] for q in out]
+                out[pos] = src.view(i, parcels[pos])
+        assert all(q is not None for q in out), "every parcel belongs to exactly one block"
+        return out  # type: ignore[return-value]
 
 
 _default: Optional[TariffSet] = None
