@@ -1,7 +1,8 @@
 """Request and response bodies of the HTTP API (pydantic at the edge).
 
-Quotes themselves are `ratecalc.result.ServiceQuote`, the same contract as the library and the CLI's
-`--json`; nothing here redefines them. A parcel may be written as people write it (`"1.2kg"`,
+Quotes are `ratecalc.compact.CompactQuote` in the single-quote answer (the CLI's `--json`; `?expand=` adds the
+rest) and `ratecalc.result.ServiceQuote` (the library's full contract) in batch answers; nothing here
+redefines them. A parcel may be written as people write it (`"1.2kg"`,
 `"30x20x10cm"`, `"1500RUB"`) or in integer units (`weight_g`, `dims_mm`, `value` as an object);
 the response echoes it back resolved to integer units.
 """
@@ -12,6 +13,7 @@ from typing import Annotated, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
 
+from ratecalc.compact import CompactQuote
 from ratecalc.result import ServiceQuote
 from ratecalc.schema import Service
 from ratecalc.units import MAX_SIDE_MM, MAX_WEIGHT_G
@@ -170,7 +172,7 @@ class NormalisedRequest(NormalisedParcel):
 
 class QuoteResponse(BaseModel):
     request: NormalisedRequest
-    quotes: list[ServiceQuote]
+    quotes: list[CompactQuote] = Field(description="compact quotes; `?expand=` adds billing, tariff, reasons")
     filtered_out: int = Field(description="quotes hidden by the filters")
 
 

@@ -66,7 +66,10 @@ def quote(
     reading: Optional[List[str]] = typer.Option(
         None, "--reading", help="Use a named alternative reading where sources conflict (repeatable)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the quote list as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the quote list as JSON (compact: what to compare)."),
+    full: bool = typer.Option(
+        False, "--full", help="With --json: the complete quotes (billing rule, tariff sources, reason sentences)."
+    ),
     item: Optional[List[str]] = typer.Option(
         None,
         "--item",
@@ -102,7 +105,13 @@ def quote(
 
             quotes = with_rub(quotes, parcel, build_chain(fx, rates_file, cbr=cbr), ozon_fee=ozon_fee)
         if as_json:
-            sys.stdout.write(json.dumps([q.model_dump(mode="json") for q in quotes], ensure_ascii=False, indent=2))
+            if full:
+                data = [q.model_dump(mode="json") for q in quotes]
+            else:
+                from ..compact import compact
+
+                data = [compact(q) for q in quotes]
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             sys.stdout.write("\n")
         else:
             consoles.out.print(

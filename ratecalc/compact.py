@@ -1,0 +1,134 @@
+"""The compact quote: what a person compares, and nothing else unless asked for.
+
+A full `ServiceQuote` repeats the service's billing rule, the tariff's dates and sources and every reason's
+sentence; for 30 services that is ~30 KB, a quarter of it nulls. The compact form keeps, per quote, the
+service and carrier, status, price, delivery days, chargeable weight, reason codes and the confidence of
+the figure, and omits what is absent instead of writing null. The rest is one `expand` away:
+
+- `billing`: the weight rule applied (`basis`, actual / volumetric / chargeable grams, divisor, rounding)
+- `tariff`: the tariff version quoted (effective dates, sources, readings used)
+- `reasons`: the reasons and warnings as sentences (`reason_details`), not only codes
+- `all`: every expansion
+
+This is the default answer of `POST /v1/quotes` (`?expand=...` adds parts) and of `ratecalc quote --json`
+(`--full` prints the complete `ServiceQuote`s). The library keeps returning full `ServiceQuote`s.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Literal, Optional
+
+from pydantic import BaseModel, Field
+
+from .errors import InputError
+from .result import BillingOut, DaysOut, Price, ReasonOut, ServiceQuote, TariffRef
+
+EXPANSIONS = ("billing", "tariff", "reasons")
+Expansion = Literal["billing", "tariff", "reasons", "all"]
+
+
+def parse_expand(values: Iterable[str], field: str = "expand") -> frozenset[str]:
+    """`billing,tariff` (comma-separated, repeatable) -> the set of expansions; `all` means every one."""
+    out: set[str] = set()
+    for value in values:
+        for part in str(value).split(","):
+            name = part.strip().lower()
+            if not name:
+                continue
+            if name == "all":
+                out.update(EXPANSIONS)
+            elif name in EXPANSIONS:
+                out.add(name)
+            else:
+                raise InputError(
+                    field,
+                    f"unknown expansion {part.strip()!r}; use {', '.join(EXPANSIONS)} or all",
+                    rule="known_expansion",
+                    limit=[*EXPANSIONS, "all"],
+                )
+    return frozenset(out)
+
+
+class CompactBilling(BillingOut):
+    """The billing rule of the service and what it made of this parcel."""
+
+    basis: Literal["actual", "greater_of", "volumetric"] = Field(description="the weight rule applied to this parcel")
+    actual_weight_g: int
+    volumetric_weight_g: Optional[int] = Field(None, description="absent when the service ignores volume")
+
+
+class CompactQuote(BaseModel):
+    """One service's quote, compact. Optional fields are omitted when absent (never null)."""
+
+    service_id: str
+    service: str
+    carrier_id: str
+    carrier: str
+    tier: Optional[str] = None
+    delivery_type: Optional[str] = Field(None, description="present when the request quoted several delivery types")
+    status: Literal["ok", "unpriced", "ineligible"]
+    price: Optional[Price] = Field(None, description="absent unless status is ok")
+    days: Optional[DaysOut] = Field(None, description="published delivery time; absent when unknown")
+    chargeable_weight_g: int
+    reasons: Optional[list[str]] = Field(None, description="reason codes (why ineligible or unpriced)")
+    warnings: Optional[list[str]] = Field(None, description="warning codes")
+    group: Optional[str] = Field(None, description="the parcel's shipment group (group-model tariffs)")
+    confidence: Optional[str] = Field(None, description="confidence of the tariff figures, when the data states it")
+    price_rub: Optional[Price] = None
+    ozon_fee_rub: Optional[Price] = None
+    total_rub: Optional[Price] = None
+    rub_missing_reason: Optional[str] = None
+    billing: Optional[CompactBilling] = Field(None, description="with expand=billing")
+    tariff: Optional[TariffRef] = Field(None, description="with expand=tariff")
+    reason_details: Optional[list[ReasonOut]] = Field(None, description="with expand=reasons: reasons and warnings")
+
+
+def _price(p: Optional[Price]) -> Optional[dict]:
+    return None if p is None else {"amount": p.amount, "currency": p.currency}
+
+
+def compact(q: ServiceQuote, expand: frozenset[str] = frozenset(), *, delivery_type: bool = False) -> dict:
+    """The compact quote as JSON-ready data (the shape of `CompactQuote`, absent fields left out)."""
+    out: dict = {
+        "service_id": q.service_id,
+        "service": q.service,
+        "carrier_id": q.carrier_id,
+        "carrier": q.carrier,
+    }
+    if q.tier is not None:
+        out["tier"] = q.tier
+    if delivery_type:
+        out["delivery_type"] = q.delivery_type
+    out["status"] = q.status
+    if q.price is not None:
+        out["price"] = _price(q.price)
+    if q.delivery_days is not None:
+        out["days"] = {"min": q.delivery_days.min, "max": q.delivery_days.max}
+    out["chargeable_weight_g"] = q.chargeable_weight_g
+    if q.reasons:
+        out["reasons"] = [r.code for r in q.reasons]
+    if q.warnings:
+        out["warnings"] = [r.code for r in q.warnings]
+    if q.group is not None and q.group.name:
+        out["group"] = q.group.name
+    confidence = getattr(q.tariff, "confidence", None)
+    if confidence is not None:
+        out["confidence"] = confidence
+    for name in ("price_rub", "ozon_fee_rub", "total_rub"):
+        value = getattr(q, name)
+        if value is not None:
+            out[name] = _price(value)
+    if q.rub_missing_reason is not None:
+        out["rub_missing_reason"] = q.rub_missing_reason
+    if expand:
+        if "billing" in expand:
+            billing = {k: v for k, v in q.billing.model_dump().items() if v is not None}
+            billing.update(basis=q.basis, actual_weight_g=q.actual_weight_g)
+            if q.volumetric_weight_g is not None:
+                billing["volumetric_weight_g"] = q.volumetric_weight_g
+            out["billing"] = billing
+        if "tariff" in expand:
+            out["tariff"] = q.tariff.model_dump(mode="json", exclude_none=True)
+        if "reasons" in expand and (q.reasons or q.warnings):
+            out["reason_details"] = [{"code": r.code, "message": r.message} for r in (*q.reasons, *q.warnings)]
+    return out
