@@ -21,7 +21,7 @@ from typing import Iterable, Literal, Optional
 from pydantic import BaseModel, Field
 
 from .errors import InputError
-from .result import BillingOut, DaysOut, Price, ReasonOut, ServiceQuote, TariffRef
+from .result import BillingOut, CustomsOut, DaysOut, FxOut, Price, ReasonOut, ServiceQuote, TariffRef
 
 EXPANSIONS = ("billing", "tariff", "reasons")
 Expansion = Literal["billing", "tariff", "reasons", "all"]
@@ -74,13 +74,20 @@ class CompactQuote(BaseModel):
     warnings: Optional[list[str]] = Field(None, description="warning codes")
     group: Optional[str] = Field(None, description="the parcel's shipment group (group-model tariffs)")
     confidence: Optional[str] = Field(None, description="confidence of the tariff figures, when the data states it")
+    # RUB figures, present only when they were asked for (see ServiceQuote)
+    fx: Optional[FxOut] = None
     price_rub: Optional[Price] = None
     ozon_fee_rub: Optional[Price] = None
+    ozon_fee_rule: Optional[str] = None
     total_rub: Optional[Price] = None
     rub_missing_reason: Optional[str] = None
+    customs: Optional[CustomsOut] = None
     billing: Optional[CompactBilling] = Field(None, description="with expand=billing")
     tariff: Optional[TariffRef] = Field(None, description="with expand=tariff")
     reason_details: Optional[list[ReasonOut]] = Field(None, description="with expand=reasons: reasons and warnings")
+
+
+_RUB_FIELDS = ("fx", "price_rub", "ozon_fee_rub", "ozon_fee_rule", "total_rub", "rub_missing_reason", "customs")
 
 
 def _price(p: Optional[Price]) -> Optional[dict]:
@@ -114,12 +121,10 @@ def compact(q: ServiceQuote, expand: frozenset[str] = frozenset(), *, delivery_t
     confidence = getattr(q.tariff, "confidence", None)
     if confidence is not None:
         out["confidence"] = confidence
-    for name in ("price_rub", "ozon_fee_rub", "total_rub"):
+    for name in _RUB_FIELDS:
         value = getattr(q, name)
         if value is not None:
-            out[name] = _price(value)
-    if q.rub_missing_reason is not None:
-        out["rub_missing_reason"] = q.rub_missing_reason
+            out[name] = value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else value
     if expand:
         if "billing" in expand:
             billing = {k: v for k, v in q.billing.model_dump().items() if v is not None}

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Iterator, Literal, Optional, Sequence, Union, overload
+from typing import Any, Iterator, Literal, Optional, Sequence, Union, overload
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -234,7 +234,7 @@ def _basis_applied(row: RowInfo, parcel: Parcel) -> str:
 _set_attr = object.__setattr__
 
 
-def _trusted(cls: type, values: dict, fields_set: Optional[set] = None):
+def _trusted(cls: Any, values: dict, fields_set: Optional[set] = None) -> Any:
     """`cls` instance holding `values` (every field, already of the declared types), without validation.
 
     Same object as pydantic's `model_construct` minus its per-field default handling: the caller passes

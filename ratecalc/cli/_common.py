@@ -6,13 +6,15 @@ Bad input never shows a traceback: it prints one line naming the field and exits
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional
 
 import typer
 from rich.console import Console
 
 from ..errors import InputError, RatecalcError, TariffError
-from ..tariffset import TariffSet
+
+if TYPE_CHECKING:
+    from ..tariffset import TariffSet
 
 
 class _Consoles:
@@ -54,4 +56,6 @@ def guarded(fn: Callable[[], None]) -> None:
 
 
 def load(tariffs: Optional[List[Path]]) -> TariffSet:
+    from ..tariffset import TariffSet  # here, not at import: `--help` must not load numpy and pydantic
+
     return TariffSet.load(tariffs or ())

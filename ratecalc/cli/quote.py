@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ..errors import InputError
-from ..parcels import Parcel
-from ..result import ServiceQuote
 from ._common import TariffsOpt, consoles, guarded, load
+
+if TYPE_CHECKING:
+    from ..result import ServiceQuote
 
 
 def _price(q: ServiceQuote) -> str:
@@ -87,6 +88,8 @@ def quote(
     """Quote one parcel against every service in force on the order date."""
 
     def run() -> None:
+        from ..parcels import Parcel
+
         total_weight, total_value = _weight_and_value(weight, value, item)
         parcel = Parcel.parse(
             total_weight,
