@@ -16,6 +16,9 @@ The default driver (`--client raw`) is a minimal HTTP/1.1 keep-alive client on a
 machine httpx's async client costs ~4 ms of CPU per request, which made the driver, not the server, the
 bottleneck (healthz at ~120 req/s). `--client httpx` is still there to compare.
 
+Server CPU per answered request and resident memory are read from /proc for the server's process tree
+(`cpu ms/r`, `rss MB`): latency alone hides a server that is fast only because the machine is idle.
+
 Parcels are varied (weights, sizes, dates in the USD era and the shipment-group era, declared prices),
 drawn from a fixed seed, so no answer can be served from a cache. Server-side latency (from the API's
 own Prometheus histogram, bucket upper bounds) is printed next to the client-side figures.
@@ -73,6 +76,8 @@ class Result:
     parcels_per_request: int = 1
     target_rate: Optional[float] = None
     server: str = ""
+    server_cpu_s: Optional[float] = None  # CPU seconds the server processes used during the scenario (/proc)
+    server_rss_mb: Optional[float] = None  # resident memory of the server processes at the end
 
     def add(self, status: Optional[int], latency: float) -> None:
         self.latencies.append(latency)
@@ -89,15 +94,22 @@ class Result:
         rps = sum(self.statuses.values()) / self.elapsed  # answered requests only (timeouts excluded)
         target = f"{self.target_rate:7.0f}" if self.target_rate else "      -"
         parcels_s = f"{rps * self.parcels_per_request:9.0f}" if self.parcels_per_request > 1 else "        -"
+        answered = sum(self.statuses.values())
+        cpu = (
+            f"{self.server_cpu_s / answered * 1000:8.3f}" if self.server_cpu_s is not None and answered else "       -"
+        )
+        rss = f"{self.server_rss_mb:7.0f}" if self.server_rss_mb is not None else "      -"
         return (
             f"{self.name:15s} {target} {rps:8.1f} {parcels_s} {n:7d} {self.errors:6d} "
-            f"{q[49] * 1000:8.2f} {q[89] * 1000:8.2f} {q[98] * 1000:8.2f} {max(self.latencies) * 1000:8.2f}  {self.server}"
+            f"{q[49] * 1000:8.2f} {q[89] * 1000:8.2f} {q[98] * 1000:8.2f} {max(self.latencies) * 1000:8.2f} "
+            f"{cpu} {rss}  {self.server}"
         )
 
 
 HEADER = (
     f"{'scenario':15s} {'target':>7s} {'answ/s':>8s} {'parcels/s':>9s} {'requests':>7s} {'errors':>6s} "
-    f"{'p50 ms':>8s} {'p90 ms':>8s} {'p99 ms':>8s} {'max ms':>8s}  server-side p50/p99 (histogram bucket)"
+    f"{'p50 ms':>8s} {'p90 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} {'cpu ms/r':>8s} {'rss MB':>7s}  "
+    "server-side p50/p99 (histogram bucket)"
 )
 
 
@@ -275,6 +287,39 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _tree(pid: int) -> list[int]:
+    """The pid and all its descendants (uvicorn workers), from /proc."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except OSError:
+            continue
+    return out
+
+
+def server_usage(pid: Optional[int]) -> tuple[Optional[float], Optional[float]]:
+    """(CPU seconds user + system, resident MB) of the server's process tree; (None, None) without /proc."""
+    if pid is None or not os.path.isdir(f"/proc/{pid}"):
+        return None, None
+    tick = os.sysconf("SC_CLK_TCK")
+    page = os.sysconf("SC_PAGE_SIZE")
+    cpu = rss = 0.0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14, 15 of proc(5))
+        rss += int(fields[21]) * page / 2**20  # rss pages (field 24)
+    return cpu, rss
+
+
 def start_server(workers: int) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "RATECALC_API_TOKEN": "", "RATECALC_LOG_LEVEL": "WARNING"}
@@ -343,8 +388,12 @@ async def run(args) -> None:
         print(HEADER, flush=True)
         for name in args.scenarios:
             before = (await metrics.get("/metrics")).text
+            cpu0, _ = server_usage(args.server_pid)
             res = await scenarios[name](client)
+            cpu1, res.server_rss_mb = server_usage(args.server_pid)
             after = (await metrics.get("/metrics")).text
+            if cpu0 is not None and cpu1 is not None:
+                res.server_cpu_s = cpu1 - cpu0  # includes the /metrics scrape before: ~1 request's worth
             res.server = server_side(before, after, routes.get(name, "/v1/quotes"))
             print(res.line(), flush=True)
             if res.errors:
@@ -370,10 +419,12 @@ def main() -> None:
         default=["healthz-closed", "single-open", "single-closed", "batch-100", "batch-1000"],
         help="which scenarios, in order",
     )
+    ap.add_argument("--server-pid", type=int, help="pid of an already running server (--url), for CPU per request")
     args = ap.parse_args()
     proc = None
     if args.url is None:
         proc, args.url = start_server(args.workers)
+        args.server_pid = proc.pid
     print(
         f"# ratecalc API load test: {args.url}, workers={args.workers if proc else '?'}, cpus={os.cpu_count()}, "
         f"client={args.client}, duration={args.duration:g}s/scenario, python {sys.version.split()[0]}, "
