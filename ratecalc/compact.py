@@ -96,33 +96,37 @@ def _price(p: Optional[Price]) -> Optional[dict]:
 
 def compact(q: ServiceQuote, expand: frozenset[str] = frozenset(), *, delivery_type: bool = False) -> dict:
     """The compact quote as JSON-ready data (the shape of `CompactQuote`, absent fields left out)."""
+    d = q.__dict__  # plain reads: this runs once per quote of every answer
     out: dict = {
-        "service_id": q.service_id,
-        "service": q.service,
-        "carrier_id": q.carrier_id,
-        "carrier": q.carrier,
+        "service_id": d["service_id"],
+        "service": d["service"],
+        "carrier_id": d["carrier_id"],
+        "carrier": d["carrier"],
     }
-    if q.tier is not None:
-        out["tier"] = q.tier
+    if d["tier"] is not None:
+        out["tier"] = d["tier"]
     if delivery_type:
-        out["delivery_type"] = q.delivery_type
-    out["status"] = q.status
-    if q.price is not None:
-        out["price"] = _price(q.price)
-    if q.delivery_days is not None:
-        out["days"] = {"min": q.delivery_days.min, "max": q.delivery_days.max}
-    out["chargeable_weight_g"] = q.chargeable_weight_g
-    if q.reasons:
-        out["reasons"] = [r.code for r in q.reasons]
-    if q.warnings:
-        out["warnings"] = [r.code for r in q.warnings]
-    if q.group is not None and q.group.name:
-        out["group"] = q.group.name
-    confidence = getattr(q.tariff, "confidence", None)
+        out["delivery_type"] = d["delivery_type"]
+    out["status"] = d["status"]
+    price = d["price"]
+    if price is not None:
+        out["price"] = {"amount": price.amount, "currency": price.currency}
+    days = d["delivery_days"]
+    if days is not None:
+        out["days"] = {"min": days.min, "max": days.max}
+    out["chargeable_weight_g"] = d["chargeable_weight_g"]
+    if d["reasons"]:
+        out["reasons"] = [r.code for r in d["reasons"]]
+    if d["warnings"]:
+        out["warnings"] = [r.code for r in d["warnings"]]
+    group = d["group"]
+    if group is not None and group.name:
+        out["group"] = group.name
+    confidence = d["tariff"].__dict__.get("confidence")  # stated by tariff data that has it
     if confidence is not None:
         out["confidence"] = confidence
     for name in _RUB_FIELDS:
-        value = getattr(q, name)
+        value = d.get(name)
         if value is not None:
             out[name] = value.model_dump(mode="json", exclude_none=True) if isinstance(value, BaseModel) else value
     if expand:

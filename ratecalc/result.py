@@ -373,8 +373,34 @@ class BlockQuotes:
         self.group_name = ep.groups[block.group].name if self.grouped_parcels else None
         self.group_readings: tuple[str, ...] = tuple(ep.groups[block.group].readings) if self.grouped_parcels else ()
         self.rows = [_row(tariffs, s, r) for s, r in zip(block.services.tolist(), block.rows.tolist())]
-        self.volumetric = block.volumetric_g
+        self._volumetric: Optional[np.ndarray] = None
         self._order: Optional[np.ndarray] = None
+
+    def volumetric(self, i: int) -> list[int]:
+        """Volumetric grams of parcel `i` per service (-1: the service ignores volume)."""
+        b = self.block
+        if len(b.parcels) == 1:  # one parcel (the latency path): plain Python beats a numpy round trip
+            volume = int(b.volume_mm3[0])
+            return [-(-volume // d) if d > 0 else -1 for d in b.divisor.tolist()]
+        if self._volumetric is None:
+            self._volumetric = b.volumetric_g
+        return self._volumetric[i].tolist()
+
+    def order_of(self, i: int) -> list[int]:
+        """Service columns of parcel `i` in price order (see `order`)."""
+        b = self.block
+        if len(b.parcels) == 1:
+            ranks = _service_ranks(self.tariffs)
+            status, prices = b.status[0].tolist(), b.price_minor[0].tolist()
+            rows = self.rows
+            keys = [
+                (st, rows[j].currency, prices[j], ranks[rows[j].svc.id])
+                if st == E.STATUS_OK
+                else (st, "", 0, ranks[rows[j].svc.id])
+                for j, st in enumerate(status)
+            ]
+            return sorted(range(len(keys)), key=keys.__getitem__)
+        return self.order[i].tolist()
 
     @property
     def order(self) -> np.ndarray:
@@ -404,7 +430,7 @@ class BlockQuotes:
         block order)."""
         b = self.block
         statuses, bits_of = b.status[i].tolist(), b.reasons[i].tolist()
-        charges, prices, vols = b.chargeable_g[i].tolist(), b.price_minor[i].tolist(), self.volumetric[i].tolist()
+        charges, prices, vols = b.chargeable_g[i].tolist(), b.price_minor[i].tolist(), self.volumetric(i)
         total_mm = sum(parcel.dims_mm)
         group: Optional[GroupOut] = None
         weight_g, delivery = parcel.weight_g, parcel.delivery
@@ -496,7 +522,7 @@ class QuoteList(Sequence[ServiceQuote]):
         return len(self._src.rows)
 
     def __iter__(self) -> Iterator[ServiceQuote]:
-        return iter(self._src.build(self._i, self._parcel, self._src.order[self._i].tolist()))
+        return iter(self._src.build(self._i, self._parcel, self._src.order_of(self._i)))
 
     @overload
     def __getitem__(self, k: int) -> ServiceQuote: ...
@@ -505,10 +531,10 @@ class QuoteList(Sequence[ServiceQuote]):
     def __getitem__(self, k: slice) -> list[ServiceQuote]: ...
 
     def __getitem__(self, k: Union[int, slice]) -> Union[ServiceQuote, list[ServiceQuote]]:
-        order = self._src.order[self._i]
+        order = self._src.order_of(self._i)
         if isinstance(k, slice):
-            return self._src.build(self._i, self._parcel, order[k].tolist())
-        return self._src.build(self._i, self._parcel, [int(order[k])])[0]
+            return self._src.build(self._i, self._parcel, order[k])
+        return self._src.build(self._i, self._parcel, [order[k]])[0]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (list, tuple, QuoteList)):
