@@ -266,6 +266,7 @@ class _Row:
     unpublished: ReasonOut
     readings: tuple[str, ...]
     tariff_refs: dict  # readings tuple -> TariffRef (frozen, shared)
+    reason_key: tuple  # everything of the row that the reason sentences quote (rows with equal keys share them)
     basis_fixed: Optional[str]  # the basis when it does not depend on the parcel's size
     tariff_ref: Optional[TariffRef]  # the TariffRef when it does not depend on the parcel's group
 
@@ -323,6 +324,7 @@ def _row(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> _Row:
         unpublished=ReasonOut(code=E.CODE_RATE_UNPUBLISHED, message=row.rate.unpublished or "rate not published"),
         readings=tuple(row.readings),
         tariff_refs={},
+        reason_key=_reason_key(row),
         basis_fixed="actual" if b.basis == "actual" else None,
         tariff_ref=None,
     )
@@ -330,6 +332,21 @@ def _row(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> _Row:
         object.__setattr__(found, "tariff_ref", found.tariff(found.readings))
     cache[row_i] = found
     return found
+
+
+def _reason_key(row: RowInfo) -> tuple:
+    lim = row.limits
+    mv = lim.max_declared_value
+    return (
+        row.group is not None,
+        lim.max_weight_g,
+        lim.min_weight_g,
+        tuple(lim.max_dims_cm or ()),
+        lim.max_sum_cm,
+        lim.sum_strict,
+        lim.max_longest_cm,
+        None if mv is None else (mv.amount, mv.currency),
+    )
 
 
 def _amount(minor: int, exp: int) -> str:
@@ -437,15 +454,23 @@ class BlockQuotes:
         rows = self.rows
         out = []
         new, set_attr = object.__new__, _set_attr
+        said: dict[tuple, tuple[list[ReasonOut], list[ReasonOut]]] = {}
         for j in range(len(rows)) if columns is None else columns:
             r = rows[j]
             svc = r.svc
             st = statuses[j]
             bits = bits_of[j]
             if bits:
-                reasons, warnings = _reasons(r.row, bits, parcel, self.group_name)
-                reasons = [_trusted(ReasonOut, x, _REASON_FIELDS) for x in reasons]
-                warnings = [_trusted(ReasonOut, x, _REASON_FIELDS) for x in warnings]
+                # services with the same limits say the same sentences: built once per parcel, shared
+                # (ReasonOut is frozen), each quote gets its own lists
+                found = said.get((bits, r.reason_key))
+                if found is None:
+                    raw_reasons, raw_warnings = _reasons(r.row, bits, parcel, self.group_name)
+                    found = said[(bits, r.reason_key)] = (
+                        [_trusted(ReasonOut, x, _REASON_FIELDS) for x in raw_reasons],
+                        [_trusted(ReasonOut, x, _REASON_FIELDS) for x in raw_warnings],
+                    )
+                reasons, warnings = list(found[0]), list(found[1])
             else:
                 reasons, warnings = [], []
             price = None
