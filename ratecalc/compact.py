@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import Iterable, Literal, Optional
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InputError
 from .result import BillingOut, CustomsOut, DaysOut, FxOut, Price, ReasonOut, ServiceQuote, TariffRef
@@ -52,6 +52,8 @@ def parse_expand(values: Iterable[str], field: str = "expand") -> frozenset[str]
 class CompactBilling(BillingOut):
     """The billing rule of the service and what it made of this parcel."""
 
+    model_config = ConfigDict(defer_build=True)  # a schema for the API; `compact` builds plain dicts
+
     basis: Literal["actual", "greater_of", "volumetric"] = Field(description="the weight rule applied to this parcel")
     actual_weight_g: int
     volumetric_weight_g: Optional[int] = Field(None, description="absent when the service ignores volume")
@@ -59,6 +61,8 @@ class CompactBilling(BillingOut):
 
 class CompactQuote(BaseModel):
     """One service's quote, compact. Optional fields are omitted when absent (never null)."""
+
+    model_config = ConfigDict(defer_build=True)  # a schema for the API; `compact` builds plain dicts
 
     service_id: str
     service: str

@@ -19,30 +19,35 @@ from .compile import CURRENCIES, CompiledTariffs, RowInfo, ServiceInfo
 from .parcels import Parcel
 from .units import CURRENCY_EXPONENT, Money
 
+# Frozen: parts shared between quotes (see BlockQuotes.build). defer_build: quotes are built from engine
+# arrays without validation, so pydantic's validators and serialisers are made the first time something
+# validates or dumps a quote, not on import (a table-printing `ratecalc quote` never needs them).
+_SHARED = ConfigDict(frozen=True, defer_build=True)
+
 
 class Price(BaseModel):
-    model_config = ConfigDict(frozen=True)  # shared between quotes (see build_quotes)
+    model_config = _SHARED
 
     amount: str = Field(description="decimal string, exact (never a float)", examples=["9.00"])
     currency: str
 
 
 class ReasonOut(BaseModel):
-    model_config = ConfigDict(frozen=True)  # shared between quotes (see build_quotes)
+    model_config = _SHARED
 
     code: str
     message: str
 
 
 class DaysOut(BaseModel):
-    model_config = ConfigDict(frozen=True)  # shared between quotes (see build_quotes)
+    model_config = _SHARED
 
     min: int
     max: int
 
 
 class TariffRef(BaseModel):
-    model_config = ConfigDict(frozen=True)  # shared between quotes (see build_quotes)
+    model_config = _SHARED
 
     effective_from: Optional[dt.date]
     effective_until: Optional[dt.date]
@@ -52,7 +57,7 @@ class TariffRef(BaseModel):
 
 
 class BillingOut(BaseModel):
-    model_config = ConfigDict(frozen=True)  # shared between quotes (see build_quotes)
+    model_config = _SHARED
 
     rule: Literal["actual", "greater_of", "volumetric_above_threshold"]
     threshold_sum_cm: Optional[str] = None
@@ -64,13 +69,14 @@ class BillingOut(BaseModel):
 
 
 class GroupOut(BaseModel):
-    model_config = ConfigDict(frozen=True)  # shared between quotes (see build_quotes)
+    model_config = _SHARED
 
     name: Optional[str]
     reason: str
 
 
 class FxOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     currency: str
     rate: str = Field(description="RUB per 1 unit of `currency`, exact decimal string")
     date: dt.date = Field(description="date the rate is set for (may precede the order date)")
@@ -78,6 +84,7 @@ class FxOut(BaseModel):
 
 
 class CustomsOut(BaseModel):
+    model_config = ConfigDict(defer_build=True)
     rule: Optional[str] = Field(description="id of the customs rule in force on the order date")
     duty_free: Optional[bool] = None
     duty_eur: Optional[str] = None
@@ -88,7 +95,7 @@ class CustomsOut(BaseModel):
 
 class ServiceQuote(BaseModel):
     # Frozen: a quote is a statement of what the tariff says; change one with `model_copy(update=...)`.
-    model_config = ConfigDict(frozen=True)
+    model_config = _SHARED
 
     carrier: str
     carrier_id: str
