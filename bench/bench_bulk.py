@@ -18,28 +18,8 @@ import time
 import tracemalloc
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import busiest_day, load  # noqa: E402
-
-from ratecalc import Parcel  # noqa: E402
-from ratecalc.units import Money  # noqa: E402
-
-
-def make_parcels(n: int, day: dt.date, seed: int = 3) -> list[Parcel]:
-    rng = np.random.default_rng(seed)
-    return [
-        Parcel(
-            weight_g=int(rng.integers(50, 30_000)),
-            dims_mm=tuple(int(x) for x in rng.integers(10, 1500, 3)),  # type: ignore[arg-type]
-            order_date=day,
-            declared_value=Money.from_minor(int(rng.integers(100, 500_000)), "RUB"),
-            delivery="courier" if rng.random() < 0.3 else "pickup_point",
-            battery=bool(rng.random() < 0.1),
-        )
-        for _ in range(n)
-    ]
+from _common import busiest_day, load, parcel_list  # noqa: E402
 
 
 class GcTimer:
@@ -91,7 +71,7 @@ def main() -> None:
     args = ap.parse_args()
     ts = load()
     day = dt.date.fromisoformat(args.date) if args.date else busiest_day(ts.compiled())
-    parcels = make_parcels(args.n, day)
+    parcels = parcel_list(args.n, day)
     ts.quote_many(parcels[:100])
     print(f"{args.n:,} parcels on {day}, {len(ts.quote(parcels[0]))} services each")
     bulk, read, single = [], [], []

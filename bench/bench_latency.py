@@ -14,15 +14,11 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import busiest_day, load  # noqa: E402
+from _common import busiest_day, load, parcel_list  # noqa: E402
 
-from ratecalc import Parcel  # noqa: E402
 from ratecalc import engine as E  # noqa: E402
 from ratecalc.parcels import to_arrays  # noqa: E402
-from ratecalc.units import Money  # noqa: E402
 
 
 def timed(fn, items, repeat_warm: int = 50) -> tuple[list[float], list[float]]:
@@ -61,18 +57,7 @@ def main() -> None:
     import datetime as dt
 
     day = dt.date.fromisoformat(args.date) if args.date else busiest_day(compiled)
-    rng = np.random.default_rng(3)
-    parcels = [
-        Parcel(
-            weight_g=int(rng.integers(50, 30_000)),
-            dims_mm=tuple(int(x) for x in rng.integers(10, 1500, 3)),  # type: ignore[arg-type]
-            order_date=day,
-            declared_value=Money.from_minor(int(rng.integers(100, 500_000)), "RUB"),
-            delivery="courier" if rng.random() < 0.3 else "pickup_point",
-            battery=bool(rng.random() < 0.1),
-        )
-        for _ in range(args.n)
-    ]
+    parcels = parcel_list(args.n, day)
     n_services = len(ts.quote(parcels[0]))
     print(f"tariffs: {len(compiled.services)} services in the set, {n_services} quoted per parcel on {day}")
     for _ in range(args.repeat):

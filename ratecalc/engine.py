@@ -417,22 +417,15 @@ def _charge(
     key: BillingKey, w: np.ndarray, volume: np.ndarray, total: np.ndarray
 ) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """(chargeable grams, the same in whole rounding steps or None when a minimum breaks the steps)."""
-    basis, threshold, divisor, step, direction, min_bill = (
-        key.basis,
-        key.threshold_mm,
-        key.divisor,
-        key.step,
-        key.direction,
-        key.min_bill,
-    )
-    units = _units(w, step, direction)
-    if basis != 0:
-        vol = _units(volume, divisor * step, direction)
-        if threshold < 0:  # volume always counts
-            units = np.maximum(units, vol) if basis == 1 else vol
+    step, min_bill = key.step, key.min_bill
+    units = _units(w, step, key.direction)
+    if key.basis != 0:
+        vol = _units(volume, key.divisor * step, key.direction)
+        if key.threshold_mm < 0:  # volume always counts
+            units = np.maximum(units, vol) if key.basis == 1 else vol
         else:
-            over = total > threshold
-            units = np.where(over, np.maximum(units, vol) if basis == 1 else vol, units)
+            over = total > key.threshold_mm
+            units = np.where(over, np.maximum(units, vol) if key.basis == 1 else vol, units)
     if min_bill > 0 and min_bill % step == 0:
         units = np.maximum(units, min_bill // step)
         min_bill = 0
@@ -584,18 +577,11 @@ def _units_py(numer: int, unit: int, direction: int) -> int:
 
 def _charge_py(key: BillingKey, w: int, volume: int, total: int) -> tuple[int, int]:
     """Scalar twin of `_charge`: (chargeable grams, whole rounding steps or -1)."""
-    basis, threshold, divisor, step, direction, min_bill = (
-        key.basis,
-        key.threshold_mm,
-        key.divisor,
-        key.step,
-        key.direction,
-        key.min_bill,
-    )
-    units = _units_py(w, step, direction)
-    if basis != 0 and (threshold < 0 or total > threshold):
-        vol = _units_py(volume, divisor * step, direction)
-        units = max(units, vol) if basis == 1 else vol
+    step, min_bill = key.step, key.min_bill
+    units = _units_py(w, step, key.direction)
+    if key.basis != 0 and (key.threshold_mm < 0 or total > key.threshold_mm):
+        vol = _units_py(volume, key.divisor * step, key.direction)
+        units = max(units, vol) if key.basis == 1 else vol
     if min_bill > 0 and min_bill % step == 0:
         units = max(units, min_bill // step)
         min_bill = 0
