@@ -341,6 +341,16 @@ def _row(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> _Row:
     return found
 
 
+def _block_rows(tariffs: CompiledTariffs, block: E.Block) -> list[_Row]:
+    """The row parts of every service of a block, per (epoch, delivery, group): one lookup per block."""
+    cache = tariffs.__dict__.setdefault("_result_block_rows", {})
+    key = (block.epoch, block.delivery, block.group)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = [_row(tariffs, s, r) for s, r in zip(block.services.tolist(), block.rows.tolist())]
+    return found
+
+
 def _reason_key(row: RowInfo) -> tuple:
     lim = row.limits
     mv = lim.max_declared_value
@@ -396,7 +406,7 @@ class BlockQuotes:
         self.grouped_parcels = block.group < len(ep.groups)
         self.group_name = ep.groups[block.group].name if self.grouped_parcels else None
         self.group_readings: tuple[str, ...] = tuple(ep.groups[block.group].readings) if self.grouped_parcels else ()
-        self.rows = [_row(tariffs, s, r) for s, r in zip(block.services.tolist(), block.rows.tolist())]
+        self.rows = _block_rows(tariffs, block)
         self._volumetric: Optional[np.ndarray] = None
         self._order: Optional[np.ndarray] = None
 
