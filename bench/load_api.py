@@ -11,6 +11,8 @@ Scenarios (each bounded by --duration seconds and a request cap):
                   in p99 instead of silently lowering the rate (no coordinated omission).
 - single-closed:  POST /v1/quotes with --concurrency requests in flight: the maximum throughput.
 - batch-100 / batch-1000: POST /v1/quotes/batch with 100 / 1,000 parcels, 2 in flight.
+- batch-10000-ndjson: one POST /v1/quotes/batch of 10,000 parcels, NDJSON in and out (streamed); read
+                  `rss MB` (the server's peak resident memory) and whether /healthz stays answerable.
 
 The default driver (`--client raw`) is a minimal HTTP/1.1 keep-alive client on asyncio streams: on this
 machine httpx's async client costs ~4 ms of CPU per request, which made the driver, not the server, the
@@ -38,7 +40,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import httpx
 
@@ -77,7 +79,7 @@ class Result:
     target_rate: Optional[float] = None
     server: str = ""
     server_cpu_s: Optional[float] = None  # CPU seconds the server processes used during the scenario (/proc)
-    server_rss_mb: Optional[float] = None  # resident memory of the server processes at the end
+    server_rss_mb: Optional[float] = None  # peak resident memory of the server processes so far (VmHWM)
 
     def add(self, status: Optional[int], latency: float) -> None:
         self.latencies.append(latency)
@@ -113,6 +115,16 @@ HEADER = (
 )
 
 
+Body = Union[bytes, tuple[bytes, str], None]
+"""A request body: JSON bytes, or (bytes, content type) for another type (NDJSON)."""
+
+
+def _typed(body: Body) -> tuple[Optional[bytes], str]:
+    if isinstance(body, tuple):
+        return body
+    return body, "application/json"
+
+
 class RawClient:
     """HTTP/1.1 over asyncio streams, keep-alive, one request per connection at a time (no pipelining)."""
 
@@ -128,10 +140,11 @@ class RawClient:
         writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return reader, writer
 
-    async def request(self, method: str, path: str, body: Optional[bytes]) -> int:
+    async def request(self, method: str, path: str, body: Body) -> int:
+        body, ctype = _typed(body)
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
         if body is not None:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            head += f"Content-Type: {ctype}\r\nAccept: {ctype}\r\nContent-Length: {len(body)}\r\n"
         payload = head.encode() + b"\r\n" + (body or b"")
         async with self.sem:
             reader, writer = self.idle.pop() if self.idle else await self._new()
@@ -179,8 +192,9 @@ class HttpxClient:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self.client = httpx.AsyncClient(base_url=url, limits=limits, timeout=120)
 
-    async def request(self, method: str, path: str, body: Optional[bytes]) -> int:
-        headers = {"content-type": "application/json"} if body is not None else None
+    async def request(self, method: str, path: str, body: Body) -> int:
+        body, ctype = _typed(body)
+        headers = {"content-type": ctype, "accept": ctype} if body is not None else None
         r = await self.client.request(method, path, content=body, headers=headers)
         await r.aread()
         return r.status_code
@@ -192,7 +206,10 @@ class HttpxClient:
 TRANSPORT_ERRORS = (httpx.HTTPError, OSError, asyncio.IncompleteReadError, ValueError, IndexError)
 
 
-async def _send(client, method: str, path: str, body: Optional[bytes]) -> int:
+NDJSON = "application/x-ndjson"
+
+
+async def _send(client, method: str, path: str, body: Body) -> int:
     return await client.request(method, path, body)
 
 
@@ -302,6 +319,18 @@ def _tree(pid: int) -> list[int]:
     return out
 
 
+def _peak_mb(pid: int, current_mb: float) -> float:
+    """Peak resident memory of a process so far (VmHWM), or its current RSS when /proc hides it."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return current_mb
+
+
 def server_usage(pid: Optional[int]) -> tuple[Optional[float], Optional[float]]:
     """(CPU seconds user + system, resident MB) of the server's process tree; (None, None) without /proc."""
     if pid is None or not os.path.isdir(f"/proc/{pid}"):
@@ -316,7 +345,7 @@ def server_usage(pid: Optional[int]) -> tuple[Optional[float], Optional[float]]:
         except OSError:
             continue
         cpu += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14, 15 of proc(5))
-        rss += int(fields[21]) * page / 2**20  # rss pages (field 24)
+        rss += _peak_mb(p, int(fields[21]) * page / 2**20)
     return cpu, rss
 
 
@@ -359,6 +388,7 @@ def start_server(workers: int) -> tuple[subprocess.Popen, str]:
 
 async def run(args) -> None:
     pool = parcels(2000)
+    ndjson10k = "".join(json.dumps(pool[i % len(pool)]) + "\n" for i in range(10_000)).encode()
     singles = [json.dumps(p).encode() for p in pool]
     batch100 = [json.dumps({"parcels": pool[i : i + 100]}).encode() for i in range(0, 1000, 100)]
     batch1000 = [json.dumps({"parcels": pool[i : i + 1000]}).encode() for i in (0, 1000)]
@@ -377,6 +407,10 @@ async def run(args) -> None:
         ),
         "batch-1000": lambda c: closed_loop(
             c, "batch-1000", "POST", "/v1/quotes/batch", batch1000, 2, max(args.duration, 15), 200, 1000
+        ),
+        # 10,000 parcels as NDJSON in and out (streamed chunk by chunk): one request; see `rss MB` (peak)
+        "batch-10000-ndjson": lambda c: closed_loop(
+            c, "batch-10000-ndjson", "POST", "/v1/quotes/batch", [(ndjson10k, NDJSON)], 1, 1, 1, 10_000
         ),
     }
     routes = {"healthz-closed": "/healthz", "batch-100": "/v1/quotes/batch", "batch-1000": "/v1/quotes/batch"}
