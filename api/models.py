@@ -1,20 +1,18 @@
 """Request and response bodies of the HTTP API (pydantic at the edge).
 
-Quotes are `ratecalc.compact.CompactQuote` in the single-quote answer (the CLI's `--json`; `?expand=` adds the
-rest) and `ratecalc.result.ServiceQuote` (the library's full contract) in batch answers; nothing here
-redefines them. A parcel may be written as people write it (`"1.2kg"`,
+Quotes are `ratecalc.compact.CompactQuote` in every answer (the CLI's `--json`; `?expand=` adds the rest of
+the library's `ServiceQuote`); nothing here redefines them. A parcel may be written as people write it (`"1.2kg"`,
 `"30x20x10cm"`, `"1500RUB"`) or in integer units (`weight_g`, `dims_mm`, `value` as an object);
 the response echoes it back resolved to integer units.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints, WithJsonSchema
 
 from ratecalc.compact import CompactQuote
-from ratecalc.result import ServiceQuote
 from ratecalc.schema import Service
 from ratecalc.units import MAX_SIDE_MM, MAX_WEIGHT_G
 
@@ -182,11 +180,18 @@ class ItemError(BaseModel):
     errors: list[FieldError]
 
 
+CompactQuotes = Annotated[
+    list[dict[str, Any]],
+    WithJsonSchema({"type": "array", "items": {"$ref": "#/components/schemas/CompactQuote"}}),
+]
+"""Compact quotes as built by `ratecalc.compact.compact` (plain dicts: already the JSON, no second pass)."""
+
+
 class BatchItem(BaseModel):
     index: int = Field(description="position of the parcel in the request, from 0")
     status: Literal["ok", "error"]
     request: Optional[NormalisedParcel] = None
-    quotes: Optional[list[ServiceQuote]] = None
+    quotes: Optional[CompactQuotes] = Field(None, description="compact quotes (`?expand=` adds parts)")
     filtered_out: Optional[int] = None
     error: Optional[ItemError] = None
 

@@ -16,7 +16,6 @@ from api.logs import JsonFormatter
 from ratecalc import Parcel
 from ratecalc.compact import CompactQuote, compact
 from ratecalc.loader import builtin_dir
-from ratecalc.result import ServiceQuote
 from ratecalc.units import MAX_WEIGHT_G
 
 PROBLEM = "application/problem+json"
@@ -93,6 +92,18 @@ def test_expand_adds_billing_tariff_and_reason_sentences(client, tariffs):
     assert r["quotes"] == client.post("/v1/quotes?expand=all", json=USD_ERA).json()["quotes"]
     err = only_error(problem(client.post("/v1/quotes?expand=everything", json=USD_ERA), 422))
     assert err["path"] == "query.expand" and err["rule"] == "known_expansion"
+
+
+def test_batch_quotes_are_compact_and_expand_like_single_quotes(client):
+    parcels = [USD_ERA, {**USD_ERA, "weight": "900g"}]
+    body = client.post("/v1/quotes/batch?expand=tariff", json={"parcels": parcels}).json()
+    for item, parcel in zip(body["results"], parcels):
+        single = client.post("/v1/quotes?expand=tariff", json=parcel).json()
+        assert item["quotes"] == single["quotes"] and all(
+            "tariff" in q and None not in q.values() for q in item["quotes"]
+        )
+    err = only_error(problem(client.post("/v1/quotes/batch?expand=nope", json={"parcels": parcels}), 422))
+    assert err["path"] == "query.expand"
 
 
 def test_quote_answer_is_gzipped_when_the_client_accepts_it(client):
@@ -301,8 +312,7 @@ def test_batch_partial_success_in_order(client):
     assert only_error(body["results"][4]["error"])["path"] == "$.parcels[4].value"
     for i in (0, 3, 5):
         single = client.post("/v1/quotes", json=parcels[i]).json()
-        # batch answers carry the full quotes; the single answer is their compact form
-        assert [compact(ServiceQuote.model_validate(q)) for q in body["results"][i]["quotes"]] == single["quotes"]
+        assert body["results"][i]["quotes"] == single["quotes"]
         assert body["results"][i]["request"]["weight_g"] == single["request"]["weight_g"]
 
 
@@ -478,7 +488,7 @@ def test_openapi_and_docs(client):
     assert "/v1/admin/reload" not in spec["paths"]  # off without an admin token
     err = spec["paths"]["/v1/quotes"]["post"]["responses"]["422"]["content"]
     assert list(err) == [PROBLEM]
-    assert "BatchRequest" in spec["components"]["schemas"] and "ServiceQuote" in spec["components"]["schemas"]
+    assert "BatchRequest" in spec["components"]["schemas"] and "CompactQuote" in spec["components"]["schemas"]
     assert client.get("/docs").status_code == 200
 
 

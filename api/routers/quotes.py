@@ -9,12 +9,12 @@ from typing import List
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from ratecalc import InputError, TariffSet
-from ratecalc.compact import compact, parse_expand
+from ratecalc.compact import parse_expand
 
 from ..deps import tariffs
 from ..errors import Problem, from_input_error, invalid
 from ..models import MoneyIn, QuoteRequest, QuoteResponse
-from ..quoting import Invalid, check_options, normalised_request, quote_parcels, to_parcel
+from ..quoting import Invalid, check_options, normalised_request, quote_parcels, quotes_json, to_parcel
 
 router = APIRouter(prefix="/v1", tags=["quotes"])
 
@@ -65,11 +65,9 @@ async def quote(
         raise invalid([from_input_error(outcome, f"$.{field}")])
     quotes, hidden = outcome
     request.app.state.metrics.quotes.labels("single").inc()
-    echo = normalised_request(parcel, body)
-    several = len(echo.delivery_types) > 1
     out = {
-        "request": echo.model_dump(mode="json"),
-        "quotes": [compact(q, parts, delivery_type=several) for q in quotes],
+        "request": normalised_request(parcel, body).model_dump(mode="json"),
+        "quotes": quotes_json(quotes, body, parts),
         "filtered_out": hidden,
     }
     return Response(json.dumps(out, ensure_ascii=False, separators=(",", ":")), media_type="application/json")
