@@ -8,7 +8,7 @@ plain 500 problem carrying the request id, never with the traceback itself.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi import HTTPException as FastAPIHTTPException
@@ -106,7 +106,7 @@ def _is_tag(part: str) -> bool:
     return part in ("str", "int", "bool") or part[:1].isupper() or any(c in part for c in "[]-( ")
 
 
-def from_pydantic(errors: Iterable[dict], root: str = "$", skip: int = 0) -> list[FieldError]:
+def from_pydantic(errors: Iterable[Mapping[str, Any]], root: str = "$", skip: int = 0) -> list[FieldError]:
     """Pydantic/FastAPI error dicts -> FieldErrors; `skip` drops leading loc parts such as 'body'."""
     out = []
     for err in errors:
@@ -138,7 +138,7 @@ def problem_response(
     title: str,
     detail: str,
     errors: Sequence[FieldError] = (),
-    headers: Optional[dict[str, str]] = None,
+    headers: Optional[Mapping[str, str]] = None,
 ) -> JSONResponse:
     body = Problem(
         type=_TYPE + slug if slug else "about:blank",

@@ -3,23 +3,47 @@
 >>> from ratecalc import Parcel, TariffSet
 >>> tariffs = TariffSet.load()
 >>> quotes = tariffs.quote(Parcel.parse("1.2kg", "30x20x10cm", date="2023-06-01"))
+
+The names below are the public, typed surface (the package ships `py.typed`); other modules are internal
+and may change. `quote_table` and `ColumnarQuotes` (whole catalogues as columns) need the `files` extra
+(pyarrow), so they are loaded on first use and `import ratecalc` does not need it.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from .errors import InputError, RatecalcError, TariffError
+from .errors import InputError, RatecalcError, TariffError, TariffProblem
 
 if TYPE_CHECKING:
+    from .columnar import ColumnarQuotes, quote_table
     from .parcels import Parcel
     from .result import ServiceQuote
     from .tariffset import TariffSet, default_tariffs, quote
     from .units import Money, parse_dims, parse_money, parse_weight
 
+__all__ = [
+    "ColumnarQuotes",
+    "InputError",
+    "Money",
+    "Parcel",
+    "RatecalcError",
+    "ServiceQuote",
+    "TariffError",
+    "TariffProblem",
+    "TariffSet",
+    "default_tariffs",
+    "parse_dims",
+    "parse_money",
+    "parse_weight",
+    "quote",
+    "quote_table",
+]
+__version__ = "0.1.0"
+
 # Imported on first use (PEP 562): `ratecalc --help` and commands that never quote do not pay for numpy,
-# pydantic and the tariff schema (~0.3 s of a cold start).
+# pydantic and the tariff schema (~0.3 s of a cold start); the columnar names need pyarrow (`files` extra).
 _LAZY = {
     "Parcel": "parcels",
     "ServiceQuote": "result",
@@ -30,30 +54,16 @@ _LAZY = {
     "parse_dims": "units",
     "parse_money": "units",
     "parse_weight": "units",
+    "ColumnarQuotes": "columnar",
+    "quote_table": "columnar",
 }
 
 
-def __getattr__(name: str):
+def __getattr__(name: str) -> Any:
     module = _LAZY.get(name)
     if module is None:
-        raise AttributeError(f"module 'ratecalc' has no attribute {name!r}")
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
+    if module != "columnar":
+        globals()[name] = value
     return value
-
-
-__all__ = [
-    "InputError",
-    "Money",
-    "Parcel",
-    "RatecalcError",
-    "ServiceQuote",
-    "TariffError",
-    "TariffSet",
-    "default_tariffs",
-    "parse_dims",
-    "parse_money",
-    "parse_weight",
-    "quote",
-]
-__version__ = "0.1.0"

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from . import engine as E
 from .compile import CURRENCIES, CompiledTariffs, RowInfo, ServiceInfo
 from .parcels import Parcel
+from .schema import confidence_rank
 from .units import CURRENCY_EXPONENT, Money
 
 # Frozen: parts shared between quotes (see BlockQuotes.build). defer_build: quotes are built from engine
@@ -44,6 +45,10 @@ class DaysOut(BaseModel):
 
     min: int
     max: int
+    basis: Optional[str] = Field(
+        default=None,
+        description="what the days count: to_buyer, dropoff_to_sorting_centre (Ozon's 2026 sheets), carrier_stated",
+    )
 
 
 class TariffRef(BaseModel):
@@ -54,6 +59,12 @@ class TariffRef(BaseModel):
     date_basis: Optional[str] = None
     sources: list[str]
     readings: list[str] = Field(default_factory=list, description="named readings used (conflicts)")
+    confidence: Optional[Literal["official", "carrier_sheet", "third_party", "inferred"]] = Field(
+        default=None, description="how sure the tariff version's numbers are (best first); null: not stated"
+    )
+    confidence_note: Optional[str] = Field(default=None, description="one line: why this confidence")
+    loss_compensation_cap: Optional[Price] = Field(default=None, description="the most paid for a lost parcel")
+    returns: Optional[dict[str, str]] = Field(default=None, description="what happens to cancelled parcels")
 
 
 class BillingOut(BaseModel):
@@ -94,6 +105,9 @@ class CustomsOut(BaseModel):
 
 
 class ServiceQuote(BaseModel):
+    """One service's answer for one parcel: the price (or why there is none), the weights it was billed
+    on, and the tariff and sources behind the number."""
+
     # Frozen: a quote is a statement of what the tariff says; change one with `model_copy(update=...)`.
     model_config = _SHARED
 
@@ -193,21 +207,24 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
         )
     if bits & E.R_VALUE:
         mv = lim.max_declared_value
+        assert mv is not None, "the engine flags a value only against a published value limit"
         add(
             out,
             E.REASON_CODES[E.R_VALUE],
             f"declared value {parcel.declared_value} exceeds the maximum {mv.amount} {mv.currency}",
-        )  # type: ignore[union-attr]
+        )
     if bits & E.R_BATTERY:
         add(out, E.REASON_CODES[E.R_BATTERY], "the service does not carry batteries")
     if bits & E.R_LIQUID:
         add(out, E.REASON_CODES[E.R_LIQUID], "the service does not carry liquids")
     if bits & E.W_VALUE_UNCHECKED:
         mv = lim.max_declared_value
+        declared = parcel.declared_value
+        assert mv is not None and declared is not None, "an unchecked value needs a value and a value limit"
         add(
             warn,
             E.REASON_CODES[E.W_VALUE_UNCHECKED],
-            f"the value limit {mv.amount} {mv.currency} was not checked: declared in {parcel.declared_value.currency}"  # type: ignore[union-attr]
+            f"the value limit {mv.amount} {mv.currency} was not checked: declared in {declared.currency}"
             " and no exchange rate is applied",
         )
     if bits & E.W_BATTERY_MSDS:
@@ -216,16 +233,15 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
         add(warn, E.REASON_CODES[E.W_BATTERY_UNKNOWN], "the battery policy of this service is not published")
     if bits & E.W_LIQUID_UNKNOWN:
         add(warn, E.REASON_CODES[E.W_LIQUID_UNKNOWN], "the liquids policy of this service is not published")
+    if bits & E.W_BILLED_BELOW_ACTUAL:
+        add(
+            warn,
+            E.REASON_CODES[E.W_BILLED_BELOW_ACTUAL],
+            f"the billed weight is below the actual weight {parcel.weight_g} g: above the size threshold this "
+            "service bills the volumetric weight (literal reading of its rules; reading "
+            "volumetric-above-threshold-greater-of bills the greater of the two)",
+        )
     return out, warn
-
-
-def _basis_applied(row: RowInfo, parcel: Parcel) -> str:
-    b = row.billing
-    if b.basis == "actual":
-        return "actual"
-    if b.threshold_sum_cm is not None and sum(parcel.dims_mm) <= int(b.threshold_sum_cm * 10):
-        return "actual"
-    return "greater_of" if b.basis == "greater_of" else "volumetric"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -280,7 +296,8 @@ class _Row:
     def tariff(self, readings: tuple[str, ...]) -> TariffRef:
         found = self.tariff_refs.get(readings)
         if found is None:
-            v = self.row.version
+            v, rate = self.row.version, self.row.rate
+            cap = rate.loss_compensation_cap
             found = self.tariff_refs[readings] = TariffRef.model_validate(
                 dict(
                     effective_from=v.effective_from,
@@ -288,19 +305,25 @@ class _Row:
                     date_basis=v.date_basis,
                     sources=list(v.sources),
                     readings=list(readings),
+                    confidence=v.confidence,
+                    confidence_note=v.confidence_note,
+                    loss_compensation_cap=None
+                    if cap is None
+                    else dict(amount=f"{cap.amount:f}", currency=cap.currency),
+                    returns=None if rate.returns is None else rate.returns.model_dump(exclude_none=True),
                 ),
             )
         return found
 
     def basis(self, total_mm: int) -> str:
-        """The weight rule applied to a parcel whose sides sum to `total_mm` (see `_basis_applied`)."""
+        """Which weight was billed: actual at or under the service's sum-of-sides threshold, else its basis rule."""
         if self.rule == "actual" or (self.threshold_mm is not None and total_mm <= self.threshold_mm):
             return "actual"
         return "greater_of" if self.rule == "greater_of" else "volumetric"
 
 
 def _row(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> _Row:
-    cache = tariffs.__dict__.setdefault("_result_rows", {})
+    cache = tariffs.cache.setdefault("result_rows", {})
     found = cache.get(row_i)
     if found is not None:
         return found
@@ -327,7 +350,7 @@ def _row(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> _Row:
                 min_billable_g=b.min_billable_g,
             ),
         ),
-        days=None if days is None else DaysOut(min=days.min, max=days.max),
+        days=None if days is None else DaysOut(min=days.min, max=days.max, basis=days.basis),
         unpublished=ReasonOut(code=E.CODE_RATE_UNPUBLISHED, message=row.rate.unpublished or "rate not published"),
         readings=tuple(row.readings),
         tariff_refs={},
@@ -343,7 +366,7 @@ def _row(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> _Row:
 
 def _block_rows(tariffs: CompiledTariffs, block: E.Block) -> list[_Row]:
     """The row parts of every service of a block, per (epoch, delivery, group): one lookup per block."""
-    cache = tariffs.__dict__.setdefault("_result_block_rows", {})
+    cache = tariffs.cache.setdefault("result_block_rows", {})
     key = (block.epoch, block.delivery, block.group)
     found = cache.get(key)
     if found is None:
@@ -398,7 +421,9 @@ class BlockQuotes:
     (parcel, service) is a Python object until someone reads that quote.
     """
 
-    def __init__(self, tariffs: CompiledTariffs, block: E.Block):
+    def __init__(self, tariffs: CompiledTariffs, block: E.Block, *, max_rank: Optional[int] = None):
+        """`max_rank`: keep only services whose tariff confidence ranks at most this (0 = official; see
+        `TariffSet.quote(min_confidence=...)`); a version that states no confidence is left out too."""
         self.tariffs = tariffs
         self.block = block
         ep = tariffs.epochs[block.epoch]
@@ -409,6 +434,11 @@ class BlockQuotes:
         self.rows = _block_rows(tariffs, block)
         self._volumetric: Optional[np.ndarray] = None
         self._order: Optional[np.ndarray] = None
+        self.kept: Optional[set[int]] = (
+            None
+            if max_rank is None
+            else {j for j, r in enumerate(self.rows) if confidence_rank(r.row.version.confidence) <= max_rank}
+        )
 
     def volumetric(self, i: int) -> list[int]:
         """Volumetric grams of parcel `i` per service (-1: the service ignores volume)."""
@@ -421,7 +451,11 @@ class BlockQuotes:
         return self._volumetric[i].tolist()
 
     def order_of(self, i: int) -> list[int]:
-        """Service columns of parcel `i` in price order (see `order`)."""
+        """Service columns of parcel `i` in price order (see `order`), without those `max_rank` drops."""
+        order = self._order_of(i)
+        return order if self.kept is None else [j for j in order if j in self.kept]
+
+    def _order_of(self, i: int) -> list[int]:
         b = self.block
         if len(b.parcels) == 1:
             ranks = _service_ranks(self.tariffs)
@@ -561,7 +595,8 @@ class QuoteList(Sequence[ServiceQuote]):
         return self._parcel
 
     def __len__(self) -> int:
-        return len(self._src.rows)
+        kept = self._src.kept
+        return len(self._src.rows) if kept is None else len(kept)
 
     def __iter__(self) -> Iterator[ServiceQuote]:
         return iter(self._src.build(self._i, self._parcel, self._src.order_of(self._i)))
@@ -591,10 +626,10 @@ class QuoteList(Sequence[ServiceQuote]):
 
 def _service_ranks(tariffs: CompiledTariffs) -> dict[str, int]:
     """Service id -> position in (name, id) order: the tie-break of the price order."""
-    found = tariffs.__dict__.get("_result_service_ranks")
+    found = tariffs.cache.get("result_service_ranks")
     if found is None:
         ordered = sorted(tariffs.services, key=lambda s: (s.name, s.id))
-        found = tariffs.__dict__["_result_service_ranks"] = {s.id: k for k, s in enumerate(ordered)}
+        found = tariffs.cache["result_service_ranks"] = {s.id: k for k, s in enumerate(ordered)}
     return found
 
 

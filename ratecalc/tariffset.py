@@ -13,12 +13,25 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
 from .compile import CompiledTariffs, ServiceInfo, compile_tariffs
+from .coverage import Coverage, coverage
 from .engine import iter_blocks
 from .errors import InputError
 from .groups import check_group_inputs
 from .loader import TariffDocuments, load_documents, tariff_dirs
 from .parcels import Parcel, to_arrays
 from .result import BlockQuotes, QuoteList, ServiceQuote
+from .schema import CONFIDENCE_LEVELS
+
+
+def check_min_confidence(level: Optional[str], field: str = "min_confidence") -> Optional[int]:
+    """The rank a quote's confidence must not exceed, or None for no filter; InputError for an unknown level."""
+    if level is None:
+        return None
+    if level not in CONFIDENCE_LEVELS:
+        raise InputError(
+            field, f"{level!r} is not one of {', '.join(CONFIDENCE_LEVELS)} (best first)", limit=list(CONFIDENCE_LEVELS)
+        )
+    return CONFIDENCE_LEVELS.index(level)
 
 
 @dataclass
@@ -62,23 +75,36 @@ class TariffSet:
     def checksum(self) -> str:
         return self.documents.checksum
 
-    def quote(self, parcel: Parcel, *, readings: Sequence[str] = ()) -> list[ServiceQuote]:
-        """Every service in force on the parcel's order date, sorted (ok by price, unpriced, ineligible)."""
-        return list(self.quote_many([parcel], readings=readings)[0])
+    def quote(
+        self, parcel: Parcel, *, readings: Sequence[str] = (), min_confidence: Optional[str] = None
+    ) -> list[ServiceQuote]:
+        """Every service in force on the parcel's order date, sorted (ok by price, unpriced, ineligible).
 
-    def quote_many(self, parcels: Sequence[Parcel], *, readings: Sequence[str] = ()) -> list[QuoteList]:
+        `min_confidence`: drop services whose tariff is less sure than this level (official, carrier_sheet,
+        third_party, inferred).
+        """
+        return list(self.quote_many([parcel], readings=readings, min_confidence=min_confidence)[0])
+
+    def coverage(self, day: dt.date, *, readings: Sequence[str] = ()) -> Coverage:
+        """Whether `day` has rates, the nearest dates that do, and a message when the user should know."""
+        return coverage(self.compiled(readings), day)
+
+    def quote_many(
+        self, parcels: Sequence[Parcel], *, readings: Sequence[str] = (), min_confidence: Optional[str] = None
+    ) -> list[QuoteList]:
         """Quotes per parcel, in input order, sorted as `quote`: one engine run over the whole list.
 
         Each parcel's quotes are a `QuoteList`, a view that builds its `ServiceQuote`s when read (iterate
         it, index it, `list()` it): holding the quotes of many parcels costs a few numbers per quote, not
         a dozen Python objects.
         """
+        rank = check_min_confidence(min_confidence)
         compiled = self.compiled(readings)
         arrays = to_arrays(parcels)
         check_group_inputs(compiled, arrays)  # the group model needs a declared RUB price (InputError "value")
         out: list[Optional[QuoteList]] = [None] * len(parcels)
         for block in iter_blocks(compiled, arrays):
-            src = BlockQuotes(compiled, block)
+            src = BlockQuotes(compiled, block, max_rank=rank)
             for i, pos in enumerate(block.parcels.tolist()):
                 out[pos] = src.view(i, parcels[pos])
         assert all(q is not None for q in out), "every parcel belongs to exactly one block"
@@ -96,5 +122,6 @@ def default_tariffs() -> TariffSet:
     return _default
 
 
-def quote(parcel: Parcel, **kwargs) -> list[ServiceQuote]:
-    return default_tariffs().quote(parcel, **kwargs)
+def quote(parcel: Parcel, *, readings: Sequence[str] = ()) -> list[ServiceQuote]:
+    """`default_tariffs().quote(parcel)`: every service in force on the parcel's order date, sorted."""
+    return default_tariffs().quote(parcel, readings=readings)

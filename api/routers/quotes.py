@@ -65,9 +65,12 @@ async def quote(
         raise invalid([from_input_error(outcome, f"$.{field}")])
     quotes, hidden = outcome
     request.app.state.metrics.quotes.labels("single").inc()
-    out = {
+    notice = ts.coverage(parcel.order_date, readings=body.readings).message
+    out: dict = {
         "request": normalised_request(parcel, body).model_dump(mode="json"),
         "quotes": quotes_json(quotes, body, parts),
         "filtered_out": hidden,
     }
+    if notice is not None:  # absent, not null, like every optional part of the answer
+        out["notice"] = notice
     return Response(json.dumps(out, ensure_ascii=False, separators=(",", ":")), media_type="application/json")

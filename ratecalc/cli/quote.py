@@ -31,6 +31,8 @@ def render_quotes(quotes: list[ServiceQuote], console: Optional[Console] = None)
     for q in quotes:
         charge = f"{q.chargeable_weight_g} g ({q.basis})"
         days = f"{q.delivery_days.min}–{q.delivery_days.max}" if q.delivery_days else "—"
+        if q.delivery_days and q.delivery_days.basis == "dropoff_to_sorting_centre":
+            days += " to SC"  # Ozon's 2026 sheets count days to its sorting centre, not to the buyer
         # the full "why unpublished" text is in --json; a table row only needs to say so
         notes = "; ".join(
             "rate not published" if r.code == "rate_unpublished" else r.message for r in q.reasons + q.warnings
@@ -39,6 +41,8 @@ def render_quotes(quotes: list[ServiceQuote], console: Optional[Console] = None)
             notes = f"group {q.group.name}" + (f"; {notes}" if notes else "")
         if q.tariff.readings:  # which side of a source conflict this price took (see --reading)
             notes += f"; reading {', '.join(q.tariff.readings)}"
+        if q.tariff.confidence != "official":  # anything less sure than Ozon's own numbers says so
+            notes += f"; confidence {q.tariff.confidence or 'not stated'}"
         table.add_row(q.service, q.carrier, f"[{style[q.status]}]{q.status}[/]", _price(q), charge, days, notes)
     console.print(table)
 
@@ -84,6 +88,11 @@ def quote(
     rates_file: Optional[Path] = typer.Option(None, "--rates-file", help="Add RUB figures from a CSV/YAML rates file."),
     cbr: bool = typer.Option(False, "--cbr", help="Add RUB figures, falling back to the CBR daily feed (cached)."),
     ozon_fee: Optional[str] = typer.Option(None, "--ozon-fee", help="Force an Ozon fee rule (flat-15, percent-2)."),
+    min_confidence: Optional[str] = typer.Option(
+        None,
+        "--min-confidence",
+        help="Drop services whose rates are less sure than this: official, carrier_sheet, third_party, inferred.",
+    ),
 ) -> None:
     """Quote one parcel against every service in force on the order date."""
 
@@ -100,14 +109,18 @@ def quote(
             battery=battery,
             liquid=liquid,
         )
-        quotes = load(tariffs).quote(parcel, readings=reading or ())
+        ts = load(tariffs)
+        quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence)
+        notice = ts.coverage(parcel.order_date, readings=reading or ()).message
         rub = bool(fx or rates_file or cbr or ozon_fee)
-        if rub:  # RUB figures (issue 5): ratecalc.costs adds them, ratecalc.cli_economics prints them
+        if rub:  # RUB figures: ratecalc.costs adds them, ratecalc.cli.economics prints them
             from ..costs import with_rub
             from ..fx import build_chain
 
             quotes = with_rub(quotes, parcel, build_chain(fx, rates_file, cbr=cbr), ozon_fee=ozon_fee)
         if as_json:
+            if notice:  # stdout stays JSON
+                consoles.err.print(f"note: {notice}", highlight=False, soft_wrap=True)
             if full:
                 data = [q.model_dump(mode="json") for q in quotes]
             else:
@@ -121,6 +134,8 @@ def quote(
                 f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm, "
                 f"order date {parcel.order_date.isoformat()}, {parcel.delivery}"
             )
+            if notice:
+                consoles.out.print(f"[bold yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
             render_quotes(quotes)
             if rub:
                 from .economics import render_rub
