@@ -5,7 +5,7 @@ sentence; for 30 services that is ~30 KB, a quarter of it nulls. The compact for
 service and carrier, status, price, delivery days, chargeable weight, reason codes and the confidence of
 the figure, and omits what is absent instead of writing null. The rest is one `expand` away:
 
-- `billing`: the weight rule applied (`basis`, actual / volumetric / chargeable grams, divisor, rounding)
+- `billing`: the weight rule applied (`basis`, actual / volumetric grams, divisor, rounding, shipment group)
 - `tariff`: the tariff version quoted (effective dates, sources, readings used)
 - `reasons`: the reasons and warnings as sentences (`reason_details`), not only codes
 - `all`: every expansion
@@ -57,6 +57,7 @@ class CompactBilling(BillingOut):
     basis: Literal["actual", "greater_of", "volumetric"] = Field(description="the weight rule applied to this parcel")
     actual_weight_g: int
     volumetric_weight_g: Optional[int] = Field(None, description="absent when the service ignores volume")
+    group: Optional[str] = Field(None, description="the parcel's shipment group, when the tariff prices by group")
 
 
 class CompactQuote(BaseModel):
@@ -66,9 +67,7 @@ class CompactQuote(BaseModel):
 
     service_id: str
     service: str
-    carrier_id: str
-    carrier: str
-    tier: Optional[str] = None
+    carrier_id: str = Field(description="the carrier (its display name is in GET /v1/carriers and the full quote)")
     delivery_type: Optional[str] = Field(None, description="present when the request quoted several delivery types")
     status: Literal["ok", "unpriced", "ineligible"]
     price: Optional[Price] = Field(None, description="absent unless status is ok")
@@ -76,7 +75,6 @@ class CompactQuote(BaseModel):
     chargeable_weight_g: int
     reasons: Optional[list[str]] = Field(None, description="reason codes (why ineligible or unpriced)")
     warnings: Optional[list[str]] = Field(None, description="warning codes")
-    group: Optional[str] = Field(None, description="the parcel's shipment group (group-model tariffs)")
     confidence: Optional[str] = Field(None, description="confidence of the tariff figures, when the data states it")
     # RUB figures, present only when they were asked for (see ServiceQuote)
     fx: Optional[FxOut] = None
@@ -105,10 +103,7 @@ def compact(q: ServiceQuote, expand: frozenset[str] = frozenset(), *, delivery_t
         "service_id": d["service_id"],
         "service": d["service"],
         "carrier_id": d["carrier_id"],
-        "carrier": d["carrier"],
     }
-    if d["tier"] is not None:
-        out["tier"] = d["tier"]
     if delivery_type:
         out["delivery_type"] = d["delivery_type"]
     out["status"] = d["status"]
@@ -123,9 +118,6 @@ def compact(q: ServiceQuote, expand: frozenset[str] = frozenset(), *, delivery_t
         out["reasons"] = [r.code for r in d["reasons"]]
     if d["warnings"]:
         out["warnings"] = [r.code for r in d["warnings"]]
-    group = d["group"]
-    if group is not None and group.name:
-        out["group"] = group.name
     confidence = d["tariff"].__dict__.get("confidence")  # stated by tariff data that has it
     if confidence is not None:
         out["confidence"] = confidence
@@ -137,6 +129,8 @@ def compact(q: ServiceQuote, expand: frozenset[str] = frozenset(), *, delivery_t
         if "billing" in expand:
             billing = {k: v for k, v in q.billing.model_dump().items() if v is not None}
             billing.update(basis=q.basis, actual_weight_g=q.actual_weight_g)
+            if q.group is not None and q.group.name:
+                billing["group"] = q.group.name
             if q.volumetric_weight_g is not None:
                 billing["volumetric_weight_g"] = q.volumetric_weight_g
             out["billing"] = billing

@@ -74,7 +74,7 @@ def test_quote_answer_is_compact_without_nulls_and_under_6_kb(client):
     for q in body["quotes"]:
         CompactQuote.model_validate(q)
         assert None not in q.values() and not {"billing", "tariff", "reason_details"} & set(q)
-        assert {"service_id", "service", "carrier", "status", "chargeable_weight_g"} <= set(q)
+        assert {"service_id", "service", "carrier_id", "status", "chargeable_weight_g"} <= set(q)
         assert ("price" in q) == (q["status"] == "ok")
         assert q["status"] == "ok" or q["reasons"]
 

@@ -29,11 +29,11 @@ def test_quote_json_is_compact_and_has_no_nulls():
         "service_id": "gbs-broker",
         "service": q["service"],
         "carrier_id": "gbs",
-        "carrier": q["carrier"],
         "status": "ok",
         "price": {"amount": "24.60", "currency": "USD"},
         **({"days": q["days"]} if "days" in q else {}),
         "chargeable_weight_g": 1800,
+        **({"confidence": q["confidence"]} if "confidence" in q else {}),
     }
     assert all(None not in x.values() for x in quotes)
     ranks = [{"ok": 0, "unpriced": 1, "ineligible": 2}[q["status"]] for q in quotes]
