@@ -8,7 +8,7 @@ plain 500 problem carrying the request id, never with the traceback itself.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi import HTTPException as FastAPIHTTPException
@@ -106,6 +106,23 @@ def _is_tag(part: str) -> bool:
     return part in ("str", "int", "bool") or part[:1].isupper() or any(c in part for c in "[]-( ")
 
 
+# pattern -> the library parser it stands for. A value the schema's pattern refuses is run through that
+# parser (bounded: max_length is checked first), so the answer names the real rule and limit ("more than
+# 12 integer digits", "unknown weight unit") instead of quoting a regular expression.
+PATTERN_PARSERS: dict[str, Callable[[str], object]] = {}
+
+
+def _explained(err: Mapping[str, Any]) -> Optional[InputError]:
+    parse = PATTERN_PARSERS.get(str((err.get("ctx") or {}).get("pattern")))
+    if parse is None or not isinstance(err.get("input"), str):
+        return None
+    try:
+        parse(err["input"])
+    except InputError as exc:
+        return exc
+    return None
+
+
 def from_pydantic(errors: Iterable[Mapping[str, Any]], root: str = "$", skip: int = 0) -> list[FieldError]:
     """Pydantic/FastAPI error dicts -> FieldErrors; `skip` drops leading loc parts such as 'body'."""
     out = []
@@ -118,9 +135,10 @@ def from_pydantic(errors: Iterable[Mapping[str, Any]], root: str = "$", skip: in
         if limit is not None and not isinstance(limit, (int, float, str, bool, list)):
             limit = str(limit)
         msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
-        out.append(
-            FieldError(path=json_path(loc, root), message=msg, rule=str(err.get("type", "invalid")), limit=limit)
-        )
+        rule = str(err.get("type", "invalid"))
+        if rule == "string_pattern_mismatch" and (why := _explained(err)) is not None:
+            msg, rule, limit = why.message, why.rule or rule, why.limit
+        out.append(FieldError(path=json_path(loc, root), message=msg, rule=rule, limit=limit))
     return out
 
 
@@ -129,6 +147,33 @@ def from_input_error(exc: InputError, path: str) -> FieldError:
     if limit is not None and not isinstance(limit, (int, float, str, bool, list)):
         limit = str(limit)
     return FieldError(path=path, message=exc.message, rule=exc.rule or "invalid_value", limit=limit)
+
+
+MAX_JSON_DEPTH = 64  # documented nesting limit of request bodies (the deepest valid body nests 4 levels)
+
+
+def body_error(cause: BaseException) -> FieldError:
+    """The FieldError for a request body the JSON parser refused: too deep, not UTF-8, malformed."""
+    if isinstance(cause, RecursionError):
+        return FieldError(
+            path="$", message=f"nested deeper than {MAX_JSON_DEPTH} levels", rule="max_depth", limit=MAX_JSON_DEPTH
+        )
+    return FieldError(path="$", message=f"not valid JSON: {cause}", rule="json_invalid")
+
+
+def json_depth(data: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """Nesting depth of parsed JSON, counted without recursion and stopping just past `limit`."""
+    depth, frontier = 0, [data]
+    while frontier and depth <= limit:
+        depth += 1
+        nxt: list[Any] = []
+        for item in frontier:
+            if isinstance(item, dict):
+                nxt.extend(v for v in item.values() if isinstance(v, (dict, list)))
+            elif isinstance(item, list):
+                nxt.extend(v for v in item if isinstance(v, (dict, list)))
+        frontier = nxt
+    return depth
 
 
 def problem_response(
@@ -176,9 +221,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-            # FastAPI answers 400 for a body it cannot decode (e.g. not UTF-8); to callers that is invalid input.
-            err = FieldError(path="$", message=f"not valid JSON: {exc.__cause__}", rule="json_invalid")
+        if exc.status_code == 400 and isinstance(exc.__cause__, Exception):
+            # FastAPI answers 400 for a body it cannot decode (not UTF-8, nested past the parser's depth);
+            # to callers that is invalid input, the same 422 on every route.
+            err = body_error(exc.__cause__)
             return problem_response(request, 422, "invalid-input", "Invalid input", err.message, [err])
         slug, title = _GENERIC.get(exc.status_code, ("", "Error"))
         return problem_response(request, exc.status_code, slug, title, str(exc.detail), (), exc.headers)

@@ -43,7 +43,7 @@ from .compile import CURRENCIES, CompiledTariffs, day_number
 from .engine import ParcelArrays
 from .errors import InputError
 from .groups import group_input_error, require_group_inputs
-from .parcels import DELIVERY_ALIASES, parse_date
+from .parcels import DATE_PATTERN, DELIVERY_ALIASES, parse_date
 from .tariffset import TariffSet, default_tariffs
 from .units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G
 
@@ -358,6 +358,153 @@ def _bools(col: Optional[pa.Array], name: str, n: int, errors: RowErrors, bad: n
     return is_true
 
 
+class _Columns:
+    """The input table seen through the caller's `mapping`: canonical name -> column, or None if absent."""
+
+    def __init__(self, table: pa.Table, mapping: Optional[Mapping[str, str]]):
+        self.table = table
+        self.n = table.num_rows
+        self.names = set(table.column_names)
+        self.rename = dict(mapping or {})
+        for canon, given in self.rename.items():
+            if canon not in INPUT_COLUMNS and canon not in _UNIT_ALTERNATIVES:
+                raise InputError("mapping", f"unknown column {canon!r}; known: {', '.join(INPUT_COLUMNS)}")
+            if given not in self.names:
+                raise InputError("mapping", f"column {given!r} (mapped to {canon}) is not in the input")
+
+    def get(self, canon: str) -> Optional[pa.Array]:
+        name = self.rename.get(canon, canon)
+        return _combined(self.table.column(name)) if name in self.names else None
+
+
+def _read_measure(cols: _Columns, canon: str, limit: int, what: str, errors: RowErrors, bad: np.ndarray) -> np.ndarray:
+    """A required weight or side column (or its *_kg / *_cm alternative) -> whole units, rounded up."""
+    col, factor, label = cols.get(canon), 1, canon
+    if col is None:
+        for alt in (a for a, (c, _) in _UNIT_ALTERNATIVES.items() if c == canon):
+            col = cols.get(alt)
+            if col is not None:
+                factor, label = _UNIT_ALTERNATIVES[alt][1], alt
+                break
+    if col is None:
+        raise InputError(canon, f"the input has no {canon!r} column (columns: {', '.join(sorted(cols.names))})")
+    fixed, ok, rejected, _ = _fixed_point(col, label, errors)
+    text = _as_text(col, label)
+    missing = ~ok & ~rejected
+    errors.add(np.flatnonzero(missing), label, None, "missing")
+    over = ok & (fixed > limit * _SCALE // factor)  # ceil(x * factor) > limit, exactly
+    units = np.where(ok & ~over, _whole_units(np.where(ok & ~over, fixed, 0), factor), 0)
+    zero = ok & ~over & (units <= 0)
+    errors.add(np.flatnonzero(zero), label, text, f"{what} must be positive")
+    errors.add(np.flatnonzero(over), label, text, f"exceeds the input limit of {limit} {canon.rsplit('_', 1)[1]}")
+    bad[~ok | zero | over] = True
+    return units
+
+
+def _read_value(cols: _Columns, errors: RowErrors, bad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Optional declared value (+ currency column or suffix) -> (minor units, currency index); -1 = none."""
+    n = cols.n
+    vcol = cols.get("declared_value")
+    if vcol is None:
+        return np.full(n, -1, np.int64), np.full(n, -1, np.int64)
+    fixed, ok, rejected, suffix = _fixed_point(vcol, "declared_value", errors, money=True)
+    bad |= rejected
+    ccol = cols.get("currency")
+    code = pc.fill_null(pc.utf8_upper(suffix), "") if suffix is not None else pa.nulls(n, pa.string())
+    if ccol is not None:
+        given = pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(_as_text(ccol, "currency"))), "")
+        code = pc.if_else(pc.equal(code, ""), given, code)
+    code = pc.fill_null(code, "")
+    idx = pc.index_in(code, value_set=pa.array(CURRENCIES)).to_numpy(zero_copy_only=False)
+    known = ~np.isnan(idx) if idx.dtype.kind == "f" else np.ones(n, bool)
+    idx = np.nan_to_num(idx, nan=-1).astype(np.int64) if idx.dtype.kind == "f" else idx.astype(np.int64)
+    no_ccy = ok & (pc.equal(code, "").to_numpy(zero_copy_only=False))
+    errors.add(
+        np.flatnonzero(no_ccy),
+        "currency",
+        None,
+        "declared_value needs a currency (a currency column or a suffix like 1500RUB)",
+    )
+    unknown = ok & ~no_ccy & ~known
+    errors.add(np.flatnonzero(unknown), "currency", code, f"unknown currency; known: {', '.join(CURRENCIES)}")
+    good = ok & known & ~no_ccy
+    bad[ok & ~good] = True
+    exp = np.array([CURRENCY_EXPONENT[c] for c in CURRENCIES], dtype=np.int64)
+    div = 10 ** (9 - exp[np.where(good, idx, 0)])
+    value_minor = np.where(good, (fixed + div // 2) // div, -1)  # half-up to the minor unit
+    return value_minor, np.where(good, idx, -1)
+
+
+def _read_date(cols: _Columns, date: Union[str, dt.date, None], errors: RowErrors, bad: np.ndarray) -> np.ndarray:
+    """Order day numbers: the order_date column (dates, timestamps or strict YYYY-MM-DD text), else `date`.
+
+    Text follows `parcels.parse_date`, vectorised: exactly YYYY-MM-DD and a day that exists (2023-02-30
+    and 2023-2-3 are errors, never rolled over or guessed).
+    """
+    n = cols.n
+    default_day = None if date is None else day_number(parse_date(date))
+    dcol = cols.get("order_date")
+    if dcol is None:
+        return np.full(n, default_day if default_day is not None else day_number(dt.date.today()), np.int64)
+    t = dcol.type
+    unparsed = np.zeros(0, np.int64)
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        days = dcol.cast(pa.date32()) if not pa.types.is_date32(t) else dcol
+    else:
+        text = pc.utf8_trim_whitespace(_as_text(dcol, "order_date"))
+        empty = pc.equal(pc.utf8_length(pc.fill_null(text, "")), 0)
+        text = pc.if_else(empty, pa.scalar(None, pa.string()), text)
+        shaped = pc.match_substring_regex(text, DATE_PATTERN)
+        parsed = pc.strptime(pc.if_else(shaped, text, pa.scalar(None, pa.string())), "%Y-%m-%d", "s", True)
+        exists = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), text)  # 2023-02-30 would come back 03-02
+        good = pc.fill_null(exists, False).to_numpy(zero_copy_only=False)
+        unparsed = np.flatnonzero(~good & text.is_valid().to_numpy(zero_copy_only=False))
+        errors.add(unparsed, "order_date", text, "not a date of the calendar; write it as YYYY-MM-DD")
+        bad[unparsed] = True
+        days = parsed.cast(pa.date32())
+    nulls = days.is_null().to_numpy(zero_copy_only=False)
+    nulls[unparsed] = False  # already reported as not a date
+    vals = pc.fill_null(days.cast(pa.int32()), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if default_day is not None:
+        return np.where(nulls, default_day, vals)
+    errors.add(np.flatnonzero(nulls), "order_date", None, "missing (or pass a default date)")
+    bad[nulls] = True
+    return vals
+
+
+def _read_delivery(cols: _Columns, errors: RowErrors, bad: np.ndarray) -> np.ndarray:
+    """Delivery type codes (0 = pickup point, the default for an absent column or an empty cell)."""
+    dl = cols.get("delivery")
+    if dl is None:
+        return np.zeros(cols.n, np.int64)
+    text = pc.fill_null(pc.utf8_lower(pc.utf8_trim_whitespace(_as_text(dl, "delivery"))), "")
+    keys = sorted(DELIVERY_ALIASES) + [""]
+    codes = [DELIVERY_ALIASES[k] for k in sorted(DELIVERY_ALIASES)] + [0]
+    pos = pc.index_in(text, value_set=pa.array(keys)).to_numpy(zero_copy_only=False)
+    unknown = np.isnan(pos) if pos.dtype.kind == "f" else np.zeros(cols.n, bool)
+    errors.add(np.flatnonzero(unknown), "delivery", text, "unknown delivery type; use pickup_point or courier")
+    bad[unknown] = True
+    return np.asarray(codes, np.int64)[np.nan_to_num(pos, nan=0).astype(np.int64)]
+
+
+def _read_group_inputs(
+    compiled: CompiledTariffs, parcels: ParcelArrays, vcol: Optional[pa.Array], errors: RowErrors, bad: np.ndarray
+) -> None:
+    """Rows the group model cannot price without a declared RUB value become errors, not silent gaps."""
+    need = require_group_inputs(compiled, parcels) & ~bad
+    if not need.any():
+        return
+    # one message per (epoch, missing or wrong currency): a catalogue without prices has many rows
+    epoch = compiled.epoch_of(parcels.day)
+    kind = (parcels.value_ccy >= 0).astype(np.int64)
+    key = np.where(need, epoch * 2 + kind, -1)
+    for k in np.unique(key[need]):
+        rows = np.flatnonzero(key == k)
+        err = group_input_error(compiled, parcels, int(rows[0]))
+        errors.add(rows, "declared_value", vcol, err.message)
+    bad |= need
+
+
 def ingest(
     data: Columns,
     *,
@@ -372,148 +519,31 @@ def ingest(
     `row_offset` is added to row numbers in errors (a file read in chunks numbers rows across chunks).
     Raises InputError only for problems of the whole input (a required column is absent).
     """
-    table = to_arrow_table(data)
-    n = table.num_rows
-    names = set(table.column_names)
-    rename = dict(mapping or {})
-    for canon, given in rename.items():
-        if canon not in INPUT_COLUMNS and canon not in _UNIT_ALTERNATIVES:
-            raise InputError("mapping", f"unknown column {canon!r}; known: {', '.join(INPUT_COLUMNS)}")
-        if given not in names:
-            raise InputError("mapping", f"column {given!r} (mapped to {canon}) is not in the input")
-
-    def column(canon: str) -> Optional[pa.Array]:
-        name = rename.get(canon, canon)
-        return _combined(table.column(name)) if name in names else None
-
+    cols = _Columns(to_arrow_table(data), mapping)
+    n = cols.n
     errors = RowErrors()
     bad = np.zeros(n, bool)
-
-    def measure(canon: str, limit: int, what: str) -> np.ndarray:
-        col, factor, label = column(canon), 1, canon
-        if col is None:
-            alt = [a for a, (c, _) in _UNIT_ALTERNATIVES.items() if c == canon]
-            for a in alt:
-                col = column(a)
-                if col is not None:
-                    factor, label = _UNIT_ALTERNATIVES[a][1], a
-                    break
-        if col is None:
-            raise InputError(canon, f"the input has no {canon!r} column (columns: {', '.join(sorted(names))})")
-        fixed, ok, rejected, _ = _fixed_point(col, label, errors)
-        text = _as_text(col, label)
-        missing = ~ok & ~rejected
-        errors.add(np.flatnonzero(missing), label, None, "missing")
-        over = ok & (fixed > limit * _SCALE // factor)  # ceil(x * factor) > limit, exactly
-        units = np.where(ok & ~over, _whole_units(np.where(ok & ~over, fixed, 0), factor), 0)
-        zero = ok & ~over & (units <= 0)
-        errors.add(np.flatnonzero(zero), label, text, f"{what} must be positive")
-        errors.add(np.flatnonzero(over), label, text, f"exceeds the input limit of {limit} {canon.rsplit('_', 1)[1]}")
-        bad[~ok | zero | over] = True
-        return units
-
-    weight = measure("weight_g", MAX_WEIGHT_G, "weight")
-    sides = np.stack([measure(c, MAX_SIDE_MM, "every side") for c in ("length_mm", "width_mm", "height_mm")], axis=1)
+    weight = _read_measure(cols, "weight_g", MAX_WEIGHT_G, "weight", errors, bad)
+    sides = np.stack(
+        [
+            _read_measure(cols, c, MAX_SIDE_MM, "every side", errors, bad)
+            for c in ("length_mm", "width_mm", "height_mm")
+        ],
+        axis=1,
+    )
+    value_minor, value_ccy = _read_value(cols, errors, bad)
+    day = _read_date(cols, date, errors, bad)
+    delivery = _read_delivery(cols, errors, bad)
+    battery = _bools(cols.get("battery"), "battery", n, errors, bad)
+    liquid = _bools(cols.get("liquid"), "liquid", n, errors, bad)
     dims = -np.sort(-sides, axis=1)
-
-    value_minor = np.full(n, -1, np.int64)
-    value_ccy = np.full(n, -1, np.int64)
-    vcol = column("declared_value")
-    if vcol is not None:
-        fixed, ok, rejected, suffix = _fixed_point(vcol, "declared_value", errors, money=True)
-        bad |= rejected
-        ccol = column("currency")
-        code = pc.fill_null(pc.utf8_upper(suffix), "") if suffix is not None else pa.nulls(n, pa.string())
-        if ccol is not None:
-            given = pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(_as_text(ccol, "currency"))), "")
-            code = pc.if_else(pc.equal(code, ""), given, code)
-        code = pc.fill_null(code, "")
-        idx = pc.index_in(code, value_set=pa.array(CURRENCIES)).to_numpy(zero_copy_only=False)
-        known = ~np.isnan(idx) if idx.dtype.kind == "f" else np.ones(n, bool)
-        idx = np.nan_to_num(idx, nan=-1).astype(np.int64) if idx.dtype.kind == "f" else idx.astype(np.int64)
-        no_ccy = ok & (pc.equal(code, "").to_numpy(zero_copy_only=False))
-        errors.add(
-            np.flatnonzero(no_ccy),
-            "currency",
-            None,
-            "declared_value needs a currency (a currency column or a suffix like 1500RUB)",
-        )
-        unknown = ok & ~no_ccy & ~known
-        errors.add(np.flatnonzero(unknown), "currency", code, f"unknown currency; known: {', '.join(CURRENCIES)}")
-        good = ok & known & ~no_ccy
-        bad[ok & ~good] = True
-        exp = np.array([CURRENCY_EXPONENT[c] for c in CURRENCIES], dtype=np.int64)
-        div = 10 ** (9 - exp[np.where(good, idx, 0)])
-        value_minor = np.where(good, (fixed + div // 2) // div, -1)  # half-up to the minor unit
-        value_ccy = np.where(good, idx, -1)
-
-    dcol = column("order_date")
-    day = np.zeros(n, np.int64)
-    default_day = None if date is None else day_number(parse_date(date))
-    if dcol is None:
-        day[:] = default_day if default_day is not None else day_number(dt.date.today())
-    else:
-        fallback = default_day
-        t = dcol.type
-        if pa.types.is_date(t) or pa.types.is_timestamp(t):
-            days = dcol.cast(pa.date32()) if not pa.types.is_date32(t) else dcol
-        else:
-            text = pc.utf8_trim_whitespace(_as_text(dcol, "order_date"))
-            empty = pc.equal(pc.utf8_length(pc.fill_null(text, "")), 0)
-            text = pc.if_else(empty, pa.scalar(None, pa.string()), text)
-            parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-            unparsed = np.flatnonzero(
-                (parsed.is_null().to_numpy(zero_copy_only=False)) & text.is_valid().to_numpy(zero_copy_only=False)
-            )
-            errors.add(unparsed, "order_date", text, "not a date; write it as YYYY-MM-DD")
-            bad[unparsed] = True
-            days = parsed.cast(pa.date32())
-        nulls = days.is_null().to_numpy(zero_copy_only=False)
-        if not (pa.types.is_date(t) or pa.types.is_timestamp(t)):
-            nulls[unparsed] = False  # already reported as not a date
-        vals = pc.fill_null(days.cast(pa.int32()), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-        if fallback is not None:
-            vals = np.where(nulls, fallback, vals)
-        else:
-            missing = nulls
-            errors.add(np.flatnonzero(missing), "order_date", None, "missing (or pass a default date)")
-            bad[missing] = True
-        day = vals
-
-    delivery = np.zeros(n, np.int64)
-    dl = column("delivery")
-    if dl is not None:
-        text = pc.fill_null(pc.utf8_lower(pc.utf8_trim_whitespace(_as_text(dl, "delivery"))), "")
-        keys = sorted(DELIVERY_ALIASES) + [""]
-        codes = [DELIVERY_ALIASES[k] for k in sorted(DELIVERY_ALIASES)] + [0]
-        pos = pc.index_in(text, value_set=pa.array(keys)).to_numpy(zero_copy_only=False)
-        unknown = np.isnan(pos) if pos.dtype.kind == "f" else np.zeros(n, bool)
-        errors.add(np.flatnonzero(unknown), "delivery", text, "unknown delivery type; use pickup_point or courier")
-        bad[unknown] = True
-        delivery = np.asarray(codes, np.int64)[np.nan_to_num(pos, nan=0).astype(np.int64)]
-
-    battery = _bools(column("battery"), "battery", n, errors, bad)
-    liquid = _bools(column("liquid"), "liquid", n, errors, bad)
-
     parcels = ParcelArrays(weight, dims, value_minor, value_ccy, day, delivery, battery, liquid)
     if compiled is not None:
-        need = require_group_inputs(compiled, parcels) & ~bad
-        if need.any():
-            # one message per (epoch, missing or wrong currency): a catalogue without prices has many rows
-            epoch = compiled.epoch_of(day)
-            kind = (value_ccy >= 0).astype(np.int64)
-            key = np.where(need, epoch * 2 + kind, -1)
-            for k in np.unique(key[need]):
-                rows = np.flatnonzero(key == k)
-                err = group_input_error(compiled, parcels, int(rows[0]))
-                errors.add(rows, "declared_value", vcol, err.message)
-            bad |= need
-
+        _read_group_inputs(compiled, parcels, cols.get("declared_value"), errors, bad)
     valid = np.flatnonzero(~bad)
     if row_offset:
         errors.row = [r + row_offset for r in errors.row]
-    sku = column("sku")
-    return Ingested(parcels.take(valid) if len(valid) < n else parcels, valid, n, errors, sku)
+    return Ingested(parcels.take(valid) if len(valid) < n else parcels, valid, n, errors, cols.get("sku"))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -362,15 +362,16 @@ def test_batch_ndjson_in_and_out(client):
         headers={"content-type": "application/x-ndjson"},
     )
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/x-ndjson")
-    items = [json.loads(x) for x in r.text.splitlines()]
+    *items, summary = [json.loads(x) for x in r.text.splitlines()]
     assert [(it["index"], it["status"]) for it in items] == [(0, "ok"), (1, "error"), (2, "ok")]
+    assert summary == {"summary": True, "count": 3, "succeeded": 2, "failed": 1}
     assert only_error(items[1]["error"])["rule"] == "json_invalid"
     assert [q["service_id"] for q in items[0]["quotes"]] == ["gbs-broker"]
 
 
 def test_batch_json_in_ndjson_out_and_ndjson_in_json_out(client):
     r = client.post("/v1/quotes/batch", json={"parcels": [USD_ERA] * 3}, headers={"accept": "application/x-ndjson"})
-    assert r.headers["content-type"].startswith("application/x-ndjson") and len(r.text.splitlines()) == 3
+    assert r.headers["content-type"].startswith("application/x-ndjson") and len(r.text.splitlines()) == 3 + 1
     r = client.post(
         "/v1/quotes/batch",
         content=json.dumps(USD_ERA) + "\n",
@@ -391,7 +392,8 @@ def test_batch_ndjson_streams_across_chunks(client):
         json={"parcels": parcels, "filters": {"services": ["gbs-broker"]}},
         headers={"accept": "application/x-ndjson"},
     ) as r:
-        items = [json.loads(line) for line in r.iter_lines() if line]
+        *items, summary = [json.loads(line) for line in r.iter_lines() if line]
+    assert summary == {"summary": True, "count": n, "succeeded": n - 1, "failed": 1}
     assert [it["index"] for it in items] == list(range(n))
     assert [it["status"] for it in items].count("error") == 1 and items[batch_module.CHUNK + 2]["status"] == "error"
     assert items[-1]["request"]["weight_g"] == 100 + n - 1

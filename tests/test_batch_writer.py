@@ -14,7 +14,7 @@ def test_writer_thread_writes_every_chunk_in_order(tmp_path):
     w = _WriterThread(_Writer(out, "parquet"), depth=1)
     for k in range(5):
         w.write(pa.table({"row": pa.array(range(k * 10, k * 10 + 10), pa.int64())}))
-    w.close()
+    w.commit()
     assert pq.read_table(out).column("row").to_pylist() == list(range(50))
 
 
@@ -24,7 +24,10 @@ class _Broken:
     def write(self, table):
         raise OSError("disk full")
 
-    def close(self, empty_schema=None):
+    def commit(self, empty_schema=None):
+        pass
+
+    def discard(self):
         pass
 
 
@@ -34,4 +37,12 @@ def test_a_failed_write_is_raised_to_the_quoting_thread():
     with pytest.raises(OSError, match="disk full"):
         for _ in range(10):  # at the latest when the queue has room again
             w.write(pa.table({"a": [1]}))
-        w.close()
+        w.commit()
+
+
+def test_a_discarded_thread_leaves_no_file(tmp_path):
+    out = tmp_path / "long.parquet"
+    w = _WriterThread(_Writer(out, "parquet"), depth=1)
+    w.write(pa.table({"row": pa.array([1, 2], pa.int64())}))
+    w.discard()
+    assert list(tmp_path.iterdir()) == []

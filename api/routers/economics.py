@@ -18,11 +18,11 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.economics import EconomicsInput, Target, economics, reverse_price
 from ratecalc.fx import build_chain
-from ratecalc.units import Money, parse_money
+from ratecalc.units import MAX_TEXT_CHARS, Money, parse_money
 
 from ..deps import tariffs
 from ..errors import Problem, from_input_error, invalid
-from ..models import DIMS_PATTERN, MONEY_PATTERN, WEIGHT_PATTERN, MoneyIn
+from ..models import DIMS_PATTERN, WEIGHT_PATTERN, MoneyAny, MoneyIn, bounded_values
 
 router = APIRouter(prefix="/v1", tags=["economics"])
 
@@ -31,7 +31,6 @@ RATES_FILE_ENV = "RATECALC_RATES_FILE"
 
 Pct = Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}([.,]\d{1,4})?%?$")]
 PriceRub = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,2})?$")]
-MoneyText = Annotated[str, StringConstraints(pattern=MONEY_PATTERN)]
 Rate = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,8})?$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 
@@ -39,8 +38,12 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 class EconomicsRequest(BaseModel):
     """One SKU. Give exactly one of `sale_price`, `target_margin_pct`, `target_profit_rub`."""
 
-    weight: Annotated[str, StringConstraints(pattern=WEIGHT_PATTERN)] = Field(examples=["450g"])
-    dims: Annotated[str, StringConstraints(pattern=DIMS_PATTERN)] = Field(examples=["20x15x10cm"])
+    weight: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=WEIGHT_PATTERN)] = Field(
+        examples=["450g"]
+    )
+    dims: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=DIMS_PATTERN)] = Field(
+        examples=["20x15x10cm"]
+    )
     date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
         None, examples=["2025-12-05"]
     )
@@ -49,22 +52,25 @@ class EconomicsRequest(BaseModel):
     liquid: bool = False
     category: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(examples=["pharmacy"])
     scheme: Literal["rfbs", "fbp"] = "rfbs"
-    purchase_cost: Union[MoneyText, MoneyIn] = Field(description="any currency, e.g. 62CNY", examples=["62CNY"])
-    packaging: Optional[Union[MoneyText, MoneyIn]] = None
-    first_mile: Optional[Union[MoneyText, MoneyIn]] = None
+    purchase_cost: MoneyAny = Field(description="any currency, e.g. 62CNY", examples=["62CNY"])
+    packaging: Optional[MoneyAny] = None
+    first_mile: Optional[MoneyAny] = None
     acquiring_pct: Pct = "0"
     fx_loss_pct: Pct = "0"
     ads_pct: Pct = "0"
     return_rate_pct: Pct = "0"
-    sale_price: Optional[PriceRub] = Field(
+    # The three modes are absent or a string, never null: the schema's oneOf counts a present key.
+    sale_price: PriceRub = Field(  # type: ignore[assignment]
         None, description="sale price in RUB (also the declared price)", examples=["1499"]
     )
-    target_margin_pct: Optional[Pct] = None
-    target_profit_rub: Optional[PriceRub] = None
+    target_margin_pct: Pct = None  # type: ignore[assignment]
+    target_profit_rub: PriceRub = None  # type: ignore[assignment]
     fx: dict[Code, Rate] = Field(default_factory=dict, description='RUB per unit, e.g. {"CNY": "11.5"}')
     use_cbr: bool = Field(False, description="fall back to the CBR daily feed (cached on disk)")
     ozon_fee: Optional[Literal["flat-15", "percent-2"]] = None
     readings: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=20)
+
+    _bounded = model_validator(mode="before")(bounded_values)
 
     @model_validator(mode="after")
     def _one_mode(self) -> EconomicsRequest:
@@ -75,14 +81,18 @@ class EconomicsRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "oneOf": [
-                {"required": ["sale_price"]},
-                {"required": ["target_margin_pct"]},
-                {"required": ["target_profit_rub"]},
-            ]
-        },
+        json_schema_extra=lambda schema: _one_mode_schema(schema),
     )
+
+
+def _one_mode_schema(schema: dict) -> None:
+    """Say in the schema what `_one_mode` enforces: exactly one mode key, present and not null."""
+    for name in _MODES:
+        schema.get("properties", {}).get(name, {}).pop("default", None)
+    schema["oneOf"] = [{"required": [name]} for name in _MODES]
+
+
+_MODES = ("sale_price", "target_margin_pct", "target_profit_rub")
 
 
 class EconomicsResponse(BaseModel):
