@@ -15,6 +15,7 @@ from typing import AsyncIterator, Optional
 import anyio
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
@@ -131,6 +132,8 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID"],
         )
+    # gzip only when the client accepts it and the body is worth it; streamed NDJSON is compressed per chunk
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional
 
 import click
 import typer
 from rich.console import Console
 
 from ..errors import InputError, RatecalcError, TariffError
-from ..tariffset import TariffSet
+
+if TYPE_CHECKING:
+    from ..tariffset import TariffSet
 
 
 class _Consoles:
@@ -63,4 +65,6 @@ def guarded(fn: Callable[[], None]) -> None:
 
 
 def load(tariffs: Optional[List[Path]]) -> TariffSet:
+    from ..tariffset import TariffSet  # here, not at import: `--help` must not load numpy and pydantic
+
     return TariffSet.load(tariffs or ())

@@ -5,16 +5,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ..errors import InputError
-from ..parcels import Parcel
-from ..result import ServiceQuote
 from ._common import TariffsOpt, consoles, guarded, load
+
+if TYPE_CHECKING:
+    from ..result import ServiceQuote
 
 
 def _price(q: ServiceQuote) -> str:
@@ -70,7 +71,10 @@ def quote(
     reading: Optional[List[str]] = typer.Option(
         None, "--reading", help="Use a named alternative reading where sources conflict (repeatable)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the quote list as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the quote list as JSON (compact: what to compare)."),
+    full: bool = typer.Option(
+        False, "--full", help="With --json: the complete quotes (billing rule, tariff sources, reason sentences)."
+    ),
     item: Optional[List[str]] = typer.Option(
         None,
         "--item",
@@ -93,6 +97,8 @@ def quote(
     """Quote one parcel against every service in force on the order date."""
 
     def run() -> None:
+        from ..parcels import Parcel
+
         total_weight, total_value = _weight_and_value(weight, value, item)
         parcel = Parcel.parse(
             total_weight,
@@ -115,7 +121,13 @@ def quote(
         if as_json:
             if notice:  # stdout stays JSON
                 consoles.err.print(f"note: {notice}", highlight=False, soft_wrap=True)
-            sys.stdout.write(json.dumps([q.model_dump(mode="json") for q in quotes], ensure_ascii=False, indent=2))
+            if full:
+                data = [q.model_dump(mode="json") for q in quotes]
+            else:
+                from ..compact import compact
+
+                data = [compact(q) for q in quotes]
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             sys.stdout.write("\n")
         else:
             consoles.out.print(

@@ -11,9 +11,6 @@ import typer
 from rich.table import Table
 
 from ..errors import TariffError
-from ..loader import load_documents
-from ..schema import json_schema
-from ..tariffset import TariffSet
 from ._common import TariffsOpt, consoles, fail, guarded, load
 
 tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
@@ -61,6 +58,9 @@ def tariffs_check(
 
     target = directory or builtin_dir()
     try:
+        from ..loader import load_documents
+        from ..tariffset import TariffSet
+
         docs = load_documents([target])
         TariffSet(docs, [target]).compiled()
     except TariffError as exc:
@@ -75,6 +75,8 @@ def tariffs_schema(
     output: Path = typer.Option(Path("tariffs/schema.json"), "--output", "-o", help="Where to write it."),
 ) -> None:
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
+    from ..schema import json_schema
+
     output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     consoles.out.print(f"wrote {output}")
 
@@ -99,6 +101,7 @@ def tariffs_import(
     import datetime as dt
 
     from ..ozon_sheet import date_from_name, known_services, read_sheet, to_documents, write_documents
+    from ..tariffset import TariffSet
 
     def run() -> None:
         if effective_from is not None:
