@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .errors import InputError
 from .result import BillingOut, CustomsOut, DaysOut, FxOut, Price, ReasonOut, ServiceQuote, TariffRef
+from .schema import Confidence
 
 EXPANSIONS = ("billing", "tariff", "reasons")
 Expansion = Literal["billing", "tariff", "reasons", "all"]
@@ -75,7 +76,11 @@ class CompactQuote(BaseModel):
     chargeable_weight_g: int
     reasons: Optional[list[str]] = Field(None, description="reason codes (why ineligible or unpriced)")
     warnings: Optional[list[str]] = Field(None, description="warning codes")
-    confidence: Optional[str] = Field(None, description="confidence of the tariff figures, when the data states it")
+    confidence: Optional[Confidence] = Field(
+        None,
+        description="confidence of the tariff figures, when the data states it (best first: official, "
+        "carrier_sheet, third_party, inferred)",
+    )
     # RUB figures, present only when they were asked for (see ServiceQuote)
     fx: Optional[FxOut] = None
     price_rub: Optional[Price] = None
