@@ -77,7 +77,9 @@ class CompactQuote(BaseModel):
     reasons: Optional[list[str]] = Field(None, description="reason codes (why ineligible or unpriced)")
     warnings: Optional[list[str]] = Field(None, description="warning codes")
     confidence: Optional[Confidence] = Field(
-        None, description="how sure the tariff's figures are (best first), when the data states it"
+        None,
+        description="confidence of the tariff figures, when the data states it (best first: official, "
+        "carrier_sheet, third_party, inferred)",
     )
     # RUB figures, present only when they were asked for (see ServiceQuote)
     fx: Optional[FxOut] = None
