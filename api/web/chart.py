@@ -1,0 +1,167 @@
+"""The price-vs-weight chart and the cheapest-by-weight-band strip as inline SVG, drawn on the server.
+
+Why server-side SVG: no chart library to vendor, nothing to run in the browser, and the picture is in
+the HTML a test (or a screen reader, through the <title>s and the band list) can read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from html import escape
+from typing import Optional
+
+from ..routers.curves import CurvesResponse
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C564B")
+MUTED = "#c8c8c8"
+W, H = 800, 340
+LEFT, RIGHT, TOP, BOTTOM = 64, 16, 14, 40
+
+
+@dataclass(frozen=True)
+class Picture:
+    chart_svg: str
+    strip_svg: str
+    colours: dict[str, str]  # service_id -> colour, for the services that win a band or are marked
+    currency: Optional[str]
+
+
+def _nice(top: float) -> float:
+    """A round step giving 4-8 ticks up to `top`."""
+    for mult in (1, 2, 2.5, 5):
+        for exp in range(-2, 8):
+            step = mult * 10**exp
+            if top / step <= 8:
+                return step
+    return top
+
+
+def _kg(g: float) -> str:
+    return f"{g / 1000:g} kg" if g >= 1000 else f"{g:g} g"
+
+
+def colours_for(resp: CurvesResponse) -> dict[str, str]:
+    ids: list[str] = []
+    for b in resp.cheapest.bands + resp.fastest.bands:
+        if b.service_id and b.service_id not in ids:
+            ids.append(b.service_id)
+    return {sid: PALETTE[i % len(PALETTE)] for i, sid in enumerate(ids)}
+
+
+def draw(resp: CurvesResponse) -> Picture:
+    colours = colours_for(resp)
+    currency = resp.cheapest.compared_in
+    if currency is None:
+        counts: dict[str, int] = {}
+        for s in resp.series:
+            if any(p is not None for p in s.prices):
+                counts[s.currency] = counts.get(s.currency, 0) + 1
+        currency = max(counts, key=lambda c: counts[c]) if counts else None
+    series = [s for s in resp.series if s.currency == currency and any(p is not None for p in s.prices)]
+    ws = resp.weights_g
+    x_max = float(ws[-1]) if ws else 1.0
+    y_max = max((float(p) for s in series for p in s.prices if p is not None), default=1.0) or 1.0
+    x_step, y_step = _nice(x_max), _nice(y_max)
+    y_top = (int(y_max / y_step) + 1) * y_step
+    pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
+
+    def X(g: float) -> float:
+        return round(LEFT + pw * g / x_max, 1)
+
+    def Y(v: float) -> float:
+        return round(TOP + ph * (1 - v / y_top), 1)
+
+    out = [
+        f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="chart-title" '
+        f'xmlns="http://www.w3.org/2000/svg" data-series="{len(series)}">',
+        f'<title id="chart-title">Price ({escape(currency or "")}) against weight for {len(series)} services; '
+        f"the parcel is marked at {_kg(resp.weight_g)}</title>",
+    ]
+    # grid and axes
+    v = 0.0
+    while v <= y_top + 1e-9:
+        y = Y(v)
+        out.append(f'<line class="grid" x1="{LEFT}" x2="{W - RIGHT}" y1="{y}" y2="{y}"/>')
+        out.append(f'<text class="tick" x="{LEFT - 6}" y="{y + 4}" text-anchor="end">{v:g}</text>')
+        v += y_step
+    g = 0.0
+    while g <= x_max + 1e-9:
+        x = X(g)
+        out.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{TOP}" y2="{TOP + ph}"/>')
+        out.append(f'<text class="tick" x="{x}" y="{TOP + ph + 16}" text-anchor="middle">{_kg(g)}</text>')
+        g += x_step
+    out.append(
+        f'<text class="axis" x="{LEFT + pw / 2}" y="{H - 4}" text-anchor="middle">actual weight</text>'
+        f'<text class="axis" x="12" y="{TOP + ph / 2}" text-anchor="middle" '
+        f'transform="rotate(-90 12 {TOP + ph / 2})">price, {escape(currency or "")}</text>'
+    )
+    # muted curves first, coloured ones on top
+    for s in sorted(series, key=lambda s: s.service_id in colours):
+        d: list[str] = []
+        prev: Optional[float] = None
+        for k, p in enumerate(s.prices):
+            if p is None:
+                prev = None
+                continue
+            x0 = X(ws[k - 1]) if k else X(0)
+            y = Y(float(Decimal(p)))
+            if prev is None:
+                d.append(f"M{x0} {y}")
+            elif y != prev:
+                d.append(f"V{y}")
+            d.append(f"H{X(ws[k])}")
+            prev = y
+        colour = colours.get(s.service_id, MUTED)
+        width = 2.2 if s.service_id in colours else 1
+        out.append(
+            f'<path class="curve" data-service="{escape(s.service_id)}" d="{" ".join(d)}" fill="none" '
+            f'stroke="{colour}" stroke-width="{width}"><title>{escape(s.service)} ({escape(s.carrier)})</title></path>'
+        )
+    # the parcel
+    px = X(resp.weight_g)
+    out.append(
+        f'<line class="parcel" x1="{px}" x2="{px}" y1="{TOP}" y2="{TOP + ph}"/>'
+        f'<text class="parcel-label" x="{px + 4}" y="{TOP + 12}">your parcel, {_kg(resp.weight_g)}</text>'
+    )
+    k = ws.index(resp.weight_g) if resp.weight_g in ws else -1
+    for s in series:
+        p = s.prices[k] if k >= 0 else None
+        if p is not None and s.service_id in colours:
+            out.append(
+                f'<circle class="mark" cx="{px}" cy="{Y(float(Decimal(p)))}" r="4" fill="{colours[s.service_id]}">'
+                f"<title>{escape(s.service)}: {p} {escape(s.currency)} at {_kg(resp.weight_g)}</title></circle>"
+            )
+    out.append("</svg>")
+    return Picture("\n".join(out), _strip(resp, colours, x_max), colours, currency)
+
+
+def _strip(resp: CurvesResponse, colours: dict[str, str], x_max: float) -> str:
+    """One bar across the weight axis, coloured by the cheapest service of each band."""
+    pw = W - LEFT - RIGHT
+    h = 30
+    out = [
+        f'<svg class="strip" viewBox="0 0 {W} {h}" role="img" aria-labelledby="strip-title" '
+        'xmlns="http://www.w3.org/2000/svg">',
+        '<title id="strip-title">Cheapest service by weight band (listed below)</title>',
+    ]
+    prev_end = 0
+    for b in resp.cheapest.bands:
+        x0 = LEFT + pw * prev_end / x_max
+        x1 = LEFT + pw * b.to_g / x_max
+        prev_end = b.to_g
+        colour = colours.get(b.service_id or "", "#eeeeee")
+        name = b.service or "no price"
+        out.append(
+            f'<rect class="band" data-service="{escape(b.service_id or "")}" x="{x0:.1f}" y="2" '
+            f'width="{max(x1 - x0, 1):.1f}" height="{h - 4}" fill="{colour}"><title>{_kg(b.from_g)}–{_kg(b.to_g)}: '
+            f"{escape(name)}</title></rect>"
+        )
+        if x1 - x0 > 8 * len(name):
+            out.append(
+                f'<text class="band-label" x="{(x0 + x1) / 2:.1f}" y="{h / 2 + 4}" text-anchor="middle">'
+                f"{escape(name)}</text>"
+            )
+    out.append("</svg>")
+    return "\n".join(out)
