@@ -106,6 +106,26 @@ def _is_tag(part: str) -> bool:
     return part in ("str", "int", "bool") or part[:1].isupper() or any(c in part for c in "[]-( ")
 
 
+# What a field that does not match its pattern should look like, in words: a caller gets this, never the
+# regular expression itself (which stays machine-readable in `limit`).
+_SHAPES = {
+    "weight": "not a weight; write it with a unit, like 1.2kg or 350g",
+    "weight_max": "not a weight; write it with a unit, like 10kg",
+    "dims": "not L x W x H with a unit; write it like 30x20x10cm or 300x200x100mm",
+    "value": "not an amount with a currency; write it like 1500RUB",
+    "amount": 'not a decimal amount; write it as a string like "1500.00"',
+    "currency": "not a three-letter currency code such as RUB",
+    "date": "not a date; write it as YYYY-MM-DD",
+}
+
+
+def _message(err: dict, loc: tuple) -> str:
+    if err.get("type") == "string_pattern_mismatch":
+        name = next((str(p) for p in reversed(loc) if not isinstance(p, int)), "")
+        return _SHAPES.get(name, "does not have the expected form")
+    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+
+
 def from_pydantic(errors: Iterable[dict], root: str = "$", skip: int = 0) -> list[FieldError]:
     """Pydantic/FastAPI error dicts -> FieldErrors; `skip` drops leading loc parts such as 'body'."""
     out = []
@@ -117,7 +137,7 @@ def from_pydantic(errors: Iterable[dict], root: str = "$", skip: int = 0) -> lis
         limit = next((ctx[k] for k in _LIMIT_KEYS if k in ctx), None)
         if limit is not None and not isinstance(limit, (int, float, str, bool, list)):
             limit = str(limit)
-        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        msg = _message(err, loc)
         out.append(
             FieldError(path=json_path(loc, root), message=msg, rule=str(err.get("type", "invalid")), limit=limit)
         )
