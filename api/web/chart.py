@@ -17,7 +17,7 @@ from ..routers.curves import CurvesResponse
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C564B")
 MUTED = "#c8c8c8"
 W, H = 800, 340
-LEFT, RIGHT, TOP, BOTTOM = 64, 16, 14, 40
+LEFT, RIGHT, TOP, BOTTOM = 64, 30, 14, 40
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ def draw(resp: CurvesResponse) -> Picture:
         g += x_step
     out.append(
         f'<text class="axis" x="{LEFT + pw / 2}" y="{H - 4}" text-anchor="middle">actual weight</text>'
-        f'<text class="axis" x="12" y="{TOP + ph / 2}" text-anchor="middle" '
+        f'<text class="axis ylabel" x="12" y="{TOP + ph / 2}" text-anchor="middle" '
         f'transform="rotate(-90 12 {TOP + ph / 2})">price, {escape(currency or "")}</text>'
     )
     # muted curves first, coloured ones on top

@@ -58,7 +58,7 @@ class View:
     priced: list[Row] = field(default_factory=list)
     unpriced: list[Row] = field(default_factory=list)
     ineligible: list[Row] = field(default_factory=list)
-    summary: str = ""
+    summary: list[str] = field(default_factory=list)  # parts of one line, none to be broken inside
     curves: Optional[CurvesResponse] = None
     picture: Optional[Picture] = None
     curves_url: str = ""
@@ -114,12 +114,13 @@ def build_view(ts: TariffSet, request: Request) -> View:
     view.priced = [r for r in rows if r.status == "ok"]
     view.unpriced = [r for r in rows if r.status == "unpriced"]
     view.ineligible = [r for r in rows if r.status == "ineligible"]
-    value = f", declared {parcel.declared_value}" if parcel.declared_value else ""
-    view.summary = (
-        f"{parcel.weight_g} g, {'×'.join(str(s // 10) if s % 10 == 0 else f'{s / 10:g}' for s in parcel.dims_mm)} cm"
-        f"{value}, order date {parcel.order_date.isoformat()}, "
-        f"{'courier' if parcel.delivery == 'courier' else 'pickup point'}"
-    )
+    view.summary = [
+        f"{parcel.weight_g} g",
+        "×".join(str(s // 10) if s % 10 == 0 else f"{s / 10:g}" for s in parcel.dims_mm) + " cm",
+        *([f"declared {parcel.declared_value}"] if parcel.declared_value else []),
+        f"order date {parcel.order_date.isoformat()}",
+        "courier" if parcel.delivery == "courier" else "pickup point",
+    ]
     view.curves = curves_response(curves)
     view.picture = draw(view.curves)
     view.curves_url = "/v1/curves?" + str(request.query_params)
