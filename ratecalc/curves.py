@@ -32,6 +32,21 @@ NICE_STEPS_G = (1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000)
 
 By = Literal["price", "days"]
 
+# Colours of the services that win a band, in order of first appearance (Okabe-Ito: distinguishable
+# with the common colour-vision deficiencies). The page and `ratecalc chart` colour the same way.
+PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C564B")
+MUTED = "#c8c8c8"
+
+
+def colours(*band_sets: Sequence[Optional[str]]) -> dict[str, str]:
+    """service_id -> colour for every service that wins a band in any of `band_sets` (service ids)."""
+    ids: list[str] = []
+    for bands in band_sets:
+        for sid in bands:
+            if sid and sid not in ids:
+                ids.append(sid)
+    return {sid: PALETTE[i % len(PALETTE)] for i, sid in enumerate(ids)}
+
 
 @dataclass(frozen=True)
 class ServiceCurve:
@@ -88,6 +103,11 @@ class Curves:
         return int(np.searchsorted(self.weights_g, self.parcel.weight_g))
 
 
+def default_step(top_g: int) -> int:
+    """The smallest "nice" step that sweeps to `top_g` in at most ~400 points."""
+    return next((s for s in NICE_STEPS_G if top_g / s <= 400), NICE_STEPS_G[-1])
+
+
 def weight_grid(parcel_weight_g: int, max_weight_g: Optional[int] = None, step_g: Optional[int] = None) -> np.ndarray:
     """Grid from one step to `max_weight_g` (default: twice the parcel, at least 5 kg), plus the parcel's
     own weight. The step is the smallest "nice" step giving at most ~400 points unless given."""
@@ -95,7 +115,7 @@ def weight_grid(parcel_weight_g: int, max_weight_g: Optional[int] = None, step_g
     if not 0 < top <= MAX_WEIGHT_G:
         raise InputError("weight_max", f"must be between 1 g and {MAX_WEIGHT_G} g", rule="range", limit=MAX_WEIGHT_G)
     if step_g is None:
-        step_g = next((s for s in NICE_STEPS_G if top / s <= 400), NICE_STEPS_G[-1])
+        step_g = default_step(top)
     if step_g <= 0:
         raise InputError("step", "must be a positive number of grams", rule="greater_than", limit=0)
     if top / step_g > MAX_POINTS:

@@ -11,11 +11,10 @@ from decimal import Decimal
 from html import escape
 from typing import Optional
 
+from ratecalc.curves import MUTED, colours
+
 from ..routers.curves import CurvesResponse
 
-# Okabe-Ito: distinguishable with the common colour-vision deficiencies
-PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#8C564B")
-MUTED = "#c8c8c8"
 W, H = 800, 340
 LEFT, RIGHT, TOP, BOTTOM = 64, 30, 14, 40
 
@@ -43,11 +42,7 @@ def _kg(g: float) -> str:
 
 
 def colours_for(resp: CurvesResponse) -> dict[str, str]:
-    ids: list[str] = []
-    for b in resp.cheapest.bands + resp.fastest.bands:
-        if b.service_id and b.service_id not in ids:
-            ids.append(b.service_id)
-    return {sid: PALETTE[i % len(PALETTE)] for i, sid in enumerate(ids)}
+    return colours([b.service_id for b in resp.cheapest.bands], [b.service_id for b in resp.fastest.bands])
 
 
 def draw(resp: CurvesResponse) -> Picture:

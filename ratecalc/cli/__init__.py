@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from . import batch, economics, quote, serve, tariffs
+from . import batch, chart, economics, quote, serve, sweep, tariffs
 
 app = typer.Typer(
     add_completion=False,
@@ -15,7 +15,7 @@ app = typer.Typer(
     help="Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia).",
 )
 
-for _module in (quote, tariffs, economics, batch, serve):
+for _module in (quote, sweep, chart, tariffs, economics, batch, serve):
     _module.register(app)
 
 

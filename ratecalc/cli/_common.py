@@ -53,6 +53,10 @@ FLAGS = {
     "item": "--item",
     "fx": "--fx",
     "rates_file": "--rates-file",
+    "max_weight": "--max-weight",
+    "weight_max": "--max-weight",
+    "step": "--step",
+    "carrier": "--carrier",
 }
 
 
