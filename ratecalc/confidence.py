@@ -20,7 +20,7 @@ OFFICIAL_HOSTS = ("docs.ozon.ru", "docs.ozon.com", "seller-edu.ozon.ru", "seller
 def confidence_of(sources: Iterable[str], stated: Optional[str] = None) -> Confidence:
     """The best confidence any of `sources` supports (a stated confidence, when valid, wins)."""
     if stated in ORDER:
-        return stated  # type: ignore[return-value]
+        return stated
     best: Confidence = "inferred"
     for src in sources:
         host = (urlparse(src).hostname or "").lower()

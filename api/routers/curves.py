@@ -136,7 +136,7 @@ def parcel_from_query(raw: dict, root: str = "query") -> Parcel:
     try:
         item = QuoteParcel.model_validate({k: v for k, v in raw.items() if v is not None})
     except ValidationError as exc:
-        raise Invalid(from_pydantic(exc.errors(), root)) from None
+        raise Invalid(from_pydantic([dict(e) for e in exc.errors()], root)) from None
     return to_parcel(item, QuoteOptions(), root)
 
 

@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
 
 from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
@@ -84,7 +84,7 @@ def _row(q: ServiceQuote) -> Row:
 
 def _form(request: Request) -> dict:
     qp = request.query_params
-    form = {k: (qp.get(k) or "").strip() for k in FIELDS}
+    form: dict[str, Any] = {k: (qp.get(k) or "").strip() for k in FIELDS}
     form["date"] = form["date"] or dt.date.today().isoformat()
     form["delivery"] = form["delivery"] or "pickup_point"
     form["battery"] = qp.get("battery", "").lower() in TRUE

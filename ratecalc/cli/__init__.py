@@ -15,6 +15,23 @@ app = typer.Typer(
     help="Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia).",
 )
 
+def _version(show: bool) -> None:
+    if show:
+        from .. import __version__
+
+        typer.echo(f"ratecalc {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia)."""
+
+
 for _module in (quote, sweep, chart, tariffs, economics, batch, serve):
     _module.register(app)
 

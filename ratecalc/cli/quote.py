@@ -233,7 +233,7 @@ def quote(
 
 def _rates_lines(quotes: Sequence[ServiceQuote], console: Console) -> None:
     """Which rates made the RUB column, and why a row has none."""
-    seen = {}
+    seen: dict[tuple, None] = {}
     for q in quotes:
         if q.fx is not None and q.fx.currency != "RUB":
             seen[(q.fx.currency, q.fx.rate, q.fx.date, q.fx.source)] = None
