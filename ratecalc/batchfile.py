@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Literal, Mapping, Optional, Union
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
@@ -28,6 +29,7 @@ from .errors import InputError
 Format = Literal["csv", "parquet"]
 Best = Optional[Literal["cheapest", "fastest"]]
 Progress = Callable[[int, int], None]  # (rows done, bytes done)
+ToCommon = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # prices -> one currency (see fxcolumns)
 
 CSV_BLOCK_BYTES = 8 << 20  # ~100-200k catalogue rows per batch
 PARQUET_BATCH_ROWS = 131_072
@@ -174,12 +176,14 @@ def quote_file(
     delimiter: str = ",",
     progress: Optional[Progress] = None,
     threads: Optional[int] = None,
+    to_common: Optional[ToCommon] = None,
 ) -> BatchSummary:
     """Quote every row of a CSV/Parquet catalogue into a CSV/Parquet output, chunk by chunk.
 
     The errors file (default OUTPUT-stem.errors.csv) is always written, with a header only when no row
     failed, so a script can rely on it. Raises InputError for problems of the whole file (it does not exist,
-    a required column is missing, a mapping names no column).
+    a required column is missing, a mapping names no column). `to_common` (with `best`): rank in one
+    currency (ratecalc.fxcolumns.rub_converter), adding a `price_rub` column.
     """
     in_fmt = file_format(input_path, input_format)
     out_fmt = file_format(output_path, output_format)
@@ -207,7 +211,7 @@ def quote_file(
                 if best is None:
                     table = quote_ingested(compiled, ing, threads=threads, row_offset=offset).to_arrow()
                 else:  # one row per parcel: chosen block by block, the long form is never built
-                    table = quote_best(compiled, ing, best, threads=threads, row_offset=offset)
+                    table = quote_best(compiled, ing, best, to_common=to_common, threads=threads, row_offset=offset)
                 writer.write(table)
                 if len(ing.errors):
                     err_writer.write(ing.errors.to_arrow())

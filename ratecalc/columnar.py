@@ -668,8 +668,10 @@ def _best_table(
     reason: np.ndarray,
     sku: Optional[pa.Array],
     row_offset: int,
+    compared: Optional[np.ndarray] = None,
 ) -> pa.Table:
-    """One line per valid input row (svc = -1: no choice, with `reason` 1 or 2)."""
+    """One line per valid input row (svc = -1: no choice, with `reason` 1 or 2). `compared`: the chosen
+    price in the common currency (RUB kopecks) when the ranking converted prices."""
     t = compiled.table
     has = svc >= 0
     cols: dict[str, pa.Array] = {"row": pa.array(valid_rows + row_offset, pa.int64())}
@@ -685,6 +687,8 @@ def _best_table(
     n = len(valid_rows)
     cur = t.currency[trow].astype(np.int8) if len(t.currency) else np.zeros(n, np.int8)
     cols["currency"] = pa.DictionaryArray.from_arrays(pa.array(cur, pa.int8(), mask=~has), pa.array(CURRENCIES))
+    if compared is not None:
+        cols["price_rub"] = minor_to_decimal(np.where(has, compared, -1))
     dmin_s = t.days_min[trow] if len(t.days_min) else np.full(n, -1)
     dmax_s = t.days_max[trow] if len(t.days_max) else np.full(n, -1)
     cols["days_min"] = pa.array(dmin_s, pa.int32(), mask=~has | (dmin_s < 0))
@@ -720,6 +724,7 @@ def quote_best(
     price = np.full(V, -1, np.int64)
     charge = np.zeros(V, np.int64)
     reason = np.ones(V, np.int8)
+    common = np.full(V, -1, np.int64) if to_common is not None else None
     big = np.iinfo(np.int64).max
     id_rank = np.argsort(np.argsort([s.id for s in compiled.services], kind="stable"))
     for block in E.iter_blocks(compiled, p, threads=threads):
@@ -762,8 +767,10 @@ def quote_best(
         price[at] = np.where(chosen, block.price_minor[np.arange(P), col], -1)
         charge[at] = np.where(chosen, block.chargeable_g[np.arange(P), col], 0)
         reason[at] = np.where(chosen, 0, np.where(mixed, 2, 1))
+        if common is not None:
+            common[at] = np.where(chosen, comp[np.arange(P), j], -1)
     sku = None if ing.sku is None else ing.sku.take(pa.array(ing.rows, pa.int64()))
-    return _best_table(compiled, ing.rows, svc, trow, price, charge, reason, sku, row_offset)
+    return _best_table(compiled, ing.rows, svc, trow, price, charge, reason, sku, row_offset, common)
 
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:

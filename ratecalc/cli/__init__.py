@@ -15,6 +15,7 @@ app = typer.Typer(
     help="Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia).",
 )
 
+
 def _version(show: bool) -> None:
     if show:
         from .. import __version__

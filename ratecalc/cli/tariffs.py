@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 from decimal import Decimal
+from pathlib import Path
 from typing import List, Optional
 
 import typer
@@ -43,7 +43,7 @@ def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
     def run() -> None:
         ts = load(tariffs)
         table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-        table.add_column("Service id (see tariffs show)", no_wrap=True)
+        table.add_column("Service id", no_wrap=True)
         table.add_column("Period", no_wrap=True)
         table.add_column("Rates", no_wrap=True, overflow="ellipsis")
         for svc in ts.services:
