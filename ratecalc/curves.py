@@ -153,7 +153,10 @@ def price_curves(
     arrays = to_arrays(points)
     from .groups import check_group_inputs
 
-    check_group_inputs(compiled, arrays)
+    try:
+        check_group_inputs(compiled, arrays)
+    except InputError as exc:  # every grid point is the one parcel: name its field, not a grid index
+        raise InputError(exc.field.rsplit(".", 1)[-1], exc.message, rule=exc.rule, limit=exc.limit) from None
     n = len(grid)
     prices: dict[int, np.ndarray] = {}
     status: dict[int, np.ndarray] = {}

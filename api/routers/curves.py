@@ -154,7 +154,8 @@ def run_curves(
         top = parse_weight(weight_max, "weight_max") if weight_max else None
         return price_curves(ts, parcel, readings=readings, max_weight_g=top, step_g=step_g)
     except InputError as exc:
-        raise Invalid([from_input_error(exc, f"{root}.{exc.field}")]) from None
+        name = {"step": "step_g"}.get(exc.field, exc.field)  # the query parameter's own name
+        raise Invalid([from_input_error(exc, f"{root}.{name}")]) from None
 
 
 @router.get(
