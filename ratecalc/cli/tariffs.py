@@ -139,7 +139,9 @@ def tariffs_show(
                 out.print(table)
             for reason, rows in unpublished.items():
                 out.print(f"Not published ({'; '.join(rows)}): {reason}", highlight=False)
-            out.print("Sources: " + " ".join(v.sources), highlight=False, soft_wrap=True)
+            out.print("Sources:", highlight=False)
+            for src in v.sources:  # one per line: an address is never broken
+                out.print(f"  {src}", highlight=False, soft_wrap=True)
 
     guarded(run)
 
