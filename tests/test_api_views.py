@@ -106,3 +106,15 @@ def test_the_page_is_not_served_when_the_api_needs_a_token(tariffs):
     with TestClient(create_app(make_settings(api_token="secret"), tariffs=tariffs)) as c:
         assert c.get("/").status_code == 404
         assert c.get("/docs").status_code == 200
+
+
+def test_economics_takes_the_fields_the_readme_names_old_spellings_included(client):
+    base = {"weight": "250g", "dims": "20x15x10cm", "date": "2025-12-05", "category": "pharmacy", "fx": {"CNY": "11.5"}}
+    new = client.post(
+        "/v1/economics", json={**base, "purchase_cost": "40CNY", "sale_price": "1560", "acquiring_pct": "1.9"}
+    )
+    old = client.post("/v1/economics", json={**base, "cost": "40CNY", "price": "1560", "acquiring": "1.9%"})
+    assert new.status_code == old.status_code == 200, old.text
+    assert new.json()["result"]["lines"] == old.json()["result"]["lines"]
+    reverse = client.post("/v1/economics", json={**base, "cost": "40CNY", "target_margin": "25%"})
+    assert reverse.status_code == 200 and reverse.json()["mode"] == "reverse"
