@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import httpx
+from procs import stop
 from websockets.sync.client import connect
 
 CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "chrome")
@@ -150,10 +151,5 @@ class Browser:
         try:
             self._connection.__exit__(None, None, None)
         finally:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop(self.proc, timeout=10)
             shutil.rmtree(self.profile, ignore_errors=True)

@@ -8,7 +8,6 @@ must fit a phone. Screenshots land in test-artifacts/ (desktop and phone) for a 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from urllib.parse import parse_qs, urlparse
 import httpx
 import pytest
 from browser import Browser, find_chromium
+from procs import stop
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = Path(os.environ.get("RATECALC_TEST_ARTIFACTS", ROOT / "test-artifacts"))
@@ -57,12 +57,7 @@ def base_url(tmp_path_factory):
             raise AssertionError("the server did not become ready")
         time.sleep(0.2)
     yield url
-    proc.send_signal(signal.SIGTERM)
-    try:
-        proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop(proc)
     log.close()
 
 

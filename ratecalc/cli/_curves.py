@@ -25,7 +25,6 @@ ReadingOpt = typer.Option(None, "--reading", help="A named alternative reading w
 
 
 def run_curves(
-    *,
     weight: Optional[str],
     dims: str,
     date: Optional[str],

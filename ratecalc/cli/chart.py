@@ -13,20 +13,8 @@ import typer
 from ..curves import MUTED, Bands, Curves, cheapest_bands, colours
 from ..errors import InputError
 from ..units import CURRENCY_EXPONENT
+from . import _curves as flags
 from ._common import TariffsOpt, consoles, guarded
-from ._curves import (
-    BatteryOpt,
-    CourierOpt,
-    DateOpt,
-    DimsOpt,
-    LiquidOpt,
-    MaxOpt,
-    ReadingOpt,
-    StepOpt,
-    ValueOpt,
-    WeightOpt,
-    run_curves,
-)
 
 FORMATS = (".svg", ".png", ".html")
 
@@ -96,16 +84,16 @@ def figure(curves: Curves, cheapest: Bands, fastest: Bands, marked: bool):
 
 def chart(
     output: Path = typer.Option(..., "--output", "-o", help="Where to write: chart.svg, chart.png or chart.html."),
-    weight: Optional[str] = WeightOpt,
-    dims: str = DimsOpt,
-    date: Optional[str] = DateOpt,
-    value: Optional[str] = ValueOpt,
-    courier: bool = CourierOpt,
-    battery: bool = BatteryOpt,
-    liquid: bool = LiquidOpt,
-    max_weight: Optional[str] = MaxOpt,
-    step: Optional[str] = StepOpt,
-    reading: Optional[List[str]] = ReadingOpt,
+    weight: Optional[str] = flags.WeightOpt,
+    dims: str = flags.DimsOpt,
+    date: Optional[str] = flags.DateOpt,
+    value: Optional[str] = flags.ValueOpt,
+    courier: bool = flags.CourierOpt,
+    battery: bool = flags.BatteryOpt,
+    liquid: bool = flags.LiquidOpt,
+    max_weight: Optional[str] = flags.MaxOpt,
+    step: Optional[str] = flags.StepOpt,
+    reading: Optional[List[str]] = flags.ReadingOpt,
     tariffs: Optional[List[Path]] = TariffsOpt,
 ) -> None:
     """Draw price against weight for every service (the parcel marked) and the cheapest-by-band strip."""
@@ -114,18 +102,8 @@ def chart(
         suffix = output.suffix.lower()
         if suffix not in FORMATS:
             raise InputError("-o", f"name the file .svg, .png or .html (got {output.name!r})")
-        curves = run_curves(
-            weight=weight,
-            dims=dims,
-            date=date,
-            value=value,
-            courier=courier,
-            battery=battery,
-            liquid=liquid,
-            max_weight=max_weight,
-            step=step,
-            reading=reading,
-            tariffs=tariffs,
+        curves = flags.run_curves(
+            weight, dims, date, value, courier, battery, liquid, max_weight, step, reading, tariffs
         )
         cheapest, fastest = cheapest_bands(curves, "price"), cheapest_bands(curves, "days")
         fig = figure(curves, cheapest, fastest, marked=weight is not None)

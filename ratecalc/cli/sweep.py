@@ -13,20 +13,8 @@ from rich.table import Table
 
 from ..curves import Bands, cheapest_bands
 from ..errors import InputError
+from . import _curves as flags
 from ._common import TariffsOpt, consoles, guarded
-from ._curves import (
-    BatteryOpt,
-    CourierOpt,
-    DateOpt,
-    DimsOpt,
-    LiquidOpt,
-    MaxOpt,
-    ReadingOpt,
-    StepOpt,
-    ValueOpt,
-    WeightOpt,
-    run_curves,
-)
 
 
 def _g(g: int) -> str:
@@ -54,17 +42,17 @@ def bands_json(b: Bands) -> dict:
 
 
 def sweep(
-    weight: Optional[str] = WeightOpt,
-    dims: str = DimsOpt,
-    date: Optional[str] = DateOpt,
-    value: Optional[str] = ValueOpt,
-    courier: bool = CourierOpt,
-    battery: bool = BatteryOpt,
-    liquid: bool = LiquidOpt,
-    max_weight: Optional[str] = MaxOpt,
-    step: Optional[str] = StepOpt,
+    weight: Optional[str] = flags.WeightOpt,
+    dims: str = flags.DimsOpt,
+    date: Optional[str] = flags.DateOpt,
+    value: Optional[str] = flags.ValueOpt,
+    courier: bool = flags.CourierOpt,
+    battery: bool = flags.BatteryOpt,
+    liquid: bool = flags.LiquidOpt,
+    max_weight: Optional[str] = flags.MaxOpt,
+    step: Optional[str] = flags.StepOpt,
     by: str = typer.Option("price", "--by", help="price: cheapest per band; days: fastest (then cheapest)."),
-    reading: Optional[List[str]] = ReadingOpt,
+    reading: Optional[List[str]] = flags.ReadingOpt,
     fx: Optional[List[str]] = typer.Option(
         None, "--fx", help="Compare in RUB with this rate, CUR=RUB per unit, e.g. CNY=12.5 (repeatable)."
     ),
@@ -78,18 +66,8 @@ def sweep(
     def run() -> None:
         if by not in ("price", "days"):
             raise InputError("--by", f"{by!r} is not an order; use price or days")
-        curves = run_curves(
-            weight=weight,
-            dims=dims,
-            date=date,
-            value=value,
-            courier=courier,
-            battery=battery,
-            liquid=liquid,
-            max_weight=max_weight,
-            step=step,
-            reading=reading,
-            tariffs=tariffs,
+        curves = flags.run_curves(
+            weight, dims, date, value, courier, battery, liquid, max_weight, step, reading, tariffs
         )
         chain = None
         if fx or rates_file or cbr:
