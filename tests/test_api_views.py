@@ -82,7 +82,7 @@ def test_the_page_answers_a_shared_link_with_the_table_chart_and_bands(client):
     r = client.get("/", params=PARCEL)
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
     html = r.text
-    assert 'id="quotes"' in html and "<svg" in html and 'class="strip"' in html
+    assert 'id="quotes"' in html and "<svg" in html and 'class="strip wide"' in html
     assert 'data-service="guoo-economy"' in html and "12.40 CNY" in html
     assert re.search(r'id="f-weight"[^>]*value="400g"', html)
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "")

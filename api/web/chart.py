@@ -15,26 +15,40 @@ from ratecalc.curves import MUTED, colours
 
 from ..routers.curves import CurvesResponse
 
-W, H = 800, 340
-LEFT, RIGHT, TOP, BOTTOM = 64, 30, 14, 40
+
+@dataclass(frozen=True)
+class Size:
+    """One drawing's geometry. The page holds a wide and a narrow drawing and CSS shows one: a single
+    SVG scaled down to a phone would shrink its text below reading size."""
+
+    name: str
+    w: int
+    h: int
+    left: int
+    right: int
+    top: int
+    bottom: int
+    ticks: int  # at most this many ticks per axis
+
+
+WIDE = Size("wide", 800, 340, 64, 30, 14, 40, 8)
+NARROW = Size("narrow", 400, 300, 46, 22, 14, 36, 5)
 
 
 @dataclass(frozen=True)
 class Picture:
-    chart_svg: str
+    chart_svg: str  # wide
     strip_svg: str
+    chart_svg_narrow: str
+    strip_svg_narrow: str
     colours: dict[str, str]  # service_id -> colour, for the services that win a band or are marked
     currency: Optional[str]
 
 
-def _nice(top: float) -> float:
-    """A round step giving 4-8 ticks up to `top`."""
-    for mult in (1, 2, 2.5, 5):
-        for exp in range(-2, 8):
-            step = mult * 10**exp
-            if top / step <= 8:
-                return step
-    return top
+def _nice(top: float, ticks: int = 8) -> float:
+    """The smallest round step (1, 2, 2.5 or 5 × 10^n) giving at most `ticks` ticks up to `top`."""
+    steps = sorted(m * 10.0**e for m in (1, 2, 2.5, 5) for e in range(-2, 8))
+    return next((s for s in steps if top / s <= ticks), top)
 
 
 def _kg(g: float) -> str:
@@ -46,7 +60,15 @@ def colours_for(resp: CurvesResponse) -> dict[str, str]:
 
 
 def draw(resp: CurvesResponse) -> Picture:
-    colours = colours_for(resp)
+    """The chart and the strip, wide and narrow."""
+    palette = colours_for(resp)
+    wide, currency = _chart(resp, palette, WIDE)
+    narrow, _ = _chart(resp, palette, NARROW)
+    return Picture(wide, _strip(resp, palette, WIDE), narrow, _strip(resp, palette, NARROW), palette, currency)
+
+
+def _chart(resp: CurvesResponse, colours: dict[str, str], size: Size) -> tuple[str, Optional[str]]:
+    W, H, LEFT, RIGHT, TOP, BOTTOM = size.w, size.h, size.left, size.right, size.top, size.bottom
     currency = resp.cheapest.compared_in
     if currency is None:
         counts: dict[str, int] = {}
@@ -58,7 +80,7 @@ def draw(resp: CurvesResponse) -> Picture:
     ws = resp.weights_g
     x_max = float(ws[-1]) if ws else 1.0
     y_max = max((float(p) for s in series for p in s.prices if p is not None), default=1.0) or 1.0
-    x_step, y_step = _nice(x_max), _nice(y_max)
+    x_step, y_step = _nice(x_max, size.ticks), _nice(y_max, size.ticks)
     y_top = (int(y_max / y_step) + 1) * y_step
     pw, ph = W - LEFT - RIGHT, H - TOP - BOTTOM
 
@@ -69,9 +91,9 @@ def draw(resp: CurvesResponse) -> Picture:
         return round(TOP + ph * (1 - v / y_top), 1)
 
     out = [
-        f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" aria-labelledby="chart-title" '
+        f'<svg class="chart {size.name}" viewBox="0 0 {W} {H}" role="img" aria-labelledby="chart-title-{size.name}" '
         f'xmlns="http://www.w3.org/2000/svg" data-series="{len(series)}">',
-        f'<title id="chart-title">Price ({escape(currency or "")}) against weight for {len(series)} services; '
+        f'<title id="chart-title-{size.name}">Price ({escape(currency or "")}) against weight for {len(series)} services; '
         f"the parcel is marked at {_kg(resp.weight_g)}</title>",
     ]
     # grid and axes
@@ -129,17 +151,19 @@ def draw(resp: CurvesResponse) -> Picture:
                 f"<title>{escape(s.service)}: {p} {escape(s.currency)} at {_kg(resp.weight_g)}</title></circle>"
             )
     out.append("</svg>")
-    return Picture("\n".join(out), _strip(resp, colours, x_max), colours, currency)
+    return "\n".join(out), currency
 
 
-def _strip(resp: CurvesResponse, colours: dict[str, str], x_max: float) -> str:
-    """One bar across the weight axis, coloured by the cheapest service of each band."""
-    pw = W - LEFT - RIGHT
+def _strip(resp: CurvesResponse, colours: dict[str, str], size: Size) -> str:
+    """One bar across the weight axis (aligned with the chart's), coloured by the cheapest service of each band."""
+    W, LEFT = size.w, size.left
+    pw = W - LEFT - size.right
+    x_max = float(resp.weights_g[-1]) if resp.weights_g else 1.0
     h = 30
     out = [
-        f'<svg class="strip" viewBox="0 0 {W} {h}" role="img" aria-labelledby="strip-title" '
+        f'<svg class="strip {size.name}" viewBox="0 0 {W} {h}" role="img" aria-labelledby="strip-title-{size.name}" '
         'xmlns="http://www.w3.org/2000/svg">',
-        '<title id="strip-title">Cheapest service by weight band (listed below)</title>',
+        f'<title id="strip-title-{size.name}">Cheapest service by weight band (listed below)</title>',
     ]
     prev_end = 0
     for b in resp.cheapest.bands:
