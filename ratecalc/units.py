@@ -89,7 +89,7 @@ def parse_dims(text: str, field: str = "dims") -> tuple[int, int, int]:
     m = _DIMS_RE.match(text)
     if m is None and re.fullmatch(rf"\s*{_NUMBER}\s*[x×*X]\s*{_NUMBER}\s*[x×*X]\s*{_NUMBER}\s*", text):
         n = text.strip()
-        raise InputError(field, f"{n!r} has no unit; write {n}cm or {n}mm", rule="unit_required")
+        raise InputError(field, f"{n!r} is L x W x H without a unit; write {n}cm or {n}mm", rule="unit_required")
     if m is None:
         raise InputError(
             field,
