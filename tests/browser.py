@@ -103,6 +103,16 @@ class Browser:
             raise RuntimeError(f"{expression!r}: {res['exceptionDetails']}")
         return res["result"].get("value")
 
+    def wait_for(self, expression: str, timeout: float = 30.0) -> object:
+        """Poll a JS expression until it is truthy (for pages that render after loading, e.g. Swagger UI)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = self.js(expression)
+            if value:
+                return value
+            time.sleep(0.2)
+        raise TimeoutError(f"{expression!r} stayed falsy for {timeout} s")
+
     def type_into(self, selector: str, text: str) -> None:
         """Focus a field, clear it, and type as a person would (insertText fires input events)."""
         self.js(f"(() => {{ const e = document.querySelector({json.dumps(selector)}); e.focus(); e.select(); }})()")

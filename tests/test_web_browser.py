@@ -159,3 +159,13 @@ def test_a_bad_weight_is_explained_next_to_its_field(base_url, browser):
     message = browser.js("document.querySelector('#e-weight').textContent")
     assert "write it with a unit" in message
     assert browser.js("document.querySelector('#f-weight').getAttribute('aria-invalid')") == "true"
+
+
+def test_the_api_docs_render_from_the_apps_own_assets(base_url, browser):
+    browser.viewport(1280, 900)
+    browser.goto(base_url + "/docs")
+    operations = browser.wait_for("document.querySelectorAll('.opblock').length", timeout=60)
+    assert operations >= 8
+    loaded = browser.js("performance.getEntriesByType('resource').map(r => r.name)")
+    assert loaded and all(url.startswith(base_url) for url in loaded), loaded
+    browser.screenshot(ARTIFACTS / "docs.png")

@@ -1,6 +1,9 @@
-"""Swagger UI at /docs from the `swagger-ui-bundle` package's files, so it renders with no internet."""
+"""Swagger UI at /docs from files vendored in api/web/static/swagger (see VENDORED.md there), so it
+renders with no internet."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -8,12 +11,11 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
 ASSETS = "/assets/swagger"
+FILES = Path(__file__).parent / "static" / "swagger"
 
 
 def install(app: FastAPI) -> None:
-    from swagger_ui_bundle import swagger_ui_path
-
-    app.mount(ASSETS, StaticFiles(directory=swagger_ui_path), name="swagger-assets")
+    app.mount(ASSETS, StaticFiles(directory=FILES), name="swagger-assets")
 
     @app.get("/docs", include_in_schema=False)
     async def swagger() -> HTMLResponse:
