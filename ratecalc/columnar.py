@@ -633,6 +633,10 @@ class ColumnarQuotes:
         pick[pos] = np.where(mixed, -1, chosen)
         reason = np.full(len(valid_rows), 1, np.int8)  # 1 = no ok service
         reason[pos] = np.where(mixed, 2, 0)
+        common = None
+        if to_common is not None:  # the chosen price as compared (e.g. RUB kopecks), as quote_best reports it
+            common = np.full(len(valid_rows), -1, np.int64)
+            common[pos] = np.where(mixed, -1, comparable[order[first]])
         has = pick >= 0
         sel = np.where(has, pick, 0)
         if len(self):
@@ -655,6 +659,7 @@ class ColumnarQuotes:
             reason,
             self._sku_column(valid_rows),
             self.row_offset,
+            common,
         )
 
 
