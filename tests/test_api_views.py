@@ -118,3 +118,21 @@ def test_economics_takes_the_fields_the_readme_names_old_spellings_included(clie
     assert new.json()["result"]["lines"] == old.json()["result"]["lines"]
     reverse = client.post("/v1/economics", json={**base, "cost": "40CNY", "target_margin": "25%"})
     assert reverse.status_code == 200 and reverse.json()["mode"] == "reverse"
+
+
+def test_the_page_lists_each_service_that_cannot_carry_the_parcel_with_its_reason(client):
+    html = client.get("/", params={"weight": "400g", "dims": "30x20x15cm", "date": "2022-07-01"}).text
+    assert re.search(
+        r'data-service="xingyuan-small"><b>Xingyuan Small</b>: weight 400 g exceeds the maximum 200 g', html
+    )
+
+
+def test_the_page_orders_by_days_when_asked(client):
+    html = client.get("/", params={**PARCEL, "sort": "days"}).text
+    assert re.findall(r'<tr data-service="([^"]+)"', html)[0] == "tanais-express"
+
+
+def test_a_date_without_published_rates_says_so_instead_of_an_empty_chart(client):
+    html = client.get("/", params={**PARCEL, "date": "2026-01-15"}).text
+    assert "No service has a published price" in html and "No chart: no service has a price" in html
+    assert 'class="chart' not in html
