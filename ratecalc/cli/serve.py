@@ -26,7 +26,8 @@ def register(app: typer.Typer) -> None:
         ),
         log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error."),
     ) -> None:
-        """Serve the HTTP API (OpenAPI at /docs). SIGHUP or POST /v1/admin/reload reloads the tariffs."""
+        """Serve the comparison page at / and the HTTP API (docs at /docs). SIGHUP or POST
+        /v1/admin/reload reloads the tariffs."""
         try:
             import uvicorn
 
@@ -42,6 +43,10 @@ def register(app: typer.Typer) -> None:
         if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             # One /metrics for all workers: prometheus_client's multiprocess mode (set before workers start).
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ratecalc-metrics-")
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+        typer.echo(
+            f"ratecalc: the page at http://{shown}:{port}/ and the API docs at http://{shown}:{port}/docs", err=True
+        )
         uvicorn.run(
             "api.app:create_app",
             factory=True,
