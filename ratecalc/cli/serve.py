@@ -44,9 +44,8 @@ def register(app: typer.Typer) -> None:
             # One /metrics for all workers: prometheus_client's multiprocess mode (set before workers start).
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ratecalc-metrics-")
         shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
-        typer.echo(
-            f"ratecalc: the page at http://{shown}:{port}/ and the API docs at http://{shown}:{port}/docs", err=True
-        )
+        page = "" if os.environ.get("RATECALC_API_TOKEN") else f"the page at http://{shown}:{port}/ and "
+        typer.echo(f"ratecalc: {page}the API docs at http://{shown}:{port}/docs", err=True)
         uvicorn.run(
             "api.app:create_app",
             factory=True,
