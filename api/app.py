@@ -1,4 +1,4 @@
-"""`create_app(settings)`: the FastAPI application factory (uvicorn: `api.app:create_app --factory`).
+"""`create_app(settings)`: the FastAPI application factory (uvicorn: `ratecalc_api.app:create_app --factory`).
 
 Tariffs load during start-up (a broken set stops the server from starting: there is nothing older to
 serve); afterwards SIGHUP and POST /v1/admin/reload replace them atomically or refuse them.
@@ -7,8 +7,6 @@ serve); afterwards SIGHUP and POST /v1/admin/reload replace them atomically or r
 from __future__ import annotations
 
 import asyncio
-import importlib
-import importlib.util
 import logging
 import signal
 from contextlib import asynccontextmanager
@@ -28,7 +26,7 @@ from .logs import setup_logging
 from .metrics import Metrics
 from .middleware import RequestMiddleware
 from .models import BatchRequest
-from .routers import admin, batch, catalog, curves, health, quotes
+from .routers import admin, batch, catalog, curves, economics, health, quotes
 from .settings import Settings
 from .state import TariffHolder
 
@@ -139,12 +137,8 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
     v1_deps = (
         [Depends(bearer_guard(settings.api_token, "ApiToken", "RATECALC_API_TOKEN"))] if settings.api_token else []
     )
-    for router in (quotes.router, batch.router, catalog.router, curves.router):
+    for router in (quotes.router, batch.router, catalog.router, economics.router, curves.router):
         app.include_router(router, dependencies=v1_deps)  # routers carry their /v1 prefix
-    if importlib.util.find_spec("api.routers.economics") is not None:
-        economics = importlib.import_module("api.routers.economics")
-        prefix = "" if economics.router.prefix.startswith("/v1") else "/v1"
-        app.include_router(economics.router, prefix=prefix, dependencies=v1_deps)
     if settings.admin_token:
         guard = bearer_guard(settings.admin_token, "AdminToken", "RATECALC_ADMIN_TOKEN")
         app.include_router(admin.router, dependencies=[Depends(guard)])

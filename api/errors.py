@@ -8,7 +8,7 @@ plain 500 problem carrying the request id, never with the traceback itself.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Optional, Sequence
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi import HTTPException as FastAPIHTTPException
@@ -119,14 +119,14 @@ _SHAPES = {
 }
 
 
-def _message(err: dict, loc: tuple) -> str:
+def _message(err: Mapping[str, Any], loc: tuple) -> str:
     if err.get("type") == "string_pattern_mismatch":
         name = next((str(p) for p in reversed(loc) if not isinstance(p, int)), "")
         return _SHAPES.get(name, "does not have the expected form")
     return str(err.get("msg", "invalid")).removeprefix("Value error, ")
 
 
-def from_pydantic(errors: Iterable[dict], root: str = "$", skip: int = 0) -> list[FieldError]:
+def from_pydantic(errors: Iterable[Mapping[str, Any]], root: str = "$", skip: int = 0) -> list[FieldError]:
     """Pydantic/FastAPI error dicts -> FieldErrors; `skip` drops leading loc parts such as 'body'."""
     out = []
     for err in errors:
@@ -158,7 +158,7 @@ def problem_response(
     title: str,
     detail: str,
     errors: Sequence[FieldError] = (),
-    headers: Optional[dict[str, str]] = None,
+    headers: Optional[Mapping[str, str]] = None,
 ) -> JSONResponse:
     body = Problem(
         type=_TYPE + slug if slug else "about:blank",

@@ -73,8 +73,9 @@ class QuoteParcel(BaseModel):
     dims: Annotated[str, StringConstraints(max_length=64, pattern=DIMS_PATTERN)] = Field(  # type: ignore[assignment]
         None, description="L x W x H with a unit, e.g. 30x20x10cm (rounded up to the mm)"
     )
-    dims_mm: Annotated[list[Side], Field(min_length=3, max_length=3)] = Field(  # type: ignore[assignment]
-        None, description="[L, W, H] in millimetres"
+    dims_mm: Annotated[list[Side], Field(min_length=3, max_length=3)] = Field(
+        None,  # type: ignore[arg-type]
+        description="[L, W, H] in millimetres",
     )
     date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
         None, description="order date YYYY-MM-DD (default: the server's today)"
@@ -104,6 +105,11 @@ class QuoteFilters(BaseModel):
     )
     statuses: Optional[Annotated[list[Status], Field(min_length=1, max_length=3)]] = Field(
         None, description="keep only quotes with these statuses"
+    )
+    min_confidence: Optional[Literal["official", "carrier_sheet", "third_party", "inferred"]] = Field(
+        None,
+        description="keep services whose tariff is at least this sure (official > carrier_sheet > third_party > "
+        "inferred); a tariff that states no confidence is dropped",
     )
 
 
@@ -172,6 +178,10 @@ class QuoteResponse(BaseModel):
     request: NormalisedRequest
     quotes: list[ServiceQuote]
     filtered_out: int = Field(description="quotes hidden by the filters")
+    notice: Optional[str] = Field(
+        None,
+        description="said once when the order date has no rates (nearest dates with rates) or only old ones",
+    )
 
 
 class ItemError(BaseModel):

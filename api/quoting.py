@@ -17,6 +17,7 @@ from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.groups import group_input_error, require_group_inputs
 from ratecalc.parcels import to_arrays
 from ratecalc.result import STATUS_RANK, ServiceQuote, sort_quotes
+from ratecalc.schema import confidence_rank
 from ratecalc.units import Money
 
 from .errors import FieldError, from_input_error
@@ -73,8 +74,8 @@ def to_parcel(item: QuoteParcel, options: QuoteOptions, root: str = "$") -> Parc
         else:
             money = value
         return Parcel.parse(
-            item.weight if item.weight is not None else item.weight_g,  # type: ignore[arg-type]
-            item.dims if item.dims is not None else item.dims_mm,  # type: ignore[arg-type]
+            item.weight if item.weight is not None else item.weight_g,
+            item.dims if item.dims is not None else item.dims_mm,
             date=item.date,
             value=money,
             delivery=item.delivery,
@@ -154,6 +155,8 @@ def _keep(q: ServiceQuote, f: QuoteFilters) -> bool:
     if f.statuses and q.status not in f.statuses:
         return False
     if f.max_days is not None and (q.delivery_days is None or q.delivery_days.max > f.max_days):
+        return False
+    if f.min_confidence is not None and confidence_rank(q.tariff.confidence) > confidence_rank(f.min_confidence):
         return False
     return True
 

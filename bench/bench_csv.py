@@ -26,6 +26,8 @@ import pyarrow.csv as pacsv
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import busiest_day, load  # noqa: E402
 
+from ratecalc.compile import day_number  # noqa: E402
+
 
 def write_catalogue(path: Path, rows: int, seed: int = 4) -> None:
     rng = np.random.default_rng(seed)
@@ -69,11 +71,7 @@ def main() -> None:
     args = ap.parse_args()
     compiled = load().compiled()
     day = busiest_day(compiled)
-    n_services = len(
-        compiled.epochs[
-            int(compiled.epoch_of(np.array([(day - __import__("datetime").date(1970, 1, 1)).days]))[0])
-        ].services
-    )
+    n_services = len(compiled.epochs[int(compiled.epoch_of(np.array([day_number(day)]))[0])].services)
     work = args.keep or Path(tempfile.mkdtemp(prefix="ratecalc-bench-"))
     work.mkdir(parents=True, exist_ok=True)
     src = work / "catalogue.csv"

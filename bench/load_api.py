@@ -282,7 +282,7 @@ def start_server(workers: int) -> tuple[subprocess.Popen, str]:
         [
             sys.executable,
             "-c",
-            "from ratecalc.cli import main; main()",
+            "from api.cli import main; main()",
             "serve",
             "--port",
             str(port),

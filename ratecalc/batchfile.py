@@ -63,7 +63,7 @@ def _csv_header(path: Path, delimiter: str) -> list[str]:
         import gzip
 
         opener = gzip.open  # type: ignore[assignment]
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:  # type: ignore[operator]
+    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
         for row in csv.reader(fh, delimiter=delimiter):
             return row
     raise InputError("input", f"{path} is empty (no header row)")

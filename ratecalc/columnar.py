@@ -29,6 +29,8 @@ Decimal text is read exactly with up to 9 decimal places and 9 integer digits.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Literal, Mapping, Optional, Sequence, Union
 
@@ -42,6 +44,7 @@ from .engine import ParcelArrays
 from .errors import InputError
 from .groups import group_input_error, require_group_inputs
 from .parcels import DELIVERY_ALIASES, parse_date
+from .tariffset import TariffSet, default_tariffs
 from .units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G
 
 _PRICE_SCALE = CURRENCY_EXPONENT[CURRENCIES[0]]
@@ -282,9 +285,9 @@ def _fixed_point(
             errors.column.append(column)
             errors.value.append(value)
             errors.reason.append(reason)
-        if money and c is not None:
+        if suffix is not None and c is not None:
             suffix[idx] = np.array(pc.fill_null(c, "").to_pylist(), dtype=object)
-    ccy = pa.array(suffix.tolist(), pa.string()) if money else None
+    ccy = pa.array(suffix.tolist(), pa.string()) if suffix is not None else None
     return values, ok, rejected, ccy
 
 
@@ -880,9 +883,9 @@ def quote_ingested(
     )
 
 
-def quote_many(
+def quote_table(
     data: Columns,
-    tariffs: Any = None,
+    tariffs: Union[TariffSet, CompiledTariffs, None] = None,
     *,
     date: Union[str, dt.date, None] = None,
     readings: Sequence[str] = (),
@@ -900,14 +903,23 @@ def quote_many(
     return quote_ingested(compiled, ing, threads=threads)
 
 
-def _compiled(tariffs: Any, readings: Sequence[str] = ()) -> CompiledTariffs:
+@functools.wraps(quote_table)
+def quote_many(*args: Any, **kwargs: Any) -> ColumnarQuotes:
+    warnings.warn(
+        "ratecalc.columnar.quote_many is renamed quote_table (same arguments)", DeprecationWarning, stacklevel=2
+    )
+    return quote_table(*args, **kwargs)
+
+
+quote_many.__name__ = quote_many.__qualname__ = "quote_many"
+quote_many.__doc__ = """Deprecated name of `quote_table` (it clashed with `TariffSet.quote_many`, which takes a list of
+Parcels and returns a list of quote lists); kept because the README showed it."""
+
+
+def _compiled(tariffs: Union[TariffSet, CompiledTariffs, None], readings: Sequence[str] = ()) -> CompiledTariffs:
     if isinstance(tariffs, CompiledTariffs):
         return tariffs
-    if tariffs is None:
-        from .tariffset import default_tariffs
-
-        tariffs = default_tariffs()
-    return tariffs.compiled(readings)
+    return (tariffs if tariffs is not None else default_tariffs()).compiled(readings)
 
 
 __all__ = [
@@ -921,5 +933,6 @@ __all__ = [
     "quote_ingested",
     "quote_best",
     "quote_many",
+    "quote_table",
     "to_arrow_table",
 ]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Optional
+from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
@@ -21,7 +21,6 @@ from .schema import (
     DELIVERY_TYPES,
     MONEY_DECIMALS,
     Billing,
-    CarrierFile,
     GroupOverride,
     GroupVersion,
     Limits,
@@ -160,6 +159,9 @@ class CompiledTariffs:
     boundaries: np.ndarray  # sorted day numbers where an epoch starts (epoch k starts at boundaries[k-1])
     readings: frozenset[str]
     available_readings: dict[str, str] = field(default_factory=dict)  # id -> description
+    # Derived lookups the engine and result builder memoise per compiled set (plans, row statics). Keyed by
+    # the consumer's own name; not part of equality or repr.
+    cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def epoch_of(self, days: np.ndarray) -> np.ndarray:
         return np.searchsorted(self.boundaries, days, side="right")
@@ -210,6 +212,38 @@ def _merge_group(version: GroupVersion, chosen: frozenset[str]) -> list[tuple[Gr
     return out
 
 
+# The literal reading of "above the threshold, freight is calculated by volumetric weight" bills the
+# volumetric weight even when it is below the actual weight (a 101 g parcel can bill 100 g). Sources state
+# it for whole carriers rather than for a shipment group, so the alternative is a built-in reading that
+# every service with that basis answers to, rather than a group override in a shipment_groups file.
+VOLUMETRIC_CONFLICT = "volumetric-above-threshold"
+VOLUMETRIC_LITERAL = "volumetric-above-threshold-literal"
+VOLUMETRIC_GREATER_OF = "volumetric-above-threshold-greater-of"
+BUILTIN_READINGS: dict[str, tuple[str, str, bool]] = {  # id -> (conflict, description, default)
+    VOLUMETRIC_LITERAL: (
+        VOLUMETRIC_CONFLICT,
+        "Services billed 'by volumetric weight above a size threshold' bill the volumetric weight above it, "
+        "even when that is below the actual weight (the literal reading of the published Chinese text).",
+        True,
+    ),
+    VOLUMETRIC_GREATER_OF: (
+        VOLUMETRIC_CONFLICT,
+        "Services billed 'by volumetric weight above a size threshold' bill the greater of actual and "
+        "volumetric weight above it (the usual industry practice; not what the text says).",
+        False,
+    ),
+}
+
+
+def _uses_volumetric_threshold(docs: TariffDocuments) -> bool:
+    return any(
+        v.billing.basis == "volumetric_above_threshold"
+        or any(r.billing and r.billing.basis == "volumetric_above_threshold" for r in v.rates)
+        for _, s, _ in docs.services
+        for v in s.versions
+    )
+
+
 def check_readings(docs: TariffDocuments, readings: frozenset[str]) -> dict[str, str]:
     """Refuse unknown readings and two readings of one conflict; return id -> description of all known.
 
@@ -224,6 +258,10 @@ def check_readings(docs: TariffDocuments, readings: frozenset[str]) -> dict[str,
             for reading in version.readings:
                 available[reading.id] = reading.description
                 conflict_of[reading.id] = reading.conflict
+    if _uses_volumetric_threshold(docs):
+        for rid, (conflict, description, _default) in BUILTIN_READINGS.items():
+            available[rid] = description
+            conflict_of[rid] = conflict
     unknown = set(readings) - set(available)
     if unknown:
         raise InputError(
@@ -242,35 +280,26 @@ def check_readings(docs: TariffDocuments, readings: frozenset[str]) -> dict[str,
     return available
 
 
-def _stand_in(service: int, version: Version, delivery: str, cache: dict[tuple[int, int, str], RowInfo]) -> RowInfo:
-    """The row of a cell the service has no rate for (this delivery type, this group, or no group at all).
-
-    The cell is ineligible anyway (FLAG_NO_ROW / FLAG_NO_GROUP); it still needs a billing rule for the
-    chargeable weight it reports. It takes the version's own billing and limits - never another group's
-    row, whose limits would add reasons that do not apply (an Extra Small sum of sides on a Big parcel).
-    """
-    key = (service, id(version), delivery)
-    found = cache.get(key)
-    if found is None:
-        rate = RateRow(
-            delivery=[delivery],  # type: ignore[list-item]
-            currency=version.rates[0].currency,
-            unpublished="the service has no rate for this parcel's delivery type or shipment group",
-        )
-        found = RowInfo(service, version, rate, delivery, None, version.billing, version.limits, ())
-        cache[key] = found
-    return found
-
-
 def _merge_limits(base: Limits, over: Optional[Limits], rate: RateRow) -> Limits:
+    """Version limits, then the group's, then the row's own; the row's battery/liquid policy last."""
     data = base.model_dump(exclude_unset=True)
-    if over is not None:
-        data.update(over.model_dump(exclude_unset=True))
+    for layer in (over, rate.limits):
+        if layer is not None:
+            data.update(layer.model_dump(exclude_unset=True))
     if rate.batteries is not None:
         data["batteries"] = rate.batteries
     if rate.liquids is not None:
         data["liquids"] = rate.liquids
     return Limits.model_validate(data)
+
+
+def _volumetric_reading(billing: Billing, readings: frozenset[str]) -> tuple[Billing, tuple[str, ...]]:
+    """Apply the built-in volumetric-threshold reading to a row's billing; say which reading it took."""
+    if billing.basis != "volumetric_above_threshold":
+        return billing, ()
+    if VOLUMETRIC_GREATER_OF in readings:
+        return billing.model_copy(update={"basis": "greater_of"}), (VOLUMETRIC_GREATER_OF,)
+    return billing, (VOLUMETRIC_LITERAL,)
 
 
 def _boundaries(docs: TariffDocuments) -> np.ndarray:
@@ -285,138 +314,236 @@ def _boundaries(docs: TariffDocuments) -> np.ndarray:
     return np.array(sorted(days), dtype=np.int64)
 
 
-def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset()) -> CompiledTariffs:
+class EpochSpan(NamedTuple):
+    """An epoch's inclusive dates (None = open) and the day used to ask what is in force over it."""
+
+    start: Optional[dt.date]
+    end: Optional[dt.date]
+    probe: dt.date
+
+
+def _epoch_spans(boundaries: np.ndarray) -> list[EpochSpan]:
+    n = len(boundaries) + 1
+    spans = []
+    for k in range(n):
+        start = None if k == 0 else EPOCH_DAY0 + dt.timedelta(days=int(boundaries[k - 1]))
+        end = None if k == n - 1 else EPOCH_DAY0 + dt.timedelta(days=int(boundaries[k]) - 1)
+        spans.append(EpochSpan(start, end, start or (end if end is not None else dt.date(2000, 1, 1))))
+    return spans
+
+
+def _read_services(docs: TariffDocuments) -> list[ServiceInfo]:
+    """Every service, in a stable order (carrier id, service id) that fixes its global index."""
     services: list[ServiceInfo] = []
-    for i, (carrier, service, loaded) in enumerate(sorted(docs.services, key=lambda t: (t[0].carrier_id, t[1].id))):
-        assert isinstance(carrier, CarrierFile)
+    ordered = sorted(docs.services, key=lambda t: (t[0].carrier_id, t[1].id))
+    for i, (carrier, service, loaded) in enumerate(ordered):
         services.append(
             ServiceInfo(
-                i,
-                service.id,
-                service.name,
-                carrier.carrier,
-                carrier.carrier_id,
-                service.origin,
-                service.tier,
-                service.notes,
-                str(loaded.path),
-                loaded.layer,
-                service,
+                index=i,
+                id=service.id,
+                name=service.name,
+                carrier=carrier.carrier,
+                carrier_id=carrier.carrier_id,
+                origin=service.origin,
+                tier=service.tier,
+                notes=service.notes,
+                file=str(loaded.path),
+                layer=loaded.layer,
+                model=service,
             )
         )
+    return services
 
-    available = check_readings(docs, frozenset(readings))
 
+@dataclass
+class GroupsInForce:
+    """The shipment groups of one epoch, with the chosen readings applied."""
+
+    infos: list[GroupInfo]
+    merged: dict[str, tuple[GroupOverride, tuple[str, ...]]]
+
+
+def _read_groups(docs: TariffDocuments, probe: dt.date, readings: frozenset[str]) -> GroupsInForce:
+    infos: list[GroupInfo] = []
+    merged: dict[str, tuple[GroupOverride, tuple[str, ...]]] = {}
+    for gdoc, _ in docs.groups:
+        for gv in gdoc.versions:
+            if not (
+                (gv.effective_from is None or gv.effective_from <= probe)
+                and (gv.effective_until is None or probe <= gv.effective_until)
+            ):
+                continue
+            cur = gv.price_currency
+            for group, used in _merge_group(gv, readings):
+                merged[group.name] = (group, used)
+                infos.append(
+                    GroupInfo(
+                        name=group.name,
+                        price_min_minor=_minor(group.price.min, cur) if group.price.min is not None else 0,
+                        price_max_minor=_minor(group.price.max, cur) if group.price.max is not None else BIG,
+                        price_currency=cur,
+                        weight_min_g=int(group.weight_g.min) if group.weight_g.min is not None else 0,
+                        weight_max_g=int(group.weight_g.max) if group.weight_g.max is not None else BIG,
+                        version=gv,
+                        readings=used,
+                    )
+                )
+    return GroupsInForce(infos, merged)
+
+
+class _Rows:
+    """The row list being built: equal rows are stored once, stand-ins once per (service, version, delivery)."""
+
+    def __init__(self) -> None:
+        self.rows: list[RowInfo] = []
+        self._keys: dict[tuple, int] = {}
+        self._stand_ins: dict[tuple[int, int, str], int] = {}
+
+    def add(self, info: RowInfo) -> int:
+        key = (
+            info.service,
+            id(info.version),
+            id(info.rate),
+            info.delivery,
+            info.group,
+            info.readings,
+            id(info.billing),
+        )
+        found = self._keys.get(key)
+        if found is None:
+            found = self._keys[key] = len(self.rows)
+            self.rows.append(info)
+        return found
+
+    def stand_in(self, service: int, version: Version, delivery: str, readings: frozenset[str]) -> int:
+        """The row of a cell the service has no rate for (this delivery type, this group, or no group at all).
+
+        The cell is ineligible anyway (FLAG_NO_ROW / FLAG_NO_GROUP); it still needs a billing rule for the
+        chargeable weight it reports. It takes the version's own billing and limits - never another group's
+        row, whose limits would add reasons that do not apply (an Extra Small sum of sides on a Big parcel).
+        """
+        key = (service, id(version), delivery)
+        found = self._stand_ins.get(key)
+        if found is None:
+            rate = RateRow(
+                delivery=[delivery],
+                currency=version.rates[0].currency,
+                unpublished="the service has no rate for this parcel's delivery type or shipment group",
+            )
+            billing, used = _volumetric_reading(version.billing, readings)
+            info = RowInfo(service, version, rate, delivery, None, billing, version.limits, used)
+            found = self._stand_ins[key] = len(self.rows)
+            self.rows.append(info)
+        return found
+
+
+def _undefined_group(svc: ServiceInfo, group: str, probe: dt.date) -> Exception:
+    from .errors import TariffError, TariffProblem
+
+    return TariffError(
+        [
+            TariffProblem(
+                svc.file,
+                f"{svc.id}.rates",
+                f"group {group!r} is not defined by any shipment_groups file in force on {probe.isoformat()}",
+            )
+        ]
+    )
+
+
+def _compile_cell(
+    svc: ServiceInfo,
+    version: Version,
+    delivery: str,
+    group_name: Optional[str],
+    groups: GroupsInForce,
+    readings: frozenset[str],
+    rows: _Rows,
+    probe: dt.date,
+) -> tuple[int, int]:
+    """(row index, FLAG_* bits) pricing one service version for one delivery type and shipment group."""
+    match = next(
+        (r for r in version.rates if delivery in r.delivery and (r.group is None or r.group == group_name)), None
+    )
+    if match is None:
+        grouped = any(r.group is not None for r in version.rates)
+        flag = FLAG_NO_GROUP if (grouped and group_name is None) else FLAG_NO_ROW
+        return rows.stand_in(svc.index, version, delivery, readings), flag
+    billing, over = version.billing, None
+    used: tuple[str, ...] = ()
+    if match.group is not None:
+        if match.group not in groups.merged:
+            raise _undefined_group(svc, match.group, probe)
+        group, used = groups.merged[match.group]
+        billing = group.billing or billing
+        over = group.limits
+    billing = match.billing or billing  # a rate sheet's own row states its billing: it wins
+    billing, vol_used = _volumetric_reading(billing, readings)
+    info = RowInfo(
+        service=svc.index,
+        version=version,
+        rate=match,
+        delivery=delivery,
+        group=match.group,
+        billing=billing,
+        limits=_merge_limits(version.limits, over, match),
+        readings=tuple(used) + vol_used,
+    )
+    return rows.add(info), 0
+
+
+def _compile_epoch(
+    span: EpochSpan,
+    services: list[ServiceInfo],
+    docs: TariffDocuments,
+    readings: frozenset[str],
+    rows: _Rows,
+) -> Epoch:
+    groups = _read_groups(docs, span.probe, readings)
+    G = len(groups.infos)
+    active = [(s, v) for s in services for v in s.model.versions if v.covers(span.probe)]
+    table = np.zeros((len(active), len(DELIVERY_TYPES), G + 1), dtype=np.int64)
+    flags = np.zeros((len(active), len(DELIVERY_TYPES), G + 1), dtype=np.uint32)
+    names: list[Optional[str]] = [g.name for g in groups.infos] + [None]
+    for si, (svc, version) in enumerate(active):
+        for di, delivery in enumerate(DELIVERY_TYPES):
+            for col, gname in enumerate(names):
+                table[si, di, col], flags[si, di, col] = _compile_cell(
+                    svc, version, delivery, gname, groups, readings, rows, span.probe
+                )
+    infos = groups.infos
+    return Epoch(
+        start=span.start,
+        end=span.end,
+        services=np.array([s.index for s, _ in active], dtype=np.int64),
+        groups=infos,
+        group_price_lo=np.array([g.price_min_minor for g in infos], dtype=np.int64),
+        group_price_hi=np.array([g.price_max_minor for g in infos], dtype=np.int64),
+        group_w_lo=np.array([g.weight_min_g for g in infos], dtype=np.int64),
+        group_w_hi=np.array([g.weight_max_g for g in infos], dtype=np.int64),
+        group_currency=CURRENCY_INDEX[infos[0].price_currency] if infos else -1,
+        rows=table,
+        flags=flags,
+    )
+
+
+def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset()) -> CompiledTariffs:
+    """Validated documents -> epochs and row tables (see the module docstring)."""
+    readings = frozenset(readings)
+    services = _read_services(docs)
+    available = check_readings(docs, readings)
     boundaries = _boundaries(docs)
-    rows: list[RowInfo] = []
-    row_keys: dict[tuple, int] = {}
-
-    def row_for(info: RowInfo) -> int:
-        key = (info.service, id(info.version), id(info.rate), info.delivery, info.group, info.readings)
-        if key not in row_keys:
-            row_keys[key] = len(rows)
-            rows.append(info)
-        return row_keys[key]
-
-    stand_ins: dict[tuple[int, int, str], RowInfo] = {}  # one per (service, version, delivery)
-    epochs: list[Epoch] = []
-    n_epochs = len(boundaries) + 1
-    for k in range(n_epochs):
-        start = None if k == 0 else EPOCH_DAY0 + dt.timedelta(days=int(boundaries[k - 1]))
-        end = None if k == n_epochs - 1 else EPOCH_DAY0 + dt.timedelta(days=int(boundaries[k]) - 1)
-        probe = start or (end if end is not None else dt.date(2000, 1, 1))
-
-        group_defs: list[GroupInfo] = []
-        merged_groups: dict[str, tuple[GroupOverride, tuple[str, ...]]] = {}
-        for gdoc, _ in docs.groups:
-            for gv in gdoc.versions:
-                if not (
-                    (gv.effective_from is None or gv.effective_from <= probe)
-                    and (gv.effective_until is None or probe <= gv.effective_until)
-                ):
-                    continue
-                cur = gv.price_currency
-                for group, used in _merge_group(gv, readings):
-                    merged_groups[group.name] = (group, used)
-                    group_defs.append(
-                        GroupInfo(
-                            group.name,
-                            _minor(group.price.min, cur) if group.price.min is not None else 0,
-                            _minor(group.price.max, cur) if group.price.max is not None else BIG,
-                            cur,
-                            int(group.weight_g.min) if group.weight_g.min is not None else 0,
-                            int(group.weight_g.max) if group.weight_g.max is not None else BIG,
-                            gv,
-                            used,
-                        )
-                    )
-        G = len(group_defs)
-
-        active = [(s, v) for s in services for v in s.model.versions if v.covers(probe)]
-        S = len(active)
-        table = np.zeros((S, len(DELIVERY_TYPES), G + 1), dtype=np.int64)
-        flags = np.zeros((S, len(DELIVERY_TYPES), G + 1), dtype=np.uint32)
-        for si, (svc, version) in enumerate(active):
-            for di, delivery in enumerate(DELIVERY_TYPES):
-                for col in range(G + 1):
-                    gname = group_defs[col].name if col < G else None
-                    match = None
-                    for rate in version.rates:
-                        if delivery in rate.delivery and (rate.group is None or rate.group == gname):
-                            match = rate
-                            break
-                    if match is None:
-                        table[si, di, col] = row_for(_stand_in(svc.index, version, delivery, stand_ins))
-                        grouped = any(r.group is not None for r in version.rates)
-                        flags[si, di, col] = FLAG_NO_GROUP if (grouped and col == G) else FLAG_NO_ROW
-                        continue
-                    billing, over, used = version.billing, None, ()
-                    if match.group is not None:
-                        if match.group not in merged_groups:
-                            from .errors import TariffError, TariffProblem
-
-                            raise TariffError(
-                                [
-                                    TariffProblem(
-                                        svc.file,
-                                        f"{svc.id}.rates",
-                                        f"group {match.group!r} is not defined by any shipment_groups "
-                                        f"file in force on {probe.isoformat()}",
-                                    )
-                                ]
-                            )
-                        group, used = merged_groups[match.group]
-                        billing = group.billing or billing
-                        over = group.limits
-                    info = RowInfo(
-                        svc.index,
-                        version,
-                        match,
-                        delivery,
-                        match.group,
-                        billing,
-                        _merge_limits(version.limits, over, match),
-                        used,
-                    )
-                    table[si, di, col] = row_for(info)
-
-        epochs.append(
-            Epoch(
-                start,
-                end,
-                np.array([s.index for s, _ in active], dtype=np.int64),
-                group_defs,
-                np.array([g.price_min_minor for g in group_defs], dtype=np.int64),
-                np.array([g.price_max_minor for g in group_defs], dtype=np.int64),
-                np.array([g.weight_min_g for g in group_defs], dtype=np.int64),
-                np.array([g.weight_max_g for g in group_defs], dtype=np.int64),
-                CURRENCY_INDEX[group_defs[0].price_currency] if group_defs else -1,
-                table,
-                flags,
-            )
-        )
-
-    return CompiledTariffs(services, rows, _row_table(rows), epochs, boundaries, frozenset(readings), available)
+    rows = _Rows()
+    epochs = [_compile_epoch(span, services, docs, readings, rows) for span in _epoch_spans(boundaries)]
+    return CompiledTariffs(
+        services=services,
+        rows=rows.rows,
+        table=_row_table(rows.rows),
+        epochs=epochs,
+        boundaries=boundaries,
+        readings=readings,
+        available_readings=available,
+    )
 
 
 def _row_table(rows: list[RowInfo]) -> RowTable:

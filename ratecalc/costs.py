@@ -21,7 +21,6 @@ from .fees import fee_amount, select_rule
 from .fx import FxChain, FxQuote, to_rub
 from .parcels import Parcel
 from .result import CustomsOut, FxOut, Price, ServiceQuote
-from .tariffset import TariffSet
 from .units import Money
 
 
@@ -115,16 +114,3 @@ def _rub_fields(
     fields["ozon_fee_rub"] = _price(fee.amount_rub)
     fields["total_rub"] = _price(carrier_rub.amount + fee.amount_rub)
     return fields
-
-
-def quote_rub(
-    tariffs: TariffSet,
-    parcel: Parcel,
-    fx: Optional[FxChain],
-    *,
-    readings: Sequence[str] = (),
-    item_price: Optional[Money] = None,
-    ozon_fee: Optional[str] = None,
-) -> list[ServiceQuote]:
-    """`tariffs.quote(parcel)` with RUB figures: the wrapper callers use instead of a changed quote()."""
-    return with_rub(tariffs.quote(parcel, readings=readings), parcel, fx, item_price=item_price, ozon_fee=ozon_fee)

@@ -346,8 +346,8 @@ def _carrier(ctx: _Ctx, q: ServiceQuote) -> _Carrier:
         return _Carrier("ok", money, money.to_minor(), None, rule, None)
     got = ctx.fx.lookup(money.currency, ctx.day) if ctx.fx is not None else None
     if got is None or got.quote is None:
-        why = got.missing_reason if got is not None else "no exchange rate provider configured"
-        return _Carrier("no_rate", money, None, None, rule, f"price {money} has no RUB figure: {why}")
+        no_rate = got.missing_reason if got is not None else "no exchange rate provider configured"
+        return _Carrier("no_rate", money, None, None, rule, f"price {money} has no RUB figure: {no_rate}")
     minor = Money(quantize_minor(money.amount * got.quote.rate, "RUB"), "RUB").to_minor()
     return _Carrier("ok", money, minor, got.quote, rule, None)
 
@@ -504,22 +504,20 @@ def _price_edges(ctx: _Ctx) -> list[tuple[int, str]]:
                     f"Ozon fee {rule.id} {'min' if p == fee_breakpoints(rule)[0] else 'max'}",
                 )
             )
-    try:  # shipment-group price bands and declared-value limits, read from the compiled tariffs
-        compiled = ctx.ts.compiled(ctx.inp.readings)
-        ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
-        w = ctx.inp.parcel.weight_g
-        for g in ep.groups:
-            if g.price_currency == "RUB" and g.weight_min_g <= w <= g.weight_max_g:  # the parcel's weight band only
-                if g.price_min_minor > 0:
-                    edges.append((g.price_min_minor - 1, f"shipment group {g.name} starts"))
-                if g.price_max_minor < 10**15:
-                    edges.append((g.price_max_minor, f"shipment group {g.name} ends"))
-        for row in compiled.rows:
-            mv = row.limits.max_declared_value
-            if mv is not None and mv.currency == "RUB":
-                edges.append((Money(Decimal(mv.amount), "RUB").to_minor(), "a carrier's maximum declared value"))
-    except (AttributeError, IndexError, TypeError):  # pragma: no cover - tolerate changes of the compiled layout
-        pass
+    # shipment-group price bands and declared-value limits, read from the compiled tariffs
+    compiled = ctx.ts.compiled(ctx.inp.readings)
+    ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
+    w = ctx.inp.parcel.weight_g
+    for g in ep.groups:
+        if g.price_currency == "RUB" and g.weight_min_g <= w <= g.weight_max_g:  # the parcel's weight band only
+            if g.price_min_minor > 0:
+                edges.append((g.price_min_minor - 1, f"shipment group {g.name} starts"))
+            if g.price_max_minor < 10**15:
+                edges.append((g.price_max_minor, f"shipment group {g.name} ends"))
+    for row in compiled.rows:
+        mv = row.limits.max_declared_value
+        if mv is not None and mv.currency == "RUB":
+            edges.append((Money(Decimal(mv.amount), "RUB").to_minor(), "a carrier's maximum declared value"))
     return sorted({e for e in edges if e[0] > 0})
 
 
@@ -614,9 +612,9 @@ def _lowest_in_segment(ctx: _Ctx, q: ServiceQuote, c: _Carrier, a: int, b: int, 
     fee_slope = Fraction(0)
     if c.fee_rule is not None and c.fee_rule.kind == "percent_of_price":
         lo_fee, hi_fee = fee_breakpoints(c.fee_rule)
-        mid = Decimal(a + b).scaleb(-2) / 2
-        if lo_fee < mid < hi_fee:
-            fee_slope = _ratio(Decimal(c.fee_rule.percent)) / 100  # type: ignore[arg-type]
+        mid_rub = Decimal(a + b).scaleb(-2) / 2
+        if lo_fee < mid_rub < hi_fee:
+            fee_slope = _ratio(c.fee_rule.percent_band()[0]) / 100
     m = _ratio(target.value) / 100 if target.kind == "margin" else Fraction(0)
     slope = 1 - com_hi - fee_slope - ctx.pct_total / 100 - m
     window = 2000 if slope <= 0 else min(2000, int(NOISE_KOPECKS / slope) + 2)
@@ -674,9 +672,9 @@ def reverse_price(
     for sid, any_q in sorted(services.items(), key=lambda kv: kv[1].service):
         states: dict[int, _Carrier] = {}
         for p, qs in quotes_at.items():
-            q = qs.get(sid)
+            at_p = qs.get(sid)
             states[p] = (
-                _carrier(ctx, q) if q is not None else _Carrier("absent", None, None, None, None, "not in force")
+                _carrier(ctx, at_p) if at_p is not None else _Carrier("absent", None, None, None, None, "not in force")
             )
         found: Optional[int] = None
         reasons: list[str] = []
@@ -840,14 +838,11 @@ def _weight_cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[C
         lower = q.chargeable_weight_g - step
         if step > 1 and floor <= lower < w:
             candidates.add(lower)
-    try:
-        compiled = ctx.ts.compiled(ctx.inp.readings)
-        ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
-        for g in ep.groups:
-            if floor <= g.weight_max_g < w:
-                candidates.add(g.weight_max_g)
-    except (AttributeError, IndexError, TypeError):  # pragma: no cover
-        pass
+    compiled = ctx.ts.compiled(ctx.inp.readings)
+    ep = compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
+    for g in ep.groups:
+        if floor <= g.weight_max_g < w:
+            candidates.add(g.weight_max_g)
     cands = sorted(c for c in candidates if c > 0)
     if not cands:
         return []

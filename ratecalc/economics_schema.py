@@ -11,13 +11,13 @@ import datetime as dt
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal, Optional, Union
+from typing import Literal, Optional, TypeVar, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import TariffError, TariffProblem
-from .loader import _DecimalLoader, builtin_dir
+from .loader import builtin_dir, load_decimal_yaml
 
 
 class _Model(BaseModel):
@@ -54,6 +54,18 @@ class FeeRule(_Model):
     confidence: Literal["high", "medium", "low"]
     sourcing: str
     sources: list[str] = Field(min_length=1)
+
+    def flat_amount(self) -> Decimal:
+        """The RUB amount of a flat rule (`_shape` guarantees it is there)."""
+        if self.kind != "flat" or self.amount is None:
+            raise TypeError(f"fee rule {self.id} is not a flat rule")
+        return self.amount
+
+    def percent_band(self) -> tuple[Decimal, Decimal, Decimal]:
+        """(percent, min, max) of a percent_of_price rule (`_shape` guarantees all three are there)."""
+        if self.kind != "percent_of_price" or self.percent is None or self.min is None or self.max is None:
+            raise TypeError(f"fee rule {self.id} is not a percent_of_price rule")
+        return self.percent, self.min, self.max
 
     @model_validator(mode="after")
     def _shape(self) -> FeeRule:
@@ -163,8 +175,8 @@ class CommissionTable(_Model):
         _check_period(self.effective_from, self.effective_until)
         if self.tiers_rub[-1] is not None:
             raise ValueError("the last tier must be open (null)")
-        bounds = self.tiers_rub[:-1]
-        if any(b is None for b in bounds) or bounds != sorted(bounds) or len(set(bounds)) != len(bounds):
+        bounds = [b for b in self.tiers_rub[:-1] if b is not None]
+        if len(bounds) != len(self.tiers_rub) - 1 or bounds != sorted(bounds) or len(set(bounds)) != len(bounds):
             raise ValueError("tier bounds must be ascending numbers, only the last one null")
         ids = [c.id for c in self.categories]
         if len(ids) != len(set(ids)):
@@ -185,9 +197,12 @@ def economics_dir() -> Path:
     return builtin_dir() / "economics"
 
 
-def _read(path: Path, model: type[BaseModel]) -> BaseModel:
+_M = TypeVar("_M", bound=BaseModel)
+
+
+def _read(path: Path, model: type[_M]) -> _M:
     try:
-        data = yaml.load(path.read_text(encoding="utf-8"), Loader=_DecimalLoader)
+        data = load_decimal_yaml(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
         raise TariffError([TariffProblem(path.name, "", f"cannot read: {exc}")]) from None
     try:
@@ -200,13 +215,13 @@ def _read(path: Path, model: type[BaseModel]) -> BaseModel:
 @lru_cache(maxsize=8)
 def load_fee_rules(directory: Union[str, Path, None] = None) -> tuple[FeeRule, ...]:
     path = Path(directory or economics_dir()) / "ozon-fees.yaml"
-    return tuple(_read(path, FeeFile).rules)  # type: ignore[attr-defined]
+    return tuple(_read(path, FeeFile).rules)
 
 
 @lru_cache(maxsize=8)
 def load_customs_rules(directory: Union[str, Path, None] = None) -> tuple[CustomsRule, ...]:
     path = Path(directory or economics_dir()) / "customs.yaml"
-    return tuple(_read(path, CustomsFile).rules)  # type: ignore[attr-defined]
+    return tuple(_read(path, CustomsFile).rules)
 
 
 @lru_cache(maxsize=8)
@@ -215,9 +230,9 @@ def load_commission_tables(directory: Union[str, Path, None] = None) -> tuple[Co
     base = Path(directory or economics_dir())
     tables = sorted(
         (_read(p, CommissionTable) for p in sorted(base.glob("commissions-*.yaml"))),
-        key=lambda t: t.effective_from,  # type: ignore[attr-defined]
+        key=lambda t: t.effective_from,
     )
     for a, b in zip(tables, tables[1:]):
-        if a.effective_until is None or a.effective_until >= b.effective_from:  # type: ignore[attr-defined]
-            raise TariffError([TariffProblem(f"commissions-{b.id}", "effective_from", f"overlaps {a.id}")])  # type: ignore[attr-defined]
-    return tuple(tables)  # type: ignore[return-value]
+        if a.effective_until is None or a.effective_until >= b.effective_from:
+            raise TariffError([TariffProblem(f"commissions-{b.id}", "effective_from", f"overlaps {a.id}")])
+    return tuple(tables)

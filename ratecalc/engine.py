@@ -52,6 +52,7 @@ W_VALUE_UNCHECKED = 1 << 16
 W_BATTERY_MSDS = 1 << 17
 W_BATTERY_UNKNOWN = 1 << 18
 W_LIQUID_UNKNOWN = 1 << 19
+W_BILLED_BELOW_ACTUAL = 1 << 20  # volumetric-above-threshold billing charged less than the actual weight
 BLOCKING = (1 << 16) - 1
 
 # The one table of reason codes: bit -> stable code, in the order quotes list them (so the first blocking
@@ -72,6 +73,7 @@ REASON_CODES: dict[int, str] = {
     W_BATTERY_MSDS: "batteries_need_msds",
     W_BATTERY_UNKNOWN: "battery_policy_unpublished",
     W_LIQUID_UNKNOWN: "liquid_policy_unpublished",
+    W_BILLED_BELOW_ACTUAL: "billed_weight_below_actual",
 }
 CODE_DECLARED_VALUE_REQUIRED = "declared_value_required"  # R_NO_GROUP when no value was declared
 CODE_NO_RATE_FOR_GROUP = "no_rate_for_group"  # R_NO_ROW when a shipment group applies to the row
@@ -141,10 +143,6 @@ class Block:
         return self._volumetric
 
 
-def _ceil_div(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    return -((-a) // b)
-
-
 def assign_groups(tariffs: CompiledTariffs, parcels: ParcelArrays, epoch_of: np.ndarray) -> np.ndarray:
     """Each parcel's shipment group index within its epoch (len(groups) when none applies)."""
     group = np.zeros(len(parcels), dtype=np.int64)
@@ -176,9 +174,9 @@ def assign_groups(tariffs: CompiledTariffs, parcels: ParcelArrays, epoch_of: np.
 
 def _block_of_one(tariffs: CompiledTariffs, parcels: ParcelArrays) -> tuple[int, int, int]:
     """(epoch, delivery, group) of a single parcel: the scalar twin of `block_keys` + `assign_groups`."""
-    bounds = tariffs.__dict__.get("_boundaries_list")
+    bounds = tariffs.cache.get("boundaries_list")
     if bounds is None:
-        bounds = tariffs.__dict__["_boundaries_list"] = tariffs.boundaries.tolist()
+        bounds = tariffs.cache["boundaries_list"] = tariffs.boundaries.tolist()
     e = bisect.bisect_right(bounds, int(parcels.day[0]))  # = searchsorted(side="right")
     ep = tariffs.epochs[e]
     G = len(ep.groups)
@@ -228,6 +226,7 @@ def iter_blocks(
         return
     key, n_groups = block_keys(tariffs, parcels)
     lo, hi = int(key.min()), int(key.max())
+    parts: list[tuple[int, Optional[np.ndarray]]]
     if lo == hi:  # one block: no sort, no copy
         parts = [(lo, None)]
     else:
@@ -276,7 +275,7 @@ _plans_lock = threading.Lock()
 def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
     """Built once per (tariffs, epoch, delivery, group) and kept on the compiled tariffs object."""
     with _plans_lock:
-        cache = tariffs.__dict__.setdefault("_engine_plans", {})
+        cache = tariffs.cache.setdefault("engine_plans", {})
         found = cache.get((e, d, g))
     if found is not None:
         return found
@@ -419,6 +418,7 @@ def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], l
     any_declared = bool((vccy >= 0).any())
 
     charges = [_charge(k, w, volume, total) for k in plan.billing_keys]
+    below_cache: dict[int, np.ndarray] = {}
     steps_cache: dict[tuple[int, int], np.ndarray] = {}
     bit = np.empty(n, u32)
     ccy_cache: dict[int, np.ndarray] = {}
@@ -479,6 +479,11 @@ def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], l
         b = plan.billing_of[j]
         charge, units = charges[b]
         charge_out[j, lo:hi] = charge
+        if plan.billing_keys[b][0] == 2:  # the literal volumetric reading can bill below the actual weight
+            below = below_cache.get(b)
+            if below is None:
+                below = below_cache[b] = (charge < w).astype(u32) * u32(W_BILLED_BELOW_ACTUAL)
+            r |= below
         published, fixed, per, rate_step, div = plan.prices[j]
         s = status_out[j, lo:hi]
         pj = price_out[j, lo:hi]
@@ -592,9 +597,11 @@ def _quote_small(plan: _Plan, p: ParcelArrays, positions: np.ndarray, out: tuple
                 base = checked[limits[1:]] = _reasons_py(limits[1:], w, d0, d1, d2, total, vccy, vminor, batt, liq)
             flags = limits[0]
             r = base | flags
-            rs[j] = r
             b = plan.billing_of[j]
             charge, units = charges[b]
+            if plan.billing_keys[b][0] == 2 and charge < w:  # literal volumetric reading billed below actual
+                r |= W_BILLED_BELOW_ACTUAL
+            rs[j] = r
             ch[j] = charge
             published, fixed, per, rate_step, div = plan.prices[j]
             if r & BLOCKING:
@@ -623,7 +630,7 @@ _executor: Optional[ThreadPoolExecutor] = None
 
 def _pool(threads: int) -> ThreadPoolExecutor:
     global _executor
-    if _executor is None or _executor._max_workers < threads:  # type: ignore[attr-defined]
+    if _executor is None or _executor._max_workers < threads:
         _executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ratecalc-engine")
     return _executor
 

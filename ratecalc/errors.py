@@ -6,7 +6,7 @@ message for people; neither should ever surface as a traceback.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class RatecalcError(Exception):
@@ -48,15 +48,3 @@ class TariffError(RatecalcError):
     def __init__(self, problems: list[TariffProblem]):
         self.problems = problems
         super().__init__("\n".join(str(p) for p in problems))
-
-
-@dataclass
-class Reason:
-    """Why a service cannot (or need not) carry a parcel: a stable code and a sentence."""
-
-    code: str
-    message: str
-    extra: dict = field(default_factory=dict)
-
-    def to_dict(self) -> dict:
-        return {"code": self.code, "message": self.message}

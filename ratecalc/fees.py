@@ -60,18 +60,18 @@ def select_rule(
 def fee_amount(rule: FeeRule, price_rub: Optional[Decimal]) -> FeeResult:
     """The fee in RUB under `rule` for an item priced `price_rub` (needed only by the percent rule)."""
     if rule.kind == "flat":
-        return FeeResult(rule, quantize_minor(Decimal(rule.amount), "RUB"))  # type: ignore[arg-type]
+        return FeeResult(rule, quantize_minor(rule.flat_amount(), "RUB"))
+    percent, low, high = rule.percent_band()
     if price_rub is None:
-        return FeeResult(
-            rule, None, f"the {rule.id} Ozon fee is {rule.percent} % of the item price in RUB; no price given"
-        )
-    raw = quantize_minor(price_rub * Decimal(rule.percent) / 100, "RUB")  # type: ignore[operator]
-    return FeeResult(rule, min(max(raw, Decimal(rule.min)), Decimal(rule.max)).quantize(Decimal("0.01")))  # type: ignore[arg-type]
+        return FeeResult(rule, None, f"the {rule.id} Ozon fee is {percent} % of the item price in RUB; no price given")
+    raw = quantize_minor(price_rub * percent / 100, "RUB")
+    return FeeResult(rule, min(max(raw, low), high).quantize(Decimal("0.01")))
 
 
 def fee_breakpoints(rule: FeeRule) -> list[Decimal]:
     """Item prices (RUB) where the fee's formula changes: the ends of the percent band (750, 10000 for 2 %)."""
     if rule.kind != "percent_of_price":
         return []
-    pct = Decimal(rule.percent) / 100  # type: ignore[arg-type]
-    return [Decimal(rule.min) / pct, Decimal(rule.max) / pct]  # type: ignore[arg-type]
+    percent, low, high = rule.percent_band()
+    pct = percent / 100
+    return [low / pct, high / pct]

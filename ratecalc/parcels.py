@@ -57,7 +57,7 @@ class Parcel:
 
     def __post_init__(self) -> None:
         check_weight_g(self.weight_g, "weight")
-        check_dims_mm(tuple(self.dims_mm), "dims")  # type: ignore[arg-type]
+        check_dims_mm(self.dims_mm, "dims")
         if self.delivery not in DELIVERY_TYPES:
             raise InputError("delivery", f"unknown delivery type {self.delivery!r}")
         if self.declared_value is not None:
@@ -85,7 +85,7 @@ class Parcel:
         money = value if isinstance(value, Money) or value is None else parse_money(value)
         return cls(
             weight_g=weight_g,
-            dims_mm=dims_mm,  # type: ignore[arg-type]
+            dims_mm=dims_mm,
             order_date=parse_date(date) if date is not None else dt.date.today(),
             declared_value=money,
             delivery=parse_delivery(delivery),

@@ -31,6 +31,10 @@ class ReasonOut(BaseModel):
 class DaysOut(BaseModel):
     min: int
     max: int
+    basis: Optional[str] = Field(
+        default=None,
+        description="what the days count: to_buyer, dropoff_to_sorting_centre (Ozon's 2026 sheets), carrier_stated",
+    )
 
 
 class TariffRef(BaseModel):
@@ -39,6 +43,12 @@ class TariffRef(BaseModel):
     date_basis: Optional[str] = None
     sources: list[str]
     readings: list[str] = Field(default_factory=list, description="named readings used (conflicts)")
+    confidence: Optional[Literal["official", "carrier_sheet", "third_party", "inferred"]] = Field(
+        default=None, description="how sure the tariff version's numbers are (best first); null: not stated"
+    )
+    confidence_note: Optional[str] = Field(default=None, description="one line: why this confidence")
+    loss_compensation_cap: Optional[Price] = Field(default=None, description="the most paid for a lost parcel")
+    returns: Optional[dict[str, str]] = Field(default=None, description="what happens to cancelled parcels")
 
 
 class BillingOut(BaseModel):
@@ -73,6 +83,9 @@ class CustomsOut(BaseModel):
 
 
 class ServiceQuote(BaseModel):
+    """One service's answer for one parcel: the price (or why there is none), the weights it was billed
+    on, and the tariff and sources behind the number."""
+
     carrier: str
     carrier_id: str
     service: str
@@ -169,21 +182,24 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
         )
     if bits & E.R_VALUE:
         mv = lim.max_declared_value
+        assert mv is not None, "the engine flags a value only against a published value limit"
         add(
             out,
             E.REASON_CODES[E.R_VALUE],
             f"declared value {parcel.declared_value} exceeds the maximum {mv.amount} {mv.currency}",
-        )  # type: ignore[union-attr]
+        )
     if bits & E.R_BATTERY:
         add(out, E.REASON_CODES[E.R_BATTERY], "the service does not carry batteries")
     if bits & E.R_LIQUID:
         add(out, E.REASON_CODES[E.R_LIQUID], "the service does not carry liquids")
     if bits & E.W_VALUE_UNCHECKED:
         mv = lim.max_declared_value
+        declared = parcel.declared_value
+        assert mv is not None and declared is not None, "an unchecked value needs a value and a value limit"
         add(
             warn,
             E.REASON_CODES[E.W_VALUE_UNCHECKED],
-            f"the value limit {mv.amount} {mv.currency} was not checked: declared in {parcel.declared_value.currency}"  # type: ignore[union-attr]
+            f"the value limit {mv.amount} {mv.currency} was not checked: declared in {declared.currency}"
             " and no exchange rate is applied",
         )
     if bits & E.W_BATTERY_MSDS:
@@ -192,16 +208,15 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
         add(warn, E.REASON_CODES[E.W_BATTERY_UNKNOWN], "the battery policy of this service is not published")
     if bits & E.W_LIQUID_UNKNOWN:
         add(warn, E.REASON_CODES[E.W_LIQUID_UNKNOWN], "the liquids policy of this service is not published")
+    if bits & E.W_BILLED_BELOW_ACTUAL:
+        add(
+            warn,
+            E.REASON_CODES[E.W_BILLED_BELOW_ACTUAL],
+            f"the billed weight is below the actual weight {parcel.weight_g} g: above the size threshold this "
+            "service bills the volumetric weight (literal reading of its rules; reading "
+            "volumetric-above-threshold-greater-of bills the greater of the two)",
+        )
     return out, warn
-
-
-def _basis_applied(row: RowInfo, parcel: Parcel) -> str:
-    b = row.billing
-    if b.basis == "actual":
-        return "actual"
-    if b.threshold_sum_cm is not None and sum(parcel.dims_mm) <= int(b.threshold_sum_cm * 10):
-        return "actual"
-    return "greater_of" if b.basis == "greater_of" else "volumetric"
 
 
 def _row_static(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> dict:
@@ -211,7 +226,7 @@ def _row_static(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> dict:
     days and sources for each would dominate the latency. The cached values are plain data; every quote
     still gets its own model instances (nothing is shared between quotes).
     """
-    cache = tariffs.__dict__.setdefault("_result_rows", {})
+    cache = tariffs.cache.setdefault("result_rows", {})
     found = cache.get(row_i)
     if found is not None:
         return found
@@ -233,11 +248,19 @@ def _row_static(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> dict:
             rounding_stated=b.rounding.stated,
             min_billable_g=b.min_billable_g,
         ),
-        "days": None if days is None else (days.min, days.max),
+        "days": None if days is None else (days.min, days.max, days.basis),
         "tariff": dict(
             effective_from=row.version.effective_from,
             effective_until=row.version.effective_until,
             date_basis=row.version.date_basis,
+            confidence=row.version.confidence,
+            confidence_note=row.version.confidence_note,
+            loss_compensation_cap=None
+            if row.rate.loss_compensation_cap is None
+            else dict(
+                amount=f"{row.rate.loss_compensation_cap.amount:f}", currency=row.rate.loss_compensation_cap.currency
+            ),
+            returns=None if row.rate.returns is None else row.rate.returns.model_dump(exclude_none=True),
         ),
         "sources": tuple(row.version.sources),
         "threshold_mm": None if b.threshold_sum_cm is None else int(b.threshold_sum_cm * 10),
@@ -247,7 +270,7 @@ def _row_static(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> dict:
 
 
 def _basis_of(static: dict, total_mm: int) -> str:
-    """Same rule as `_basis_applied`, from the cached threshold."""
+    """Which weight was billed: actual at or under the service's sum-of-sides threshold, else its basis rule."""
     rule = static["billing"]["rule"]
     if rule == "actual":
         return "actual"
@@ -337,7 +360,7 @@ def build_quotes(tariffs: CompiledTariffs, parcel: Parcel, block: E.Block, i: in
                 billing=static["billing"],
                 group=group,
                 price=price,
-                delivery_days=None if days is None else dict(min=days[0], max=days[1]),
+                delivery_days=None if days is None else dict(min=days[0], max=days[1], basis=days[2]),
                 tariff=dict(**static["tariff"], sources=list(static["sources"]), readings=used_readings),
             )
         )

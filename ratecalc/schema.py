@@ -14,23 +14,34 @@ Money is `Decimal` from the YAML scalar onwards (the loader never builds a float
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Final, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator, model_validator
-from pydantic.json_schema import GenerateJsonSchema
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from .units import CURRENCY_EXPONENT
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1
 MONEY_DECIMALS = 6  # the engine computes in micro-units; a tariff may not be more precise than that
 
 Slug = Annotated[str, Field(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=80)]
 Currency = Literal[tuple(sorted(CURRENCY_EXPONENT))]  # type: ignore[valid-type]
 DeliveryType = Literal["pickup_point", "courier"]
-DELIVERY_TYPES: tuple[str, ...] = ("pickup_point", "courier")
+DELIVERY_TYPES: tuple[DeliveryType, ...] = ("pickup_point", "courier")
 Policy = Literal["allowed", "forbidden", "msds_required", "unknown"]
+# How sure a tariff version's numbers are, best first: Ozon's own file or page / the carrier's own sheet /
+# someone else's copy or conversion / a date or number reasoned from other facts. Quotes carry it, and
+# `min_confidence` drops what a user will not act on.
+Confidence = Literal["official", "carrier_sheet", "third_party", "inferred"]
+CONFIDENCE_LEVELS: tuple[str, ...] = ("official", "carrier_sheet", "third_party", "inferred")
+DaysBasis = Literal["to_buyer", "dropoff_to_sorting_centre", "carrier_stated"]
+
+
+def confidence_rank(level: Optional[str]) -> int:
+    """0 = official ... 3 = inferred; a version that states no confidence ranks below every level."""
+    return CONFIDENCE_LEVELS.index(level) if level in CONFIDENCE_LEVELS else len(CONFIDENCE_LEVELS)
 
 
 class _Strict(BaseModel):
@@ -38,7 +49,8 @@ class _Strict(BaseModel):
 
 
 def _max_decimals(value: Optional[Decimal], places: int, what: str) -> Optional[Decimal]:
-    if value is not None and value.as_tuple().exponent < -places:  # type: ignore[operator]
+    exponent = value.as_tuple().exponent if value is not None else 0  # a letter for NaN/Infinity, never valid here
+    if isinstance(exponent, int) and exponent < -places:
         raise ValueError(f"{what} {value} has more than {places} decimal places")
     return value
 
@@ -96,6 +108,28 @@ class MoneyLimit(_Strict):
     currency: Currency  # type: ignore[valid-type]
 
 
+class MoneyRange(_Strict):
+    """An inclusive declared-value range in one currency, as a rate sheet writes it (`7001 - 250 000`)."""
+
+    min: Decimal = Field(ge=0)
+    max: Decimal = Field(gt=0)
+    currency: Currency  # type: ignore[valid-type]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> MoneyRange:
+        if self.min > self.max:
+            raise ValueError(f"declared value range {self.min}-{self.max} {self.currency} is reversed")
+        return self
+
+
+class Returns(_Strict):
+    """What happens to a cancelled or returned parcel, in the rate sheet's words (translated)."""
+
+    not_collected: Optional[str] = Field(None, description="cancelled, not collected at the drop-off point")
+    before_customs: Optional[str] = Field(None, description="cancelled before import customs declaration")
+    after_customs: Optional[str] = Field(None, description="cancelled after import customs declaration")
+
+
 class Limits(_Strict):
     """What a service may carry. Absent = not published (no limit is enforced, and quotes say so)."""
 
@@ -108,8 +142,12 @@ class Limits(_Strict):
     sum_strict: bool = Field(False, description="true: the sum must be strictly less than max_sum_cm")
     max_longest_cm: Optional[Decimal] = None
     max_declared_value: Optional[MoneyLimit] = None
-    batteries: Policy = "unknown"  # type: ignore[valid-type]
-    liquids: Policy = "unknown"  # type: ignore[valid-type]
+    declared_value: list[MoneyRange] = Field(
+        default_factory=list,
+        description="published declared-value ranges per currency (the engine checks max_declared_value)",
+    )
+    batteries: Policy = "unknown"
+    liquids: Policy = "unknown"
     notes: Optional[str] = None
 
     @model_validator(mode="after")
@@ -126,8 +164,12 @@ class Limits(_Strict):
 
 
 class DeliveryDays(_Strict):
+    """Published delivery time. `basis` says what the days count: to the buyer (older carrier pages),
+    from drop-off to Ozon's sorting centre (Ozon's 2026 rate sheets), or as a carrier advertises."""
+
     min: int = Field(ge=0)
     max: int = Field(ge=0)
+    basis: Optional[DaysBasis] = None
 
     @model_validator(mode="after")
     def _ordered(self) -> DeliveryDays:
@@ -143,9 +185,7 @@ class RateRow(_Strict):
     A row whose price was not published keeps `fixed`/`per_step` null and says why in `unpublished`.
     """
 
-    delivery: list[DeliveryType] = Field(  # type: ignore[valid-type]
-        default_factory=lambda: list(DELIVERY_TYPES), min_length=1
-    )
+    delivery: list[DeliveryType] = Field(default_factory=lambda: list(DELIVERY_TYPES), min_length=1)
     group: Optional[str] = Field(None, description="shipment group this row prices (CNY model)")
     fixed: Optional[Decimal] = Field(None, ge=0)
     per_step: Optional[Decimal] = Field(None, ge=0)
@@ -153,8 +193,15 @@ class RateRow(_Strict):
     currency: Currency  # type: ignore[valid-type]
     unpublished: Optional[str] = None
     delivery_days: Optional[DeliveryDays] = None
-    batteries: Optional[Policy] = None  # type: ignore[valid-type]
-    liquids: Optional[Policy] = None  # type: ignore[valid-type]
+    batteries: Optional[Policy] = None
+    liquids: Optional[Policy] = None
+    billing: Optional[Billing] = Field(None, description="this row's billing (wins over the group's and version's)")
+    limits: Optional[Limits] = Field(None, description="this row's limits, merged over the group's and version's")
+    loss_compensation_cap: Optional[MoneyLimit] = None
+    returns: Optional[Returns] = None
+    method: Optional[str] = Field(None, description="the delivery method as the rate sheet names it")
+    rating: Optional[int] = Field(None, ge=1, description="Ozon's rank within the group and tier (1 = best)")
+    source_row: Optional[str] = Field(None, description="where the row is in its source, e.g. `中国 rFBS!6`")
 
     @field_validator("delivery", mode="before")
     @classmethod
@@ -193,6 +240,10 @@ class Version(_Strict):
     limits: Limits = Limits()
     rates: list[RateRow] = Field(min_length=1)
     delivery_days: Optional[DeliveryDays] = None
+    confidence: Optional[Confidence] = Field(
+        None, description="how sure these numbers are: official, carrier_sheet, third_party, inferred"
+    )
+    confidence_note: Optional[str] = Field(None, description="one line: why this confidence")
     notes: Optional[str] = None
 
     @model_validator(mode="after")
@@ -303,6 +354,8 @@ class GroupVersion(_Strict):
     sources: list[str] = Field(min_length=1)
     groups: list[GroupOverride] = Field(min_length=1)
     readings: list[Reading] = Field(default_factory=list)
+    confidence: Optional[Confidence] = None
+    confidence_note: Optional[str] = None
     notes: Optional[str] = None
 
     @model_validator(mode="after")
@@ -348,7 +401,7 @@ class GroupsFile(_Strict):
 TariffDocument = Annotated[Union[CarrierFile, GroupsFile], Field(discriminator="kind")]
 
 
-_DOCUMENT = TypeAdapter(TariffDocument)
+_DOCUMENT: TypeAdapter[Union[CarrierFile, GroupsFile]] = TypeAdapter(TariffDocument)
 
 
 def parse_document(data: object) -> Union[CarrierFile, GroupsFile]:
@@ -366,7 +419,7 @@ class _TariffJsonSchema(GenerateJsonSchema):
     what a person should type.
     """
 
-    def decimal_schema(self, schema):  # type: ignore[no-untyped-def]
+    def decimal_schema(self, schema: core_schema.DecimalSchema) -> JsonSchemaValue:
         generated = super().decimal_schema(schema)
         for branch in generated.get("anyOf", []):
             if branch.get("type") == "number":
@@ -380,10 +433,3 @@ def json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "ratecalc tariff file"
     return schema
-
-
-_SLUG_RE = re.compile(r"[^a-z0-9]+")
-
-
-def slugify(text: str) -> str:
-    return _SLUG_RE.sub("-", text.lower()).strip("-")

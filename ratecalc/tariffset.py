@@ -13,12 +13,32 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
 from .compile import CompiledTariffs, ServiceInfo, compile_tariffs
+from .coverage import Coverage, coverage
 from .engine import iter_blocks
 from .errors import InputError
 from .groups import check_group_inputs
 from .loader import TariffDocuments, load_documents, tariff_dirs
 from .parcels import Parcel, to_arrays
 from .result import ServiceQuote, build_quotes, sort_quotes
+from .schema import CONFIDENCE_LEVELS, confidence_rank
+
+
+def check_min_confidence(level: Optional[str], field: str = "min_confidence") -> Optional[int]:
+    """The rank a quote's confidence must not exceed, or None for no filter; InputError for an unknown level."""
+    if level is None:
+        return None
+    if level not in CONFIDENCE_LEVELS:
+        raise InputError(
+            field, f"{level!r} is not one of {', '.join(CONFIDENCE_LEVELS)} (best first)", limit=list(CONFIDENCE_LEVELS)
+        )
+    return CONFIDENCE_LEVELS.index(level)
+
+
+def keep_confident(quotes: list[ServiceQuote], rank: Optional[int]) -> list[ServiceQuote]:
+    """Drop quotes whose tariff is less sure than `rank` (a version that states no confidence is dropped too)."""
+    if rank is None:
+        return quotes
+    return [q for q in quotes if confidence_rank(q.tariff.confidence) <= rank]
 
 
 @dataclass
@@ -62,19 +82,32 @@ class TariffSet:
     def checksum(self) -> str:
         return self.documents.checksum
 
-    def quote(self, parcel: Parcel, *, readings: Sequence[str] = ()) -> list[ServiceQuote]:
-        """Every service in force on the parcel's order date, sorted (ok by price, unpriced, ineligible)."""
-        return self.quote_many([parcel], readings=readings)[0]
+    def quote(
+        self, parcel: Parcel, *, readings: Sequence[str] = (), min_confidence: Optional[str] = None
+    ) -> list[ServiceQuote]:
+        """Every service in force on the parcel's order date, sorted (ok by price, unpriced, ineligible).
 
-    def quote_many(self, parcels: Sequence[Parcel], *, readings: Sequence[str] = ()) -> list[list[ServiceQuote]]:
+        `min_confidence`: drop services whose tariff is less sure than this level (official, carrier_sheet,
+        third_party, inferred).
+        """
+        return self.quote_many([parcel], readings=readings, min_confidence=min_confidence)[0]
+
+    def coverage(self, day: dt.date, *, readings: Sequence[str] = ()) -> Coverage:
+        """Whether `day` has rates, the nearest dates that do, and a message when the user should know."""
+        return coverage(self.compiled(readings), day)
+
+    def quote_many(
+        self, parcels: Sequence[Parcel], *, readings: Sequence[str] = (), min_confidence: Optional[str] = None
+    ) -> list[list[ServiceQuote]]:
         """Quotes per parcel, in input order: one engine run over the whole list."""
+        rank = check_min_confidence(min_confidence)
         compiled = self.compiled(readings)
         arrays = to_arrays(parcels)
         check_group_inputs(compiled, arrays)  # the group model needs a declared RUB price (InputError "value")
         out: list[Optional[list[ServiceQuote]]] = [None] * len(parcels)
         for block in iter_blocks(compiled, arrays):
             for i, pos in enumerate(block.parcels):
-                out[int(pos)] = sort_quotes(build_quotes(compiled, parcels[int(pos)], block, i))
+                out[int(pos)] = sort_quotes(keep_confident(build_quotes(compiled, parcels[int(pos)], block, i), rank))
         return [q if q is not None else [] for q in out]
 
 
@@ -89,5 +122,6 @@ def default_tariffs() -> TariffSet:
     return _default
 
 
-def quote(parcel: Parcel, **kwargs) -> list[ServiceQuote]:
-    return default_tariffs().quote(parcel, **kwargs)
+def quote(parcel: Parcel, *, readings: Sequence[str] = ()) -> list[ServiceQuote]:
+    """`default_tariffs().quote(parcel)`: every service in force on the parcel's order date, sorted."""
+    return default_tariffs().quote(parcel, readings=readings)

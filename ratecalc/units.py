@@ -98,8 +98,8 @@ def parse_dims(text: str, field: str = "dims") -> tuple[int, int, int]:
     unit = m.group(4).lower()
     if unit not in _LENGTH_UNITS:
         raise InputError(field, f"unknown length unit {unit!r}; use mm, cm or m")
-    sides = tuple(_ceil_int(_decimal(m.group(i)) * _LENGTH_UNITS[unit]) for i in (1, 2, 3))
-    return check_dims_mm(sides, field)  # type: ignore[arg-type]
+    length, width, height = (_ceil_int(_decimal(m.group(i)) * _LENGTH_UNITS[unit]) for i in (1, 2, 3))
+    return check_dims_mm((length, width, height), field)
 
 
 def check_dims_mm(sides: tuple[int, int, int], field: str = "dims") -> tuple[int, int, int]:

@@ -1,4 +1,4 @@
-"""A deliberately simple reference pricer, written straight from carrier-rules.md, for tests only.
+"""A deliberately simple reference pricer, written straight from carrier-rules.md (tests/data/), for tests only.
 
 One parcel, one service, plain Python with `Fraction`: no arrays, no compiled tables, no shared code with
 the engine beyond the parsed YAML models. If the engine and this disagree, one of them misreads the rules.
@@ -12,6 +12,9 @@ The rules, as carrier-rules.md states them:
 - price = fixed + per-step x number of started steps (the first step is charged too);
 - limits: max weight, sides compared longest to longest, sum of sides (strict "<" where stated), longest
   side, declared value in the limit's currency, batteries / liquids.
+- a rate sheet row may state its own billing and limits (Ozon's 2026 sheets): they win over the group's;
+- the alternative reading "greater-of above the threshold" turns "volumetric above threshold" into
+  greater-of; under the literal reading a quote warns when the billed weight is below the actual weight.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ class RefQuote:
     price: Optional[Decimal]
     currency: Optional[str]
     codes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 def version_on(service: Service, day: dt.date) -> Optional[Version]:
@@ -168,11 +172,12 @@ def price(row: RateRow, grams: int) -> Decimal:
 
 
 def reference_quote(
-    service: Service, parcel: RefParcel, groups: Optional[list[GroupOverride]] = None
+    service: Service, parcel: RefParcel, groups: Optional[list[GroupOverride]] = None, greater_of: bool = False
 ) -> Optional[RefQuote]:
     """None when the service is not in force on the parcel's date.
 
     `groups`: the shipment groups in force (from `groups_on`), needed for services priced per group.
+    `greater_of`: the alternative reading of "volumetric above threshold" (bill the greater of the two).
     """
     version = version_on(service, parcel.day)
     if version is None:
@@ -187,7 +192,18 @@ def reference_quote(
             limits = Limits.model_validate(
                 {**limits.model_dump(exclude_unset=True), **group.limits.model_dump(exclude_unset=True)}
             )
+    if row is not None and row.billing is not None:
+        billing = row.billing
+    if row is not None and row.limits is not None:
+        limits = Limits.model_validate(
+            {**limits.model_dump(exclude_unset=True), **row.limits.model_dump(exclude_unset=True)}
+        )
+    if greater_of and billing.basis == "volumetric_above_threshold":
+        billing = billing.model_copy(update={"basis": "greater_of"})
     grams, vol = chargeable(billing, parcel)
+    warnings = []
+    if billing.basis == "volumetric_above_threshold" and grams < parcel.weight_g:
+        warnings.append("billed_weight_below_actual")
     if row is not None and (row.batteries or row.liquids):
         data = limits.model_dump(exclude_unset=True)
         data.update({k: getattr(row, k) for k in ("batteries", "liquids") if getattr(row, k)})
@@ -198,7 +214,7 @@ def reference_quote(
     elif row is None:
         codes.insert(0, "no_rate_for_group" if grouped else "delivery_type_unavailable")
     if codes:
-        return RefQuote("ineligible", grams, vol, None, None, codes)
+        return RefQuote("ineligible", grams, vol, None, None, codes, warnings)
     if not row.published:  # type: ignore[union-attr]
-        return RefQuote("unpriced", grams, vol, None, None, ["rate_unpublished"])
-    return RefQuote("ok", grams, vol, price(row, grams), row.currency, [])  # type: ignore[union-attr]
+        return RefQuote("unpriced", grams, vol, None, None, ["rate_unpublished"], warnings)
+    return RefQuote("ok", grams, vol, price(row, grams), row.currency, [], warnings)  # type: ignore[union-attr]

@@ -32,7 +32,7 @@ def _app():
     )
 
 
-# POST /v1/economics (issue 5's router, mounted when present) is left to its own tests: its `use_cbr`
+# POST /v1/economics is left to its own tests: its `use_cbr`
 # flag fetches live exchange rates, which has no place in an offline, bounded property test.
 schema = schemathesis.openapi.from_asgi("/openapi.json", _app()).exclude(path_regex=r"^/v1/economics")
 

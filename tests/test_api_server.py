@@ -64,7 +64,7 @@ def server(tmp_path):
         [
             sys.executable,
             "-c",
-            "from ratecalc.cli import main; main()",
+            "from api.cli import main; main()",
             "serve",
             "--port",
             str(port),
@@ -115,7 +115,7 @@ def test_sighup_reload_refuses_broken_then_accepts_fixed(server):
 
 def test_serve_refuses_to_start_on_broken_tariffs_or_settings(tmp_path):
     (tmp_path / "x.yaml").write_text("kind: carrier\nservices: [\n", encoding="utf-8")
-    cmd = [sys.executable, "-c", "from ratecalc.cli import main; main()", "serve", "--port", str(_free_port())]
+    cmd = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(_free_port())]
     env = {k: v for k, v in os.environ.items() if not k.startswith("RATECALC_")}
     r = subprocess.run(cmd + ["--tariffs", str(tmp_path)], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "x.yaml:3" in r.stderr and "Traceback" not in r.stderr + r.stdout

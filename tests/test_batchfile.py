@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 import ratecalc.batchfile as bf
 from ratecalc.cli import app
-from ratecalc.columnar import quote_many
+from ratecalc.columnar import quote_table
 
 runner = CliRunner()
 
@@ -50,7 +50,7 @@ def test_csv_streams_in_chunks_with_global_row_numbers(tmp_path, tariffs, monkey
     )
     assert len(seen) > 5 and seen[-1] == 3000  # really chunked, and progress reached the end
     out = pd.read_csv(tmp_path / "out.csv", dtype={"price": str})
-    local = quote_many(df.astype(str), tariffs, date="2022-07-01", mapping={"weight_g": "Weight", "sku": "SKU"})
+    local = quote_table(df.astype(str), tariffs, date="2022-07-01", mapping={"weight_g": "Weight", "sku": "SKU"})
     expect = local.to_arrow().to_pandas()
     assert len(out) == len(expect) == summary.output_rows
     assert (out["row"].to_numpy() == expect["row"].to_numpy()).all()
@@ -73,7 +73,7 @@ def test_parquet_in_and_out_with_best(tmp_path, tariffs):
     summary = bf.quote_file(src, tmp_path / "best.parquet", tariffs.compiled(), best="fastest", date="2022-07-01")
     got = pq.read_table(tmp_path / "best.parquet").to_pandas()
     assert summary.quoted == len(got) and summary.failed > 0
-    expect = quote_many(df, tariffs, date="2022-07-01").best("fastest").to_pandas()
+    expect = quote_table(df, tariffs, date="2022-07-01").best("fastest").to_pandas()
     assert got["row"].tolist() == expect["row"].tolist()
     assert (
         got["service_id"].astype(object).where(got["service_id"].notna(), None).tolist()
@@ -147,7 +147,7 @@ def test_long_form_is_quoted_in_slices_with_global_rows(tmp_path, tariffs, monke
     monkeypatch.setattr(bf, "LONG_FORM_INPUT_ROWS", 64)  # 11 slices of one CSV block
     summary = bf.quote_file(src, tmp_path / "long.parquet", tariffs.compiled(), date="2022-07-01")
     got = pq.read_table(tmp_path / "long.parquet").to_pandas()
-    expect = quote_many(df.astype(str), tariffs, date="2022-07-01").to_arrow().to_pandas()
+    expect = quote_table(df.astype(str), tariffs, date="2022-07-01").to_arrow().to_pandas()
     assert summary.output_rows == len(got) == len(expect)
     assert got["row"].tolist() == expect["row"].tolist()
     assert got["sku"].tolist() == expect["sku"].tolist()

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from ratecalc import InputError, Parcel
 from ratecalc import engine as E
-from ratecalc.columnar import CODE_NAMES, quote_many
+from ratecalc.columnar import CODE_NAMES, quote_table
 from ratecalc.units import Money
 
 CURRENCY_CHOICES = [None, "RUB", "USD", "CNY"]
@@ -75,7 +75,7 @@ def _parcel(r: dict) -> Parcel:
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(rows, min_size=1, max_size=25))
 def test_same_numbers_as_single_quotes(tariffs, items):
-    result = quote_many(_frame(items), tariffs)
+    result = quote_table(_frame(items), tariffs)
     table = result.to_arrow().to_pylist()
     errors = result.errors_table().to_pylist()
     bad_rows = {e["row"] for e in errors}
@@ -123,9 +123,9 @@ def test_every_input_kind_gives_the_same_table(tariffs):
         "width_mm": np.array([200, 100, 150]),
         "height_mm": np.array([150, 100, 100]),
     }
-    a = quote_many(data, tariffs, date="2022-07-01").to_arrow()
-    b = quote_many(pd.DataFrame(data), tariffs, date="2022-07-01").to_arrow()
-    c = quote_many(pa.table(data), tariffs, date="2022-07-01").to_arrow()
+    a = quote_table(data, tariffs, date="2022-07-01").to_arrow()
+    b = quote_table(pd.DataFrame(data), tariffs, date="2022-07-01").to_arrow()
+    c = quote_table(pa.table(data), tariffs, date="2022-07-01").to_arrow()
     assert a.num_rows > 0
     assert a.equals(b) and a.equals(c)
     # the published worked example (tariff-facts.md #2): 400 g, 30x20x15 cm on 2022-07-01 -> 1800 g, 24.60 USD
@@ -134,12 +134,12 @@ def test_every_input_kind_gives_the_same_table(tariffs):
 
 
 def test_units_in_column_names_round_up(tariffs):
-    kg = quote_many(
+    kg = quote_table(
         {"weight_kg": ["0.4001"], "length_cm": ["30"], "width_cm": ["20"], "height_cm": ["15.01"]},
         tariffs,
         date="2022-07-01",
     )
-    g = quote_many(
+    g = quote_table(
         {"weight_g": [401], "length_mm": [300], "width_mm": [200], "height_mm": [151]}, tariffs, date="2022-07-01"
     )
     assert kg.to_arrow().equals(g.to_arrow())
@@ -157,7 +157,7 @@ def test_bad_rows_are_reported_and_the_rest_quoted(tariffs):
             "battery": ["yes", "", "", "", "", "", "maybe", ""],
         }
     )
-    result = quote_many(df, tariffs, date="2022-07-01", mapping={"weight_g": "Weight"})
+    result = quote_table(df, tariffs, date="2022-07-01", mapping={"weight_g": "Weight"})
     errors = {(e["row"], e["column"]): e["reason"] for e in result.errors_table().to_pylist()}
     assert errors[(1, "weight_g")] == "must not be negative"
     assert errors[(2, "weight_g")] == "missing"
@@ -173,12 +173,12 @@ def test_bad_rows_are_reported_and_the_rest_quoted(tariffs):
 
 def test_missing_required_column_is_an_input_error(tariffs):
     with pytest.raises(InputError) as exc:
-        quote_many({"weight_g": [1], "length_mm": [1], "width_mm": [1]}, tariffs, date="2022-07-01")
+        quote_table({"weight_g": [1], "length_mm": [1], "width_mm": [1]}, tariffs, date="2022-07-01")
     assert exc.value.field == "height_mm"
 
 
 def test_money_is_never_read_from_a_float(tariffs):
-    result = quote_many(
+    result = quote_table(
         {
             "weight_g": [400],
             "length_mm": [1],
@@ -200,7 +200,7 @@ def test_group_model_without_rub_price_is_a_row_error(tariffs):
 
     if not in_group_model(tariffs.compiled(), day):
         pytest.skip("no shipment groups in the committed tariffs yet")  # pragma: no cover
-    result = quote_many(
+    result = quote_table(
         {
             "weight_g": [400, 400],
             "length_mm": [100] * 2,
@@ -225,7 +225,7 @@ def _best_fixture(tariffs):
         "width_mm": [200, 150, 100],
         "height_mm": [150, 100, 100],
     }
-    return quote_many(data, tariffs, date="2022-07-01")
+    return quote_table(data, tariffs, date="2022-07-01")
 
 
 @pytest.mark.parametrize("by", ["cheapest", "fastest"])
@@ -309,11 +309,11 @@ def test_plain_and_general_number_parsers_agree(tariffs):
         "currency": ["USD"] * 3,
     }
     general = {k: [f" {v} " for v in vs] if k != "currency" else vs for k, vs in plain.items()}  # spaces: regex path
-    a = quote_many(plain, tariffs, date="2022-07-01")
-    b = quote_many(general, tariffs, date="2022-07-01")
+    a = quote_table(plain, tariffs, date="2022-07-01")
+    b = quote_table(general, tariffs, date="2022-07-01")
     assert len(a) > 0 and a.to_arrow().equals(b.to_arrow())
     ints = {k: [int(float(v)) for v in vs] for k, vs in plain.items() if k in ("weight_g", "width_mm", "height_mm")}
     ints.update(length_mm=["300", "20", "15"])
-    c = quote_many(ints, tariffs, date="2022-07-01")
-    d = quote_many({k: [str(v) for v in vs] for k, vs in ints.items()}, tariffs, date="2022-07-01")
+    c = quote_table(ints, tariffs, date="2022-07-01")
+    d = quote_table({k: [str(v) for v in vs] for k, vs in ints.items()}, tariffs, date="2022-07-01")
     assert c.to_arrow().equals(d.to_arrow())

@@ -10,7 +10,7 @@ dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
 import ratecalc.dask as rdask  # noqa: E402
-from ratecalc.columnar import quote_many  # noqa: E402
+from ratecalc.columnar import quote_table  # noqa: E402
 
 
 def test_inside_the_package_dask_is_the_real_dask():
@@ -42,7 +42,7 @@ def _catalogue(n: int = 400) -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def client():
-    cluster = distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=None)
+    cluster = distributed.LocalCluster(processes=True, n_workers=2, threads_per_worker=1, dashboard_address=":0")
     c = distributed.Client(cluster)
     yield c
     c.close()
@@ -55,7 +55,7 @@ def test_dask_matches_in_process(client, tariffs):
     results, errors = rdask.quote_dask(ddf, tariffs)
     best, _ = rdask.quote_dask(ddf, tariffs, best="cheapest")
     got, got_err, got_best = (x.reset_index(drop=True) for x in client.compute([results, errors, best], sync=True))
-    local = quote_many(df, tariffs)
+    local = quote_table(df, tariffs)
     assert len(got) > 0 and len(got_err) > 0
     pd.testing.assert_frame_equal(got, rdask._plain(local.to_arrow()))
     pd.testing.assert_frame_equal(got_err, rdask._plain(local.errors_table()))
@@ -78,7 +78,7 @@ def test_cli_batch_on_an_existing_scheduler(client, tariffs, tmp_path):
     )
     assert r.exit_code == 1, r.output  # the catalogue has bad rows on purpose
     got = pd.read_parquet(out).sort_values("row").reset_index(drop=True)
-    local = rdask._plain(quote_many(df.astype(str), tariffs).best("fastest"))
+    local = rdask._plain(quote_table(df.astype(str), tariffs).best("fastest"))
     assert got["row"].tolist() == local["row"].tolist()
     assert got["service_id"].fillna("").tolist() == local["service_id"].fillna("").tolist()
     errors = pd.read_csv(tmp_path / "best.errors.csv")

@@ -156,6 +156,8 @@ def test_engine_matches_reference(tariffs):
                 assert q.status == ref.status, f"{where}: {q.reasons}"
                 got_codes = [r.code for r in q.reasons if r.code in BLOCKING_CODES | {"rate_unpublished"}]
                 assert sorted(got_codes) == sorted(ref.codes), where
+                got_billed_below = "billed_weight_below_actual" in [w.code for w in q.warnings]
+                assert got_billed_below == ("billed_weight_below_actual" in ref.warnings), where
                 if ref.price is None:
                     assert q.price is None
                     compared["ineligible"] += ref.status == "ineligible"

@@ -74,7 +74,7 @@ def only(quotes, service_id):
     return q
 
 
-# ---------------------------------------------------------------- the issue's "done" quote
+# ---------------------------------------------------------------- the worked example quote
 
 
 def test_extra_small_lists_every_carrier_and_tier_cheapest_first(tariffs):
@@ -268,11 +268,14 @@ def test_screenshot_rates_apply_from_their_observation_date(tariffs, date):
     assert q.price.amount == "13.50" and str(q.tariff.effective_from) == "2025-09-14"
 
 
-def test_rates_from_2025_12_17_are_not_assumed(tariffs):
-    """Ozon links a new table 'from December 17, 2025' that was not read: unpriced, not the September rates."""
+def test_from_2025_12_17_the_april_2026_numbers_apply_marked_inferred(tariffs):
+    """Ozon announced new rates from 2025-12-17; the first set held after September is the April 2026 file:
+    its numbers apply, labelled `inferred` for these dates, and never the September rates."""
     quotes = quote(tariffs, "300g", "1000RUB", date="2025-12-17")
-    assert {q.service_id for q in quotes} == set(EXTRA_SMALL)
-    assert all(q.status == "unpriced" and "December 17, 2025" in q.reasons[-1].message for q in quotes)
+    assert quotes and all(q.tariff.confidence == "inferred" for q in quotes)
+    september = {q.service_id: q for q in quote(tariffs, "300g", "1000RUB", date="2025-12-16")}
+    cel = next(q for q in quotes if q.service_id == "cel-express-groups")
+    assert cel.price.amount == "17.16" != september["cel-express-groups"].price.amount  # 3.12 + 0.0468 x 300
 
 
 def test_usd_era_services_stay_valid_for_old_dates(tariffs):

@@ -131,14 +131,33 @@ def test_unknown_reading_is_refused(tariffs):
     assert exc.value.field == "readings" and "max-weight-25kg" in exc.value.message
 
 
-def test_usd_era_quotes_use_no_reading(tariffs):
+def test_usd_era_quotes_use_no_group_reading(tariffs):
     quotes = tariffs.quote(Parcel.parse("400g", "30x20x15cm", date="2022-07-01"), readings=["max-weight-25kg"])
-    assert quotes and all(q.tariff.readings == [] for q in quotes)
+    assert quotes and all("max-weight-25kg" not in q.tariff.readings for q in quotes)
+
+
+def test_volumetric_threshold_services_say_they_took_the_literal_reading(tariffs):
+    quotes = tariffs.quote(Parcel.parse("400g", "30x20x15cm", date="2022-07-01"))
+    literal = [q for q in quotes if q.billing.rule == "volumetric_above_threshold"]
+    assert literal and all(q.tariff.readings == ["volumetric-above-threshold-literal"] for q in literal)
+    others = [q for q in quotes if q.billing.rule != "volumetric_above_threshold"]
+    assert all(q.tariff.readings == [] for q in others)
+
+
+def test_greater_of_reading_never_bills_below_the_actual_weight(tariffs):
+    parcel = Parcel.parse("2000g", "40x30x20cm", date="2022-07-01")  # volumetric 4000 g at /6000
+    light = Parcel.parse("900g", "30x30x30cm", date="2022-07-01")  # sum 90 cm > 80; volumetric 4500 g /6000
+    for p in (parcel, light):
+        alt = tariffs.quote(p, readings=["volumetric-above-threshold-greater-of"])
+        changed = [q for q in alt if "volumetric-above-threshold-greater-of" in q.tariff.readings]
+        assert changed and all(q.chargeable_weight_g >= q.actual_weight_g for q in changed)
+        assert all(q.billing.rule == "greater_of" for q in changed)
 
 
 def test_groups_file_documents_each_conflict_and_its_sources():
     data = yaml.safe_load((builtin_dir() / "ozon-groups.yaml").read_text(encoding="utf-8"))
-    [version] = data["versions"]
+    version, settled = data["versions"]  # the readings' era, then Ozon's 2026 file (no conflicts left)
+    assert not settled.get("readings") and str(settled["effective_from"]) == "2025-12-17"
     conflicts: dict[str, list] = {}
     for r in version["readings"]:
         conflicts.setdefault(r["conflict"], []).append(r)

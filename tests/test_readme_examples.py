@@ -60,7 +60,7 @@ def test_readme_example_runs_as_written(command, tmp_path):
     (tmp_path / "export.csv").write_text(EXPORT, encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "80"}
     env.pop("RATECALC_TARIFFS", None)
-    argv = [sys.executable, "-m", "ratecalc", *shlex.split(command)[1:]]
+    argv = [sys.executable, "-m", "api", *shlex.split(command)[1:]]
     r = subprocess.run(argv, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, f"{command}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
     assert "Traceback" not in r.stderr

@@ -1,13 +1,16 @@
 """Every USD-era service's weight rule at its edges: change dates, side-sum thresholds, steps, limits.
 
-Expected numbers are worked out by hand from ../shared/reference/carrier-rules.md and the zh original
-(`seed-partner-logistics.zh.txt`, which wins where they differ), never by calling engine internals.
+Expected numbers are worked out by hand from the published carrier rules (a copy is tests/data/carrier-rules.md;
+the zh original, `seed-partner-logistics.zh.txt`, wins where they differ), never by calling engine internals.
+The hand-written table below is checked against that copy's per-service table.
 Volumetric grams = L x W x H (mm^3) / divisor, then stepped up to the service's step.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 from typing import NamedTuple, Optional
 
 import pytest
@@ -81,6 +84,63 @@ PERIODS: dict[str, list[Period]] = {
     "atc-express-hk": [actual()],
     "cainiao": [actual()],
 }
+
+
+RULES_MD = Path(__file__).parent / "data" / "carrier-rules.md"
+
+# The "Service" cell of each row of carrier-rules.md's per-service table -> the service ids it names.
+RULE_ROWS = {
+    "GBS Super Express, GBS Standart": ["gbs-super-express", "gbs-standart"],
+    "GBS Economy": ["gbs-economy"],
+    "GBS HK": ["gbs-hk"],
+    "GBS Broker": ["gbs-broker"],
+    "Hecny": ["hecny"],
+    "Unitrade Super Express": ["unitrade-super-express"],
+    "Unitrade Super Express HK": ["unitrade-super-express-hk"],
+    "Unitrade Express / Economy / Super Economy": ["unitrade-express", "unitrade-economy", "unitrade-super-economy"],
+    "Xingyuan Express (air)": ["xingyuan-express"],
+    'Xingyuan Land ("Rocket RU Ground Specials"), Xingyuan Small (land)': ["xingyuan-land", "xingyuan-small"],
+    "ETS Super Express Pickup": ["ets-super-express-pickup"],
+    "ETS Express Pickup": ["ets-express-pickup"],
+    "ETS Economy Pickup": ["ets-economy-pickup"],
+    "Leader & GBS Standart": ["leader-gbs-standart"],
+    "Leader & GBS Economy": ["leader-gbs-economy"],
+    "FLYT & GBS Broker": ["flyt-gbs-broker"],
+    "OYX Super Air": ["oyx-super-air"],
+    "OYX Super Truck": ["oyx-super-truck"],
+    "OYX Super Big": ["oyx-super-big"],
+    "CEL Express": ["cel-express"],
+    "CEL Economy": ["cel-economy"],
+    "Ural Express HK": ["ural-express-hk"],
+    "Ural Standard HK": ["ural-standard-hk"],
+    "Tanais, ATC Express, ATC Express HK, Cainiao": ["tanais", "atc-express", "atc-express-hk", "cainiao"],
+}
+
+
+def _published_rules() -> dict[str, tuple[str, Optional[int], Optional[int], int]]:
+    """Service id -> (basis, threshold cm, divisor, step g) of the rule in force last, read from the table."""
+    text = RULES_MD.read_text(encoding="utf-8")
+    table = text.split("## Per service", 1)[1].split("\n\n", 2)[1]
+    rules = {}
+    for line in table.splitlines()[2:]:  # after the header and the |---| line
+        name, basis, divisor, rounding, _history = (c.strip() for c in line.strip("|").split("|"))
+        match = re.fullmatch(r"sum ≤ (\d+) cm: actual; > \d+ cm: (greater-of|volumetric)", basis)
+        if match:
+            rule = (match[2].replace("-", "_"), int(match[1]))
+        else:
+            rule = {"actual": ("actual", None), "greater-of for every parcel": ("greater_of", None)}[basis]
+        step = 1000 if "1 kg up" in rounding else 100
+        for service_id in RULE_ROWS[name]:
+            rules[service_id] = (*rule, None if divisor == "–" else int(divisor), step)
+    return rules
+
+
+def test_the_hand_written_rules_agree_with_the_published_table():
+    published = _published_rules()
+    assert set(published) == set(PERIODS)
+    for service_id, periods in PERIODS.items():
+        last = periods[-1]
+        assert (last.basis, last.threshold_cm, last.divisor, last.step_g) == published[service_id], service_id
 
 
 def day(text: str) -> dt.date:

@@ -38,7 +38,7 @@ def base_url(tmp_path_factory):
     env.pop("RATECALC_TARIFFS", None)
     log = (tmp_path_factory.mktemp("server") / "server.log").open("w")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "ratecalc", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        [sys.executable, "-m", "api", "serve", "--host", "127.0.0.1", "--port", str(port)],
         env=env,
         cwd=ROOT,
         stdout=log,

@@ -1,1 +1,1 @@
-"""One router per concern; `api.app.create_app` mounts them (and `economics`, when that module exists)."""
+"""One router per concern; `create_app` (app.py) mounts each of them under /v1, behind the API token."""

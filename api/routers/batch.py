@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any, AsyncIterator, Literal, Optional
+from typing import Any, AsyncIterator, Literal, Optional, Sequence
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
@@ -118,12 +118,12 @@ def _wants_ndjson(request: Request, ndjson_in: bool) -> bool:
 
 
 def _query_options(
-    reading: Optional[list[str]],
-    carrier: Optional[list[str]],
-    service: Optional[list[str]],
-    delivery_type: Optional[list[str]],
+    reading: Optional[Sequence[str]],
+    carrier: Optional[Sequence[str]],
+    service: Optional[Sequence[str]],
+    delivery_type: Optional[Sequence[str]],
     max_days: Optional[int],
-    status: Optional[list[str]],
+    status: Optional[Sequence[str]],
     sort: Optional[str],
 ) -> Optional[QuoteOptions]:
     raw_filters = {

@@ -44,5 +44,6 @@ async def quote(body: QuoteRequest, request: Request, ts: TariffSet = Depends(ta
         raise invalid([from_input_error(outcome, f"$.{field}")])
     quotes, hidden = outcome
     request.app.state.metrics.quotes.labels("single").inc()
-    out = QuoteResponse(request=normalised_request(parcel, body), quotes=quotes, filtered_out=hidden)
+    notice = ts.coverage(parcel.order_date, readings=body.readings).message
+    out = QuoteResponse(request=normalised_request(parcel, body), quotes=quotes, filtered_out=hidden, notice=notice)
     return Response(out.model_dump_json(), media_type="application/json")

@@ -1,19 +1,28 @@
 """The `ratecalc` command line. Each command lives in its own module and is registered here, explicitly.
 
+`serve` (the HTTP API) is not among them: the API adds it through `build_app` (see api/cli.py), so the
+library never imports the API. `app` here is the library's commands alone.
+
 Bad input never shows a traceback: it prints one line naming the field and exits with code 2.
 """
 
 from __future__ import annotations
 
+from typing import Callable
+
 import typer
 
-from . import batch, chart, economics, quote, serve, sweep, tariffs
+from . import batch, chart, economics, quote, sweep, tariffs
 
-app = typer.Typer(
-    add_completion=False,
-    no_args_is_help=True,
-    help="Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia).",
-)
+COMMANDS = (
+    quote,
+    sweep,
+    chart,
+    tariffs,
+    economics,
+    batch,
+)  # modules with a `register(app)`, in the order --help lists them
+Register = Callable[[typer.Typer], None]
 
 
 def _version(show: bool) -> None:
@@ -24,7 +33,6 @@ def _version(show: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
@@ -33,12 +41,26 @@ def _root(
     """Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia)."""
 
 
-for _module in (quote, sweep, chart, tariffs, economics, batch, serve):
-    _module.register(app)
+def build_app(*extra: Register) -> typer.Typer:
+    """The command line with the library's commands, then each of `extra` (a module's `register`)."""
+    app = typer.Typer(
+        add_completion=False,
+        no_args_is_help=True,
+        help="Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia).",
+    )
+    app.callback()(_root)
+    for module in COMMANDS:
+        module.register(app)
+    for register in extra:
+        register(app)
+    return app
+
+
+app = build_app()
 
 
 def main() -> None:
-    app()
+    app(prog_name="ratecalc")
 
 
-__all__ = ["app", "main"]
+__all__ = ["Register", "app", "build_app", "main"]

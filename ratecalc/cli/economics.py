@@ -1,4 +1,4 @@
-"""CLI for issue 5: `ratecalc economics` and the RUB table printed by `ratecalc quote --fx ...`.
+"""Seller economics on the CLI: `ratecalc economics` and the RUB table printed by `ratecalc quote --fx ...`.
 
 `register(app)` is called by ratecalc.cli; every error goes through `cli.guarded` (one line, exit 2).
 """
@@ -207,7 +207,7 @@ def register(app: typer.Typer) -> None:
         """Profit, margin and ROI per carrier at a sale price, or the lowest price reaching a target."""
 
         def run() -> None:
-            from ..economics import EconomicsInput, Target, reverse_price
+            from ..economics import EconomicsInput, EconomicsResult, ReverseResult, Target, reverse_price
             from ..economics import economics as forward
             from ..fx import build_chain
             from ..parcels import Parcel
@@ -240,6 +240,7 @@ def register(app: typer.Typer) -> None:
             )
             chain = build_chain(fx, rates_file, cbr=cbr)
             ts = cli.load(tariffs)
+            result: EconomicsResult | ReverseResult
             if price is not None:
                 sale = _money_or_rub(price, "price")
                 result = forward(ts, inp, sale, chain)

@@ -33,11 +33,16 @@ def _price(q: ServiceQuote) -> str:
 
 
 def _days(q: ServiceQuote) -> str:
-    return f"{q.delivery_days.min}–{q.delivery_days.max}" if q.delivery_days else "—"
+    if not q.delivery_days:
+        return "—"
+    days = f"{q.delivery_days.min}–{q.delivery_days.max}"
+    if q.delivery_days.basis == "dropoff_to_sorting_centre":
+        days += " to SC"  # Ozon's 2026 sheets count days to its sorting centre, not to the buyer
+    return days
 
 
 def confidence(q: ServiceQuote) -> str:
-    return confidence_of(q.tariff.sources, getattr(q, "confidence", None))
+    return confidence_of(q.tariff.sources, q.tariff.confidence)
 
 
 def order(quotes: Sequence[ServiceQuote], sort: SortBy) -> list[ServiceQuote]:
@@ -194,6 +199,11 @@ def quote(
     rates_file: Optional[Path] = typer.Option(None, "--rates-file", help="Add RUB figures from a CSV/YAML rates file."),
     cbr: bool = typer.Option(False, "--cbr", help="Add RUB figures, falling back to the CBR daily feed (cached)."),
     ozon_fee: Optional[str] = typer.Option(None, "--ozon-fee", help="Force an Ozon fee rule (flat-15, percent-2)."),
+    min_confidence: Optional[str] = typer.Option(
+        None,
+        "--min-confidence",
+        help="Drop services whose rates are less sure than this: official, carrier_sheet, third_party, inferred.",
+    ),
 ) -> None:
     """Quote one parcel against every service in force on the order date."""
 
@@ -210,7 +220,9 @@ def quote(
             battery=battery,
             liquid=liquid,
         )
-        quotes = load(tariffs).quote(parcel, readings=reading or ())
+        ts = load(tariffs)
+        quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence)
+        notice = ts.coverage(parcel.order_date, readings=reading or ()).message
         rub = bool(fx or rates_file or cbr or ozon_fee)
         if rub:  # RUB figures: ratecalc.costs adds them (rate, its date and source on every quote)
             from ..costs import with_rub
@@ -219,11 +231,15 @@ def quote(
             quotes = with_rub(quotes, parcel, build_chain(fx, rates_file, cbr=cbr), ozon_fee=ozon_fee)
         quotes = order(select(quotes, carrier or []), sort)  # type: ignore[arg-type]
         if as_json:
+            if notice:  # stdout stays JSON
+                consoles.err.print(f"note: {notice}", highlight=False, soft_wrap=True)
             sys.stdout.write(json.dumps([q.model_dump(mode="json") for q in quotes], ensure_ascii=False, indent=2))
             sys.stdout.write("\n")
             return
         out = consoles.out
         _wrap(out, "Parcel", _header(quotes, parcel))
+        if notice:
+            _wrap(out, "Note", notice)
         render_quotes(quotes, out, show_all=show_all, top=top)
         if rub:
             _rates_lines(quotes, out)

@@ -16,7 +16,7 @@ from ..errors import TariffError
 from ..loader import load_documents
 from ..schema import Billing, Limits, Version, json_schema
 from ..tariffset import TariffSet
-from ._common import TariffsOpt, consoles, guarded, load
+from ._common import TariffsOpt, consoles, fail, guarded, load
 
 tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
 
@@ -171,6 +171,101 @@ def tariffs_schema(
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
     output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     consoles.out.print(f"wrote {output}")
+
+
+@tariffs_app.command("import")
+def tariffs_import(
+    file: Path = typer.Argument(..., help="Ozon's rate sheet, China_scoring_ENG_CN_<date>_<unixtime>.xlsx."),
+    effective_from: Optional[str] = typer.Option(
+        None,
+        "--effective-from",
+        help="First order date the rates apply to, YYYY-MM-DD (default: the date in the file name).",
+    ),
+    output: Optional[Path] = typer.Option(
+        None, "--output", "-o", help="Directory to write the tariff YAML to (default: ozon-tariffs-<date>)."
+    ),
+    skip_bad_rows: bool = typer.Option(
+        False, "--skip-bad-rows", help="Import the rows that can be read and list the others (default: refuse all)."
+    ),
+    tariffs: Optional[List[Path]] = TariffsOpt,
+) -> None:
+    """Import Ozon's own rate sheet as tariff YAML (one file per carrier) to layer over the built-in set."""
+    import datetime as dt
+
+    from ..ozon_sheet import date_from_name, known_services, read_sheet, to_documents, write_documents
+
+    def run() -> None:
+        if effective_from is not None:
+            try:
+                start = dt.date.fromisoformat(effective_from)
+            except ValueError:
+                fail(f"--effective-from: {effective_from!r} is not a date YYYY-MM-DD")
+        else:
+            found = date_from_name(file.name)
+            if found is None:
+                fail(f"--effective-from: no date in the file name {file.name!r}; give --effective-from YYYY-MM-DD")
+            start = found  # type: ignore[assignment]
+            consoles.err.print(
+                f"effective from {start.isoformat()}: taken from the file name (set it with --effective-from)",
+                highlight=False,
+            )
+        if not file.is_file():
+            fail(f"FILE: {file} does not exist")
+        imp = read_sheet(file)
+        for problem in imp.problems:
+            consoles.err.print(f"bad row {problem}", highlight=False, soft_wrap=True)
+        if imp.problems and not skip_bad_rows:
+            fail(
+                f"{len(imp.problems)} row(s) of {imp.sheet!r} could not be read; nothing written "
+                "(--skip-bad-rows imports the others)"
+            )
+        if not imp.rows:
+            fail(f"no rate rows found in sheet {imp.sheet!r}")
+        base = load(tariffs)
+        docs = to_documents(imp, start, known_services(base.services))
+        target = output or Path(f"ozon-tariffs-{start.isoformat()}")
+        written = write_documents(docs, target, f"Imported by `ratecalc tariffs import` from {imp.file}; see notes.")
+        TariffSet.load([*(tariffs or ()), target])  # the result must load and compile over the current set
+        services = sum(len(d["services"]) for d in docs.values())
+        consoles.out.print(
+            f"ok: {len(imp.rows)} rows of sheet {imp.sheet!r} (header on row {imp.header_row}, "
+            f"{imp.skipped_separators} separator rows skipped, {len(imp.problems)} bad rows skipped) -> "
+            f"{services} services of {len(written)} carriers in {target}, effective from {start.isoformat()}; "
+            f"quote with --tariffs {target}",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+    guarded(run)
+
+
+@tariffs_app.command("diff")
+def tariffs_diff(
+    old: str = typer.Argument(..., help="Old side: a date YYYY-MM-DD of the loaded set, or a tariff directory."),
+    new: str = typer.Argument(..., help="New side: a date YYYY-MM-DD of the loaded set, or a tariff directory."),
+    catalogue: Optional[Path] = typer.Option(
+        None, "--catalogue", help="CSV (weight, dims, value[, quantity]): total cheapest shipping cost on each side."
+    ),
+    tariffs: Optional[List[Path]] = TariffsOpt,
+) -> None:
+    """Per service and group: what changed (rate, days, limits, added, removed) between two tariff sets."""
+    from ..tariff_diff import catalogue_cost, diff, side
+
+    def run() -> None:
+        a, b = side(old, tariffs or ()), side(new, tariffs or ())
+        result = diff(a, b)
+        table = Table(header_style="bold")
+        for col in ("Service", "Group", "Change", "What"):
+            table.add_column(col, overflow="fold")
+        for c in result.changes:
+            table.add_row(c.service, c.group or "—", c.kind, "; ".join(c.details))
+        consoles.out.print(table)
+        consoles.out.print(result.summary(), highlight=False, soft_wrap=True)
+        if catalogue is not None:
+            for line in catalogue_cost(a, b, catalogue).lines():
+                consoles.out.print(line, highlight=False, soft_wrap=True)
+
+    guarded(run)
 
 
 def register(app: typer.Typer) -> None:

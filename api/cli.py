@@ -1,8 +1,13 @@
-"""`ratecalc serve`: run the HTTP API under uvicorn.
+"""The `ratecalc` command: the library's commands plus `serve`, which runs this HTTP API under uvicorn.
 
-Settings come from the environment (`RATECALC_*`, see api/settings.py); the options here are the ones
-an operator changes per run. Imports of the server stack happen inside the command so the rest of the
-CLI does not pay for them.
+The API sits on top of the library, so it is the API that adds its command to the library's CLI (the
+library never imports the API); the `ratecalc` console script points here. Settings come from the
+environment (`RATECALC_*`, see settings.py); the options of `serve` are the ones an operator changes per
+run. The server stack is imported inside the command, so the other commands do not pay for it and work
+without the `api` extra.
+
+This package is `api` in a source checkout and `ratecalc_api` once installed: it names itself through
+`__package__`, never by a fixed name.
 """
 
 from __future__ import annotations
@@ -13,6 +18,10 @@ from pathlib import Path
 from typing import List, Optional
 
 import typer
+
+from ratecalc.cli import build_app
+
+APP_FACTORY = f"{__package__}.app:create_app"  # what uvicorn imports in each worker: this package, by its own name
 
 
 def register(app: typer.Typer) -> None:
@@ -31,7 +40,7 @@ def register(app: typer.Typer) -> None:
         try:
             import uvicorn
 
-            from api.logs import uvicorn_log_config
+            from .logs import uvicorn_log_config
         except ImportError as exc:  # pragma: no cover - depends on the install
             typer.echo(f"error: the API needs the 'api' extra: pip install 'ratecalc[api]' ({exc})", err=True)
             raise typer.Exit(2)
@@ -47,7 +56,7 @@ def register(app: typer.Typer) -> None:
         page = "" if os.environ.get("RATECALC_API_TOKEN") else f"the page at http://{shown}:{port}/ and "
         typer.echo(f"ratecalc: {page}the API docs at http://{shown}:{port}/docs", err=True)
         uvicorn.run(
-            "api.app:create_app",
+            APP_FACTORY,
             factory=True,
             host=host,
             port=port,
@@ -62,8 +71,9 @@ def _check(typer_mod) -> None:
     """Settings and tariffs checked before uvicorn starts: one clear message and exit 2, not a traceback."""
     from pydantic import ValidationError
 
-    from api.settings import Settings
     from ratecalc import TariffError, TariffSet
+
+    from .settings import Settings
 
     try:
         settings = Settings()
@@ -79,3 +89,10 @@ def _check(typer_mod) -> None:
         for problem in exc.problems:
             typer_mod.echo(f"  {problem}", err=True)
         raise typer_mod.Exit(2)
+
+
+app = build_app(register)
+
+
+def main() -> None:
+    app(prog_name="ratecalc")
