@@ -133,6 +133,8 @@ def test_the_page_orders_by_days_when_asked(client):
 
 
 def test_a_date_without_published_rates_says_so_instead_of_an_empty_chart(client):
-    html = client.get("/", params={**PARCEL, "date": "2026-01-15"}).text
+    html = client.get("/", params={**PARCEL, "date": "2025-01-15"}).text
     assert "No service has a published price" in html and "No chart: no service has a price" in html
+    assert "No rates are held for orders on 2025-01-15" in html  # the tariff set's coverage notice
+    assert "change the order date above" in html and "--date" not in html
     assert 'class="chart' not in html

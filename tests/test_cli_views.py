@@ -100,8 +100,8 @@ def test_tariffs_list_says_per_period_whether_it_has_rates():
     fits(r.stdout)
     lines = r.stdout.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("guoo-economy "))
-    assert [line.rstrip().endswith(" no rates") for line in lines[start : start + 3]] == [True, False, True]
-    assert lines[start + 1].split()[-1] == "rates"
+    assert lines[start].rstrip().endswith("2024-12-05 → 2025-09-13   no rates")
+    assert lines[start + 1].rstrip().endswith("2025-09-14 → 2025-12-16   rates")
 
 
 def test_tariffs_show_is_a_rate_card_and_json_is_the_data():

@@ -62,6 +62,7 @@ class View:
     curves: Optional[CurvesResponse] = None
     picture: Optional[Picture] = None
     curves_url: str = ""
+    notice: Optional[str] = None  # the tariff set's word on the date (no rates held, stale rates)
 
 
 def _row(q: ServiceQuote) -> Row:
@@ -80,6 +81,16 @@ def _row(q: ServiceQuote) -> Row:
         confidence=confidence_of(q.tariff.sources, getattr(q, "confidence", None)),
         why=why,
     )
+
+
+def _notice(ts: TariffSet, day: dt.date) -> Optional[str]:
+    """The tariff set's coverage of the date, in the page's words (the library's message names CLI flags)."""
+    c = ts.coverage(day)
+    if c.priced or c.message is None:
+        return None
+    near = [f"up to {c.previous}" if c.previous else "", f"from {c.next}" if c.next else ""]
+    held = " and ".join(x for x in near if x) or "none"
+    return f"No rates are held for orders on {day}. Dates with rates: {held}; change the order date above."
 
 
 def _form(request: Request) -> dict:
@@ -121,6 +132,7 @@ def build_view(ts: TariffSet, request: Request) -> View:
         f"order date {parcel.order_date.isoformat()}",
         "courier" if parcel.delivery == "courier" else "pickup point",
     ]
+    view.notice = _notice(ts, parcel.order_date)
     view.curves = curves_response(curves)
     view.picture = draw(view.curves)
     view.curves_url = "/v1/curves?" + str(request.query_params)
