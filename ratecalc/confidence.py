@@ -2,8 +2,8 @@
 
 Why a function and not a field of the tariff files: every rate we hold is sourced by URL, and the hosts
 tell the kind of source. Ozon's own documentation is `official`; a carrier's own sheet is `carrier_sheet`
-(none held yet); calculators, seller blogs and mirrors are `third_party`. A version without any source
-we can classify is `inferred`. If a tariff ever states its confidence itself, that wins.
+; calculators, seller blogs and mirrors are `third_party`. A version without any source we can classify
+is `inferred`. A tariff version that states its confidence (every built-in one does) wins.
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ class ServiceCurve:
     currency: str
     confidence: Confidence
     delivery_days: Optional[tuple[int, int]]
+    days_basis: Optional[str]  # what the days count (schema.DeliveryDays.basis), e.g. dropoff_to_sorting_centre
     price_minor: np.ndarray  # (W,) int64
     status: np.ndarray  # (W,) uint8 index into engine.STATUS_NAMES; 255 = not in force for this point
 
@@ -82,6 +83,7 @@ class Band:
     price_from: Optional[Money]  # the winner's price at from_g and to_g (compared currency)
     price_to: Optional[Money]
     delivery_days: Optional[tuple[int, int]]
+    days_basis: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -182,8 +184,9 @@ def price_curves(
                 carrier=svc.carrier,
                 carrier_id=svc.carrier_id,
                 currency=CURRENCIES[int(compiled.table.currency[row_of[svc_i]])],
-                confidence=confidence_of(row.version.sources, getattr(row.version, "confidence", None)),
+                confidence=confidence_of(row.version.sources, row.version.confidence),
                 delivery_days=(days.min, days.max) if days else None,
+                days_basis=days.basis if days else None,
                 price_minor=p,
                 status=status[svc_i],
             )
@@ -255,6 +258,7 @@ def cheapest_bands(curves: Curves, by: By = "price", fx: Optional[FxChain] = Non
                 price_from=Money.from_minor(int(matrix[i, start]), currency) if c else None,
                 price_to=Money.from_minor(int(matrix[i, k - 1]), currency) if c else None,
                 delivery_days=c.delivery_days if c else None,
+                days_basis=c.days_basis if c else None,
             )
         )
         start = k

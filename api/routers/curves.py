@@ -76,8 +76,8 @@ def _price(m: Optional[Money]) -> Optional[PriceOut]:
     return None if m is None else PriceOut(amount=f"{m.amount:f}", currency=m.currency)
 
 
-def _days(d: Optional[tuple[int, int]]) -> Optional[DaysOut]:
-    return None if d is None else DaysOut(min=d[0], max=d[1])
+def _days(d: Optional[tuple[int, int]], basis: Optional[str]) -> Optional[DaysOut]:
+    return None if d is None else DaysOut(min=d[0], max=d[1], basis=basis)
 
 
 def _bands(b: Bands) -> BandsOut:
@@ -93,7 +93,7 @@ def _bands(b: Bands) -> BandsOut:
                 service=x.service,
                 price_from=_price(x.price_from),
                 price_to=_price(x.price_to),
-                delivery_days=_days(x.delivery_days),
+                delivery_days=_days(x.delivery_days, x.days_basis),
             )
             for x in b.bands
         ],
@@ -114,7 +114,7 @@ def curves_response(curves: Curves) -> CurvesResponse:
                 carrier_id=c.carrier_id,
                 currency=c.currency,
                 confidence=c.confidence,
-                delivery_days=_days(c.delivery_days),
+                delivery_days=_days(c.delivery_days, c.days_basis),
                 prices=prices,
             )
         )

@@ -67,6 +67,8 @@ class View:
 
 def _row(q: ServiceQuote) -> Row:
     days = f"{q.delivery_days.min}–{q.delivery_days.max}" if q.delivery_days else "—"
+    if q.delivery_days and q.delivery_days.basis == "dropoff_to_sorting_centre":
+        days += " to SC"  # explained under the table
     why = "; ".join(r.message for r in q.reasons if q.status == "ineligible" or r.code == "rate_unpublished")
     return Row(
         service=q.service,
@@ -78,7 +80,7 @@ def _row(q: ServiceQuote) -> Row:
         currency=q.price.currency if q.price else "",
         days=days,
         chargeable=f"{q.chargeable_weight_g} g",
-        confidence=confidence_of(q.tariff.sources, getattr(q, "confidence", None)),
+        confidence=confidence_of(q.tariff.sources, q.tariff.confidence),
         why=why,
     )
 

@@ -35,6 +35,7 @@ def bands_json(b: Bands) -> dict:
                 "price_from": None if x.price_from is None else str(x.price_from),
                 "price_to": None if x.price_to is None else str(x.price_to),
                 "delivery_days": None if x.delivery_days is None else list(x.delivery_days),
+                "days_basis": x.days_basis,
             }
             for x in b.bands
         ],
@@ -105,6 +106,8 @@ def sweep(
             else:
                 price = f"{b.price_from.amount}–{b.price_to.amount} {b.price_to.currency}"
             days = f"{b.delivery_days[0]}–{b.delivery_days[1]}" if b.delivery_days else "—"
+            if b.delivery_days and b.days_basis == "dropoff_to_sorting_centre":
+                days += " to SC"  # Ozon's 2026 sheets count days to its sorting centre
             table.add_row(f"{_g(b.from_g)}–{_g(b.to_g)}", b.service or "no price", price, days)
         out.print(table)
 
