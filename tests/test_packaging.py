@@ -75,7 +75,7 @@ def test_wheel_installs_the_api_as_ratecalc_api_and_the_command_finds_it(tmp_pat
     )
     where, commands = _installed(site, probe, tmp_path).splitlines()
     assert where == str(site / "ratecalc_api" / "app.py")
-    assert commands.split() == sorted(["quote", "tariffs", "economics", "batch", "serve"])
+    assert commands.split() == sorted(["quote", "sweep", "chart", "tariffs", "economics", "batch", "serve"])
     # `ratecalc serve` hands uvicorn the installed package's app factory, by the installed name
     factory = _installed(
         site,

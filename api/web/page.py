@@ -63,6 +63,7 @@ class View:
     picture: Optional[Picture] = None
     curves_url: str = ""
     notice: Optional[str] = None  # the tariff set's word on the date (no rates held, stale rates)
+    days_to_sc: bool = False  # some days count to Ozon's sorting centre (explained under the table)
 
 
 def _row(q: ServiceQuote) -> Row:
@@ -127,6 +128,7 @@ def build_view(ts: TariffSet, request: Request) -> View:
     view.priced = [r for r in rows if r.status == "ok"]
     view.unpriced = [r for r in rows if r.status == "unpriced"]
     view.ineligible = [r for r in rows if r.status == "ineligible"]
+    view.days_to_sc = any(r.days.endswith(" to SC") for r in view.priced)
     view.summary = [
         f"{parcel.weight_g} g",
         "×".join(str(s // 10) if s % 10 == 0 else f"{s / 10:g}" for s in parcel.dims_mm) + " cm",
