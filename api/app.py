@@ -15,6 +15,7 @@ from typing import AsyncIterator, Optional
 import anyio
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
@@ -26,6 +27,7 @@ from .logs import setup_logging
 from .metrics import Metrics
 from .middleware import RequestMiddleware
 from .models import BatchRequest
+from .parent import supervisor_pid, watch_parent
 from .routers import admin, batch, catalog, curves, economics, health, quotes
 from .settings import Settings
 from .state import TariffHolder
@@ -60,12 +62,16 @@ _ERRORS = {
 
 
 def _openapi(app: FastAPI, settings: Settings) -> dict:
-    """FastAPI's schema, plus BatchRequest (the batch route reads its body itself: JSON or NDJSON), and
+    """FastAPI's schema, plus BatchRequest (the batch route reads its body itself: JSON or NDJSON) and the
+    NDJSON answer's final BatchSummary line, and
     every error response documented as what it is: an RFC 9457 problem (`application/problem+json`)."""
     if app.openapi_schema:
         return app.openapi_schema
     schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    _, defs = models_json_schema([(BatchRequest, "validation")], ref_template="#/components/schemas/{model}")
+    _, defs = models_json_schema(
+        [(BatchRequest, "validation"), (batch.BatchSummary, "serialization")],
+        ref_template="#/components/schemas/{model}",
+    )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     for name, body in defs.get("$defs", {}).items():
         components.setdefault(name, body)
@@ -103,6 +109,9 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
         except TariffError as exc:
             log.error("cannot start: the tariff set is broken", extra={"problems": [str(p) for p in exc.problems]})
             raise
+        parent = supervisor_pid()
+        if parent is not None:
+            watch_parent(parent)
         hup = _install_sighup(app, holder)
         log.info("tariffs loaded", extra={"checksum": ts.checksum, "files": len(ts.documents.files), "sighup": hup})
         yield
@@ -131,6 +140,8 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID"],
         )
+    # gzip only when the client accepts it and the body is worth it; streamed NDJSON is compressed per chunk
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)

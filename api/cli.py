@@ -49,6 +49,9 @@ def register(app: typer.Typer) -> None:
             os.environ["RATECALC_TARIFF_DIRS"] = os.pathsep.join(str(p) for p in tariffs)
         os.environ["RATECALC_LOG_LEVEL"] = log_level.upper()
         _check(typer)
+        if workers > 1:
+            # Workers watch this pid and stop when it dies (api/parent.py): no orphans holding the port.
+            os.environ["RATECALC_SUPERVISOR_PID"] = str(os.getpid())
         if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             # One /metrics for all workers: prometheus_client's multiprocess mode (set before workers start).
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ratecalc-metrics-")

@@ -8,7 +8,7 @@ plain 500 problem carrying the request id, never with the traceback itself.
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence
 
 from fastapi import FastAPI, Request
 from fastapi import HTTPException as FastAPIHTTPException
@@ -106,8 +106,13 @@ def _is_tag(part: str) -> bool:
     return part in ("str", "int", "bool") or part[:1].isupper() or any(c in part for c in "[]-( ")
 
 
-# What a field that does not match its pattern should look like, in words: a caller gets this, never the
-# regular expression itself (which stays machine-readable in `limit`).
+# pattern -> the library parser it stands for. A value the schema's pattern refuses is run through that
+# parser (bounded: max_length is checked first), so the answer names the real rule and limit ("more than
+# 12 integer digits", "unknown weight unit") instead of quoting a regular expression.
+PATTERN_PARSERS: dict[str, Callable[[str], object]] = {}
+
+
+# What a field refused by its pattern should look like, in words, when no parser explains it better.
 _SHAPES = {
     "weight": "not a weight; write it with a unit, like 1.2kg or 350g",
     "weight_max": "not a weight; write it with a unit, like 10kg",
@@ -119,11 +124,15 @@ _SHAPES = {
 }
 
 
-def _message(err: Mapping[str, Any], loc: tuple) -> str:
-    if err.get("type") == "string_pattern_mismatch":
-        name = next((str(p) for p in reversed(loc) if not isinstance(p, int)), "")
-        return _SHAPES.get(name, "does not have the expected form")
-    return str(err.get("msg", "invalid")).removeprefix("Value error, ")
+def _explained(err: Mapping[str, Any]) -> Optional[InputError]:
+    parse = PATTERN_PARSERS.get(str((err.get("ctx") or {}).get("pattern")))
+    if parse is None or not isinstance(err.get("input"), str):
+        return None
+    try:
+        parse(err["input"])
+    except InputError as exc:
+        return exc
+    return None
 
 
 def from_pydantic(errors: Iterable[Mapping[str, Any]], root: str = "$", skip: int = 0) -> list[FieldError]:
@@ -137,10 +146,14 @@ def from_pydantic(errors: Iterable[Mapping[str, Any]], root: str = "$", skip: in
         limit = next((ctx[k] for k in _LIMIT_KEYS if k in ctx), None)
         if limit is not None and not isinstance(limit, (int, float, str, bool, list)):
             limit = str(limit)
-        msg = _message(err, loc)
-        out.append(
-            FieldError(path=json_path(loc, root), message=msg, rule=str(err.get("type", "invalid")), limit=limit)
-        )
+        msg = str(err.get("msg", "invalid")).removeprefix("Value error, ")
+        rule = str(err.get("type", "invalid"))
+        if rule == "string_pattern_mismatch" and (why := _explained(err)) is not None:
+            msg, rule, limit = why.message, why.rule or rule, why.limit
+        elif rule == "string_pattern_mismatch":  # no parser stands for it: the expected shape in words
+            name = next((str(p) for p in reversed(loc) if not isinstance(p, int)), "")
+            msg = _SHAPES.get(name, "does not have the expected form")
+        out.append(FieldError(path=json_path(loc, root), message=msg, rule=rule, limit=limit))
     return out
 
 
@@ -149,6 +162,33 @@ def from_input_error(exc: InputError, path: str) -> FieldError:
     if limit is not None and not isinstance(limit, (int, float, str, bool, list)):
         limit = str(limit)
     return FieldError(path=path, message=exc.message, rule=exc.rule or "invalid_value", limit=limit)
+
+
+MAX_JSON_DEPTH = 64  # documented nesting limit of request bodies (the deepest valid body nests 4 levels)
+
+
+def body_error(cause: BaseException) -> FieldError:
+    """The FieldError for a request body the JSON parser refused: too deep, not UTF-8, malformed."""
+    if isinstance(cause, RecursionError):
+        return FieldError(
+            path="$", message=f"nested deeper than {MAX_JSON_DEPTH} levels", rule="max_depth", limit=MAX_JSON_DEPTH
+        )
+    return FieldError(path="$", message=f"not valid JSON: {cause}", rule="json_invalid")
+
+
+def json_depth(data: Any, limit: int = MAX_JSON_DEPTH) -> int:
+    """Nesting depth of parsed JSON, counted without recursion and stopping just past `limit`."""
+    depth, frontier = 0, [data]
+    while frontier and depth <= limit:
+        depth += 1
+        nxt: list[Any] = []
+        for item in frontier:
+            if isinstance(item, dict):
+                nxt.extend(v for v in item.values() if isinstance(v, (dict, list)))
+            elif isinstance(item, list):
+                nxt.extend(v for v in item if isinstance(v, (dict, list)))
+        frontier = nxt
+    return depth
 
 
 def problem_response(
@@ -196,9 +236,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        if exc.status_code == 400 and isinstance(exc.__cause__, ValueError):
-            # FastAPI answers 400 for a body it cannot decode (e.g. not UTF-8); to callers that is invalid input.
-            err = FieldError(path="$", message=f"not valid JSON: {exc.__cause__}", rule="json_invalid")
+        if exc.status_code == 400 and isinstance(exc.__cause__, Exception):
+            # FastAPI answers 400 for a body it cannot decode (not UTF-8, nested past the parser's depth);
+            # to callers that is invalid input, the same 422 on every route.
+            err = body_error(exc.__cause__)
             return problem_response(request, 422, "invalid-input", "Invalid input", err.message, [err])
         slug, title = _GENERIC.get(exc.status_code, ("", "Error"))
         return problem_response(request, exc.status_code, slug, title, str(exc.detail), (), exc.headers)

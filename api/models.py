@@ -1,27 +1,51 @@
 """Request and response bodies of the HTTP API (pydantic at the edge).
 
-Quotes themselves are `ratecalc.result.ServiceQuote`, the same contract as the library and the CLI's
-`--json`; nothing here redefines them. A parcel may be written as people write it (`"1.2kg"`,
+Quotes are `ratecalc.compact.CompactQuote` in every answer (the CLI's `--json`; `?expand=` adds the rest of
+the library's `ServiceQuote`); nothing here redefines them. A parcel may be written as people write it (`"1.2kg"`,
 `"30x20x10cm"`, `"1500RUB"`) or in integer units (`weight_g`, `dims_mm`, `value` as an object);
 the response echoes it back resolved to integer units.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StringConstraints
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Discriminator,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
-from ratecalc.result import ServiceQuote
+from ratecalc.compact import CompactQuote
 from ratecalc.schema import Service
-from ratecalc.units import MAX_SIDE_MM, MAX_WEIGHT_G
+from ratecalc.units import MAX_SIDE_MM, MAX_WEIGHT_G, parse_dims, parse_money, parse_weight
 
-from .errors import FieldError
+from .errors import PATTERN_PARSERS, FieldError
 
 Delivery = Literal["pickup_point", "courier"]
 Status = Literal["ok", "unpriced", "ineligible"]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-Side = Annotated[StrictInt, Field(gt=0, le=MAX_SIDE_MM)]
+
+
+def _whole(value: object) -> object:
+    """JSON Schema's `integer` includes 1.0 (and excludes true): so does the server."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
+        return int(value)
+    return value
+
+
+# A JSON integer: 300 or 300.0, never true, "300" or 300.5.
+Whole = Annotated[StrictInt, BeforeValidator(_whole)]
+Side = Annotated[Whole, Field(gt=0, le=MAX_SIDE_MM)]
 
 
 class MoneyIn(BaseModel):
@@ -32,12 +56,60 @@ class MoneyIn(BaseModel):
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] = Field(examples=["RUB"])
 
 
-# As broad as ratecalc.units' own parsers (which give the exact message and rule); the schema only keeps
-# generated and documented values in the right shape. Units and limits are checked by the library.
-_NUM = r"(\d+([.,]\d+)?|[.,]\d+)"
-WEIGHT_PATTERN = rf"^\s*-?{_NUM}\s*([a-zA-Z]+)?\s*$"
-DIMS_PATTERN = rf"^\s*{_NUM}\s*[x×*X]\s*{_NUM}\s*[x×*X]\s*{_NUM}\s*[a-zA-Z]+\s*$"
-MONEY_PATTERN = rf"^\s*{_NUM}\s*[a-zA-Z]{{3}}\s*$"
+# What ratecalc.units accepts, said as closely as a pattern can: a positive number (at most 12 integer
+# and 9 decimal digits), a known unit or currency in any case. The input limits (1 t, 10 m) are checked
+# by the library, which names the rule and the limit (and lists the known currencies).
+_NUM = r"(0*\d{1,12}([.,]\d{1,9})?|[.,]\d{1,9})"
+_POS = r"(0*[1-9]\d{0,11}([.,]\d{1,9})?|0*[.,]\d{0,8}[1-9]\d{0,8}|0+[.,]0*[1-9]\d{0,8})"
+
+
+def _any_case(*words: str) -> str:
+    return "(" + "|".join("".join(f"[{c.upper()}{c.lower()}]" for c in w) for w in words) + ")"
+
+
+WEIGHT_PATTERN = rf"^\s*{_POS}\s*{_any_case('kg', 'g')}?\s*$"
+DIMS_PATTERN = rf"^\s*{_POS}\s*[x×*X]\s*{_POS}\s*[x×*X]\s*{_POS}\s*{_any_case('mm', 'cm', 'm')}\s*$"
+MONEY_PATTERN = rf"^\s*{_NUM}\s*[a-zA-Z]{{3}}\s*$"  # an unknown currency: the library lists the known ones
+
+
+PATTERN_PARSERS.update({WEIGHT_PATTERN: parse_weight, DIMS_PATTERN: parse_dims, MONEY_PATTERN: parse_money})
+
+
+def _money_kind(value: object) -> str:
+    return "MoneyIn" if isinstance(value, (dict, MoneyIn)) else "MoneyText"
+
+
+# "1500RUB" or {"amount", "currency"}: chosen by the JSON type, so a bad string gets the string's error only.
+MoneyAny = Annotated[
+    Union[
+        Annotated[Annotated[str, StringConstraints(max_length=64, pattern=MONEY_PATTERN)], Tag("MoneyText")],
+        Annotated[MoneyIn, Tag("MoneyIn")],
+    ],
+    Discriminator(_money_kind),
+]
+
+
+MAX_VALUES = 2_000  # JSON values in one parcel or one request body: a real one has under 50
+
+
+def bounded_values(data: Any) -> Any:
+    """Refuse a body with more than MAX_VALUES JSON values before field validation: 600,000 unknown keys
+    would otherwise become 600,000 errors, seconds of CPU. The walk stops at the limit, so it is cheap."""
+    seen, todo = 0, [data]
+    while todo:
+        item = todo.pop()
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        for child in children:
+            seen += 1
+            if seen > MAX_VALUES:
+                raise PydanticCustomError(
+                    "max_values",
+                    "more than {limit_value} JSON values in one parcel or request",
+                    {"limit_value": MAX_VALUES},
+                )
+            if isinstance(child, (dict, list)):
+                todo.append(child)
+    return data
 
 
 def _exactly_one_of(schema: dict) -> None:
@@ -61,12 +133,13 @@ class QuoteParcel(BaseModel):
     """One parcel. Give exactly one of `weight` / `weight_g` and one of `dims` / `dims_mm`."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra=_parcel_schema)
+    _bounded = model_validator(mode="before")(bounded_values)
 
     # No `null` for the four size fields: the schema's oneOf counts a present key, so must the server.
     weight: Annotated[str, StringConstraints(max_length=64, pattern=WEIGHT_PATTERN)] = Field(  # type: ignore[assignment]
         None, description="actual weight with a unit, e.g. 1.2kg or 350g (rounded up to the gram)"
     )
-    weight_g: Annotated[StrictInt, Field(gt=0, le=MAX_WEIGHT_G)] = Field(
+    weight_g: Annotated[Whole, Field(gt=0, le=MAX_WEIGHT_G)] = Field(
         None,  # type: ignore[assignment]
         description="actual weight in grams",
     )
@@ -80,7 +153,7 @@ class QuoteParcel(BaseModel):
     date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
         None, description="order date YYYY-MM-DD (default: the server's today)"
     )
-    value: Optional[Union[Annotated[str, StringConstraints(max_length=64, pattern=MONEY_PATTERN)], MoneyIn]] = Field(
+    value: Optional[MoneyAny] = Field(
         None, description='declared value: "1500RUB" or {"amount": "1500.00", "currency": "RUB"}'
     )
     delivery: Delivery = Field("pickup_point", description="pickup point or courier (door) delivery")
@@ -99,7 +172,7 @@ class QuoteFilters(BaseModel):
     delivery_types: Optional[Annotated[list[Delivery], Field(min_length=1, max_length=2)]] = Field(
         None, description="quote the parcel for each of these delivery types (instead of `delivery`)"
     )
-    max_days: Optional[Annotated[StrictInt, Field(ge=1, le=365)]] = Field(
+    max_days: Optional[Annotated[Whole, Field(ge=1, le=365)]] = Field(
         None,
         description="keep services whose published maximum delivery time is at most this (unknown times are dropped)",
     )
@@ -176,7 +249,7 @@ class NormalisedRequest(NormalisedParcel):
 
 class QuoteResponse(BaseModel):
     request: NormalisedRequest
-    quotes: list[ServiceQuote]
+    quotes: list[CompactQuote] = Field(description="compact quotes; `?expand=` adds billing, tariff, reasons")
     filtered_out: int = Field(description="quotes hidden by the filters")
     notice: Optional[str] = Field(
         None,
@@ -190,11 +263,18 @@ class ItemError(BaseModel):
     errors: list[FieldError]
 
 
+CompactQuotes = Annotated[
+    list[dict[str, Any]],
+    WithJsonSchema({"type": "array", "items": {"$ref": "#/components/schemas/CompactQuote"}}),
+]
+"""Compact quotes as built by `ratecalc.compact.compact` (plain dicts: already the JSON, no second pass)."""
+
+
 class BatchItem(BaseModel):
     index: int = Field(description="position of the parcel in the request, from 0")
     status: Literal["ok", "error"]
     request: Optional[NormalisedParcel] = None
-    quotes: Optional[list[ServiceQuote]] = None
+    quotes: Optional[CompactQuotes] = Field(None, description="compact quotes (`?expand=` adds parts)")
     filtered_out: Optional[int] = None
     error: Optional[ItemError] = None
 
@@ -228,13 +308,13 @@ class CarriersResponse(BaseModel):
 class ServiceDetail(BaseModel):
     carrier: str
     carrier_id: str
-    file: str = Field(description="the tariff file it was loaded from")
+    file: str = Field(description="the tariff file it was loaded from, relative to its tariff directory")
     service: Service = Field(description="rules, limits, rates and sources, version by version (the history)")
 
 
 class TariffFile(BaseModel):
-    name: str
-    directory: str
+    name: str = Field(description="file name, relative to its tariff directory")
+    directory: str = Field(description="the tariff directory's own name (not a server path)")
     layer: int = Field(description="0 = built-in; higher layers override lower ones")
     sha256: str
     kind: str

@@ -4,15 +4,28 @@ Why chunks: a 10^7-row catalogue quoted against every service is 10^8+ output ro
 memory is not an option, and neither is a Python object per row. The input is read one Arrow record batch
 at a time (pyarrow's streaming CSV reader or Parquet row groups), each batch is validated and quoted with
 `ratecalc.columnar`, and its result is appended to the output before the next batch is read. Rows that
-cannot be quoted go to an errors file (row, column, value, reason) and every other row goes through.
+cannot be quoted go to an errors file (line, row, sku, column, value, reason) and every other row goes
+through; a malformed CSV line (wrong number of fields, an unclosed quote, bytes that are not UTF-8) is such
+an error row too, with its raw text cut to ERROR_TEXT_CHARS.
 
-Row numbers count data rows from 0 (the CSV header is not a row), across the whole file.
+Row numbers count data rows from 0 (the CSV header is not a row), across the whole file; `line` is the
+line a spreadsheet shows (the header is line 1; for Parquet, row + 2 as if exported with a header).
+
+Output is atomic: both files are written beside their targets under a hidden `.NAME.PID.partial` name and
+renamed into place only when the run succeeds, so a killed or failed run leaves the previous file or none,
+never a plausible-looking partial one. No errors file is written when no row failed (a stale one from an
+earlier run is removed), so its presence alone says "some rows failed".
 """
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
+import gzip
+import io
+import os
+import queue
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Literal, Mapping, Optional, Union
@@ -22,23 +35,27 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .columnar import ColumnarQuotes, RowErrors, ingest, quote_best, quote_ingested
+from .columnar import ColumnarQuotes, Ingested, ingest, quote_best, quote_ingested
 from .compile import CompiledTariffs
 from .errors import InputError
+from .parcels import parse_date
 
 Format = Literal["csv", "parquet"]
 Best = Optional[Literal["cheapest", "fastest"]]
 Progress = Callable[[int, int], None]  # (rows done, bytes done)
-ToCommon = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]  # prices -> one currency (see fxcolumns)
 
 CSV_BLOCK_BYTES = 8 << 20  # ~100-200k catalogue rows per batch
 PARQUET_BATCH_ROWS = 131_072
 LONG_FORM_INPUT_ROWS = 32_768  # input rows quoted at a time for the long form (~1 M output rows)
-ERROR_COLUMNS = ("row", "column", "value", "reason")
+ERROR_COLUMNS = ("line", "row", "sku", "column", "value", "reason")  # sku only when the input has one
+ERROR_TEXT_CHARS = 200  # raw text of a malformed line kept in the errors file
 
 
-def file_format(path: Union[str, Path], given: Optional[str] = None) -> Format:
-    """csv or parquet, from `given` or the file name (.csv, .csv.gz, .parquet, .pq)."""
+def file_format(
+    path: Union[str, Path], given: Optional[str] = None, flag: str = "--input-format/--output-format"
+) -> Format:
+    """csv or parquet, from `given` or the file name (.csv, .csv.gz, .parquet, .pq); `flag` names the
+    option that overrides the name, in the message."""
     if given:
         if given not in ("csv", "parquet"):
             raise InputError("format", f"unknown file format {given!r}; use csv or parquet")
@@ -48,7 +65,7 @@ def file_format(path: Union[str, Path], given: Optional[str] = None) -> Format:
         return "parquet"
     if name.endswith((".csv", ".csv.gz", ".txt", ".tsv")):
         return "csv"
-    raise InputError("format", f"cannot tell the format of {str(path)!r}; name it .csv or .parquet or pass --format")
+    raise InputError("format", f"cannot tell the format of {str(path)!r}; name it .csv or .parquet or pass {flag} csv")
 
 
 def default_errors_path(output: Union[str, Path]) -> Path:
@@ -57,64 +74,219 @@ def default_errors_path(output: Union[str, Path]) -> Path:
     return out.with_name(f"{stem}.errors.csv")
 
 
+def _open_binary(path: Path):
+    return gzip.open(path, "rb") if str(path).lower().endswith(".gz") else open(path, "rb")
+
+
 def _csv_header(path: Path, delimiter: str) -> list[str]:
-    opener = open
-    if str(path).endswith(".gz"):
-        import gzip
-
-        opener = gzip.open  # type: ignore[assignment]
-    with opener(path, "rt", encoding="utf-8-sig", newline="") as fh:
-        for row in csv.reader(fh, delimiter=delimiter):
-            return row
-    raise InputError("input", f"{path} is empty (no header row)")
+    with _open_binary(path) as fh:
+        return _parse_header(_readline(fh, path), path, delimiter)
 
 
-def read_batches(path: Union[str, Path], fmt: Format, *, delimiter: str = ",") -> Iterator[tuple[pa.RecordBatch, int]]:
-    """(batch, bytes read so far) one batch at a time; CSV columns are read as text (validated later)."""
-    path = Path(path)
-    if not path.exists():
-        raise InputError("input", f"{path} does not exist")
-    if fmt == "parquet":
-        pf = pq.ParquetFile(path)
-        size = path.stat().st_size
-        total = max(pf.metadata.num_rows, 1)
-        done = 0
-        for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-            done += batch.num_rows
-            yield batch, int(size * done / total)
-        return
-    header = _csv_header(path, delimiter)
+def _readline(fh, path: Path) -> bytes:
+    try:
+        return fh.readline()
+    except (OSError, EOFError) as exc:
+        raise InputError("input", f"{path}: cannot read it ({exc})") from None
+
+
+def _parse_header(raw: bytes, path: Path, delimiter: str) -> list[str]:
+    try:
+        text = raw.decode("utf-8-sig").rstrip("\r\n")
+    except UnicodeDecodeError:
+        raise InputError("input", f"{path}: the header line is not UTF-8 text") from None
+    if not text.strip():
+        raise InputError("input", f"{path} is empty (no header row)")
+    try:
+        header = next(csv.reader([text], delimiter=delimiter, strict=True))
+    except csv.Error as exc:
+        raise InputError("input", f"{path}: the header line is not CSV ({exc})") from None
     if len(set(header)) != len(header):
         raise InputError("input", f"{path}: repeated column names in the header: {header}")
-    size = path.stat().st_size
-    compressed = str(path).lower().endswith(".gz")
-    source = path if compressed else open(path, "rb")  # a file object: its position is the progress
+    return header
+
+
+@dataclass
+class InputChunk:
+    """Rows read from the input: the table (CSV as text), the line of each row, and the malformed lines.
+
+    `malformed` maps a row of `table` (all-empty there) to (raw text, why): it failed before any column
+    could be read. `lines` is None for Parquet (no lines: row + 2 is reported).
+    """
+
+    table: pa.Table
+    nbytes: int
+    lines: Optional[np.ndarray] = None
+    malformed: dict[int, tuple[str, str]] = field(default_factory=dict)
+
+    def slice(self, start: int, length: int) -> InputChunk:
+        bad = {r - start: v for r, v in self.malformed.items() if start <= r < start + length}
+        lines = None if self.lines is None else self.lines[start : start + length]
+        return InputChunk(self.table.slice(start, length), self.nbytes, lines, bad)
+
+
+def _cut(text: str) -> str:
+    return text if len(text) <= ERROR_TEXT_CHARS else text[:ERROR_TEXT_CHARS] + "…"
+
+
+def _arrow_lines(data: bytes, header: list[str], delimiter: str) -> Optional[pa.Table]:
+    """Arrow's parse of whole lines, or None when any line is malformed (or a lone CR split one)."""
     try:
-        reader = pacsv.open_csv(
-            source,
-            read_options=pacsv.ReadOptions(block_size=CSV_BLOCK_BYTES, encoding="utf8"),
-            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False),
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            read_options=pacsv.ReadOptions(column_names=header, encoding="utf8"),
+            parse_options=pacsv.ParseOptions(delimiter=delimiter, newlines_in_values=False, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={name: pa.string() for name in header}, strings_can_be_null=False
             ),
         )
-        read = 0
-        for batch in reader:
-            if compressed:  # position unknown: the decoded text is about as big as its strings
-                read = min(read + batch.nbytes, size)
-            else:
-                read = min(source.tell(), size)  # type: ignore[union-attr]
-            yield batch, read
-    finally:
-        if not compressed:
-            source.close()  # type: ignore[union-attr]
+    except (pa.ArrowInvalid, UnicodeDecodeError):
+        return None
+    n_lines = data.count(b"\n") + (not data.endswith(b"\n"))
+    return table if table.num_rows == n_lines else None
+
+
+_CAREFUL_LINES = 256  # below this many lines, a block with a bad line is read line by line
+
+
+def _parse_block(data: bytes, header: list[str], delimiter: str, first_line: int, nbytes: int) -> InputChunk:
+    """Complete lines -> rows. Arrow parses a clean block at full speed; a block with malformed lines is
+    halved until the clean halves parse and the bad lines sit in small pieces read line by line (each bad
+    line becomes a row of its own, failed as a whole)."""
+    table = _arrow_lines(data, header, delimiter)
+    if table is not None:
+        return InputChunk(table, nbytes, first_line + np.arange(table.num_rows, dtype=np.int64))
+    pieces = data.split(b"\n")
+    if pieces and pieces[-1] == b"":
+        pieces.pop()
+    parts = _split_parse(pieces, 0, header, delimiter)
+    tables, lines, malformed, rows = [], [], {}, 0
+    for table, local_lines, bad in parts:
+        tables.append(table)
+        lines.append(first_line + local_lines)
+        malformed.update({rows + r: v for r, v in bad.items()})
+        rows += table.num_rows
+    return InputChunk(pa.concat_tables(tables), nbytes, np.concatenate(lines), malformed)
+
+
+def _split_parse(
+    pieces: list[bytes], start: int, header: list[str], delimiter: str
+) -> list[tuple[pa.Table, np.ndarray, dict[int, tuple[str, str]]]]:
+    """(table, line index from the block start, malformed rows) for lines pieces[...] numbered from `start`."""
+    if len(pieces) > _CAREFUL_LINES:
+        table = _arrow_lines(b"\n".join(pieces) + b"\n", header, delimiter)
+        if table is not None:
+            return [(table, start + np.arange(table.num_rows, dtype=np.int64), {})]
+        half = len(pieces) // 2
+        return _split_parse(pieces[:half], start, header, delimiter) + _split_parse(
+            pieces[half:], start + half, header, delimiter
+        )
+    return [_careful(pieces, start, header, delimiter)]
+
+
+def _careful(
+    pieces: list[bytes], start: int, header: list[str], delimiter: str
+) -> tuple[pa.Table, np.ndarray, dict[int, tuple[str, str]]]:
+    """Line by line with Python's strict csv reader: every line is a row, a bad one with its reason."""
+    width = len(header)
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    malformed: dict[int, tuple[str, str]] = {}
+    for k, raw in enumerate(pieces):
+        raw = raw.rstrip(b"\r")
+        reason = None
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            text, reason = raw.decode("utf-8", "replace"), f"malformed line: not UTF-8 text (byte {exc.start + 1})"
+        if reason is None and not text.strip() and width > 1:
+            continue  # a blank line is no row
+        fields: list[str] = []
+        if reason is None:
+            try:
+                fields = next(csv.reader([text], delimiter=delimiter, strict=True), [""])
+            except csv.Error as exc:
+                reason = f"malformed line: {exc}"
+        if reason is None and len(fields) != width:
+            reason = f"malformed line: {len(fields)} fields where the header has {width}"
+        if reason is not None:
+            malformed[len(rows)] = (_cut(text), reason)
+            fields = [""] * width
+        rows.append(fields)
+        lines.append(start + k)
+    table = pa.table({name: pa.array([r[i] for r in rows], pa.string()) for i, name in enumerate(header)})
+    return table, np.asarray(lines, np.int64), malformed
+
+
+def _csv_chunks(path: Path, delimiter: str) -> Iterator[InputChunk]:
+    """Blocks of whole lines (one record per line: values never hold newlines), parsed one at a time."""
+    size = path.stat().st_size
+    with _open_binary(path) as fh:
+        header = _parse_header(_readline(fh, path), path, delimiter)
+        raw_pos = getattr(fh, "fileobj", None) or fh  # compressed position for .gz: the progress
+        line = 2
+        carry = b""
+        while True:
+            try:
+                block = fh.read(CSV_BLOCK_BYTES)
+            except (OSError, EOFError) as exc:
+                raise InputError("input", f"{path}: cannot read it past line {line} ({exc})") from None
+            data = carry + block
+            if block:
+                cut = data.rfind(b"\n")
+                if cut < 0:
+                    carry = data
+                    continue
+                data, carry = data[: cut + 1], data[cut + 1 :]
+            if data:
+                yield _parse_block(data, header, delimiter, line, min(raw_pos.tell(), size))
+                line += data.count(b"\n")
+            if not block:
+                return
+
+
+def _parquet_chunks(path: Path) -> Iterator[InputChunk]:
+    size = path.stat().st_size
+    try:
+        pf = pq.ParquetFile(path)
+        total = max(pf.metadata.num_rows, 1)
+        done = 0
+        for batch in pf.iter_batches(batch_size=PARQUET_BATCH_ROWS):
+            done += batch.num_rows
+            yield InputChunk(pa.Table.from_batches([batch]), int(size * done / total))
+    except (pa.ArrowException, OSError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InputError("input", f"{path} is not a readable Parquet file ({first})") from None
+
+
+def read_chunks(path: Union[str, Path], fmt: Format, *, delimiter: str = ",") -> Iterator[InputChunk]:
+    """The input one chunk at a time; CSV columns are read as text (validated later). Raises InputError
+    when the file as a whole is unusable (missing, not Parquet, unreadable header or compression)."""
+    path = Path(path)
+    if not path.exists():
+        raise InputError("input", f"{path} does not exist")
+    if fmt == "parquet":
+        yield from _parquet_chunks(path)
+    else:
+        yield from _csv_chunks(path, delimiter)
+
+
+def read_batches(path: Union[str, Path], fmt: Format, *, delimiter: str = ",") -> Iterator[tuple[pa.Table, int]]:
+    """(rows, bytes read so far) one chunk at a time (see `read_chunks`, which also gives lines)."""
+    for chunk in read_chunks(path, fmt, delimiter=delimiter):
+        yield chunk.table, chunk.nbytes
 
 
 class _Writer:
-    """Appends Arrow tables to one CSV or Parquet file, keeping the first chunk's schema."""
+    """Appends Arrow tables to one CSV or Parquet file, keeping the first chunk's schema.
+
+    Writes to a hidden partial file beside the target; `commit` renames it into place (atomic on one file
+    system), `discard` deletes it. The target is never seen half-written.
+    """
 
     def __init__(self, path: Path, fmt: Format):
         self.path, self.fmt = path, fmt
+        self.partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         self.schema: Optional[pa.Schema] = None
         self._w: Union[pacsv.CSVWriter, pq.ParquetWriter, None] = None
 
@@ -122,23 +294,109 @@ class _Writer:
         if self._w is None:
             self.schema = table.schema
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            _remove_stale_partials(self.path)
             if self.fmt == "csv":
                 self._w = pacsv.CSVWriter(
-                    self.path, table.schema, write_options=pacsv.WriteOptions(quoting_style="needed")
+                    self.partial, table.schema, write_options=pacsv.WriteOptions(quoting_style="needed")
                 )
             else:
                 numeric = [f.name for f in table.schema if pa.types.is_integer(f.type) or pa.types.is_decimal(f.type)]
                 # statistics on the numeric columns only (row ranges, weights, prices): ~30% faster writes
-                self._w = pq.ParquetWriter(self.path, table.schema, write_statistics=numeric)
+                self._w = pq.ParquetWriter(self.partial, table.schema, write_statistics=numeric)
         elif table.schema != self.schema:
             table = table.cast(self.schema)
         self._w.write_table(table)
 
-    def close(self, empty_schema: Optional[pa.Schema] = None) -> None:
-        if self._w is None and empty_schema is not None:
-            self.write(empty_schema.empty_table())
+    def _close(self) -> None:
         if self._w is not None:
             self._w.close()
+            self._w = None
+
+    def commit(self, empty_schema: Optional[pa.Schema] = None) -> None:
+        """Finish the file and move it onto the target (an empty file of `empty_schema` if nothing came)."""
+        if self.schema is None and empty_schema is not None:
+            self.write(empty_schema.empty_table())
+        self._close()
+        if self.schema is not None:
+            with open(self.partial, "rb") as fh:
+                os.fsync(fh.fileno())  # the data is on disk before the name points at it
+            os.replace(self.partial, self.path)
+
+    def discard(self) -> None:
+        self._close()
+        self.partial.unlink(missing_ok=True)
+
+
+def _remove_stale_partials(target: Path) -> None:
+    """Partial files of runs that were killed (their process is gone) are deleted, never renamed."""
+    for old in target.parent.glob(f".{target.name}.*.partial"):
+        pid = old.name[len(target.name) + 2 : -len(".partial")]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            old.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, owned by someone else
+        return True
+    return True
+
+
+class _WriterThread:
+    """A `_Writer` fed from a bounded queue by the quoting thread, so engine and writer use both cores.
+
+    Why: writing the long form (Parquet encoding and compression, or CSV formatting) was about a third of
+    a catalogue run, on the same thread as the engine. Arrow encodes with the GIL released, so quoting the
+    next chunk overlaps writing the previous one. At most `depth` chunks wait (memory stays bounded); a
+    write error stops the run at the next `write` or at `commit`, never silently. `commit` and `discard`
+    keep the writer's atomic contract (the target appears whole or not at all).
+    """
+
+    def __init__(self, writer: _Writer, depth: int = 2):
+        self.writer = writer
+        self.schema: Optional[pa.Schema] = None  # the first submitted table's, known without waiting
+        self._queue: queue.Queue[Optional[pa.Table]] = queue.Queue(maxsize=depth)
+        self._error: Optional[BaseException] = None
+        self._thread = threading.Thread(target=self._run, name="ratecalc-writer", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            table = self._queue.get()
+            if table is None:
+                return
+            if self._error is None:
+                try:
+                    self.writer.write(table)
+                except BaseException as exc:  # handed to the quoting thread
+                    self._error = exc
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    def write(self, table: pa.Table) -> None:
+        self._raise()
+        if self.schema is None:
+            self.schema = table.schema
+        self._queue.put(table)
+
+    def _drain(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def commit(self, empty_schema: Optional[pa.Schema] = None) -> None:
+        self._drain()
+        self._raise()
+        self.writer.commit(empty_schema)
+
+    def discard(self) -> None:
+        self._drain()
+        self.writer.discard()
 
 
 @dataclass
@@ -176,69 +434,100 @@ def quote_file(
     delimiter: str = ",",
     progress: Optional[Progress] = None,
     threads: Optional[int] = None,
-    to_common: Optional[ToCommon] = None,
+    to_common: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = None,
 ) -> BatchSummary:
     """Quote every row of a CSV/Parquet catalogue into a CSV/Parquet output, chunk by chunk.
 
-    The errors file (default OUTPUT-stem.errors.csv) is always written, with a header only when no row
-    failed, so a script can rely on it. Raises InputError for problems of the whole file (it does not exist,
-    a required column is missing, a mapping names no column). `to_common` (with `best`): rank in one
-    currency (ratecalc.fxcolumns.rub_converter), adding a `price_rub` column.
+    The errors file (default OUTPUT-stem.errors.csv) is written only when some row failed; otherwise an
+    old one at that path is removed (`summary.errors_path` is then None). Both files appear atomically on
+    success. Raises InputError for problems of the whole file (it does not exist, is not a readable
+    Parquet file, a required column is missing, a mapping names no column); nothing is written then.
     """
-    in_fmt = file_format(input_path, input_format)
-    out_fmt = file_format(output_path, output_format)
+    in_fmt = file_format(input_path, input_format, "--input-format")
+    out_fmt = file_format(output_path, output_format, "--output-format")
     out_path = Path(output_path)
     err_path = Path(errors_path) if errors_path else default_errors_path(out_path)
-    if date is not None and not isinstance(date, dt.date):
-        try:
-            date = dt.date.fromisoformat(str(date))
-        except ValueError:
-            raise InputError("date", f"{date!r} is not a date; write it as YYYY-MM-DD") from None
+    if date is not None:
+        date = parse_date(date)
     summary = BatchSummary(output=out_path, errors_path=err_path)
-    writer = _Writer(out_path, out_fmt)
+    writer = _WriterThread(_Writer(out_path, out_fmt))
     err_writer = _Writer(err_path, "csv")
-    err_schema = RowErrors().to_arrow().schema
     try:
-        for whole, nbytes in read_batches(input_path, in_fmt, delimiter=delimiter):
+        for whole in read_chunks(input_path, in_fmt, delimiter=delimiter):
             # the long form is ~30 rows per input row: quote it in slices so memory stays bounded
-            step = whole.num_rows if best is not None else max(LONG_FORM_INPUT_ROWS, 1)
-            for start in range(0, max(whole.num_rows, 1), step):
-                batch = whole.slice(start, step)
-                if batch.num_rows == 0:
+            step = whole.table.num_rows if best is not None else max(LONG_FORM_INPUT_ROWS, 1)
+            for start in range(0, max(whole.table.num_rows, 1), step):
+                chunk = whole.slice(start, step)
+                if chunk.table.num_rows == 0:
                     continue
                 offset = summary.rows
-                ing = ingest(batch, compiled=compiled, date=date, mapping=mapping, row_offset=offset)
+                ing = ingest(chunk.table, compiled=compiled, date=date, mapping=mapping, row_offset=offset)
+                if chunk.malformed:
+                    _report_malformed(ing, chunk, offset)
                 if best is None:
                     table = quote_ingested(compiled, ing, threads=threads, row_offset=offset).to_arrow()
                 else:  # one row per parcel: chosen block by block, the long form is never built
+                    # to_common (with best): rank in one currency, e.g. ratecalc.fxcolumns.rub_converter
                     table = quote_best(compiled, ing, best, to_common=to_common, threads=threads, row_offset=offset)
                 writer.write(table)
                 if len(ing.errors):
-                    err_writer.write(ing.errors.to_arrow())
+                    err_writer.write(_errors_table(ing, chunk, offset))
                 summary.rows += ing.n_input
                 summary.quoted += len(ing.rows)
                 summary.failed += ing.n_input - len(ing.rows)
                 summary.errors += len(ing.errors)
                 summary.output_rows += table.num_rows
             if progress is not None:
-                progress(summary.rows, nbytes)
-    finally:
-        writer.close()
-        err_writer.close(err_schema)
-    if writer.schema is None:  # an input with a header and no rows: still write a valid (empty) output
-        empty = quote_ingested(
-            compiled,
-            ingest(
-                _empty_input(input_path, in_fmt, delimiter),
-                compiled=compiled,
-                date=date or dt.date.today(),
-                mapping=mapping,
-            ),
-        )
-        w = _Writer(out_path, out_fmt)
-        w.write(result_table(empty, best))
-        w.close()
+                progress(summary.rows, whole.nbytes)
+        if writer.schema is None:  # an input with a header and no rows: still write a valid (empty) output
+            empty = ingest(_empty_input(input_path, in_fmt, delimiter), date=date or dt.date.today(), mapping=mapping)
+            writer.write(result_table(quote_ingested(compiled, empty), best))
+    except BaseException:
+        writer.discard()
+        err_writer.discard()
+        raise
+    writer.commit()
+    if summary.failed:
+        err_writer.commit()
+    else:
+        err_writer.discard()
+        err_path.unlink(missing_ok=True)  # a stale errors file would claim failures this run did not have
+        summary.errors_path = None
     return summary
+
+
+def _report_malformed(ing: Ingested, chunk: InputChunk, offset: int) -> None:
+    """Malformed lines are rows that failed as a whole: one error each, instead of one per empty column."""
+    bad = {offset + r for r in chunk.malformed}
+    errors = ing.errors
+    keep = [i for i, r in enumerate(errors.row) if r not in bad]
+    errors.row = [errors.row[i] for i in keep]
+    errors.column = [errors.column[i] for i in keep]
+    errors.value = [errors.value[i] for i in keep]
+    errors.reason = [errors.reason[i] for i in keep]
+    for r, (text, reason) in chunk.malformed.items():
+        errors.row.append(offset + r)
+        errors.column.append("")
+        errors.value.append(text)
+        errors.reason.append(reason)
+
+
+def _errors_table(ing: Ingested, chunk: InputChunk, offset: int) -> pa.Table:
+    """line, row, [sku], column, value, reason: one line per broken field or malformed line."""
+    table = ing.errors.to_arrow()
+    local = table.column("row").to_numpy() - offset
+    lines = local + offset + 2 if chunk.lines is None else chunk.lines[local]
+    table = table.add_column(0, "line", pa.array(lines, pa.int64()))
+    if ing.sku is not None:
+        sku = _as_text_column(ing.sku).take(pa.array(local, pa.int64()))
+        table = table.add_column(2, "sku", sku)
+    return table
+
+
+def _as_text_column(col: pa.Array) -> pa.Array:
+    if pa.types.is_dictionary(col.type):
+        col = col.cast(col.type.value_type)
+    return col if pa.types.is_string(col.type) else col.cast(pa.string())
 
 
 def _empty_input(path: Union[str, Path], fmt: Format, delimiter: str) -> pa.Table:
@@ -252,7 +541,9 @@ __all__ = [
     "ERROR_COLUMNS",
     "default_errors_path",
     "file_format",
+    "InputChunk",
     "quote_file",
     "read_batches",
+    "read_chunks",
     "result_table",
 ]

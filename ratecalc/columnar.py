@@ -43,7 +43,7 @@ from .compile import CURRENCIES, CompiledTariffs, day_number
 from .engine import ParcelArrays
 from .errors import InputError
 from .groups import group_input_error, require_group_inputs
-from .parcels import DELIVERY_ALIASES, parse_date
+from .parcels import DATE_PATTERN, DELIVERY_ALIASES, parse_date
 from .tariffset import TariffSet, default_tariffs
 from .units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G
 
@@ -358,6 +358,153 @@ def _bools(col: Optional[pa.Array], name: str, n: int, errors: RowErrors, bad: n
     return is_true
 
 
+class _Columns:
+    """The input table seen through the caller's `mapping`: canonical name -> column, or None if absent."""
+
+    def __init__(self, table: pa.Table, mapping: Optional[Mapping[str, str]]):
+        self.table = table
+        self.n = table.num_rows
+        self.names = set(table.column_names)
+        self.rename = dict(mapping or {})
+        for canon, given in self.rename.items():
+            if canon not in INPUT_COLUMNS and canon not in _UNIT_ALTERNATIVES:
+                raise InputError("mapping", f"unknown column {canon!r}; known: {', '.join(INPUT_COLUMNS)}")
+            if given not in self.names:
+                raise InputError("mapping", f"column {given!r} (mapped to {canon}) is not in the input")
+
+    def get(self, canon: str) -> Optional[pa.Array]:
+        name = self.rename.get(canon, canon)
+        return _combined(self.table.column(name)) if name in self.names else None
+
+
+def _read_measure(cols: _Columns, canon: str, limit: int, what: str, errors: RowErrors, bad: np.ndarray) -> np.ndarray:
+    """A required weight or side column (or its *_kg / *_cm alternative) -> whole units, rounded up."""
+    col, factor, label = cols.get(canon), 1, canon
+    if col is None:
+        for alt in (a for a, (c, _) in _UNIT_ALTERNATIVES.items() if c == canon):
+            col = cols.get(alt)
+            if col is not None:
+                factor, label = _UNIT_ALTERNATIVES[alt][1], alt
+                break
+    if col is None:
+        raise InputError(canon, f"the input has no {canon!r} column (columns: {', '.join(sorted(cols.names))})")
+    fixed, ok, rejected, _ = _fixed_point(col, label, errors)
+    text = _as_text(col, label)
+    missing = ~ok & ~rejected
+    errors.add(np.flatnonzero(missing), label, None, "missing")
+    over = ok & (fixed > limit * _SCALE // factor)  # ceil(x * factor) > limit, exactly
+    units = np.where(ok & ~over, _whole_units(np.where(ok & ~over, fixed, 0), factor), 0)
+    zero = ok & ~over & (units <= 0)
+    errors.add(np.flatnonzero(zero), label, text, f"{what} must be positive")
+    errors.add(np.flatnonzero(over), label, text, f"exceeds the input limit of {limit} {canon.rsplit('_', 1)[1]}")
+    bad[~ok | zero | over] = True
+    return units
+
+
+def _read_value(cols: _Columns, errors: RowErrors, bad: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Optional declared value (+ currency column or suffix) -> (minor units, currency index); -1 = none."""
+    n = cols.n
+    vcol = cols.get("declared_value")
+    if vcol is None:
+        return np.full(n, -1, np.int64), np.full(n, -1, np.int64)
+    fixed, ok, rejected, suffix = _fixed_point(vcol, "declared_value", errors, money=True)
+    bad |= rejected
+    ccol = cols.get("currency")
+    code = pc.fill_null(pc.utf8_upper(suffix), "") if suffix is not None else pa.nulls(n, pa.string())
+    if ccol is not None:
+        given = pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(_as_text(ccol, "currency"))), "")
+        code = pc.if_else(pc.equal(code, ""), given, code)
+    code = pc.fill_null(code, "")
+    idx = pc.index_in(code, value_set=pa.array(CURRENCIES)).to_numpy(zero_copy_only=False)
+    known = ~np.isnan(idx) if idx.dtype.kind == "f" else np.ones(n, bool)
+    idx = np.nan_to_num(idx, nan=-1).astype(np.int64) if idx.dtype.kind == "f" else idx.astype(np.int64)
+    no_ccy = ok & (pc.equal(code, "").to_numpy(zero_copy_only=False))
+    errors.add(
+        np.flatnonzero(no_ccy),
+        "currency",
+        None,
+        "declared_value needs a currency (a currency column or a suffix like 1500RUB)",
+    )
+    unknown = ok & ~no_ccy & ~known
+    errors.add(np.flatnonzero(unknown), "currency", code, f"unknown currency; known: {', '.join(CURRENCIES)}")
+    good = ok & known & ~no_ccy
+    bad[ok & ~good] = True
+    exp = np.array([CURRENCY_EXPONENT[c] for c in CURRENCIES], dtype=np.int64)
+    div = 10 ** (9 - exp[np.where(good, idx, 0)])
+    value_minor = np.where(good, (fixed + div // 2) // div, -1)  # half-up to the minor unit
+    return value_minor, np.where(good, idx, -1)
+
+
+def _read_date(cols: _Columns, date: Union[str, dt.date, None], errors: RowErrors, bad: np.ndarray) -> np.ndarray:
+    """Order day numbers: the order_date column (dates, timestamps or strict YYYY-MM-DD text), else `date`.
+
+    Text follows `parcels.parse_date`, vectorised: exactly YYYY-MM-DD and a day that exists (2023-02-30
+    and 2023-2-3 are errors, never rolled over or guessed).
+    """
+    n = cols.n
+    default_day = None if date is None else day_number(parse_date(date))
+    dcol = cols.get("order_date")
+    if dcol is None:
+        return np.full(n, default_day if default_day is not None else day_number(dt.date.today()), np.int64)
+    t = dcol.type
+    unparsed = np.zeros(0, np.int64)
+    if pa.types.is_date(t) or pa.types.is_timestamp(t):
+        days = dcol.cast(pa.date32()) if not pa.types.is_date32(t) else dcol
+    else:
+        text = pc.utf8_trim_whitespace(_as_text(dcol, "order_date"))
+        empty = pc.equal(pc.utf8_length(pc.fill_null(text, "")), 0)
+        text = pc.if_else(empty, pa.scalar(None, pa.string()), text)
+        shaped = pc.match_substring_regex(text, DATE_PATTERN)
+        parsed = pc.strptime(pc.if_else(shaped, text, pa.scalar(None, pa.string())), "%Y-%m-%d", "s", True)
+        exists = pc.equal(pc.strftime(parsed, format="%Y-%m-%d"), text)  # 2023-02-30 would come back 03-02
+        good = pc.fill_null(exists, False).to_numpy(zero_copy_only=False)
+        unparsed = np.flatnonzero(~good & text.is_valid().to_numpy(zero_copy_only=False))
+        errors.add(unparsed, "order_date", text, "not a date of the calendar; write it as YYYY-MM-DD")
+        bad[unparsed] = True
+        days = parsed.cast(pa.date32())
+    nulls = days.is_null().to_numpy(zero_copy_only=False)
+    nulls[unparsed] = False  # already reported as not a date
+    vals = pc.fill_null(days.cast(pa.int32()), 0).to_numpy(zero_copy_only=False).astype(np.int64)
+    if default_day is not None:
+        return np.where(nulls, default_day, vals)
+    errors.add(np.flatnonzero(nulls), "order_date", None, "missing (or pass a default date)")
+    bad[nulls] = True
+    return vals
+
+
+def _read_delivery(cols: _Columns, errors: RowErrors, bad: np.ndarray) -> np.ndarray:
+    """Delivery type codes (0 = pickup point, the default for an absent column or an empty cell)."""
+    dl = cols.get("delivery")
+    if dl is None:
+        return np.zeros(cols.n, np.int64)
+    text = pc.fill_null(pc.utf8_lower(pc.utf8_trim_whitespace(_as_text(dl, "delivery"))), "")
+    keys = sorted(DELIVERY_ALIASES) + [""]
+    codes = [DELIVERY_ALIASES[k] for k in sorted(DELIVERY_ALIASES)] + [0]
+    pos = pc.index_in(text, value_set=pa.array(keys)).to_numpy(zero_copy_only=False)
+    unknown = np.isnan(pos) if pos.dtype.kind == "f" else np.zeros(cols.n, bool)
+    errors.add(np.flatnonzero(unknown), "delivery", text, "unknown delivery type; use pickup_point or courier")
+    bad[unknown] = True
+    return np.asarray(codes, np.int64)[np.nan_to_num(pos, nan=0).astype(np.int64)]
+
+
+def _read_group_inputs(
+    compiled: CompiledTariffs, parcels: ParcelArrays, vcol: Optional[pa.Array], errors: RowErrors, bad: np.ndarray
+) -> None:
+    """Rows the group model cannot price without a declared RUB value become errors, not silent gaps."""
+    need = require_group_inputs(compiled, parcels) & ~bad
+    if not need.any():
+        return
+    # one message per (epoch, missing or wrong currency): a catalogue without prices has many rows
+    epoch = compiled.epoch_of(parcels.day)
+    kind = (parcels.value_ccy >= 0).astype(np.int64)
+    key = np.where(need, epoch * 2 + kind, -1)
+    for k in np.unique(key[need]):
+        rows = np.flatnonzero(key == k)
+        err = group_input_error(compiled, parcels, int(rows[0]))
+        errors.add(rows, "declared_value", vcol, err.message)
+    bad |= need
+
+
 def ingest(
     data: Columns,
     *,
@@ -372,148 +519,31 @@ def ingest(
     `row_offset` is added to row numbers in errors (a file read in chunks numbers rows across chunks).
     Raises InputError only for problems of the whole input (a required column is absent).
     """
-    table = to_arrow_table(data)
-    n = table.num_rows
-    names = set(table.column_names)
-    rename = dict(mapping or {})
-    for canon, given in rename.items():
-        if canon not in INPUT_COLUMNS and canon not in _UNIT_ALTERNATIVES:
-            raise InputError("mapping", f"unknown column {canon!r}; known: {', '.join(INPUT_COLUMNS)}")
-        if given not in names:
-            raise InputError("mapping", f"column {given!r} (mapped to {canon}) is not in the input")
-
-    def column(canon: str) -> Optional[pa.Array]:
-        name = rename.get(canon, canon)
-        return _combined(table.column(name)) if name in names else None
-
+    cols = _Columns(to_arrow_table(data), mapping)
+    n = cols.n
     errors = RowErrors()
     bad = np.zeros(n, bool)
-
-    def measure(canon: str, limit: int, what: str) -> np.ndarray:
-        col, factor, label = column(canon), 1, canon
-        if col is None:
-            alt = [a for a, (c, _) in _UNIT_ALTERNATIVES.items() if c == canon]
-            for a in alt:
-                col = column(a)
-                if col is not None:
-                    factor, label = _UNIT_ALTERNATIVES[a][1], a
-                    break
-        if col is None:
-            raise InputError(canon, f"the input has no {canon!r} column (columns: {', '.join(sorted(names))})")
-        fixed, ok, rejected, _ = _fixed_point(col, label, errors)
-        text = _as_text(col, label)
-        missing = ~ok & ~rejected
-        errors.add(np.flatnonzero(missing), label, None, "missing")
-        over = ok & (fixed > limit * _SCALE // factor)  # ceil(x * factor) > limit, exactly
-        units = np.where(ok & ~over, _whole_units(np.where(ok & ~over, fixed, 0), factor), 0)
-        zero = ok & ~over & (units <= 0)
-        errors.add(np.flatnonzero(zero), label, text, f"{what} must be positive")
-        errors.add(np.flatnonzero(over), label, text, f"exceeds the input limit of {limit} {canon.rsplit('_', 1)[1]}")
-        bad[~ok | zero | over] = True
-        return units
-
-    weight = measure("weight_g", MAX_WEIGHT_G, "weight")
-    sides = np.stack([measure(c, MAX_SIDE_MM, "every side") for c in ("length_mm", "width_mm", "height_mm")], axis=1)
+    weight = _read_measure(cols, "weight_g", MAX_WEIGHT_G, "weight", errors, bad)
+    sides = np.stack(
+        [
+            _read_measure(cols, c, MAX_SIDE_MM, "every side", errors, bad)
+            for c in ("length_mm", "width_mm", "height_mm")
+        ],
+        axis=1,
+    )
+    value_minor, value_ccy = _read_value(cols, errors, bad)
+    day = _read_date(cols, date, errors, bad)
+    delivery = _read_delivery(cols, errors, bad)
+    battery = _bools(cols.get("battery"), "battery", n, errors, bad)
+    liquid = _bools(cols.get("liquid"), "liquid", n, errors, bad)
     dims = -np.sort(-sides, axis=1)
-
-    value_minor = np.full(n, -1, np.int64)
-    value_ccy = np.full(n, -1, np.int64)
-    vcol = column("declared_value")
-    if vcol is not None:
-        fixed, ok, rejected, suffix = _fixed_point(vcol, "declared_value", errors, money=True)
-        bad |= rejected
-        ccol = column("currency")
-        code = pc.fill_null(pc.utf8_upper(suffix), "") if suffix is not None else pa.nulls(n, pa.string())
-        if ccol is not None:
-            given = pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(_as_text(ccol, "currency"))), "")
-            code = pc.if_else(pc.equal(code, ""), given, code)
-        code = pc.fill_null(code, "")
-        idx = pc.index_in(code, value_set=pa.array(CURRENCIES)).to_numpy(zero_copy_only=False)
-        known = ~np.isnan(idx) if idx.dtype.kind == "f" else np.ones(n, bool)
-        idx = np.nan_to_num(idx, nan=-1).astype(np.int64) if idx.dtype.kind == "f" else idx.astype(np.int64)
-        no_ccy = ok & (pc.equal(code, "").to_numpy(zero_copy_only=False))
-        errors.add(
-            np.flatnonzero(no_ccy),
-            "currency",
-            None,
-            "declared_value needs a currency (a currency column or a suffix like 1500RUB)",
-        )
-        unknown = ok & ~no_ccy & ~known
-        errors.add(np.flatnonzero(unknown), "currency", code, f"unknown currency; known: {', '.join(CURRENCIES)}")
-        good = ok & known & ~no_ccy
-        bad[ok & ~good] = True
-        exp = np.array([CURRENCY_EXPONENT[c] for c in CURRENCIES], dtype=np.int64)
-        div = 10 ** (9 - exp[np.where(good, idx, 0)])
-        value_minor = np.where(good, (fixed + div // 2) // div, -1)  # half-up to the minor unit
-        value_ccy = np.where(good, idx, -1)
-
-    dcol = column("order_date")
-    day = np.zeros(n, np.int64)
-    default_day = None if date is None else day_number(parse_date(date))
-    if dcol is None:
-        day[:] = default_day if default_day is not None else day_number(dt.date.today())
-    else:
-        fallback = default_day
-        t = dcol.type
-        if pa.types.is_date(t) or pa.types.is_timestamp(t):
-            days = dcol.cast(pa.date32()) if not pa.types.is_date32(t) else dcol
-        else:
-            text = pc.utf8_trim_whitespace(_as_text(dcol, "order_date"))
-            empty = pc.equal(pc.utf8_length(pc.fill_null(text, "")), 0)
-            text = pc.if_else(empty, pa.scalar(None, pa.string()), text)
-            parsed = pc.strptime(text, format="%Y-%m-%d", unit="s", error_is_null=True)
-            unparsed = np.flatnonzero(
-                (parsed.is_null().to_numpy(zero_copy_only=False)) & text.is_valid().to_numpy(zero_copy_only=False)
-            )
-            errors.add(unparsed, "order_date", text, "not a date; write it as YYYY-MM-DD")
-            bad[unparsed] = True
-            days = parsed.cast(pa.date32())
-        nulls = days.is_null().to_numpy(zero_copy_only=False)
-        if not (pa.types.is_date(t) or pa.types.is_timestamp(t)):
-            nulls[unparsed] = False  # already reported as not a date
-        vals = pc.fill_null(days.cast(pa.int32()), 0).to_numpy(zero_copy_only=False).astype(np.int64)
-        if fallback is not None:
-            vals = np.where(nulls, fallback, vals)
-        else:
-            missing = nulls
-            errors.add(np.flatnonzero(missing), "order_date", None, "missing (or pass a default date)")
-            bad[missing] = True
-        day = vals
-
-    delivery = np.zeros(n, np.int64)
-    dl = column("delivery")
-    if dl is not None:
-        text = pc.fill_null(pc.utf8_lower(pc.utf8_trim_whitespace(_as_text(dl, "delivery"))), "")
-        keys = sorted(DELIVERY_ALIASES) + [""]
-        codes = [DELIVERY_ALIASES[k] for k in sorted(DELIVERY_ALIASES)] + [0]
-        pos = pc.index_in(text, value_set=pa.array(keys)).to_numpy(zero_copy_only=False)
-        unknown = np.isnan(pos) if pos.dtype.kind == "f" else np.zeros(n, bool)
-        errors.add(np.flatnonzero(unknown), "delivery", text, "unknown delivery type; use pickup_point or courier")
-        bad[unknown] = True
-        delivery = np.asarray(codes, np.int64)[np.nan_to_num(pos, nan=0).astype(np.int64)]
-
-    battery = _bools(column("battery"), "battery", n, errors, bad)
-    liquid = _bools(column("liquid"), "liquid", n, errors, bad)
-
     parcels = ParcelArrays(weight, dims, value_minor, value_ccy, day, delivery, battery, liquid)
     if compiled is not None:
-        need = require_group_inputs(compiled, parcels) & ~bad
-        if need.any():
-            # one message per (epoch, missing or wrong currency): a catalogue without prices has many rows
-            epoch = compiled.epoch_of(day)
-            kind = (value_ccy >= 0).astype(np.int64)
-            key = np.where(need, epoch * 2 + kind, -1)
-            for k in np.unique(key[need]):
-                rows = np.flatnonzero(key == k)
-                err = group_input_error(compiled, parcels, int(rows[0]))
-                errors.add(rows, "declared_value", vcol, err.message)
-            bad |= need
-
+        _read_group_inputs(compiled, parcels, cols.get("declared_value"), errors, bad)
     valid = np.flatnonzero(~bad)
     if row_offset:
         errors.row = [r + row_offset for r in errors.row]
-    sku = column("sku")
-    return Ingested(parcels.take(valid) if len(valid) < n else parcels, valid, n, errors, sku)
+    return Ingested(parcels.take(valid) if len(valid) < n else parcels, valid, n, errors, cols.get("sku"))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -601,34 +631,18 @@ class ColumnarQuotes:
         """
         if by not in ("cheapest", "fastest"):
             raise InputError("best", f"unknown choice {by!r}; use cheapest or fastest")
-        t = self.compiled.table
         ok = np.flatnonzero(self.status == E.STATUS_OK)
-        rows = self.row[ok]
-        ccy = t.currency[self.table_row[ok]]
-        price = self.price_minor[ok]
-        comparable = price if to_common is None else np.asarray(to_common(price, ccy, self.day[ok]), np.int64)
-        big = np.iinfo(np.int64).max
-        dmax = t.days_max[self.table_row[ok]]
-        dmin = t.days_min[self.table_row[ok]]
-        dmax = np.where(dmax < 0, big, dmax)
-        dmin = np.where(dmin < 0, big, dmin)
-        id_rank = np.argsort(np.argsort([s.id for s in self.compiled.services], kind="stable"))
-        srank = id_rank[self.service[ok]]
-        if by == "cheapest":
-            keys = (srank, dmin, dmax, comparable, rows)
-        else:
-            keys = (srank, comparable, dmin, dmax, rows)
-        order = np.lexsort(keys)
-        srows = rows[order]
-        first = np.flatnonzero(np.r_[True, srows[1:] != srows[:-1]]) if len(srows) else np.zeros(0, np.int64)
-        chosen = ok[order[first]]
-        chosen_rows = srows[first]
-        mixed = np.zeros(len(chosen), bool)
-        if to_common is None and len(srows):
-            sc = ccy[order]
-            lo = np.minimum.reduceat(sc, first)
-            hi = np.maximum.reduceat(sc, first)
-            mixed = lo != hi
+        chosen_at, chosen_rows, mixed = choose_best(
+            self.compiled,
+            by,
+            self.row[ok],
+            self.service[ok],
+            self.table_row[ok],
+            self.price_minor[ok],
+            self.day[ok],
+            to_common,
+        )
+        chosen = ok[chosen_at]
         # every valid input row gets a line
         valid_rows = self.valid_rows if self.valid_rows is not None else _sorted_unique(self.row)
         pos = np.searchsorted(valid_rows, chosen_rows)
@@ -636,10 +650,6 @@ class ColumnarQuotes:
         pick[pos] = np.where(mixed, -1, chosen)
         reason = np.full(len(valid_rows), 1, np.int8)  # 1 = no ok service
         reason[pos] = np.where(mixed, 2, 0)
-        common = None
-        if to_common is not None:  # the chosen price as compared (e.g. RUB kopecks), as quote_best reports it
-            common = np.full(len(valid_rows), -1, np.int64)
-            common[pos] = np.where(mixed, -1, comparable[order[first]])
         has = pick >= 0
         sel = np.where(has, pick, 0)
         if len(self):
@@ -662,8 +672,53 @@ class ColumnarQuotes:
             reason,
             self._sku_column(valid_rows),
             self.row_offset,
-            common,
         )
+
+
+def choose_best(
+    compiled: CompiledTariffs,
+    by: Literal["cheapest", "fastest"],
+    rows: np.ndarray,
+    service: np.ndarray,
+    table_row: np.ndarray,
+    price_minor: np.ndarray,
+    day: np.ndarray,
+    to_common: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The one cheapest/fastest rule, over *ok* cells (one per parcel x priced eligible service).
+
+    `rows` says which parcel each cell belongs to. Returns, per parcel that has a cell: the index of the
+    chosen cell, the parcel's row, and whether its ok services price in several currencies (`mixed`: no
+    choice can be made without `to_common`). Ties: cheapest = lowest price, then fewest max days, fewest
+    min days, service id; fastest = fewest max days, fewest min days (unpublished days rank last), lowest
+    price, service id. Both `ColumnarQuotes.best` (long form) and `quote_best` (block by block) call it.
+    """
+    t = compiled.table
+    ccy = t.currency[table_row]
+    comparable = price_minor if to_common is None else np.asarray(to_common(price_minor, ccy, day), np.int64)
+    big = np.iinfo(np.int64).max
+    dmax = t.days_max[table_row]
+    dmin = t.days_min[table_row]
+    dmax = np.where(dmax < 0, big, dmax)
+    dmin = np.where(dmin < 0, big, dmin)
+    srank = _id_rank(compiled)[service]
+    keys = (srank, dmin, dmax, comparable, rows) if by == "cheapest" else (srank, comparable, dmin, dmax, rows)
+    order = np.lexsort(keys)
+    srows = rows[order]
+    first = np.flatnonzero(np.r_[True, srows[1:] != srows[:-1]]) if len(srows) else np.zeros(0, np.int64)
+    mixed = np.zeros(len(first), bool)
+    if to_common is None and len(srows):
+        sc = ccy[order]
+        mixed = np.minimum.reduceat(sc, first) != np.maximum.reduceat(sc, first)
+    return order[first], srows[first], mixed
+
+
+def _id_rank(compiled: CompiledTariffs) -> np.ndarray:
+    """Service index -> rank of its id (the last tie-break), computed once per compiled tariffs."""
+    found = compiled.cache.get("id_rank")
+    if found is None:
+        found = compiled.cache["id_rank"] = np.argsort(np.argsort([s.id for s in compiled.services], kind="stable"))
+    return found
 
 
 def _best_table(
@@ -676,10 +731,8 @@ def _best_table(
     reason: np.ndarray,
     sku: Optional[pa.Array],
     row_offset: int,
-    compared: Optional[np.ndarray] = None,
 ) -> pa.Table:
-    """One line per valid input row (svc = -1: no choice, with `reason` 1 or 2). `compared`: the chosen
-    price in the common currency (RUB kopecks) when the ranking converted prices."""
+    """One line per valid input row (svc = -1: no choice, with `reason` 1 or 2)."""
     t = compiled.table
     has = svc >= 0
     cols: dict[str, pa.Array] = {"row": pa.array(valid_rows + row_offset, pa.int64())}
@@ -695,8 +748,6 @@ def _best_table(
     n = len(valid_rows)
     cur = t.currency[trow].astype(np.int8) if len(t.currency) else np.zeros(n, np.int8)
     cols["currency"] = pa.DictionaryArray.from_arrays(pa.array(cur, pa.int8(), mask=~has), pa.array(CURRENCIES))
-    if compared is not None:
-        cols["price_rub"] = minor_to_decimal(np.where(has, compared, -1))
     dmin_s = t.days_min[trow] if len(t.days_min) else np.full(n, -1)
     dmax_s = t.days_max[trow] if len(t.days_max) else np.full(n, -1)
     cols["days_min"] = pa.array(dmin_s, pa.int32(), mask=~has | (dmin_s < 0))
@@ -726,59 +777,36 @@ def quote_best(
         raise InputError("best", f"unknown choice {by!r}; use cheapest or fastest")
     p = ing.parcels
     V = len(p)
-    t = compiled.table
     svc = np.full(V, -1, np.int64)
     trow = np.zeros(V, np.int64)
     price = np.full(V, -1, np.int64)
     charge = np.zeros(V, np.int64)
     reason = np.ones(V, np.int8)
-    common = np.full(V, -1, np.int64) if to_common is not None else None
-    big = np.iinfo(np.int64).max
-    id_rank = np.argsort(np.argsort([s.id for s in compiled.services], kind="stable"))
     for block in E.iter_blocks(compiled, p, threads=threads):
-        P, S = block.status.shape
-        if S == 0:
+        if block.status.shape[1] == 0:
             continue
-        rows = block.rows
-        dmax = np.where(t.days_max[rows] < 0, big, t.days_max[rows])
-        dmin = np.where(t.days_min[rows] < 0, big, t.days_min[rows])
-        perm = np.lexsort((id_rank[block.services], dmin, dmax))
-        ok = block.status[:, perm] == E.STATUS_OK
-        pr = block.price_minor[:, perm].astype(np.int64)  # int32 blocks: room for the int64 "none" sentinel
-        ccy_s = t.currency[rows][perm]
-        mixed = np.zeros(P, bool)
-        currencies = np.unique(ccy_s)
-        if to_common is None and len(currencies) > 1:  # judged over every ok service, as in best()
-            seen = np.zeros(P, np.int64)
-            for c in currencies:
-                seen += (ok & (ccy_s == c)[None, :]).any(axis=1)
-            mixed = seen > 1
-        if to_common is not None:
-            day = np.broadcast_to(p.day[block.parcels][:, None], pr.shape)
-            comp = np.asarray(
-                to_common(pr.ravel(), np.broadcast_to(ccy_s, pr.shape).ravel(), day.ravel()), np.int64
-            ).reshape(pr.shape)
-        else:
-            comp = pr
-        any_ok = ok.any(axis=1)
-        if by == "fastest":
-            dkey = np.unique(np.stack([dmax[perm], dmin[perm]], axis=1), axis=0, return_inverse=True)[1].ravel()
-            dk = np.where(ok, dkey[None, :], big)
-            ok = ok & (dk == dk.min(axis=1)[:, None])
-        masked = np.where(ok, comp, big)
-        j = masked.argmin(axis=1)
-        chosen = any_ok & ~mixed
-        at = block.parcels
-        col = perm[j]
-        svc[at] = np.where(chosen, block.services[col], -1)
-        trow[at] = np.where(chosen, rows[col], 0)
-        price[at] = np.where(chosen, block.price_minor[np.arange(P), col], -1)
-        charge[at] = np.where(chosen, block.chargeable_g[np.arange(P), col], 0)
-        reason[at] = np.where(chosen, 0, np.where(mixed, 2, 1))
-        if common is not None:
-            common[at] = np.where(chosen, comp[np.arange(P), j], -1)
+        pi, sj = np.nonzero(block.status == E.STATUS_OK)  # the ok cells, parcel-major
+        at = block.parcels[pi]
+        chosen_at, chosen_rows, mixed = choose_best(
+            compiled,
+            by,
+            at,
+            block.services[sj],
+            block.rows[sj],
+            block.price_minor[pi, sj].astype(np.int64),
+            p.day[at],
+            to_common,
+        )
+        cells = (pi[chosen_at], sj[chosen_at])
+        take = ~mixed
+        dest = chosen_rows[take]
+        svc[dest] = block.services[cells[1][take]]
+        trow[dest] = block.rows[cells[1][take]]
+        price[dest] = block.price_minor[cells[0][take], cells[1][take]]
+        charge[dest] = block.chargeable_g[cells[0][take], cells[1][take]]
+        reason[chosen_rows] = np.where(mixed, 2, 0)
     sku = None if ing.sku is None else ing.sku.take(pa.array(ing.rows, pa.int64()))
-    return _best_table(compiled, ing.rows, svc, trow, price, charge, reason, sku, row_offset, common)
+    return _best_table(compiled, ing.rows, svc, trow, price, charge, reason, sku, row_offset)
 
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:

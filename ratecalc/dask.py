@@ -161,8 +161,8 @@ def quote_file_dask(
     parallel); a .csv name becomes one CSV file. Paths must be reachable from the workers (a shared
     filesystem, or an fsspec URL such as s3://bucket/out.parquet).
     """
-    in_fmt = file_format(input_path, input_format)
-    out_fmt = file_format(output_path, output_format)
+    in_fmt = file_format(input_path, input_format, "--input-format")
+    out_fmt = file_format(output_path, output_format, "--output-format")
     if in_fmt == "csv" and not str(input_path).startswith(("s3://", "gs://", "http")) and not Path(input_path).exists():
         raise InputError("input", f"{input_path} does not exist")
     err_path = Path(errors_path) if errors_path else default_errors_path(output_path)
@@ -177,8 +177,11 @@ def quote_file_dask(
         n_out = results.map_partitions(len)
         n_in = ddf.map_partitions(len)
         _, err_frame, out_lengths, in_lengths = dask.compute(write, errors, n_out, n_in)
-        err_frame.to_csv(err_path, index=False)
-        summary = BatchSummary(output=Path(output_path), errors_path=err_path)
+        summary = BatchSummary(output=Path(output_path), errors_path=err_path if len(err_frame) else None)
+        if len(err_frame):
+            err_frame.to_csv(err_path, index=False)
+        else:  # the same contract as the local engine: an errors file exists only when rows failed
+            Path(err_path).unlink(missing_ok=True)
         summary.rows = int(np.sum(in_lengths))
         summary.failed = int(err_frame["row"].nunique()) if len(err_frame) else 0
         summary.quoted = summary.rows - summary.failed

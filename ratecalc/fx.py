@@ -14,14 +14,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Iterable, Mapping, Optional, Protocol, Sequence, Union
 
 import yaml
 
 from .errors import InputError
-from .units import CURRENCY_EXPONENT, Money, check_currency
+from .units import CURRENCY_EXPONENT, Money, check_currency, parse_decimal
 
 
 @dataclass(frozen=True)
@@ -79,11 +79,8 @@ def from_rub(rub: Money, fx: FxQuote) -> Money:
 
 
 def _rate_value(text: object, where: str) -> Decimal:
-    try:
-        value = Decimal(str(text).strip().replace(",", "."))
-    except InvalidOperation:
-        raise InputError(where, f"{text!r} is not a rate (RUB per unit)") from None
-    if not value.is_finite() or value <= 0:
+    value = parse_decimal(text, where, what="rate (RUB per unit)", signed=True)
+    if value <= 0:
         raise InputError(where, f"rate must be a positive number, got {text!r}")
     return value
 

@@ -512,7 +512,7 @@ def rate_row(r: SheetRow, source_row: bool = True) -> dict:
         limits["max_longest_cm"] = _num(r.max_longest_cm)
     rub = next(v for v in r.values if v[0] == "RUB")
     limits["max_declared_value"] = {"amount": _num(rub[2]), "currency": "RUB"}
-    limits["declared_value"] = [{"min": _num(lo), "max": _num(hi), "currency": cur} for cur, lo, hi in r.values]
+    limits["value_ranges"] = [{"min": _num(lo), "max": _num(hi), "currency": cur} for cur, lo, hi in r.values]
     row: dict[str, Any] = {
         "delivery": ["pickup_point", "courier"],
         "group": r.group,
@@ -611,7 +611,7 @@ def to_documents(
         sources=(sheet_source(imp),),
         confidence=confidence,
         confidence_note=confidence_note or "Ozon's own rate sheet, read cell by cell by `ratecalc tariffs import`",
-        notes="Delivery days run from drop-off to Ozon's sorting centre in China, not to the buyer.",
+        notes="Delivery days run from drop-off to Ozon's sorting centre, not to the buyer.",
     )
     docs: dict[str, dict] = {}
     by_service: dict[str, list[SheetRow]] = {}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from typing import Iterable, Optional, Sequence, Union
 
@@ -14,6 +15,7 @@ from .errors import InputError
 from .schema import DELIVERY_TYPES
 from .units import (
     Money,
+    check_amount,
     check_currency,
     check_dims_mm,
     check_weight_g,
@@ -32,15 +34,27 @@ def parse_delivery(value: str, field_name: str = "delivery") -> str:
     return DELIVERY_TYPES[DELIVERY_ALIASES[key]]
 
 
+DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+_DATE_RE = re.compile(DATE_PATTERN)
+
+
 def parse_date(value: Union[str, dt.date], field_name: str = "date") -> dt.date:
+    """The one date parser of every surface: exactly YYYY-MM-DD and a day that exists.
+
+    `2023-2-3`, `20230203` and `2023-02-30` are refused (never rolled over to March): a mistyped date must
+    not quietly select another tariff period. Files use the same rule, vectorised (`columnar`).
+    """
     if isinstance(value, dt.datetime):
         return value.date()
     if isinstance(value, dt.date):
         return value
+    text = str(value).strip()
+    if len(text) > 32 or not _DATE_RE.match(text):
+        raise InputError(field_name, f"{text[:32]!r} is not a date; write it as YYYY-MM-DD", rule="date_format")
     try:
-        return dt.date.fromisoformat(str(value).strip())
+        return dt.date.fromisoformat(text)
     except ValueError:
-        raise InputError(field_name, f"{value!r} is not a date; write it as YYYY-MM-DD") from None
+        raise InputError(field_name, f"{text!r} is not a day of the calendar", rule="date_exists") from None
 
 
 @dataclass(frozen=True)
@@ -62,8 +76,7 @@ class Parcel:
             raise InputError("delivery", f"unknown delivery type {self.delivery!r}")
         if self.declared_value is not None:
             check_currency(self.declared_value.currency, "value")
-            if self.declared_value.amount < 0:
-                raise InputError("value", "declared value cannot be negative")
+            check_amount(self.declared_value.amount, "value")
 
     @classmethod
     def parse(

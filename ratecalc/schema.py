@@ -142,7 +142,7 @@ class Limits(_Strict):
     sum_strict: bool = Field(False, description="true: the sum must be strictly less than max_sum_cm")
     max_longest_cm: Optional[Decimal] = None
     max_declared_value: Optional[MoneyLimit] = None
-    declared_value: list[MoneyRange] = Field(
+    value_ranges: list[MoneyRange] = Field(
         default_factory=list,
         description="published declared-value ranges per currency (the engine checks max_declared_value)",
     )

@@ -86,9 +86,11 @@ def test_cli_exit_codes_and_files(tmp_path):
     good.write_text("weight_g,length_mm,width_mm,height_mm\n400,300,200,150\n250,200,150,100\n")
     r = runner.invoke(app, ["batch", str(good), "-o", str(tmp_path / "g.csv"), "--date", "2022-07-01", "--no-progress"])
     assert r.exit_code == 0, r.output
-    assert (tmp_path / "g.errors.csv").read_text().strip() == "row,column,value,reason" or (
-        tmp_path / "g.errors.csv"
-    ).read_text().strip() == '"row","column","value","reason"'
+    (tmp_path / "g.errors.csv").write_text("row,column,value,reason\n0,weight_g,,stale\n")  # an earlier run's
+    r = runner.invoke(app, ["batch", str(good), "-o", str(tmp_path / "g.csv"), "--date", "2022-07-01", "--no-progress"])
+    assert r.exit_code == 0, r.output
+    assert not (tmp_path / "g.errors.csv").exists()  # nothing failed: no errors file, and no stale one
+    assert "errors: none" in r.output
     gbs = [
         line
         for line in (tmp_path / "g.csv").read_text().splitlines()
@@ -152,3 +154,22 @@ def test_long_form_is_quoted_in_slices_with_global_rows(tmp_path, tariffs, monke
     assert got["row"].tolist() == expect["row"].tolist()
     assert got["sku"].tolist() == expect["sku"].tolist()
     assert got["chargeable_weight_g"].tolist() == expect["chargeable_weight_g"].tolist()
+
+
+def test_malformed_lines_keep_their_line_numbers_across_small_blocks(tmp_path, tariffs, monkeypatch):
+    monkeypatch.setattr(bf, "CSV_BLOCK_BYTES", 4 << 10)  # lines are cut across many blocks
+    lines = ["sku,weight_g,length_mm,width_mm,height_mm"] + [f"s{i},{100 + i},300,200,150" for i in range(3000)]
+    bad = {57: "s55,1,2", 58: "", 1500: 's1498,"400,300,200,150', 2999: "s2997,400,300,200,150,9"}
+    for line_no, text in bad.items():
+        lines[line_no - 1] = text
+    src = tmp_path / "cat.csv"
+    src.write_text("\r\n".join(lines), encoding="utf-8")  # CRLF and no final newline
+    summary = bf.quote_file(src, tmp_path / "o.csv", tariffs.compiled(), best="cheapest", date="2022-07-01")
+    errors = pd.read_csv(tmp_path / "o.errors.csv", dtype=str, keep_default_na=False)
+    assert errors["line"].astype(int).tolist() == [57, 1500, 2999]  # the blank line 58 is no row
+    assert errors["row"].astype(int).tolist() == [55, 1497, 2996]
+    assert all(errors["reason"].str.startswith("malformed line"))
+    assert summary.rows == 2999 and summary.failed == 3 and summary.quoted == 2996
+    out = pd.read_csv(tmp_path / "o.csv", dtype=str)
+    assert out["sku"].tolist()[:3] == ["s0", "s1", "s2"] and "s55" not in set(out["sku"])
+    assert out.loc[out["row"] == "56", "sku"].item() == "s57"  # rows after a blank line keep counting

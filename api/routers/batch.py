@@ -4,7 +4,9 @@ A bad parcel becomes an error entry at its index and never fails the others. JSO
 default; NDJSON (`application/x-ndjson`, one parcel per line) is split into lines as it streams in (and
 refused with 413 the moment it passes the maximum), and NDJSON out (asked for with
 `Accept: application/x-ndjson`, or implied by an NDJSON body) is written chunk by chunk as the engine
-finishes them. Parsing, validation, quoting and serialisation run in worker threads so a 10,000-parcel
+finishes them and always ends with one summary line (`{"summary": true, "count", "succeeded", "failed"}`):
+the status line leaves before the work is done, so a stream cut by a dying server is told apart from a
+complete one by that last line. Parsing, validation, quoting and serialisation run in worker threads so a 10,000-parcel
 batch does not stall health checks and single quotes (it still shares the GIL with them).
 """
 
@@ -17,14 +19,35 @@ from typing import Any, AsyncIterator, Literal, Optional, Sequence
 import anyio
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import StreamingResponse
-from pydantic import ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ratecalc import InputError, Parcel, TariffSet
+from ratecalc.compact import parse_expand
 
 from ..deps import tariffs
-from ..errors import ApiProblem, FieldError, Problem, from_input_error, from_pydantic, invalid
-from ..models import BatchItem, BatchResponse, ItemError, QuoteFilters, QuoteOptions, QuoteParcel, Readings, Sort
-from ..quoting import Invalid, check_options, normalised_parcel, quote_parcels, to_parcel
+from ..errors import (
+    MAX_JSON_DEPTH,
+    ApiProblem,
+    FieldError,
+    Problem,
+    body_error,
+    from_input_error,
+    from_pydantic,
+    invalid,
+    json_depth,
+)
+from ..models import (
+    BatchItem,
+    BatchResponse,
+    ItemError,
+    QuoteFilters,
+    QuoteOptions,
+    QuoteParcel,
+    Readings,
+    Short,
+    Sort,
+)
+from ..quoting import Invalid, check_options, normalised_parcel, quote_parcels, quotes_json, to_parcel
 
 router = APIRouter(prefix="/v1", tags=["quotes"])
 log = logging.getLogger("ratecalc.api")
@@ -33,6 +56,15 @@ NDJSON = "application/x-ndjson"
 _NDJSON_TYPES = {NDJSON, "application/ndjson", "application/jsonl", "application/x-jsonlines"}
 CHUNK = 1000  # parcels per engine run when streaming: first lines leave early, engine still vectorised
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
+
+
+class BatchSummary(BaseModel):
+    """The last line of every NDJSON answer: counts over the whole batch. No summary line = cut stream."""
+
+    summary: Literal[True] = Field(True, description="marks the final line")
+    count: int
+    succeeded: int
+    failed: int
 
 
 class _Envelope(QuoteOptions):
@@ -63,6 +95,7 @@ class _Batch:
     def __init__(self, options: QuoteOptions, root: str):
         self.options = options
         self.root = root
+        self.expand: frozenset[str] = frozenset()  # parts added to each compact quote (`?expand=`)
         self.slots: list[Parcel | BatchItem] = []
 
     def add(self, raw: Any) -> None:
@@ -105,7 +138,11 @@ def _run(ts: TariffSet, batch: _Batch, start: int, stop: int) -> list[BatchItem]
             continue
         quotes, hidden = outcome
         out[k] = BatchItem(
-            index=start + k, status="ok", request=normalised_parcel(parcel), quotes=quotes, filtered_out=hidden
+            index=start + k,
+            status="ok",
+            request=normalised_parcel(parcel),
+            quotes=quotes_json(quotes, batch.options, batch.expand),
+            filtered_out=hidden,
         )
     return out
 
@@ -131,9 +168,9 @@ def _query_options(
         for k, v in (
             ("carriers", carrier),
             ("services", service),
-            ("delivery_types", delivery_type),
+            ("delivery_types", None if delivery_type is None else list(dict.fromkeys(delivery_type))),
             ("max_days", max_days),
-            ("statuses", status),
+            ("statuses", None if status is None else list(dict.fromkeys(status))),  # repeats change nothing
         )
         if v is not None
     }
@@ -165,7 +202,19 @@ _BODY_DOC = {
     "/quotes/batch",
     response_model=BatchResponse,
     responses={
-        200: {"content": {NDJSON: {"schema": {"$ref": "#/components/schemas/BatchItem"}}}},
+        200: {
+            "content": {
+                NDJSON: {
+                    "schema": {
+                        "anyOf": [
+                            {"$ref": "#/components/schemas/BatchItem"},
+                            {"$ref": "#/components/schemas/BatchSummary"},
+                        ]
+                    },
+                    "description": "one BatchItem per line, in order, then one BatchSummary line",
+                }
+            }
+        },
         413: PROBLEM,
         415: PROBLEM,
         422: PROBLEM,
@@ -177,8 +226,12 @@ async def quote_batch(
     request: Request,
     ts: TariffSet = Depends(tariffs),
     reading: Optional[Readings] = Query(None, description="NDJSON bodies only: a named reading (repeatable)"),
-    carrier: Optional[list[str]] = Query(None, description="NDJSON bodies only: keep this carrier id (repeatable)"),
-    service: Optional[list[str]] = Query(None, description="NDJSON bodies only: keep this service id (repeatable)"),
+    carrier: Optional[list[Short]] = Query(
+        None, max_length=64, description="NDJSON bodies only: keep this carrier id (repeatable)"
+    ),
+    service: Optional[list[Short]] = Query(
+        None, max_length=256, description="NDJSON bodies only: keep this service id (repeatable)"
+    ),
     delivery_type: Optional[list[Literal["pickup_point", "courier"]]] = Query(
         None, description="NDJSON bodies only: quote for this delivery type (repeatable)"
     ),
@@ -187,6 +240,7 @@ async def quote_batch(
     ),
     status: Optional[list[Literal["ok", "unpriced", "ineligible"]]] = Query(None, description="NDJSON bodies only"),
     sort: Optional[Sort] = Query(None, description="NDJSON bodies only: price or days"),
+    expand: list[str] = Query([], description="add parts to each quote: billing, tariff, reasons or all"),
 ) -> Response:
     """One result per parcel, in order; a bad parcel yields an error entry and does not fail the others.
 
@@ -234,8 +288,11 @@ async def quote_batch(
         root = "$"
     try:
         check_options(ts, options, root)
+        batch.expand = parse_expand(expand)
     except Invalid as exc:
         raise invalid(exc.errors) from None
+    except InputError as exc:
+        raise invalid([from_input_error(exc, "query.expand")]) from None
 
     metrics = request.app.state.metrics
     if _wants_ndjson(request, ndjson_in):
@@ -259,6 +316,8 @@ def _count(metrics: Any, items: list[BatchItem]) -> None:
 
 
 async def _stream(ts: TariffSet, batch: _Batch, metrics: Any) -> AsyncIterator[bytes]:
+    """BatchItem lines, then one BatchSummary line: a stream without it was cut and is incomplete."""
+    succeeded = 0
     for start in range(0, len(batch.slots), CHUNK):
         try:
             items = await anyio.to_thread.run_sync(_run, ts, batch, start, start + CHUNK)
@@ -272,16 +331,25 @@ async def _stream(ts: TariffSet, batch: _Batch, metrics: Any) -> AsyncIterator[b
             ]
             items = [_item_error(i, err) for i in range(start, stop)]
         _count(metrics, items)
+        succeeded += sum(1 for it in items if it.status == "ok")
         yield "".join(it.model_dump_json() + "\n" for it in items).encode()
+    n = len(batch.slots)
+    yield (BatchSummary(count=n, succeeded=succeeded, failed=n - succeeded).model_dump_json() + "\n").encode()
+
+
+def _load(text: bytes) -> Any:
+    """json.loads, refusing bodies nested deeper than MAX_JSON_DEPTH (raises ValueError/RecursionError)."""
+    data = json.loads(text)
+    if json_depth(data) > MAX_JSON_DEPTH:
+        raise RecursionError("too deep")
+    return data
 
 
 def _parse_json(raw: bytes, limit: int) -> _Envelope:
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise invalid(
-            [FieldError(path="$", message=f"not valid JSON: {exc}", rule="json_invalid", limit=None)]
-        ) from None
+        data = _load(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise invalid([body_error(exc)]) from None
     if isinstance(data, dict) and isinstance(data.get("parcels"), list) and len(data["parcels"]) > limit:
         raise _too_many(limit, "$.parcels")
     try:
@@ -298,10 +366,11 @@ def _add_all(batch: _Batch, parcels: list[Any]) -> None:
 def _add_lines(batch: _Batch, lines: list[bytes]) -> None:
     for text in lines:
         try:
-            raw = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as exc:
-            where = f"$[{len(batch.slots)}]"
-            batch.add_error([FieldError(path=where, message=f"not valid JSON: {exc}", rule="json_invalid", limit=None)])
+            raw = _load(text)
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+            err = body_error(exc)
+            err.path = f"$[{len(batch.slots)}]"
+            batch.add_error([err])
             continue
         batch.add(raw)
 

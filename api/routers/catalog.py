@@ -1,6 +1,11 @@
-"""What the server knows: carriers and their services, one service in full, the loaded tariff set."""
+"""What the server knows: carriers and their services, one service in full, the loaded tariff set.
+
+Files are named relative to their tariff directory: a server's absolute paths are not the caller's business.
+"""
 
 from __future__ import annotations
+
+from pathlib import PurePath
 
 from fastapi import APIRouter, Depends, Path
 
@@ -46,7 +51,9 @@ async def service(
 ) -> ServiceDetail:
     for svc in ts.services:
         if svc.id == service_id:
-            return ServiceDetail(carrier=svc.carrier, carrier_id=svc.carrier_id, file=svc.file, service=svc.model)
+            return ServiceDetail(
+                carrier=svc.carrier, carrier_id=svc.carrier_id, file=PurePath(svc.file).name, service=svc.model
+            )
     raise ApiProblem(
         404, "unknown-service", "Unknown service", f"no service with id {service_id!r} (see GET /v1/carriers)"
     )
@@ -57,7 +64,7 @@ async def tariff_set(ts: TariffSet = Depends(tariffs)) -> TariffsInfo:
     files = [
         TariffFile(
             name=f.path.name,
-            directory=str(f.path.parent),
+            directory=f.path.parent.name,  # never an absolute server path
             layer=f.layer,
             sha256=f.sha256,
             kind="carrier" if isinstance(f.document, CarrierFile) else "groups",

@@ -18,11 +18,11 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstrain
 from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.economics import EconomicsInput, Target, economics, reverse_price
 from ratecalc.fx import build_chain
-from ratecalc.units import Money, parse_money
+from ratecalc.units import MAX_TEXT_CHARS, Money, parse_money
 
 from ..deps import tariffs
 from ..errors import Problem, from_input_error, invalid
-from ..models import DIMS_PATTERN, MONEY_PATTERN, WEIGHT_PATTERN, MoneyIn
+from ..models import DIMS_PATTERN, WEIGHT_PATTERN, MoneyAny, MoneyIn, bounded_values
 
 router = APIRouter(prefix="/v1", tags=["economics"])
 
@@ -31,7 +31,6 @@ RATES_FILE_ENV = "RATECALC_RATES_FILE"
 
 Pct = Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}([.,]\d{1,4})?%?$")]
 PriceRub = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,2})?$")]
-MoneyText = Annotated[str, StringConstraints(pattern=MONEY_PATTERN)]
 Rate = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,8})?$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 
@@ -39,8 +38,12 @@ Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 class EconomicsRequest(BaseModel):
     """One SKU. Give exactly one of `sale_price`, `target_margin_pct`, `target_profit_rub`."""
 
-    weight: Annotated[str, StringConstraints(pattern=WEIGHT_PATTERN)] = Field(examples=["450g"])
-    dims: Annotated[str, StringConstraints(pattern=DIMS_PATTERN)] = Field(examples=["20x15x10cm"])
+    weight: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=WEIGHT_PATTERN)] = Field(
+        examples=["450g"]
+    )
+    dims: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=DIMS_PATTERN)] = Field(
+        examples=["20x15x10cm"]
+    )
     date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
         None, examples=["2025-12-05"]
     )
@@ -50,31 +53,36 @@ class EconomicsRequest(BaseModel):
     category: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(examples=["pharmacy"])
     scheme: Literal["rfbs", "fbp"] = "rfbs"
     # The shared vocabulary's names and their old spellings are both accepted (`cost` as on the CLI).
-    purchase_cost: Union[MoneyText, MoneyIn] = Field(
+    purchase_cost: MoneyAny = Field(
         description="any currency, e.g. 62CNY (also accepted as `cost`)",
         examples=["62CNY"],
         validation_alias=AliasChoices("purchase_cost", "cost"),
     )
-    packaging: Optional[Union[MoneyText, MoneyIn]] = None
-    first_mile: Optional[Union[MoneyText, MoneyIn]] = None
+    packaging: Optional[MoneyAny] = None
+    first_mile: Optional[MoneyAny] = None
     acquiring_pct: Pct = Field("0", validation_alias=AliasChoices("acquiring_pct", "acquiring"))
     fx_loss_pct: Pct = "0"
     ads_pct: Pct = "0"
     return_rate_pct: Pct = "0"
-    sale_price: Optional[PriceRub] = Field(
+    # The three modes are absent or a string, never null: the schema's oneOf counts a present key.
+    sale_price: PriceRub = Field(  # type: ignore[assignment]
         None,
         description="sale price in RUB (also the declared price; also accepted as `price`)",
         examples=["1499"],
         validation_alias=AliasChoices("sale_price", "price"),
     )
-    target_margin_pct: Optional[Pct] = Field(None, validation_alias=AliasChoices("target_margin_pct", "target_margin"))
-    target_profit_rub: Optional[PriceRub] = Field(
+    target_margin_pct: Pct = Field(  # type: ignore[assignment]
+        None, validation_alias=AliasChoices("target_margin_pct", "target_margin")
+    )
+    target_profit_rub: PriceRub = Field(  # type: ignore[assignment]
         None, validation_alias=AliasChoices("target_profit_rub", "target_profit")
     )
     fx: dict[Code, Rate] = Field(default_factory=dict, description='RUB per unit, e.g. {"CNY": "11.5"}')
     use_cbr: bool = Field(False, description="fall back to the CBR daily feed (cached on disk)")
     ozon_fee: Optional[Literal["flat-15", "percent-2"]] = None
     readings: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=20)
+
+    _bounded = model_validator(mode="before")(bounded_values)
 
     @model_validator(mode="after")
     def _one_mode(self) -> EconomicsRequest:
@@ -85,14 +93,18 @@ class EconomicsRequest(BaseModel):
 
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={
-            "oneOf": [
-                {"required": ["sale_price"]},
-                {"required": ["target_margin_pct"]},
-                {"required": ["target_profit_rub"]},
-            ]
-        },
+        json_schema_extra=lambda schema: _one_mode_schema(schema),
     )
+
+
+def _one_mode_schema(schema: dict) -> None:
+    """Say in the schema what `_one_mode` enforces: exactly one mode key, present and not null."""
+    for name in _MODES:
+        schema.get("properties", {}).get(name, {}).pop("default", None)
+    schema["oneOf"] = [{"required": [name]} for name in _MODES]
+
+
+_MODES = ("sale_price", "target_margin_pct", "target_profit_rub")
 
 
 class EconomicsResponse(BaseModel):

@@ -1,18 +1,23 @@
 """What every command shares: consoles, the tariff option, and the one-line error contract.
 
-Bad input never shows a traceback: it prints one line naming the field and exits with code 2.
+Bad input never shows a traceback: it prints one line naming the field and exits with code 2. Neither
+does a bug: it prints one "internal error" line (exit 2; RATECALC_DEBUG=1 shows the traceback).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional
 
+import click
 import typer
 from rich.console import Console
 
 from ..errors import InputError, RatecalcError, TariffError
-from ..tariffset import TariffSet
+
+if TYPE_CHECKING:
+    from ..tariffset import TariffSet
 
 
 class _Consoles:
@@ -74,7 +79,15 @@ def guarded(fn: Callable[[], None]) -> None:
         fail("the tariff set is broken:\n" + str(exc))
     except RatecalcError as exc:
         fail(str(exc))
+    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
+        raise  # the command line's own answers (usage errors, exit codes) pass through
+    except Exception as exc:  # a bug, not the user's input: one line, and the traceback on request
+        if os.environ.get("RATECALC_DEBUG"):
+            raise
+        fail(f"internal error ({type(exc).__name__}: {exc}); run with RATECALC_DEBUG=1 for the traceback and report it")
 
 
 def load(tariffs: Optional[List[Path]]) -> TariffSet:
+    from ..tariffset import TariffSet  # here, not at import: `--help` must not load numpy and pydantic
+
     return TariffSet.load(tariffs or ())

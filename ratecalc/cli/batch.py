@@ -1,7 +1,8 @@
 """`ratecalc batch INPUT -o OUTPUT`: quote a whole catalogue file (CSV or Parquet) in chunks.
 
 Exit codes: 0 = every row quoted; 1 = some rows failed (listed in the errors file, the rest went
-through); 2 = the input as a whole cannot be used (missing file or column, bad option).
+through); 2 = bad usage or an input unusable as a whole (missing file or column, not a readable Parquet
+file, bad option): nothing was written.
 """
 
 from __future__ import annotations
@@ -86,8 +87,9 @@ def register(app: typer.Typer) -> None:
         """Quote every row of a CSV/Parquet catalogue against every service in force (long form or --best).
 
         Input columns: weight_g (or weight_kg), length_mm/width_mm/height_mm (or *_cm), and optionally
-        declared_value, currency, order_date, delivery, battery, liquid, sku. Bad rows go to the errors file
-        with their row number (0 = first data row) and reason; exit code 1 if any row failed.
+        declared_value, currency, order_date, delivery, battery, liquid, sku. Bad rows (malformed lines too) go
+        to the errors file with their line (header = line 1), row number (0 = first data row), sku and reason;
+        exit code 1 if any row failed, 2 if nothing could be done. Files appear only when the run completes.
         """
         failed = {"any": False}
 
@@ -99,6 +101,10 @@ def register(app: typer.Typer) -> None:
                 raise InputError("engine", f"unknown engine {engine!r}; use local or dask")
             names = _mapping(mapping)
             to_common = _rub_ranking(best, engine, fx, rates_file, cbr)
+            from ..batchfile import file_format
+
+            file_format(input_path, input_format, "--input-format")  # before any work: exit 2, one line
+            file_format(output, output_format, "--output-format")
             ts = load(tariffs)
             if engine == "dask":
                 from ..dask import quote_file_dask
@@ -151,12 +157,12 @@ def register(app: typer.Typer) -> None:
             err.print(
                 f"{summary.rows:,} rows: {summary.quoted:,} quoted, {summary.failed:,} failed; "
                 f"{summary.output_rows:,} output rows in {took:.2f} s ({rate:,.0f} rows/s)\n"
-                f"output: {summary.output}\nerrors: {summary.errors_path}",
+                f"output: {summary.output}\nerrors: {summary.errors_path or 'none (every row quoted)'}",
                 highlight=False,
             )
             if best is not None:
                 err.print(
-                    "--best compared prices in RUB (price × rate of the order date; column price_rub)"
+                    "--best compared prices in RUB (price × rate of the order date, half-up to the kopeck)"
                     if to_common is not None
                     else "--best compared prices in each carrier's currency: a parcel whose services price in "
                     "several currencies gets no_choice=mixed_currencies (give --fx, --rates-file or --cbr "

@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import TYPE_CHECKING, List, Optional, Sequence
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ..errors import InputError
-from ..result import ServiceQuote
+
+if TYPE_CHECKING:
+    from ..result import ServiceQuote
 
 
 def render_rub(quotes: Sequence[ServiceQuote], console: Console) -> None:
@@ -50,27 +52,22 @@ def render_rub(quotes: Sequence[ServiceQuote], console: Console) -> None:
 
 def parse_pct(text: Optional[str], field: str) -> Decimal:
     """`1.9`, `1.9%`, `1,9 %` -> Decimal percent."""
+    from ..units import parse_decimal
+
     if text is None:
         return Decimal(0)
-    try:
-        value = Decimal(str(text).strip().rstrip("%").strip().replace(",", "."))
-    except InvalidOperation:
-        raise InputError(field, f"{text!r} is not a percentage; write it like 1.9 or 1.9%") from None
-    if not value.is_finite():
-        raise InputError(field, f"{text!r} is not a percentage")
-    return value
+    return parse_decimal(str(text).strip().rstrip("%"), field, what="percentage (like 1.9 or 1.9%)", signed=True)
 
 
 def _money_or_rub(text: Optional[str], field: str):
     """`62CNY`, `5 usd`, or a bare number meaning RUB."""
-    from ..units import Money, parse_money
+    from ..units import Money, parse_decimal, parse_money
 
     if text is None:
         return None
-    try:
-        return Money(Decimal(str(text).strip().replace(",", ".")), "RUB")
-    except InvalidOperation:
+    if any(c.isalpha() for c in str(text)):
         return parse_money(text, field)
+    return Money(parse_decimal(text, field, what="amount"), "RUB")
 
 
 def _pct(f) -> str:

@@ -12,7 +12,7 @@ import sys
 import textwrap
 from decimal import Decimal
 from pathlib import Path
-from typing import List, Literal, Optional, Sequence
+from typing import TYPE_CHECKING, List, Literal, Optional, Sequence
 
 import typer
 from rich import box
@@ -21,11 +21,16 @@ from rich.table import Table
 
 from ..confidence import confidence_of
 from ..errors import InputError
-from ..result import ServiceQuote
 from ._common import TariffsOpt, consoles, guarded, load
 from ._parcel import parcel_from_flags
 
+if TYPE_CHECKING:
+    from ..result import ServiceQuote
+
 SortBy = Literal["price", "days"]
+
+if TYPE_CHECKING:
+    from ..result import ServiceQuote
 
 
 def _price(q: ServiceQuote) -> str:
@@ -181,7 +186,10 @@ def quote(
     reading: Optional[List[str]] = typer.Option(
         None, "--reading", help="Use a named alternative reading where sources conflict (repeatable)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the quote list as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the quote list as JSON (compact: what to compare)."),
+    full: bool = typer.Option(
+        False, "--full", help="With --json: the complete quotes (billing rule, tariff sources, reason sentences)."
+    ),
     show_all: bool = typer.Option(False, "--all", help="Also list unpriced and ineligible services with reasons."),
     top: Optional[int] = typer.Option(None, "--top", min=1, help="Show only the first N priced services."),
     carrier: Optional[List[str]] = typer.Option(None, "--carrier", help="Only this carrier, id or name (repeatable)."),
@@ -233,7 +241,13 @@ def quote(
         if as_json:
             if notice:  # stdout stays JSON
                 consoles.err.print(f"note: {notice}", highlight=False, soft_wrap=True)
-            sys.stdout.write(json.dumps([q.model_dump(mode="json") for q in quotes], ensure_ascii=False, indent=2))
+            if full:
+                data = [q.model_dump(mode="json") for q in quotes]
+            else:
+                from ..compact import compact
+
+                data = [compact(q) for q in quotes]
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             sys.stdout.write("\n")
             return
         out = consoles.out

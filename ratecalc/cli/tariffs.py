@@ -13,9 +13,7 @@ from rich import box
 from rich.table import Table
 
 from ..errors import TariffError
-from ..loader import load_documents
-from ..schema import Billing, Limits, Version, json_schema
-from ..tariffset import TariffSet
+from ..schema import Billing, Limits, Version
 from ._common import TariffsOpt, consoles, fail, guarded, load
 
 tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
@@ -155,6 +153,9 @@ def tariffs_check(
 
     target = directory or builtin_dir()
     try:
+        from ..loader import load_documents
+        from ..tariffset import TariffSet
+
         docs = load_documents([target])
         TariffSet(docs, [target]).compiled()
     except TariffError as exc:
@@ -169,6 +170,8 @@ def tariffs_schema(
     output: Path = typer.Option(Path("tariffs/schema.json"), "--output", "-o", help="Where to write it."),
 ) -> None:
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
+    from ..schema import json_schema
+
     output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     consoles.out.print(f"wrote {output}")
 
@@ -193,6 +196,7 @@ def tariffs_import(
     import datetime as dt
 
     from ..ozon_sheet import date_from_name, known_services, read_sheet, to_documents, write_documents
+    from ..tariffset import TariffSet
 
     def run() -> None:
         if effective_from is not None:
