@@ -53,7 +53,7 @@ def test_curves_errors_name_the_query_parameter(client):
 
 def test_a_weight_that_is_not_a_weight_is_explained_in_words_not_a_regex(client):
     err = only_error(problem(client.post("/v1/quotes", json={**PARCEL, "weight": "abc"}), 422))
-    assert err["path"] == "$.weight" and "write it with a unit" in err["message"]
+    assert err["path"] == "$.weight" and "write it like 1.2kg" in err["message"]
     assert "\\d" not in err["message"] and "^" not in err["message"]
     err = only_error(problem(client.get("/v1/curves", params={**PARCEL, "dims": "big"}), 422))
     assert err["path"] == "query.dims" and "30x20x10cm" in err["message"]

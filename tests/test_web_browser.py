@@ -157,7 +157,7 @@ def test_the_page_fits_a_phone(base_url, browser):
 def test_a_bad_weight_is_explained_next_to_its_field(base_url, browser):
     browser.goto(base_url + "/?weight=abc&dims=30x20x15cm&value=1000RUB&date=2025-10-01")
     message = browser.js("document.querySelector('#e-weight').textContent")
-    assert "write it with a unit" in message
+    assert "write it like 1.2kg" in message
     assert browser.js("document.querySelector('#f-weight').getAttribute('aria-invalid')") == "true"
 
 
