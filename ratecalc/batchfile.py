@@ -434,6 +434,7 @@ def quote_file(
     delimiter: str = ",",
     progress: Optional[Progress] = None,
     threads: Optional[int] = None,
+    to_common: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = None,
 ) -> BatchSummary:
     """Quote every row of a CSV/Parquet catalogue into a CSV/Parquet output, chunk by chunk.
 
@@ -466,7 +467,8 @@ def quote_file(
                 if best is None:
                     table = quote_ingested(compiled, ing, threads=threads, row_offset=offset).to_arrow()
                 else:  # one row per parcel: chosen block by block, the long form is never built
-                    table = quote_best(compiled, ing, best, threads=threads, row_offset=offset)
+                    # to_common (with best): rank in one currency, e.g. ratecalc.fxcolumns.rub_converter
+                    table = quote_best(compiled, ing, best, to_common=to_common, threads=threads, row_offset=offset)
                 writer.write(table)
                 if len(ing.errors):
                     err_writer.write(_errors_table(ing, chunk, offset))

@@ -736,6 +736,19 @@ def _span(deltas: dict[str, int], names: dict[str, str]) -> str:
     return f"{amount} RUB ({len(deltas)} services; most with {names[best]}: {_rub(deltas[best])})"
 
 
+def _downward(what: str) -> str:
+    """Edge labels are written for a price going UP across the edge ("Extra Small ends; Small starts");
+    a cliff reached by LOWERING the price says where the parcel lands ("into Extra Small; out of Small")."""
+    out = []
+    for part in what.split("; "):
+        if part.endswith(" ends"):
+            part = "into the " + part.removesuffix(" ends")
+        elif part.endswith(" starts"):
+            part = "out of " + part.removesuffix(" starts")
+        out.append(part.replace("into the shipment group", "into shipment group"))
+    return "; ".join(out)
+
+
 def _cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[Cliff]:
     """Nearby price and weight changes that cross a tier or band and change the result, with by how much."""
     window = int(price_minor * CLIFF_WINDOW)
@@ -778,7 +791,8 @@ def _cliffs(ctx: _Ctx, price_minor: int, lines: Sequence[Line]) -> list[Cliff]:
                         "lower_price",
                         f"{_rub(e)} RUB",
                         what,
-                        f"lowering the price to {_rub(e)} RUB ({what}) raises the profit by {_span(gain, names)}",
+                        f"lowering the price to {_rub(e)} RUB ({_downward(what)}) raises the profit by "
+                        f"{_span(gain, names)}",
                         {k: _rub(v) for k, v in gain.items()},
                     )
                 )

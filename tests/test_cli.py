@@ -85,7 +85,7 @@ def test_bad_input_is_one_line_and_exit_2(args, field):
 
 def test_tariffs_list_show_check(tmp_path):
     assert "gbs-broker" in run("tariffs", "list").output
-    shown = run("tariffs", "show", "gbs-broker")
+    shown = run("tariffs", "show", "gbs-broker", "--json")
     assert shown.exit_code == 0 and json.loads(shown.stdout)["name"] == "GBS Broker"
     assert run("tariffs", "show", "no-such-service").exit_code == 2
     assert run("tariffs", "check").exit_code == 0

@@ -76,7 +76,7 @@ def test_wheel_installs_the_api_as_ratecalc_api_and_the_command_finds_it(tmp_pat
     )
     where, commands, library_commands = _installed(site, probe, tmp_path).splitlines()
     assert where == str(site / "ratecalc_api" / "app.py")
-    assert {"quote", "tariffs", "economics", "batch"} <= set(library_commands.split())
+    assert {"quote", "sweep", "chart", "tariffs", "economics", "batch"} <= set(library_commands.split())
     assert commands.split() == sorted([*library_commands.split(), "serve"])  # the library's commands + serve
     # `ratecalc serve` hands uvicorn the installed package's app factory, by the installed name
     factory = _installed(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 
 import pytest
@@ -102,9 +103,10 @@ def test_min_confidence_drops_what_is_less_sure(tariffs):
 def test_cli_marks_confidence_below_official_and_filters_it():
     r = run("quote", "--weight", "300g", "--dims", "20x15x5cm", "--value", "1000RUB", "--date", "2026-08-01")
     assert r.exit_code == 0, r.output
-    assert "confidence third_party" in r.output and "to SC" in r.output
+    assert re.search(r"CNY\s+\d+–\d+ to SC\s+\d+ g\s+third_party", r.output)  # the Confidence column
     r = run("quote", "--weight", "300g", "--dims", "20x15x5cm", "--value", "1000RUB", "--date", "2026-05-01")
-    assert r.exit_code == 0 and "confidence" not in r.output.split("note:")[0].split("Why / notes")[1]
+    table = r.output.split("Confidence", 1)[1]
+    assert r.exit_code == 0 and "official" in table and "third_party" not in table and "inferred" not in table
     r = run(
         "quote", "--weight", "300g", "--dims", "20x15x5cm", "--value", "1000RUB", "--date", "2026-08-01", "--json",
         "--min-confidence", "official",

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, Optional, Union
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.economics import EconomicsInput, Target, economics, reverse_price
@@ -52,19 +52,31 @@ class EconomicsRequest(BaseModel):
     liquid: bool = False
     category: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(examples=["pharmacy"])
     scheme: Literal["rfbs", "fbp"] = "rfbs"
-    purchase_cost: MoneyAny = Field(description="any currency, e.g. 62CNY", examples=["62CNY"])
+    # The shared vocabulary's names and their old spellings are both accepted (`cost` as on the CLI).
+    purchase_cost: MoneyAny = Field(
+        description="any currency, e.g. 62CNY (also accepted as `cost`)",
+        examples=["62CNY"],
+        validation_alias=AliasChoices("purchase_cost", "cost"),
+    )
     packaging: Optional[MoneyAny] = None
     first_mile: Optional[MoneyAny] = None
-    acquiring_pct: Pct = "0"
+    acquiring_pct: Pct = Field("0", validation_alias=AliasChoices("acquiring_pct", "acquiring"))
     fx_loss_pct: Pct = "0"
     ads_pct: Pct = "0"
     return_rate_pct: Pct = "0"
     # The three modes are absent or a string, never null: the schema's oneOf counts a present key.
     sale_price: PriceRub = Field(  # type: ignore[assignment]
-        None, description="sale price in RUB (also the declared price)", examples=["1499"]
+        None,
+        description="sale price in RUB (also the declared price; also accepted as `price`)",
+        examples=["1499"],
+        validation_alias=AliasChoices("sale_price", "price"),
     )
-    target_margin_pct: Pct = None  # type: ignore[assignment]
-    target_profit_rub: PriceRub = None  # type: ignore[assignment]
+    target_margin_pct: Pct = Field(  # type: ignore[assignment]
+        None, validation_alias=AliasChoices("target_margin_pct", "target_margin")
+    )
+    target_profit_rub: PriceRub = Field(  # type: ignore[assignment]
+        None, validation_alias=AliasChoices("target_profit_rub", "target_profit")
+    )
     fx: dict[Code, Rate] = Field(default_factory=dict, description='RUB per unit, e.g. {"CNY": "11.5"}')
     use_cbr: bool = Field(False, description="fall back to the CBR daily feed (cached on disk)")
     ozon_fee: Optional[Literal["flat-15", "percent-2"]] = None
