@@ -15,19 +15,20 @@ from typing import AsyncIterator, Optional
 import anyio
 from fastapi import Depends, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
 
 from ratecalc import TariffError, TariffSet, __version__
 
-from . import errors
+from . import errors, web
 from .deps import bearer_guard
 from .logs import setup_logging
 from .metrics import Metrics
 from .middleware import RequestMiddleware
 from .models import BatchRequest
 from .parent import supervisor_pid, watch_parent
-from .routers import admin, batch, catalog, economics, health, quotes
+from .routers import admin, batch, catalog, curves, economics, health, quotes
 from .settings import Settings
 from .state import TariffHolder
 
@@ -117,7 +118,15 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
         if hup:
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
 
-    app = FastAPI(title="ratecalc", version=__version__, description=DESCRIPTION, lifespan=lifespan)
+    # /docs is served by api.web from assets the app itself holds (no CDN); /redoc would need one
+    app = FastAPI(
+        title="ratecalc",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.holder = holder
@@ -131,17 +140,20 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
             allow_headers=["Authorization", "Content-Type", "X-Request-ID"],
             expose_headers=["X-Request-ID"],
         )
+    # gzip only when the client accepts it and the body is worth it; streamed NDJSON is compressed per chunk
+    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
 
     app.include_router(health.router)
     v1_deps = (
         [Depends(bearer_guard(settings.api_token, "ApiToken", "RATECALC_API_TOKEN"))] if settings.api_token else []
     )
-    for router in (quotes.router, batch.router, catalog.router, economics.router):
+    for router in (quotes.router, batch.router, catalog.router, economics.router, curves.router):
         app.include_router(router, dependencies=v1_deps)  # routers carry their /v1 prefix
     if settings.admin_token:
         guard = bearer_guard(settings.admin_token, "AdminToken", "RATECALC_ADMIN_TOKEN")
         app.include_router(admin.router, dependencies=[Depends(guard)])
 
+    web.install(app, page_enabled=not settings.api_token)
     app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
     return app

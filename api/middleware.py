@@ -93,14 +93,15 @@ class RequestMiddleware:
             method = scope.get("method", "")
             self.metrics.requests.labels(method, label, str(status)).inc()
             self.metrics.latency.labels(method, label).observe(elapsed)
-            access_log.info(
-                "request",
-                extra={
-                    "method": method,
-                    "path": scope.get("path"),
-                    "route": label,
-                    "status": status,
-                    "duration_ms": round(elapsed * 1000, 3),
-                    "client": (scope.get("client") or ("", 0))[0],
-                },
-            )
+            if access_log.isEnabledFor(logging.INFO):  # the record's dict is built only when it is written
+                access_log.info(
+                    "request",
+                    extra={
+                        "method": method,
+                        "path": scope.get("path"),
+                        "route": label,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 3),
+                        "client": (scope.get("client") or ("", 0))[0],
+                    },
+                )

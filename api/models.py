@@ -1,7 +1,7 @@
 """Request and response bodies of the HTTP API (pydantic at the edge).
 
-Quotes themselves are `ratecalc.result.ServiceQuote`, the same contract as the library and the CLI's
-`--json`; nothing here redefines them. A parcel may be written as people write it (`"1.2kg"`,
+Quotes are `ratecalc.compact.CompactQuote` in every answer (the CLI's `--json`; `?expand=` adds the rest of
+the library's `ServiceQuote`); nothing here redefines them. A parcel may be written as people write it (`"1.2kg"`,
 `"30x20x10cm"`, `"1500RUB"`) or in integer units (`weight_g`, `dims_mm`, `value` as an object);
 the response echoes it back resolved to integer units.
 """
@@ -20,11 +20,12 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     Tag,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
-from ratecalc.result import ServiceQuote
+from ratecalc.compact import CompactQuote
 from ratecalc.schema import Service
 from ratecalc.units import MAX_SIDE_MM, MAX_WEIGHT_G, parse_dims, parse_money, parse_weight
 
@@ -248,7 +249,7 @@ class NormalisedRequest(NormalisedParcel):
 
 class QuoteResponse(BaseModel):
     request: NormalisedRequest
-    quotes: list[ServiceQuote]
+    quotes: list[CompactQuote] = Field(description="compact quotes; `?expand=` adds billing, tariff, reasons")
     filtered_out: int = Field(description="quotes hidden by the filters")
     notice: Optional[str] = Field(
         None,
@@ -262,11 +263,18 @@ class ItemError(BaseModel):
     errors: list[FieldError]
 
 
+CompactQuotes = Annotated[
+    list[dict[str, Any]],
+    WithJsonSchema({"type": "array", "items": {"$ref": "#/components/schemas/CompactQuote"}}),
+]
+"""Compact quotes as built by `ratecalc.compact.compact` (plain dicts: already the JSON, no second pass)."""
+
+
 class BatchItem(BaseModel):
     index: int = Field(description="position of the parcel in the request, from 0")
     status: Literal["ok", "error"]
     request: Optional[NormalisedParcel] = None
-    quotes: Optional[list[ServiceQuote]] = None
+    quotes: Optional[CompactQuotes] = Field(None, description="compact quotes (`?expand=` adds parts)")
     filtered_out: Optional[int] = None
     error: Optional[ItemError] = None
 

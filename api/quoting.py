@@ -14,6 +14,7 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from ratecalc import InputError, Parcel, TariffSet
+from ratecalc.compact import compact
 from ratecalc.groups import group_input_error, require_group_inputs
 from ratecalc.parcels import to_arrays
 from ratecalc.result import STATUS_RANK, ServiceQuote, sort_quotes
@@ -223,6 +224,15 @@ def _quote_known(
         out.append(finish(merged, options, merged=k > 1))
         j += 1
     return out
+
+
+def quotes_json(
+    quotes: Sequence[ServiceQuote], options: QuoteOptions, expand: frozenset[str] = frozenset()
+) -> list[dict]:
+    """The answer's quotes in their compact form (`ratecalc.compact`); `delivery_type` is named on each
+    quote only when the request asked for several delivery types."""
+    several = len(_delivery_types(options) or ()) > 1
+    return [compact(q, expand, delivery_type=several) for q in quotes]
 
 
 def normalised_parcel(parcel: Parcel) -> NormalisedParcel:

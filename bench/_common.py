@@ -6,9 +6,10 @@ import datetime as dt
 
 import numpy as np
 
-from ratecalc import TariffSet
+from ratecalc import Parcel, TariffSet
 from ratecalc.compile import CURRENCY_INDEX, EPOCH_DAY0, CompiledTariffs
 from ratecalc.engine import ParcelArrays
+from ratecalc.units import Money
 
 
 def busiest_day(compiled: CompiledTariffs) -> dt.date:
@@ -33,6 +34,22 @@ def random_parcels(n: int, day: dt.date, seed: int = 1) -> ParcelArrays:
         battery=rng.random(n) < 0.1,
         liquid=rng.random(n) < 0.05,
     )
+
+
+def parcel_list(n: int, day: dt.date, seed: int = 3) -> list[Parcel]:
+    """Plausible parcels as `Parcel` objects (the library's one-at-a-time input), declared in RUB."""
+    rng = np.random.default_rng(seed)
+    return [
+        Parcel(
+            weight_g=int(rng.integers(50, 30_000)),
+            dims_mm=tuple(int(x) for x in rng.integers(10, 1500, 3)),  # type: ignore[arg-type]
+            order_date=day,
+            declared_value=Money.from_minor(int(rng.integers(100, 500_000)), "RUB"),
+            delivery="courier" if rng.random() < 0.3 else "pickup_point",
+            battery=bool(rng.random() < 0.1),
+        )
+        for _ in range(n)
+    ]
 
 
 def load() -> TariffSet:

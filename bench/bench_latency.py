@@ -1,6 +1,6 @@
 """One-parcel quote latency through the library, all services in force (and where the time goes).
 
-    python3 bench/bench_latency.py [--n 2000] [--date YYYY-MM-DD]
+    python3 bench/bench_latency.py [--n 2000] [--date YYYY-MM-DD] [--repeat 3]
 
 Reports the median and 90th percentile of `TariffSet.quote(parcel)` (engine + the pydantic ServiceQuote
 list, sorted), and separately the engine alone for one parcel (`iter_blocks`), over varied parcels.
@@ -14,60 +14,54 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import busiest_day, load  # noqa: E402
+from _common import busiest_day, load, parcel_list  # noqa: E402
 
-from ratecalc import Parcel  # noqa: E402
 from ratecalc import engine as E  # noqa: E402
 from ratecalc.parcels import to_arrays  # noqa: E402
-from ratecalc.units import Money  # noqa: E402
 
 
-def timed(fn, items, repeat_warm: int = 50) -> list[float]:
+def timed(fn, items, repeat_warm: int = 50) -> tuple[list[float], list[float]]:
+    """Wall and CPU (this thread) seconds per call. On a shared machine the CPU time is the steadier figure:
+    it leaves out the time the process waited for a core."""
     for item in items[:repeat_warm]:
         fn(item)
-    out = []
+    wall, cpu = [], []
     for item in items:
+        c0 = time.thread_time()
         t0 = time.perf_counter()
         fn(item)
-        out.append(time.perf_counter() - t0)
-    return out
+        wall.append(time.perf_counter() - t0)
+        cpu.append(time.thread_time() - c0)
+    return wall, cpu
 
 
-def report(name: str, samples: list[float]) -> None:
-    s = sorted(samples)
-    med = statistics.median(s) * 1e6
-    p90 = s[int(0.9 * (len(s) - 1))] * 1e6
-    print(f"{name}: median {med:,.1f} µs, p90 {p90:,.1f} µs over {len(s):,} parcels")
+def report(name: str, samples: tuple[list[float], list[float]]) -> None:
+    wall, cpu = (sorted(x) for x in samples)
+    med = statistics.median(wall) * 1e6
+    p90 = wall[int(0.9 * (len(wall) - 1))] * 1e6
+    print(
+        f"{name}: median {med:,.1f} µs, p90 {p90:,.1f} µs over {len(wall):,} parcels; "
+        f"CPU median {statistics.median(cpu) * 1e6:,.1f} µs"
+    )
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--date", default=None)
+    ap.add_argument("--repeat", type=int, default=3, help="runs of the quote measurement (report the best)")
     args = ap.parse_args()
     ts = load()
     compiled = ts.compiled()
     import datetime as dt
 
     day = dt.date.fromisoformat(args.date) if args.date else busiest_day(compiled)
-    rng = np.random.default_rng(3)
-    parcels = [
-        Parcel(
-            weight_g=int(rng.integers(50, 30_000)),
-            dims_mm=tuple(int(x) for x in rng.integers(10, 1500, 3)),  # type: ignore[arg-type]
-            order_date=day,
-            declared_value=Money.from_minor(int(rng.integers(100, 500_000)), "RUB"),
-            delivery="courier" if rng.random() < 0.3 else "pickup_point",
-            battery=bool(rng.random() < 0.1),
-        )
-        for _ in range(args.n)
-    ]
+    parcels = parcel_list(args.n, day)
     n_services = len(ts.quote(parcels[0]))
     print(f"tariffs: {len(compiled.services)} services in the set, {n_services} quoted per parcel on {day}")
-    report("TariffSet.quote(parcel) (engine + pydantic ServiceQuotes, sorted)", timed(ts.quote, parcels))
+    for _ in range(args.repeat):
+        report("TariffSet.quote(parcel) (engine + typed ServiceQuotes, sorted)", timed(ts.quote, parcels))
     arrays = [to_arrays([p]) for p in parcels]
     report("engine alone, one parcel (iter_blocks)", timed(lambda a: list(E.iter_blocks(compiled, a)), arrays))
     report("to_arrays (Parcel -> engine columns)", timed(lambda p: to_arrays([p]), parcels))

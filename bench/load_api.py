@@ -11,10 +11,15 @@ Scenarios (each bounded by --duration seconds and a request cap):
                   in p99 instead of silently lowering the rate (no coordinated omission).
 - single-closed:  POST /v1/quotes with --concurrency requests in flight: the maximum throughput.
 - batch-100 / batch-1000: POST /v1/quotes/batch with 100 / 1,000 parcels, 2 in flight.
+- batch-10000-ndjson: one POST /v1/quotes/batch of 10,000 parcels, NDJSON in and out (streamed); read
+                  `rss MB` (the server's peak resident memory) and whether /healthz stays answerable.
 
 The default driver (`--client raw`) is a minimal HTTP/1.1 keep-alive client on asyncio streams: on this
 machine httpx's async client costs ~4 ms of CPU per request, which made the driver, not the server, the
 bottleneck (healthz at ~120 req/s). `--client httpx` is still there to compare.
+
+Server CPU per answered request and resident memory are read from /proc for the server's process tree
+(`cpu ms/r`, `rss MB`): latency alone hides a server that is fast only because the machine is idle.
 
 Parcels are varied (weights, sizes, dates in the USD era and the shipment-group era, declared prices),
 drawn from a fixed seed, so no answer can be served from a cache. Server-side latency (from the API's
@@ -35,7 +40,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 import httpx
 
@@ -73,6 +78,8 @@ class Result:
     parcels_per_request: int = 1
     target_rate: Optional[float] = None
     server: str = ""
+    server_cpu_s: Optional[float] = None  # CPU seconds the server processes used during the scenario (/proc)
+    server_rss_mb: Optional[float] = None  # peak resident memory of the server processes so far (VmHWM)
 
     def add(self, status: Optional[int], latency: float) -> None:
         self.latencies.append(latency)
@@ -89,16 +96,33 @@ class Result:
         rps = sum(self.statuses.values()) / self.elapsed  # answered requests only (timeouts excluded)
         target = f"{self.target_rate:7.0f}" if self.target_rate else "      -"
         parcels_s = f"{rps * self.parcels_per_request:9.0f}" if self.parcels_per_request > 1 else "        -"
+        answered = sum(self.statuses.values())
+        cpu = (
+            f"{self.server_cpu_s / answered * 1000:8.3f}" if self.server_cpu_s is not None and answered else "       -"
+        )
+        rss = f"{self.server_rss_mb:7.0f}" if self.server_rss_mb is not None else "      -"
         return (
             f"{self.name:15s} {target} {rps:8.1f} {parcels_s} {n:7d} {self.errors:6d} "
-            f"{q[49] * 1000:8.2f} {q[89] * 1000:8.2f} {q[98] * 1000:8.2f} {max(self.latencies) * 1000:8.2f}  {self.server}"
+            f"{q[49] * 1000:8.2f} {q[89] * 1000:8.2f} {q[98] * 1000:8.2f} {max(self.latencies) * 1000:8.2f} "
+            f"{cpu} {rss}  {self.server}"
         )
 
 
 HEADER = (
     f"{'scenario':15s} {'target':>7s} {'answ/s':>8s} {'parcels/s':>9s} {'requests':>7s} {'errors':>6s} "
-    f"{'p50 ms':>8s} {'p90 ms':>8s} {'p99 ms':>8s} {'max ms':>8s}  server-side p50/p99 (histogram bucket)"
+    f"{'p50 ms':>8s} {'p90 ms':>8s} {'p99 ms':>8s} {'max ms':>8s} {'cpu ms/r':>8s} {'rss MB':>7s}  "
+    "server-side p50/p99 (histogram bucket)"
 )
+
+
+Body = Union[bytes, tuple[bytes, str], None]
+"""A request body: JSON bytes, or (bytes, content type) for another type (NDJSON)."""
+
+
+def _typed(body: Body) -> tuple[Optional[bytes], str]:
+    if isinstance(body, tuple):
+        return body
+    return body, "application/json"
 
 
 class RawClient:
@@ -116,10 +140,11 @@ class RawClient:
         writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         return reader, writer
 
-    async def request(self, method: str, path: str, body: Optional[bytes]) -> int:
+    async def request(self, method: str, path: str, body: Body) -> int:
+        body, ctype = _typed(body)
         head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\n"
         if body is not None:
-            head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            head += f"Content-Type: {ctype}\r\nAccept: {ctype}\r\nContent-Length: {len(body)}\r\n"
         payload = head.encode() + b"\r\n" + (body or b"")
         async with self.sem:
             reader, writer = self.idle.pop() if self.idle else await self._new()
@@ -167,8 +192,9 @@ class HttpxClient:
         limits = httpx.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         self.client = httpx.AsyncClient(base_url=url, limits=limits, timeout=120)
 
-    async def request(self, method: str, path: str, body: Optional[bytes]) -> int:
-        headers = {"content-type": "application/json"} if body is not None else None
+    async def request(self, method: str, path: str, body: Body) -> int:
+        body, ctype = _typed(body)
+        headers = {"content-type": ctype, "accept": ctype} if body is not None else None
         r = await self.client.request(method, path, content=body, headers=headers)
         await r.aread()
         return r.status_code
@@ -180,7 +206,10 @@ class HttpxClient:
 TRANSPORT_ERRORS = (httpx.HTTPError, OSError, asyncio.IncompleteReadError, ValueError, IndexError)
 
 
-async def _send(client, method: str, path: str, body: Optional[bytes]) -> int:
+NDJSON = "application/x-ndjson"
+
+
+async def _send(client, method: str, path: str, body: Body) -> int:
     return await client.request(method, path, body)
 
 
@@ -275,6 +304,51 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _tree(pid: int) -> list[int]:
+    """The pid and all its descendants (uvicorn workers), from /proc."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in os.listdir(f"/proc/{p}/task"):
+                with open(f"/proc/{p}/task/{task}/children") as fh:
+                    todo += [int(c) for c in fh.read().split()]
+        except OSError:
+            continue
+    return out
+
+
+def _peak_mb(pid: int, current_mb: float) -> float:
+    """Peak resident memory of a process so far (VmHWM), or its current RSS when /proc hides it."""
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return current_mb
+
+
+def server_usage(pid: Optional[int]) -> tuple[Optional[float], Optional[float]]:
+    """(CPU seconds user + system, resident MB) of the server's process tree; (None, None) without /proc."""
+    if pid is None or not os.path.isdir(f"/proc/{pid}"):
+        return None, None
+    tick = os.sysconf("SC_CLK_TCK")
+    page = os.sysconf("SC_PAGE_SIZE")
+    cpu = rss = 0.0
+    for p in _tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as fh:
+                fields = fh.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        cpu += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14, 15 of proc(5))
+        rss += _peak_mb(p, int(fields[21]) * page / 2**20)
+    return cpu, rss
+
+
 def start_server(workers: int) -> tuple[subprocess.Popen, str]:
     port = _free_port()
     env = {**os.environ, "RATECALC_API_TOKEN": "", "RATECALC_LOG_LEVEL": "WARNING"}
@@ -314,6 +388,7 @@ def start_server(workers: int) -> tuple[subprocess.Popen, str]:
 
 async def run(args) -> None:
     pool = parcels(2000)
+    ndjson10k = "".join(json.dumps(pool[i % len(pool)]) + "\n" for i in range(10_000)).encode()
     singles = [json.dumps(p).encode() for p in pool]
     batch100 = [json.dumps({"parcels": pool[i : i + 100]}).encode() for i in range(0, 1000, 100)]
     batch1000 = [json.dumps({"parcels": pool[i : i + 1000]}).encode() for i in (0, 1000)]
@@ -333,6 +408,10 @@ async def run(args) -> None:
         "batch-1000": lambda c: closed_loop(
             c, "batch-1000", "POST", "/v1/quotes/batch", batch1000, 2, max(args.duration, 15), 200, 1000
         ),
+        # 10,000 parcels as NDJSON in and out (streamed chunk by chunk): one request; see `rss MB` (peak)
+        "batch-10000-ndjson": lambda c: closed_loop(
+            c, "batch-10000-ndjson", "POST", "/v1/quotes/batch", [(ndjson10k, NDJSON)], 1, 1, 1, 10_000
+        ),
     }
     routes = {"healthz-closed": "/healthz", "batch-100": "/v1/quotes/batch", "batch-1000": "/v1/quotes/batch"}
     kind = RawClient if args.client == "raw" else HttpxClient
@@ -343,8 +422,12 @@ async def run(args) -> None:
         print(HEADER, flush=True)
         for name in args.scenarios:
             before = (await metrics.get("/metrics")).text
+            cpu0, _ = server_usage(args.server_pid)
             res = await scenarios[name](client)
+            cpu1, res.server_rss_mb = server_usage(args.server_pid)
             after = (await metrics.get("/metrics")).text
+            if cpu0 is not None and cpu1 is not None:
+                res.server_cpu_s = cpu1 - cpu0  # includes the /metrics scrape before: ~1 request's worth
             res.server = server_side(before, after, routes.get(name, "/v1/quotes"))
             print(res.line(), flush=True)
             if res.errors:
@@ -370,10 +453,12 @@ def main() -> None:
         default=["healthz-closed", "single-open", "single-closed", "batch-100", "batch-1000"],
         help="which scenarios, in order",
     )
+    ap.add_argument("--server-pid", type=int, help="pid of an already running server (--url), for CPU per request")
     args = ap.parse_args()
     proc = None
     if args.url is None:
         proc, args.url = start_server(args.workers)
+        args.server_pid = proc.pid
     print(
         f"# ratecalc API load test: {args.url}, workers={args.workers if proc else '?'}, cpus={os.cpu_count()}, "
         f"client={args.client}, duration={args.duration:g}s/scenario, python {sys.version.split()[0]}, "

@@ -11,16 +11,17 @@ and may change. `quote_table` and `ColumnarQuotes` (whole catalogues as columns)
 
 from __future__ import annotations
 
+from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError, RatecalcError, TariffError, TariffProblem
-from .parcels import Parcel
-from .result import ServiceQuote
-from .tariffset import TariffSet, default_tariffs, quote
-from .units import Money, parse_dims, parse_money, parse_weight
 
 if TYPE_CHECKING:
     from .columnar import ColumnarQuotes, quote_table
+    from .parcels import Parcel
+    from .result import ServiceQuote
+    from .tariffset import TariffSet, default_tariffs, quote
+    from .units import Money, parse_dims, parse_money, parse_weight
 
 __all__ = [
     "ColumnarQuotes",
@@ -41,12 +42,28 @@ __all__ = [
 ]
 __version__ = "0.1.0"
 
-_COLUMNAR = ("ColumnarQuotes", "quote_table")
+# Imported on first use (PEP 562): `ratecalc --help` and commands that never quote do not pay for numpy,
+# pydantic and the tariff schema (~0.3 s of a cold start); the columnar names need pyarrow (`files` extra).
+_LAZY = {
+    "Parcel": "parcels",
+    "ServiceQuote": "result",
+    "TariffSet": "tariffset",
+    "default_tariffs": "tariffset",
+    "quote": "tariffset",
+    "Money": "units",
+    "parse_dims": "units",
+    "parse_money": "units",
+    "parse_weight": "units",
+    "ColumnarQuotes": "columnar",
+    "quote_table": "columnar",
+}
 
 
 def __getattr__(name: str) -> Any:
-    if name in _COLUMNAR:
-        from . import columnar
-
-        return getattr(columnar, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    if module != "columnar":
+        globals()[name] = value
+    return value

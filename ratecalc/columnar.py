@@ -631,34 +631,18 @@ class ColumnarQuotes:
         """
         if by not in ("cheapest", "fastest"):
             raise InputError("best", f"unknown choice {by!r}; use cheapest or fastest")
-        t = self.compiled.table
         ok = np.flatnonzero(self.status == E.STATUS_OK)
-        rows = self.row[ok]
-        ccy = t.currency[self.table_row[ok]]
-        price = self.price_minor[ok]
-        comparable = price if to_common is None else np.asarray(to_common(price, ccy, self.day[ok]), np.int64)
-        big = np.iinfo(np.int64).max
-        dmax = t.days_max[self.table_row[ok]]
-        dmin = t.days_min[self.table_row[ok]]
-        dmax = np.where(dmax < 0, big, dmax)
-        dmin = np.where(dmin < 0, big, dmin)
-        id_rank = np.argsort(np.argsort([s.id for s in self.compiled.services], kind="stable"))
-        srank = id_rank[self.service[ok]]
-        if by == "cheapest":
-            keys = (srank, dmin, dmax, comparable, rows)
-        else:
-            keys = (srank, comparable, dmin, dmax, rows)
-        order = np.lexsort(keys)
-        srows = rows[order]
-        first = np.flatnonzero(np.r_[True, srows[1:] != srows[:-1]]) if len(srows) else np.zeros(0, np.int64)
-        chosen = ok[order[first]]
-        chosen_rows = srows[first]
-        mixed = np.zeros(len(chosen), bool)
-        if to_common is None and len(srows):
-            sc = ccy[order]
-            lo = np.minimum.reduceat(sc, first)
-            hi = np.maximum.reduceat(sc, first)
-            mixed = lo != hi
+        chosen_at, chosen_rows, mixed = choose_best(
+            self.compiled,
+            by,
+            self.row[ok],
+            self.service[ok],
+            self.table_row[ok],
+            self.price_minor[ok],
+            self.day[ok],
+            to_common,
+        )
+        chosen = ok[chosen_at]
         # every valid input row gets a line
         valid_rows = self.valid_rows if self.valid_rows is not None else _sorted_unique(self.row)
         pos = np.searchsorted(valid_rows, chosen_rows)
@@ -689,6 +673,52 @@ class ColumnarQuotes:
             self._sku_column(valid_rows),
             self.row_offset,
         )
+
+
+def choose_best(
+    compiled: CompiledTariffs,
+    by: Literal["cheapest", "fastest"],
+    rows: np.ndarray,
+    service: np.ndarray,
+    table_row: np.ndarray,
+    price_minor: np.ndarray,
+    day: np.ndarray,
+    to_common: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The one cheapest/fastest rule, over *ok* cells (one per parcel x priced eligible service).
+
+    `rows` says which parcel each cell belongs to. Returns, per parcel that has a cell: the index of the
+    chosen cell, the parcel's row, and whether its ok services price in several currencies (`mixed`: no
+    choice can be made without `to_common`). Ties: cheapest = lowest price, then fewest max days, fewest
+    min days, service id; fastest = fewest max days, fewest min days (unpublished days rank last), lowest
+    price, service id. Both `ColumnarQuotes.best` (long form) and `quote_best` (block by block) call it.
+    """
+    t = compiled.table
+    ccy = t.currency[table_row]
+    comparable = price_minor if to_common is None else np.asarray(to_common(price_minor, ccy, day), np.int64)
+    big = np.iinfo(np.int64).max
+    dmax = t.days_max[table_row]
+    dmin = t.days_min[table_row]
+    dmax = np.where(dmax < 0, big, dmax)
+    dmin = np.where(dmin < 0, big, dmin)
+    srank = _id_rank(compiled)[service]
+    keys = (srank, dmin, dmax, comparable, rows) if by == "cheapest" else (srank, comparable, dmin, dmax, rows)
+    order = np.lexsort(keys)
+    srows = rows[order]
+    first = np.flatnonzero(np.r_[True, srows[1:] != srows[:-1]]) if len(srows) else np.zeros(0, np.int64)
+    mixed = np.zeros(len(first), bool)
+    if to_common is None and len(srows):
+        sc = ccy[order]
+        mixed = np.minimum.reduceat(sc, first) != np.maximum.reduceat(sc, first)
+    return order[first], srows[first], mixed
+
+
+def _id_rank(compiled: CompiledTariffs) -> np.ndarray:
+    """Service index -> rank of its id (the last tie-break), computed once per compiled tariffs."""
+    found = compiled.cache.get("id_rank")
+    if found is None:
+        found = compiled.cache["id_rank"] = np.argsort(np.argsort([s.id for s in compiled.services], kind="stable"))
+    return found
 
 
 def _best_table(
@@ -747,54 +777,34 @@ def quote_best(
         raise InputError("best", f"unknown choice {by!r}; use cheapest or fastest")
     p = ing.parcels
     V = len(p)
-    t = compiled.table
     svc = np.full(V, -1, np.int64)
     trow = np.zeros(V, np.int64)
     price = np.full(V, -1, np.int64)
     charge = np.zeros(V, np.int64)
     reason = np.ones(V, np.int8)
-    big = np.iinfo(np.int64).max
-    id_rank = np.argsort(np.argsort([s.id for s in compiled.services], kind="stable"))
     for block in E.iter_blocks(compiled, p, threads=threads):
-        P, S = block.status.shape
-        if S == 0:
+        if block.status.shape[1] == 0:
             continue
-        rows = block.rows
-        dmax = np.where(t.days_max[rows] < 0, big, t.days_max[rows])
-        dmin = np.where(t.days_min[rows] < 0, big, t.days_min[rows])
-        perm = np.lexsort((id_rank[block.services], dmin, dmax))
-        ok = block.status[:, perm] == E.STATUS_OK
-        pr = block.price_minor[:, perm].astype(np.int64)  # int32 blocks: room for the int64 "none" sentinel
-        ccy_s = t.currency[rows][perm]
-        mixed = np.zeros(P, bool)
-        currencies = np.unique(ccy_s)
-        if to_common is None and len(currencies) > 1:  # judged over every ok service, as in best()
-            seen = np.zeros(P, np.int64)
-            for c in currencies:
-                seen += (ok & (ccy_s == c)[None, :]).any(axis=1)
-            mixed = seen > 1
-        if to_common is not None:
-            day = np.broadcast_to(p.day[block.parcels][:, None], pr.shape)
-            comp = np.asarray(
-                to_common(pr.ravel(), np.broadcast_to(ccy_s, pr.shape).ravel(), day.ravel()), np.int64
-            ).reshape(pr.shape)
-        else:
-            comp = pr
-        any_ok = ok.any(axis=1)
-        if by == "fastest":
-            dkey = np.unique(np.stack([dmax[perm], dmin[perm]], axis=1), axis=0, return_inverse=True)[1].ravel()
-            dk = np.where(ok, dkey[None, :], big)
-            ok = ok & (dk == dk.min(axis=1)[:, None])
-        masked = np.where(ok, comp, big)
-        j = masked.argmin(axis=1)
-        chosen = any_ok & ~mixed
-        at = block.parcels
-        col = perm[j]
-        svc[at] = np.where(chosen, block.services[col], -1)
-        trow[at] = np.where(chosen, rows[col], 0)
-        price[at] = np.where(chosen, block.price_minor[np.arange(P), col], -1)
-        charge[at] = np.where(chosen, block.chargeable_g[np.arange(P), col], 0)
-        reason[at] = np.where(chosen, 0, np.where(mixed, 2, 1))
+        pi, sj = np.nonzero(block.status == E.STATUS_OK)  # the ok cells, parcel-major
+        at = block.parcels[pi]
+        chosen_at, chosen_rows, mixed = choose_best(
+            compiled,
+            by,
+            at,
+            block.services[sj],
+            block.rows[sj],
+            block.price_minor[pi, sj].astype(np.int64),
+            p.day[at],
+            to_common,
+        )
+        cells = (pi[chosen_at], sj[chosen_at])
+        take = ~mixed
+        dest = chosen_rows[take]
+        svc[dest] = block.services[cells[1][take]]
+        trow[dest] = block.rows[cells[1][take]]
+        price[dest] = block.price_minor[cells[0][take], cells[1][take]]
+        charge[dest] = block.chargeable_g[cells[0][take], cells[1][take]]
+        reason[chosen_rows] = np.where(mixed, 2, 0)
     sku = None if ing.sku is None else ing.sku.take(pa.array(ing.rows, pa.int64()))
     return _best_table(compiled, ing.rows, svc, trow, price, charge, reason, sku, row_offset)
 

@@ -23,7 +23,7 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterator, Optional, Union
+from typing import Iterator, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -255,17 +255,54 @@ def iter_blocks(
 # Per-block plan: the scalars of every service's row, and which services share a billing rule.
 
 
+class BillingKey(NamedTuple):
+    """A billing rule as the engine applies it; services with equal keys share one chargeable-weight pass."""
+
+    basis: int  # 0 actual, 1 greater of actual and volumetric, 2 volumetric above the threshold
+    threshold_mm: int  # sum of sides above which volume counts; -1 = always
+    divisor: int  # mm³ per gram of volumetric weight
+    step: int  # rounding step, grams
+    direction: int  # 0 up, 1 down, 2 nearest
+    min_bill: int  # minimum billable grams (0 = none)
+
+
+class PriceTerms(NamedTuple):
+    """A service row's rate in integer micro-units: `fixed + per x started rate steps`."""
+
+    published: bool
+    fixed_micro: int
+    per_micro: int
+    rate_step: int  # grams per rate step
+    minor_div: int  # micro-units per minor unit of the currency
+
+
+class LimitKey(NamedTuple):
+    """What a service accepts; services with equal keys share one eligibility pass (31 services had 7)."""
+
+    max_w: int
+    min_w: int
+    max_d0: int  # sides, longest first (BIG = no limit)
+    max_d1: int
+    max_d2: int
+    max_sum: int
+    sum_strict: bool  # the sum must be strictly less than max_sum
+    max_long: int
+    val_ccy: int  # currency index of the declared-value limit (-1 = none)
+    max_val: int
+    batteries: int  # policy: 0 accepted, 1 refused, 2 with (M)SDS, 3 unknown
+    liquids: int  # policy: 0 accepted, 1 refused, 3 unknown
+
+
 @dataclass
 class _Plan:
     rows: np.ndarray
     services: np.ndarray
     divisor: np.ndarray  # (S,)
-    billing_keys: list[tuple]  # unique (basis, threshold, divisor, step, direction, min_bill)
+    billing_keys: list[BillingKey]  # unique
     billing_of: list[int]  # per service, index into billing_keys
-    prices: list[tuple]  # per service: (published, fixed, per, rate_step, minor_div)
-    limits: list[
-        tuple
-    ]  # per service: (flags, max_w, min_w, max_d0..2, max_sum, strict, max_long, val_ccy, max_val, batt, liq)
+    prices: list[PriceTerms]  # per service
+    flags: list[int]  # per service: reason bits fixed by the tariff row (e.g. no rate for the group)
+    limits: list[LimitKey]  # per service
     dtypes: tuple = (np.uint8, np.uint32, np.int64, np.int64)  # status, reasons, chargeable, price
 
 
@@ -283,10 +320,12 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
     rows = ep.rows[:, d, g]
     flags = ep.flags[:, d, g]
     t = tariffs.table
-    keys: dict[tuple, int] = {}
-    billing_of, prices, limits = [], [], []
-    for j, r in enumerate(rows.tolist()):
-        bkey = (
+    keys: dict[BillingKey, int] = {}
+    billing_of: list[int] = []
+    prices: list[PriceTerms] = []
+    limits: list[LimitKey] = []
+    for r in rows.tolist():
+        bkey = BillingKey(
             int(t.basis[r]),
             int(t.threshold_mm[r]),
             int(t.divisor[r]),
@@ -294,11 +333,11 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
             int(t.round_dir[r]),
             int(t.min_bill[r]),
         )
-        if bkey[0] == 0:  # actual weight: threshold and divisor play no part
-            bkey = (0, 0, 0) + bkey[3:]
+        if bkey.basis == 0:  # actual weight: threshold and divisor play no part
+            bkey = bkey._replace(threshold_mm=0, divisor=0)
         billing_of.append(keys.setdefault(bkey, len(keys)))
         prices.append(
-            (
+            PriceTerms(
                 bool(t.published[r]),
                 int(t.fixed_micro[r]),
                 int(t.per_micro[r]),
@@ -307,8 +346,7 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
             )
         )
         limits.append(
-            (
-                int(flags[j]),
+            LimitKey(
                 int(t.max_w[r]),
                 int(t.min_w[r]),
                 int(t.max_d0[r]),
@@ -331,6 +369,7 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
         billing_keys=list(keys),
         billing_of=billing_of,
         prices=prices,
+        flags=[int(f) for f in flags.tolist()],
         limits=limits,
         dtypes=dtypes,
     )
@@ -342,23 +381,23 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
 _INT32_MAX = int(np.iinfo(np.int32).max)
 
 
-def _output_dtypes(billing_keys: list[tuple], prices: list[tuple]) -> tuple:
+def _output_dtypes(billing_keys: list[BillingKey], prices: list[PriceTerms]) -> tuple:
     """int32 chargeable weights and prices where no admissible parcel can exceed int32 (less memory
     traffic: the outputs are most of the engine's work); int64 otherwise. The bound is exact: the
     largest weight and box the input parser admits, stepped up, then priced."""
     from .units import MAX_SIDE_MM, MAX_WEIGHT_G
 
     max_charge = 0
-    for basis, _threshold, divisor, step, _direction, min_bill in billing_keys:
-        top = -(-MAX_WEIGHT_G // step) * step
-        if basis != 0:
-            top = max(top, -(-(MAX_SIDE_MM**3) // (divisor * step)) * step)
-        max_charge = max(max_charge, top + step, min_bill)
+    for k in billing_keys:
+        top = -(-MAX_WEIGHT_G // k.step) * k.step
+        if k.basis != 0:
+            top = max(top, -(-(MAX_SIDE_MM**3) // (k.divisor * k.step)) * k.step)
+        max_charge = max(max_charge, top + k.step, k.min_bill)
     max_price = 0
-    for published, fixed, per, rate_step, div in prices:
-        if published:
-            steps = -(-max_charge // rate_step)
-            max_price = max(max_price, (fixed + per * steps + div // 2) // div)
+    for pt in prices:
+        if pt.published:
+            steps = -(-max_charge // pt.rate_step)
+            max_price = max(max_price, (pt.fixed_micro + pt.per_micro * steps + pt.minor_div // 2) // pt.minor_div)
     charge_t = np.int32 if max_charge < _INT32_MAX else np.int64
     price_t = np.int32 if max_price < _INT32_MAX else np.int64
     return (np.uint8, np.uint32, charge_t, price_t)
@@ -374,18 +413,18 @@ def _units(numer: np.ndarray, unit: int, direction: int) -> np.ndarray:
 
 
 def _charge(
-    key: tuple, w: np.ndarray, volume: np.ndarray, total: np.ndarray
+    key: BillingKey, w: np.ndarray, volume: np.ndarray, total: np.ndarray
 ) -> tuple[np.ndarray, Optional[np.ndarray]]:
     """(chargeable grams, the same in whole rounding steps or None when a minimum breaks the steps)."""
-    basis, threshold, divisor, step, direction, min_bill = key
-    units = _units(w, step, direction)
-    if basis != 0:
-        vol = _units(volume, divisor * step, direction)
-        if threshold < 0:  # volume always counts
-            units = np.maximum(units, vol) if basis == 1 else vol
+    step, min_bill = key.step, key.min_bill
+    units = _units(w, step, key.direction)
+    if key.basis != 0:
+        vol = _units(volume, key.divisor * step, key.direction)
+        if key.threshold_mm < 0:  # volume always counts
+            units = np.maximum(units, vol) if key.basis == 1 else vol
         else:
-            over = total > threshold
-            units = np.where(over, np.maximum(units, vol) if basis == 1 else vol, units)
+            over = total > key.threshold_mm
+            units = np.where(over, np.maximum(units, vol) if key.basis == 1 else vol, units)
     if min_bill > 0 and min_bill % step == 0:
         units = np.maximum(units, min_bill // step)
         min_bill = 0
@@ -429,8 +468,10 @@ def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], l
         np.multiply(condition, u32(flag), out=bit)
         r |= bit
 
-    def check(limits: tuple) -> tuple[np.ndarray, np.ndarray, dict]:
-        (max_w, min_w, m0, m1, m2, max_sum, strict, max_long, val_ccy, max_val, bpol, lpol) = limits
+    def check(lim: LimitKey) -> tuple[np.ndarray, np.ndarray, dict]:
+        max_w, min_w, max_sum, strict, max_long = lim.max_w, lim.min_w, lim.max_sum, lim.sum_strict, lim.max_long
+        m0, m1, m2 = lim.max_d0, lim.max_d1, lim.max_d2
+        val_ccy, max_val, bpol, lpol = lim.val_ccy, lim.max_val, lim.batteries, lim.liquids
         r = np.zeros(n, u32)
         if max_w < BIG:
             add(w > max_w, R_WEIGHT_MAX, r)
@@ -464,8 +505,8 @@ def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], l
         return r, blocked, {}
 
     for j in range(len(plan.rows)):
-        flags = plan.limits[j][0]
-        lkey = plan.limits[j][1:]
+        flags = plan.flags[j]
+        lkey = plan.limits[j]
         found = checked.get(lkey)
         if found is None:
             found = checked[lkey] = check(lkey)
@@ -479,12 +520,19 @@ def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], l
         b = plan.billing_of[j]
         charge, units = charges[b]
         charge_out[j, lo:hi] = charge
-        if plan.billing_keys[b][0] == 2:  # the literal volumetric reading can bill below the actual weight
+        if plan.billing_keys[b].basis == 2:  # the literal volumetric reading can bill below the actual weight
             below = below_cache.get(b)
             if below is None:
                 below = below_cache[b] = (charge < w).astype(u32) * u32(W_BILLED_BELOW_ACTUAL)
             r |= below
-        published, fixed, per, rate_step, div = plan.prices[j]
+        terms = plan.prices[j]
+        published, fixed, per, rate_step, div = (
+            terms.published,
+            terms.fixed_micro,
+            terms.per_micro,
+            terms.rate_step,
+            terms.minor_div,
+        )
         s = status_out[j, lo:hi]
         pj = price_out[j, lo:hi]
         if flags & BLOCKING:
@@ -502,7 +550,7 @@ def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], l
             continue
         steps = steps_cache.get((b, rate_step))
         if steps is None:
-            step = plan.billing_keys[b][3]
+            step = plan.billing_keys[b].step
             if rate_step == 1:
                 steps = charge
             elif units is not None and step % rate_step == 0:  # charge is whole steps: no division
@@ -532,13 +580,13 @@ def _units_py(numer: int, unit: int, direction: int) -> int:
     return (2 * numer + unit) // (2 * unit)
 
 
-def _charge_py(key: tuple, w: int, volume: int, total: int) -> tuple[int, int]:
+def _charge_py(key: BillingKey, w: int, volume: int, total: int) -> tuple[int, int]:
     """Scalar twin of `_charge`: (chargeable grams, whole rounding steps or -1)."""
-    basis, threshold, divisor, step, direction, min_bill = key
-    units = _units_py(w, step, direction)
-    if basis != 0 and (threshold < 0 or total > threshold):
-        vol = _units_py(volume, divisor * step, direction)
-        units = max(units, vol) if basis == 1 else vol
+    step, min_bill = key.step, key.min_bill
+    units = _units_py(w, step, key.direction)
+    if key.basis != 0 and (key.threshold_mm < 0 or total > key.threshold_mm):
+        vol = _units_py(volume, key.divisor * step, key.direction)
+        units = max(units, vol) if key.basis == 1 else vol
     if min_bill > 0 and min_bill % step == 0:
         units = max(units, min_bill // step)
         min_bill = 0
@@ -549,10 +597,12 @@ def _charge_py(key: tuple, w: int, volume: int, total: int) -> tuple[int, int]:
 
 
 def _reasons_py(
-    limits: tuple, w: int, d0: int, d1: int, d2: int, total: int, vccy: int, vminor: int, batt: bool, liq: bool
+    lim: LimitKey, w: int, d0: int, d1: int, d2: int, total: int, vccy: int, vminor: int, batt: bool, liq: bool
 ) -> int:
     """Scalar twin of the vector checks in `_quote_chunk` (same bits, same order of no importance)."""
-    (max_w, min_w, m0, m1, m2, max_sum, strict, max_long, val_ccy, max_val, bpol, lpol) = limits
+    max_w, min_w, max_sum, strict, max_long = lim.max_w, lim.min_w, lim.max_sum, lim.sum_strict, lim.max_long
+    m0, m1, m2 = lim.max_d0, lim.max_d1, lim.max_d2
+    val_ccy, max_val, bpol, lpol = lim.val_ccy, lim.max_val, lim.batteries, lim.liquids
     r = 0
     if w > max_w:
         r |= R_WEIGHT_MAX
@@ -588,37 +638,39 @@ def _quote_small(plan: _Plan, p: ParcelArrays, positions: np.ndarray, out: tuple
         vccy, vminor = int(p.value_ccy[pos]), int(p.value_minor[pos])
         batt, liq = bool(p.battery[pos]), bool(p.liquid[pos])
         charges = [_charge_py(k, w, volume, total) for k in plan.billing_keys]
-        checked: dict[tuple, int] = {}
+        checked: dict[LimitKey, int] = {}
         st, rs, ch, pr = [0] * S, [0] * S, [0] * S, [-1] * S
         for j in range(S):
-            limits = plan.limits[j]
-            base = checked.get(limits[1:])
+            lim = plan.limits[j]
+            base = checked.get(lim)
             if base is None:
-                base = checked[limits[1:]] = _reasons_py(limits[1:], w, d0, d1, d2, total, vccy, vminor, batt, liq)
-            flags = limits[0]
-            r = base | flags
+                base = checked[lim] = _reasons_py(lim, w, d0, d1, d2, total, vccy, vminor, batt, liq)
+            r = base | plan.flags[j]
             b = plan.billing_of[j]
             charge, units = charges[b]
-            if plan.billing_keys[b][0] == 2 and charge < w:  # literal volumetric reading billed below actual
+            if plan.billing_keys[b].basis == 2 and charge < w:  # literal volumetric reading billed below actual
                 r |= W_BILLED_BELOW_ACTUAL
             rs[j] = r
             ch[j] = charge
-            published, fixed, per, rate_step, div = plan.prices[j]
+            terms = plan.prices[j]
             if r & BLOCKING:
                 st[j] = STATUS_INELIGIBLE
                 continue
-            if not published:
+            if not terms.published:
                 st[j] = STATUS_UNPRICED
                 continue
             st[j] = STATUS_OK
-            step = plan.billing_keys[b][3]
+            rate_step, div = terms.rate_step, terms.minor_div
+            step = plan.billing_keys[b].step
             if rate_step == 1:
                 steps = charge
             elif units >= 0 and step % rate_step == 0:
                 steps = units * (step // rate_step)
             else:
                 steps = -((-charge) // rate_step)
-            pr[j] = (fixed + per * steps + div // 2) // div  # half-up to the currency's minor unit
+            pr[j] = (
+                terms.fixed_micro + terms.per_micro * steps + div // 2
+            ) // div  # half-up to the currency's minor unit
         status_out[:, col] = st
         reasons_out[:, col] = rs
         charge_out[:, col] = ch

@@ -80,7 +80,7 @@ def group_input_error(compiled: CompiledTariffs, parcels: ParcelArrays, i: int) 
             "value",
             f"the declared price in {currency} is required{since} (shipment-group model): Ozon puts each "
             f"shipment in a group by its price (the product card price, summed over the items) and its weight; "
-            f"give it, e.g. --value 1000{currency}",
+            f"declare it, e.g. 1000{currency}",
             rule="required",
         )
     got = CURRENCIES[int(parcels.value_ccy[i])]

@@ -19,8 +19,8 @@ from .errors import InputError
 from .groups import check_group_inputs
 from .loader import TariffDocuments, load_documents, tariff_dirs
 from .parcels import Parcel, to_arrays
-from .result import ServiceQuote, build_quotes, sort_quotes
-from .schema import CONFIDENCE_LEVELS, confidence_rank
+from .result import BlockQuotes, QuoteList, ServiceQuote
+from .schema import CONFIDENCE_LEVELS
 
 
 def check_min_confidence(level: Optional[str], field: str = "min_confidence") -> Optional[int]:
@@ -32,13 +32,6 @@ def check_min_confidence(level: Optional[str], field: str = "min_confidence") ->
             field, f"{level!r} is not one of {', '.join(CONFIDENCE_LEVELS)} (best first)", limit=list(CONFIDENCE_LEVELS)
         )
     return CONFIDENCE_LEVELS.index(level)
-
-
-def keep_confident(quotes: list[ServiceQuote], rank: Optional[int]) -> list[ServiceQuote]:
-    """Drop quotes whose tariff is less sure than `rank` (a version that states no confidence is dropped too)."""
-    if rank is None:
-        return quotes
-    return [q for q in quotes if confidence_rank(q.tariff.confidence) <= rank]
 
 
 @dataclass
@@ -90,7 +83,7 @@ class TariffSet:
         `min_confidence`: drop services whose tariff is less sure than this level (official, carrier_sheet,
         third_party, inferred).
         """
-        return self.quote_many([parcel], readings=readings, min_confidence=min_confidence)[0]
+        return list(self.quote_many([parcel], readings=readings, min_confidence=min_confidence)[0])
 
     def coverage(self, day: dt.date, *, readings: Sequence[str] = ()) -> Coverage:
         """Whether `day` has rates, the nearest dates that do, and a message when the user should know."""
@@ -98,17 +91,24 @@ class TariffSet:
 
     def quote_many(
         self, parcels: Sequence[Parcel], *, readings: Sequence[str] = (), min_confidence: Optional[str] = None
-    ) -> list[list[ServiceQuote]]:
-        """Quotes per parcel, in input order: one engine run over the whole list."""
+    ) -> list[QuoteList]:
+        """Quotes per parcel, in input order, sorted as `quote`: one engine run over the whole list.
+
+        Each parcel's quotes are a `QuoteList`, a view that builds its `ServiceQuote`s when read (iterate
+        it, index it, `list()` it): holding the quotes of many parcels costs a few numbers per quote, not
+        a dozen Python objects.
+        """
         rank = check_min_confidence(min_confidence)
         compiled = self.compiled(readings)
         arrays = to_arrays(parcels)
         check_group_inputs(compiled, arrays)  # the group model needs a declared RUB price (InputError "value")
-        out: list[Optional[list[ServiceQuote]]] = [None] * len(parcels)
+        out: list[Optional[QuoteList]] = [None] * len(parcels)
         for block in iter_blocks(compiled, arrays):
-            for i, pos in enumerate(block.parcels):
-                out[int(pos)] = sort_quotes(keep_confident(build_quotes(compiled, parcels[int(pos)], block, i), rank))
-        return [q if q is not None else [] for q in out]
+            src = BlockQuotes(compiled, block, max_rank=rank)
+            for i, pos in enumerate(block.parcels.tolist()):
+                out[pos] = src.view(i, parcels[pos])
+        assert all(q is not None for q in out), "every parcel belongs to exactly one block"
+        return out  # type: ignore[return-value]
 
 
 _default: Optional[TariffSet] = None

@@ -92,9 +92,15 @@ def _ceil_int(value: Decimal) -> int:
     return int(value.to_integral_value(rounding=ROUND_CEILING))
 
 
-def parse_weight(text: str, field: str = "weight") -> int:
-    """`1.2kg`, `350g`, `350` (grams) -> integer grams, rounded up to the gram."""
+def parse_weight(text: str, field: str = "weight", *, unit_required: bool = False) -> int:
+    """`1.2kg`, `350g`, `350` (grams) -> integer grams, rounded up to the gram.
+
+    `unit_required`: refuse a bare number (the command line does: a person typing `--weight 1` means a
+    kilogram as often as a gram, and a silent guess prices the wrong parcel)."""
     text = check_text(text, field)
+    if unit_required and re.fullmatch(rf"\s*{_NUMBER}\s*", text):
+        n = text.strip()
+        raise InputError(field, f"{n!r} has no unit; write {n}kg or {n}g", rule="unit_required")
     if re.fullmatch(r"\s*-.*", text):
         raise InputError(field, f"{text.strip()!r}: weight must be positive", rule="greater_than", limit=0)
     m = _WEIGHT_RE.match(text)
@@ -134,6 +140,9 @@ def parse_dims(text: str, field: str = "dims") -> tuple[int, int, int]:
     """`30x20x10cm`, `300x200x100mm` -> (L, W, H) in integer millimetres, each rounded up."""
     text = check_text(text, field)
     m = _DIMS_RE.match(text)
+    if m is None and re.fullmatch(rf"\s*{_NUMBER}\s*[x×*X]\s*{_NUMBER}\s*[x×*X]\s*{_NUMBER}\s*", text):
+        n = text.strip()
+        raise InputError(field, f"{n!r} is L x W x H without a unit; write {n}cm or {n}mm", rule="unit_required")
     if m is None:
         raise InputError(
             field,

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from api import Settings, create_app
 from api.logs import JsonFormatter
 from ratecalc import Parcel
+from ratecalc.compact import CompactQuote, compact
 from ratecalc.loader import builtin_dir
 from ratecalc.units import MAX_WEIGHT_G
 
@@ -44,8 +45,8 @@ def client(tariffs):
 
 
 def lib_json(tariffs, **kw) -> list[dict]:
-    """What the library (and the CLI's --json) says for the same parcel."""
-    return [q.model_dump(mode="json") for q in tariffs.quote(Parcel.parse(**kw))]
+    """What the library says for the same parcel, in the compact form (as the CLI's --json)."""
+    return [compact(q) for q in tariffs.quote(Parcel.parse(**kw))]
 
 
 def problem(r, status: int) -> dict:
@@ -63,6 +64,53 @@ def only_error(body: dict) -> dict:
 
 
 # --- POST /v1/quotes ---------------------------------------------------------------------------
+
+
+def test_quote_answer_is_compact_without_nulls_and_under_6_kb(client):
+    r = client.post("/v1/quotes", json=GROUP_ERA)
+    body = r.json()
+    assert len(body["quotes"]) >= 20
+    assert len(json.dumps(body["quotes"], ensure_ascii=False, separators=(",", ":")).encode()) <= 6 * 1024
+    for q in body["quotes"]:
+        CompactQuote.model_validate(q)
+        assert None not in q.values() and not {"billing", "tariff", "reason_details"} & set(q)
+        assert {"service_id", "service", "carrier_id", "status", "chargeable_weight_g"} <= set(q)
+        assert ("price" in q) == (q["status"] == "ok")
+        assert q["status"] == "ok" or q["reasons"]
+
+
+def test_expand_adds_billing_tariff_and_reason_sentences(client, tariffs):
+    full = {q.service_id: q for q in tariffs.quote(Parcel.parse("400g", "30x20x15cm", date="2022-07-01"))}
+    r = client.post("/v1/quotes?expand=billing,tariff&expand=reasons", json=USD_ERA).json()
+    for q in r["quotes"]:
+        lib = full[q["service_id"]]
+        assert q["billing"]["basis"] == lib.basis and q["billing"]["rule"] == lib.billing.rule
+        assert q["billing"]["actual_weight_g"] == lib.actual_weight_g
+        assert q["tariff"]["sources"] == lib.tariff.sources
+        if lib.reasons:
+            assert [d["message"] for d in q["reason_details"]][: len(lib.reasons)] == [x.message for x in lib.reasons]
+    assert r["quotes"] == client.post("/v1/quotes?expand=all", json=USD_ERA).json()["quotes"]
+    err = only_error(problem(client.post("/v1/quotes?expand=everything", json=USD_ERA), 422))
+    assert err["path"] == "query.expand" and err["rule"] == "known_expansion"
+
+
+def test_batch_quotes_are_compact_and_expand_like_single_quotes(client):
+    parcels = [USD_ERA, {**USD_ERA, "weight": "900g"}]
+    body = client.post("/v1/quotes/batch?expand=tariff", json={"parcels": parcels}).json()
+    for item, parcel in zip(body["results"], parcels):
+        single = client.post("/v1/quotes?expand=tariff", json=parcel).json()
+        assert item["quotes"] == single["quotes"] and all(
+            "tariff" in q and None not in q.values() for q in item["quotes"]
+        )
+    err = only_error(problem(client.post("/v1/quotes/batch?expand=nope", json={"parcels": parcels}), 422))
+    assert err["path"] == "query.expand"
+
+
+def test_quote_answer_is_gzipped_when_the_client_accepts_it(client):
+    r = client.post("/v1/quotes", json=USD_ERA, headers={"accept-encoding": "gzip"})
+    assert r.headers.get("content-encoding") == "gzip" and r.json()["quotes"]
+    plain = client.post("/v1/quotes", json=USD_ERA, headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in plain.headers
 
 
 def test_quote_matches_library_and_published_example(client, tariffs):
@@ -112,15 +160,15 @@ def test_filters_services_carriers_statuses(client):
 
 def test_filter_max_days_and_sort_by_days(client):
     full = client.post("/v1/quotes", json=GROUP_ERA).json()["quotes"]
-    with_days = [q for q in full if q["delivery_days"]]
+    with_days = [q for q in full if "days" in q]
     assert with_days, "the group-era tariffs publish delivery times"
-    cut = sorted(q["delivery_days"]["max"] for q in with_days)[len(with_days) // 2]
+    cut = sorted(q["days"]["max"] for q in with_days)[len(with_days) // 2]
     r = client.post("/v1/quotes", json={**GROUP_ERA, "filters": {"max_days": cut}, "sort": "days"}).json()
     kept = r["quotes"]
-    assert kept and all(q["delivery_days"] and q["delivery_days"]["max"] <= cut for q in kept)
+    assert kept and all("days" in q and q["days"]["max"] <= cut for q in kept)
     assert r["filtered_out"] == len(full) - len(kept)
     active = [q for q in kept if q["status"] != "ineligible"]
-    keys = [(q["delivery_days"]["max"], q["delivery_days"]["min"]) for q in active]
+    keys = [(q["days"]["max"], q["days"]["min"]) for q in active]
     assert keys == sorted(keys)
     assert [q["status"] for q in kept] == sorted((q["status"] for q in kept), key=lambda s: s == "ineligible")
 
@@ -442,7 +490,7 @@ def test_openapi_and_docs(client):
     assert "/v1/admin/reload" not in spec["paths"]  # off without an admin token
     err = spec["paths"]["/v1/quotes"]["post"]["responses"]["422"]["content"]
     assert list(err) == [PROBLEM]
-    assert "BatchRequest" in spec["components"]["schemas"] and "ServiceQuote" in spec["components"]["schemas"]
+    assert "BatchRequest" in spec["components"]["schemas"] and "CompactQuote" in spec["components"]["schemas"]
     assert client.get("/docs").status_code == 200
 
 

@@ -13,6 +13,7 @@ import time
 
 import httpx
 import pytest
+from procs import stop
 
 from ratecalc.loader import builtin_dir
 
@@ -80,12 +81,7 @@ def server(tmp_path):
         yield proc, client, tariffs, tmp_path / "server.log"
     finally:
         client.close()
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc)
         log.close()
 
 

@@ -20,8 +20,28 @@ def test_quote_table():
     assert "GBS Broker" in r.output and "24.60 USD" in r.output
 
 
-def test_quote_json_contract():
+def test_quote_json_is_compact_and_has_no_nulls():
     r = run("quote", "--weight", "400g", "--dims", "30x20x15cm", "--date", "2022-07-01", "--json")
+    assert r.exit_code == 0
+    quotes = json.loads(r.stdout)
+    q = next(q for q in quotes if q["service_id"] == "gbs-broker")
+    assert q == {
+        "service_id": "gbs-broker",
+        "service": q["service"],
+        "carrier_id": "gbs",
+        "status": "ok",
+        "price": {"amount": "24.60", "currency": "USD"},
+        **({"days": q["days"]} if "days" in q else {}),
+        "chargeable_weight_g": 1800,
+        **({"confidence": q["confidence"]} if "confidence" in q else {}),
+    }
+    assert all(None not in x.values() for x in quotes)
+    ranks = [{"ok": 0, "unpriced": 1, "ineligible": 2}[q["status"]] for q in quotes]
+    assert ranks == sorted(ranks)
+
+
+def test_quote_json_full_contract():
+    r = run("quote", "--weight", "400g", "--dims", "30x20x15cm", "--date", "2022-07-01", "--json", "--full")
     assert r.exit_code == 0
     quotes = json.loads(r.stdout)
     q = next(q for q in quotes if q["service_id"] == "gbs-broker")
@@ -65,7 +85,7 @@ def test_bad_input_is_one_line_and_exit_2(args, field):
 
 def test_tariffs_list_show_check(tmp_path):
     assert "gbs-broker" in run("tariffs", "list").output
-    shown = run("tariffs", "show", "gbs-broker")
+    shown = run("tariffs", "show", "gbs-broker", "--json")
     assert shown.exit_code == 0 and json.loads(shown.stdout)["name"] == "GBS Broker"
     assert run("tariffs", "show", "no-such-service").exit_code == 2
     assert run("tariffs", "check").exit_code == 0

@@ -107,12 +107,12 @@ def test_output_buffers_are_reused_only_when_nothing_holds_them(tariffs):
 
 
 def test_int32_outputs_only_where_no_admissible_parcel_can_overflow():
-    from ratecalc.engine import _output_dtypes
+    from ratecalc.engine import BillingKey, PriceTerms, _output_dtypes
 
-    usd = (True, 3_000_000, 1_200_000, 100, 10_000)  # 3.00 + 1.20 per 100 g, in micro-units; cents
-    assert _output_dtypes([(1, -1, 5000, 100, 0, 0)], [usd])[2:] == (np.int32, np.int32)
+    usd = PriceTerms(True, 3_000_000, 1_200_000, 100, 10_000)  # 3.00 + 1.20 per 100 g, in micro-units; cents
+    assert _output_dtypes([BillingKey(1, -1, 5000, 100, 0, 0)], [usd])[2:] == (np.int32, np.int32)
     # a divisor of 1 g per mm^3 lets a 10 m cube weigh 10^12 g: chargeable needs int64
-    assert _output_dtypes([(1, -1, 1, 1, 0, 0)], [usd])[2] == np.int64
+    assert _output_dtypes([BillingKey(1, -1, 1, 1, 0, 0)], [usd])[2] == np.int64
     # a price per gram so high that the heaviest admissible parcel overflows int32 minor units
-    dear = (True, 0, 10**10, 1, 10_000)
-    assert _output_dtypes([(0, 0, 0, 1, 0, 0)], [dear])[3] == np.int64
+    dear = PriceTerms(True, 0, 10**10, 1, 10_000)
+    assert _output_dtypes([BillingKey(0, 0, 0, 1, 0, 0)], [dear])[3] == np.int64

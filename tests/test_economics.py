@@ -110,6 +110,8 @@ def test_cliff_lowering_to_1500_says_by_how_much(tariffs):
     for sid, delta in cliff.deltas_rub.items():
         assert D(delta) == D(line(at_1500, sid).profit_rub - line(r, sid).profit_rub) / 100
     assert cliff.message.startswith("lowering the price to 1500.00 RUB")
+    # read in the direction of the move: the lower price lands the parcel in Extra Small, out of Small
+    assert f"({cliff.what})" in cliff.message
 
 
 def test_weight_cliff(tariffs):

@@ -95,7 +95,19 @@ def test_extra_small_lists_every_carrier_and_tier_cheapest_first(tariffs):
 def test_done_command_on_the_cli():
     r = CliRunner().invoke(
         app,
-        ["quote", "--weight", "300g", "--dims", "20x15x5cm", "--value", "1000RUB", "--date", "2025-10-01", "--json"],
+        [
+            "quote",
+            "--weight",
+            "300g",
+            "--dims",
+            "20x15x5cm",
+            "--value",
+            "1000RUB",
+            "--date",
+            "2025-10-01",
+            "--json",
+            "--full",
+        ],
     )
     assert r.exit_code == 0, r.output
     quotes = json.loads(r.stdout)
@@ -289,7 +301,7 @@ def test_usd_era_services_stay_valid_for_old_dates(tariffs):
 def test_cli_items_are_summed_before_the_group_is_chosen():
     """300 g / 900 RUB + 250 g / 700.50 RUB = 550 g / 1600.50 RUB: Small, although each item alone is Extra Small."""
     args = ["quote", "--item", "300g:900RUB", "--item", "250g:700.50RUB", "--dims", "20x15x10cm", "--date", DATE]
-    r = CliRunner().invoke(app, [*args, "--json"])
+    r = CliRunner().invoke(app, [*args, "--json", "--full"])
     assert r.exit_code == 0, r.output
     q = next(q for q in json.loads(r.stdout) if q["service_id"] == "uni-standard")
     assert (q["actual_weight_g"], q["group"]["name"]) == (550, "Small")

@@ -70,12 +70,16 @@ def test_wheel_installs_the_api_as_ratecalc_api_and_the_command_finds_it(tmp_pat
     assert "ratecalc_api/py.typed" not in names and "ratecalc/py.typed" in names
     assert "ratecalc = ratecalc_api.cli:main" in entry_points
     probe = (
-        "import typer, ratecalc_api.app as a, ratecalc_api.cli as c, ratecalc_api.routers.economics;"
-        "print(a.__file__); print(' '.join(sorted(typer.main.get_command(c.app).commands)))"
+        "import typer, ratecalc.cli as lib, ratecalc_api.app as a, ratecalc_api.cli as c, ratecalc_api.routers;"
+        "names = lambda app: ' '.join(sorted(typer.main.get_command(app).commands));"
+        "print(a.__file__); print(names(c.app)); print(names(lib.app))"
     )
-    where, commands = _installed(site, probe, tmp_path).splitlines()
+    where, commands, library_commands = _installed(site, probe, tmp_path).splitlines()
     assert where == str(site / "ratecalc_api" / "app.py")
-    assert commands.split() == sorted(["quote", "tariffs", "economics", "commissions", "categories", "batch", "serve"])
+    assert {"quote", "sweep", "chart", "tariffs", "economics", "commissions", "categories", "batch"} <= set(
+        library_commands.split()
+    )
+    assert commands.split() == sorted([*library_commands.split(), "serve"])  # the library's commands + serve
     # `ratecalc serve` hands uvicorn the installed package's app factory, by the installed name
     factory = _installed(
         site,

@@ -22,6 +22,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ratecalc import InputError, Parcel, TariffSet
+from ratecalc.compact import parse_expand
 
 from ..deps import tariffs
 from ..errors import (
@@ -46,7 +47,7 @@ from ..models import (
     Short,
     Sort,
 )
-from ..quoting import Invalid, check_options, normalised_parcel, quote_parcels, to_parcel
+from ..quoting import Invalid, check_options, normalised_parcel, quote_parcels, quotes_json, to_parcel
 
 router = APIRouter(prefix="/v1", tags=["quotes"])
 log = logging.getLogger("ratecalc.api")
@@ -94,6 +95,7 @@ class _Batch:
     def __init__(self, options: QuoteOptions, root: str):
         self.options = options
         self.root = root
+        self.expand: frozenset[str] = frozenset()  # parts added to each compact quote (`?expand=`)
         self.slots: list[Parcel | BatchItem] = []
 
     def add(self, raw: Any) -> None:
@@ -136,7 +138,11 @@ def _run(ts: TariffSet, batch: _Batch, start: int, stop: int) -> list[BatchItem]
             continue
         quotes, hidden = outcome
         out[k] = BatchItem(
-            index=start + k, status="ok", request=normalised_parcel(parcel), quotes=quotes, filtered_out=hidden
+            index=start + k,
+            status="ok",
+            request=normalised_parcel(parcel),
+            quotes=quotes_json(quotes, batch.options, batch.expand),
+            filtered_out=hidden,
         )
     return out
 
@@ -234,6 +240,7 @@ async def quote_batch(
     ),
     status: Optional[list[Literal["ok", "unpriced", "ineligible"]]] = Query(None, description="NDJSON bodies only"),
     sort: Optional[Sort] = Query(None, description="NDJSON bodies only: price or days"),
+    expand: list[str] = Query([], description="add parts to each quote: billing, tariff, reasons or all"),
 ) -> Response:
     """One result per parcel, in order; a bad parcel yields an error entry and does not fail the others.
 
@@ -281,8 +288,11 @@ async def quote_batch(
         root = "$"
     try:
         check_options(ts, options, root)
+        batch.expand = parse_expand(expand)
     except Invalid as exc:
         raise invalid(exc.errors) from None
+    except InputError as exc:
+        raise invalid([from_input_error(exc, "query.expand")]) from None
 
     metrics = request.app.state.metrics
     if _wants_ndjson(request, ndjson_in):

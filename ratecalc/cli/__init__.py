@@ -12,16 +12,34 @@ from typing import Callable
 
 import typer
 
-from . import batch, commissions, economics, quote, tariffs
+from . import batch, chart, commissions, economics, quote, sweep, tariffs
 
 COMMANDS = (
     quote,
+    sweep,
+    chart,
     tariffs,
     economics,
     commissions,
     batch,
 )  # modules with a `register(app)`, in the order --help lists them
 Register = Callable[[typer.Typer], None]
+
+
+def _version(show: bool) -> None:
+    if show:
+        from .. import __version__
+
+        typer.echo(f"ratecalc {__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia)."""
 
 
 def build_app(*extra: Register) -> typer.Typer:
@@ -31,6 +49,7 @@ def build_app(*extra: Register) -> typer.Typer:
         no_args_is_help=True,
         help="Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia).",
     )
+    app.callback()(_root)
     for module in COMMANDS:
         module.register(app)
     for register in extra:

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import TYPE_CHECKING, Callable, List, Optional
 
 import click
 import typer
 from rich.console import Console
 
 from ..errors import InputError, RatecalcError, TariffError
-from ..tariffset import TariffSet
+
+if TYPE_CHECKING:
+    from ..tariffset import TariffSet
 
 
 class _Consoles:
@@ -44,12 +46,35 @@ def fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
+# A library field as the flag a person types (the CLI speaks in flags, the API in JSON paths).
+FLAGS = {
+    "weight": "--weight",
+    "dims": "--dims",
+    "value": "--value",
+    "date": "--date",
+    "delivery": "--courier",
+    "readings": "--reading",
+    "reading": "--reading",
+    "item": "--item",
+    "fx": "--fx",
+    "rates_file": "--rates-file",
+    "max_weight": "--max-weight",
+    "weight_max": "--max-weight",
+    "step": "--step",
+    "carrier": "--carrier",
+}
+
+
+def flag_of(field: str) -> str:
+    return FLAGS.get(field, field)
+
+
 def guarded(fn: Callable[[], None]) -> None:
     """Run a command body, turning ratecalc's own errors into one line and exit code 2."""
     try:
         fn()
     except InputError as exc:
-        fail(f"{exc.field}: {exc.message}")
+        fail(f"{flag_of(exc.field)}: {exc.message}")
     except TariffError as exc:
         fail("the tariff set is broken:\n" + str(exc))
     except RatecalcError as exc:
@@ -63,4 +88,6 @@ def guarded(fn: Callable[[], None]) -> None:
 
 
 def load(tariffs: Optional[List[Path]]) -> TariffSet:
+    from ..tariffset import TariffSet  # here, not at import: `--help` must not load numpy and pydantic
+
     return TariffSet.load(tariffs or ())

@@ -28,6 +28,20 @@ def _mapping(pairs: Optional[List[str]]) -> dict[str, str]:
     return out
 
 
+def _rub_ranking(best, engine, fx, rates_file, cbr):
+    """The RUB converter for --best, or None; the rate flags mean nothing without --best."""
+    if not (fx or rates_file or cbr):
+        return None
+    if best is None:
+        raise InputError("fx", "rates (--fx, --rates-file, --cbr) rank --best in RUB; add --best cheapest or fastest")
+    if engine != "local":
+        raise InputError("fx", "comparing in RUB runs on the local engine; drop --engine dask")
+    from ..fx import build_chain
+    from ..fxcolumns import rub_converter
+
+    return rub_converter(build_chain(fx, rates_file, cbr=cbr))
+
+
 def register(app: typer.Typer) -> None:
     from rich.console import Console
 
@@ -61,6 +75,13 @@ def register(app: typer.Typer) -> None:
         ),
         threads: Optional[int] = typer.Option(None, "--threads", help="Engine threads (local engine)."),
         no_progress: bool = typer.Option(False, "--no-progress", help="Do not draw the progress bar."),
+        fx: Optional[List[str]] = typer.Option(
+            None, "--fx", help="With --best: compare in RUB at this rate, CUR=RUB per unit, e.g. CNY=12.5 (repeatable)."
+        ),
+        rates_file: Optional[Path] = typer.Option(
+            None, "--rates-file", help="With --best: compare in RUB with rates from a CSV/YAML file."
+        ),
+        cbr: bool = typer.Option(False, "--cbr", help="With --best: compare in RUB, falling back to the CBR feed."),
         tariffs: Optional[List[Path]] = TariffsOpt,
     ) -> None:
         """Quote every row of a CSV/Parquet catalogue against every service in force (long form or --best).
@@ -79,6 +100,7 @@ def register(app: typer.Typer) -> None:
             if engine not in ("local", "dask"):
                 raise InputError("engine", f"unknown engine {engine!r}; use local or dask")
             names = _mapping(mapping)
+            to_common = _rub_ranking(best, engine, fx, rates_file, cbr)
             from ..batchfile import file_format
 
             file_format(input_path, input_format, "--input-format")  # before any work: exit 2, one line
@@ -107,22 +129,29 @@ def register(app: typer.Typer) -> None:
 
                 compiled = ts.compiled(reading or ())
                 started = time.perf_counter()
-                summary = _run_local(
-                    quote_file,
-                    compiled,
-                    input_path,
-                    output,
-                    best,
-                    date,
-                    names,
-                    errors_path,
-                    input_format,
-                    output_format,
-                    delimiter,
-                    threads,
-                    not no_progress,
-                    err,
-                )
+                existed = output.exists()
+                try:
+                    summary = _run_local(
+                        quote_file,
+                        compiled,
+                        input_path,
+                        output,
+                        best,
+                        date,
+                        names,
+                        errors_path,
+                        input_format,
+                        output_format,
+                        delimiter,
+                        threads,
+                        not no_progress,
+                        err,
+                        to_common,
+                    )
+                except InputError as exc:
+                    if exc.field == "fx" and not existed:  # a ranking that stopped half-way is no output
+                        output.unlink(missing_ok=True)
+                    raise
             took = time.perf_counter() - started
             rate = summary.rows / took if took > 0 else 0.0
             err.print(
@@ -131,6 +160,15 @@ def register(app: typer.Typer) -> None:
                 f"output: {summary.output}\nerrors: {summary.errors_path or 'none (every row quoted)'}",
                 highlight=False,
             )
+            if best is not None:
+                err.print(
+                    "--best compared prices in RUB (price × rate of the order date, half-up to the kopeck)"
+                    if to_common is not None
+                    else "--best compared prices in each carrier's currency: a parcel whose services price in "
+                    "several currencies gets no_choice=mixed_currencies (give --fx, --rates-file or --cbr "
+                    "to compare in RUB)",
+                    highlight=False,
+                )
             failed["any"] = summary.failed > 0
 
         guarded(run)
@@ -153,6 +191,7 @@ def _run_local(
     threads,
     show,
     console,
+    to_common=None,
 ):
     """The local engine with a rich progress bar (bytes of input read; rows and rows/s)."""
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -189,6 +228,7 @@ def _run_local(
             delimiter=delimiter,
             progress=tick,
             threads=threads,
+            to_common=to_common,
         )
         bar.update(task, completed=size)
     return summary

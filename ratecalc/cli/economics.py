@@ -9,14 +9,16 @@ import json
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, List, Optional, Sequence, Union
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from ..errors import InputError
-from ..result import ServiceQuote
+
+if TYPE_CHECKING:
+    from ..result import ServiceQuote
 
 
 def render_rub(quotes: Sequence[ServiceQuote], console: Console) -> None:

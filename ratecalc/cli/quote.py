@@ -1,49 +1,165 @@
-"""`ratecalc quote`: one parcel against every service in force on the order date."""
+"""`ratecalc quote`: one parcel against every service in force on the order date.
+
+The table is written for an 80-column terminal: one short row per priced service (cheapest or fastest
+first), then one line counting the services without a price; `--all` lists those too, each with its
+reasons as word-wrapped text (never a word broken across lines).
+"""
 
 from __future__ import annotations
 
 import json
 import sys
+import textwrap
+from decimal import Decimal
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Literal, Optional, Sequence
 
 import typer
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
+from ..confidence import confidence_of
 from ..errors import InputError
-from ..parcels import Parcel
-from ..result import ServiceQuote
 from ._common import TariffsOpt, consoles, guarded, load
+from ._parcel import parcel_from_flags
+
+if TYPE_CHECKING:
+    from ..result import ServiceQuote
+
+SortBy = Literal["price", "days"]
+
+if TYPE_CHECKING:
+    from ..result import ServiceQuote
 
 
 def _price(q: ServiceQuote) -> str:
     return f"{q.price.amount} {q.price.currency}" if q.price else "—"
 
 
-def render_quotes(quotes: list[ServiceQuote], console: Optional[Console] = None) -> None:
+def _days(q: ServiceQuote) -> str:
+    if not q.delivery_days:
+        return "—"
+    days = f"{q.delivery_days.min}–{q.delivery_days.max}"
+    if q.delivery_days.basis == "dropoff_to_sorting_centre":
+        days += " to SC"  # Ozon's 2026 sheets count days to its sorting centre, not to the buyer
+    return days
+
+
+def confidence(q: ServiceQuote) -> str:
+    return confidence_of(q.tariff.sources, q.tariff.confidence)
+
+
+def order(quotes: Sequence[ServiceQuote], sort: SortBy) -> list[ServiceQuote]:
+    """Priced first, by price (currency, amount) or by published maximum days then price; the rest after."""
+
+    def key(q: ServiceQuote) -> tuple:
+        rank = {"ok": 0, "unpriced": 1, "ineligible": 2}[q.status]
+        amount = Decimal(q.price.amount) if q.price else Decimal(0)
+        currency = q.price.currency if q.price else ""
+        days = q.delivery_days.max if q.delivery_days else 10_000
+        return (rank, days, currency, amount, q.service) if sort == "days" else (rank, currency, amount, q.service)
+
+    return sorted(quotes, key=key)
+
+
+def select(quotes: Sequence[ServiceQuote], carriers: Sequence[str]) -> list[ServiceQuote]:
+    """Keep the named carriers (id or name, any case); an unknown name is an error, not an empty table."""
+    if not carriers:
+        return list(quotes)
+    known = {q.carrier_id.lower(): q.carrier_id for q in quotes} | {q.carrier.lower(): q.carrier_id for q in quotes}
+    wanted = set()
+    for name in carriers:
+        if name.lower() not in known:
+            ids = ", ".join(sorted({q.carrier_id for q in quotes}))
+            raise InputError("carrier", f"no carrier {name!r} on this date; known: {ids}")
+        wanted.add(known[name.lower()])
+    return [q for q in quotes if q.carrier_id in wanted]
+
+
+def _wrap(console: Console, first: str, text: str) -> None:
+    """`first: text`, wrapped at word boundaries to the console width, continuation lines indented."""
+    width = max(console.width, 40)
+    lines = textwrap.wrap(
+        f"{first}: {text}",
+        width=width,
+        subsequent_indent="    ",
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    for line in lines:
+        console.print(line, highlight=False, markup=False, soft_wrap=True)
+
+
+def render_quotes(
+    quotes: Sequence[ServiceQuote],
+    console: Optional[Console] = None,
+    *,
+    show_all: bool = False,
+    top: Optional[int] = None,
+) -> None:
+    """The priced services as a table (in the order given), then the others counted or listed."""
     console = console or consoles.out
-    table = Table(show_lines=False, header_style="bold")
-    for col in ("Service", "Carrier", "Status", "Price", "Chargeable", "Days", "Why / notes"):
-        table.add_column(col, overflow="fold")
-    style = {"ok": "green", "unpriced": "yellow", "ineligible": "red"}
-    for q in quotes:
-        charge = f"{q.chargeable_weight_g} g ({q.basis})"
-        days = f"{q.delivery_days.min}–{q.delivery_days.max}" if q.delivery_days else "—"
-        if q.delivery_days and q.delivery_days.basis == "dropoff_to_sorting_centre":
-            days += " to SC"  # Ozon's 2026 sheets count days to its sorting centre, not to the buyer
-        # the full "why unpublished" text is in --json; a table row only needs to say so
-        notes = "; ".join(
-            "rate not published" if r.code == "rate_unpublished" else r.message for r in q.reasons + q.warnings
-        )
-        if q.group is not None and q.group.name:
-            notes = f"group {q.group.name}" + (f"; {notes}" if notes else "")
-        if q.tariff.readings:  # which side of a source conflict this price took (see --reading)
-            notes += f"; reading {', '.join(q.tariff.readings)}"
-        if q.tariff.confidence != "official":  # anything less sure than Ozon's own numbers says so
-            notes += f"; confidence {q.tariff.confidence or 'not stated'}"
-        table.add_row(q.service, q.carrier, f"[{style[q.status]}]{q.status}[/]", _price(q), charge, days, notes)
-    console.print(table)
+    priced = [q for q in quotes if q.status == "ok"]
+    shown = priced[:top] if top else priced
+    unpriced = [q for q in quotes if q.status == "unpriced"]
+    ineligible = [q for q in quotes if q.status == "ineligible"]
+    rub = any(q.total_rub or q.price_rub for q in shown)
+    if shown:
+        table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+        table.add_column("Service", no_wrap=True, overflow="ellipsis", max_width=30)
+        table.add_column("Price", justify="right", no_wrap=True)
+        if rub:
+            table.add_column("RUB", justify="right", no_wrap=True)
+        table.add_column("Days", justify="right", no_wrap=True)
+        table.add_column("Charged", justify="right", no_wrap=True)
+        table.add_column("Confidence", no_wrap=True)
+        for q in shown:
+            row = [q.service, _price(q)]
+            if rub:
+                money = q.total_rub or q.price_rub
+                row.append(money.amount if money else "—")
+            row += [_days(q), f"{q.chargeable_weight_g} g", confidence(q)]
+            table.add_row(*row)
+        console.print(table)
+    else:
+        console.print("No service has a published price for this parcel on this date.", highlight=False)
+    rest = []
+    if len(shown) < len(priced):
+        rest.append(f"{len(priced) - len(shown)} more priced")
+    if unpriced:
+        rest.append(f"{len(unpriced)} without a published rate")
+    if ineligible:
+        rest.append(f"{len(ineligible)} cannot carry it")
+    if rest and not show_all:
+        _wrap(console, "Also", ", ".join(rest) + " (--all lists them with the reasons)")
+    if show_all:
+        for q in priced[len(shown) :]:
+            _wrap(console, f"  {q.service}", f"{_price(q)}, {_days(q)} days")
+        by_reason: dict[str, list[str]] = {}
+        for q in unpriced:  # most share one reason ("rate not published"): say it once
+            why = "; ".join(r.message for r in q.reasons) or "rate not published"
+            by_reason.setdefault(why, []).append(q.service)
+        for why, names in by_reason.items():
+            _wrap(console, f"No published rate ({len(names)})", f"{', '.join(names)}. Why: {why}")
+        for q in ineligible:
+            _wrap(console, f"Cannot carry it: {q.service}", "; ".join(r.message for r in q.reasons) or "ineligible")
+
+
+def _header(quotes: Sequence[ServiceQuote], parcel) -> str:
+    value = f", declared {parcel.declared_value}" if parcel.declared_value else ""
+    where = "courier" if parcel.delivery == "courier" else "pickup point"
+    out = (
+        f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm{value}, "
+        f"order date {parcel.order_date.isoformat()}, {where}"
+    )
+    group = next((q.group.name for q in quotes if q.group is not None and q.group.name), None)
+    if group:
+        out += f"; shipment group {group}"
+    readings = sorted({r for q in quotes for r in q.tariff.readings})
+    if readings:
+        out += f"; reading {', '.join(readings)}"
+    return out
 
 
 def _weight_and_value(weight: Optional[str], value: Optional[str], items: Optional[List[str]]):
@@ -60,7 +176,7 @@ def _weight_and_value(weight: Optional[str], value: Optional[str], items: Option
 
 
 def quote(
-    weight: Optional[str] = typer.Option(None, "--weight", "-w", help="Actual weight, e.g. 1.2kg or 350g."),
+    weight: Optional[str] = typer.Option(None, "--weight", "-w", help="Actual weight with a unit: 1.2kg or 350g."),
     dims: str = typer.Option(..., "--dims", "-d", help="L x W x H with a unit, e.g. 30x20x10cm."),
     date: Optional[str] = typer.Option(None, "--date", help="Order date YYYY-MM-DD (default: today)."),
     value: Optional[str] = typer.Option(None, "--value", help="Declared value, e.g. 1500RUB."),
@@ -70,7 +186,14 @@ def quote(
     reading: Optional[List[str]] = typer.Option(
         None, "--reading", help="Use a named alternative reading where sources conflict (repeatable)."
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print the quote list as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the quote list as JSON (compact: what to compare)."),
+    full: bool = typer.Option(
+        False, "--full", help="With --json: the complete quotes (billing rule, tariff sources, reason sentences)."
+    ),
+    show_all: bool = typer.Option(False, "--all", help="Also list unpriced and ineligible services with reasons."),
+    top: Optional[int] = typer.Option(None, "--top", min=1, help="Show only the first N priced services."),
+    carrier: Optional[List[str]] = typer.Option(None, "--carrier", help="Only this carrier, id or name (repeatable)."),
+    sort: str = typer.Option("price", "--sort", help="price (cheapest first) or days (fastest first)."),
     item: Optional[List[str]] = typer.Option(
         None,
         "--item",
@@ -93,13 +216,15 @@ def quote(
     """Quote one parcel against every service in force on the order date."""
 
     def run() -> None:
+        if sort not in ("price", "days"):
+            raise InputError("--sort", f"{sort!r} is not an order; use price or days")
         total_weight, total_value = _weight_and_value(weight, value, item)
-        parcel = Parcel.parse(
+        parcel = parcel_from_flags(
             total_weight,
             dims,
             date=date,
             value=total_value,
-            delivery="courier" if courier else "pickup_point",
+            courier=courier,
             battery=battery,
             liquid=liquid,
         )
@@ -107,30 +232,49 @@ def quote(
         quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence)
         notice = ts.coverage(parcel.order_date, readings=reading or ()).message
         rub = bool(fx or rates_file or cbr or ozon_fee)
-        if rub:  # RUB figures: ratecalc.costs adds them, ratecalc.cli.economics prints them
+        if rub:  # RUB figures: ratecalc.costs adds them (rate, its date and source on every quote)
             from ..costs import with_rub
             from ..fx import build_chain
 
             quotes = with_rub(quotes, parcel, build_chain(fx, rates_file, cbr=cbr), ozon_fee=ozon_fee)
+        quotes = order(select(quotes, carrier or []), sort)  # type: ignore[arg-type]
         if as_json:
             if notice:  # stdout stays JSON
                 consoles.err.print(f"note: {notice}", highlight=False, soft_wrap=True)
-            sys.stdout.write(json.dumps([q.model_dump(mode="json") for q in quotes], ensure_ascii=False, indent=2))
-            sys.stdout.write("\n")
-        else:
-            consoles.out.print(
-                f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm, "
-                f"order date {parcel.order_date.isoformat()}, {parcel.delivery}"
-            )
-            if notice:
-                consoles.out.print(f"[bold yellow]note:[/] {notice}", highlight=False, soft_wrap=True)
-            render_quotes(quotes)
-            if rub:
-                from .economics import render_rub
+            if full:
+                data = [q.model_dump(mode="json") for q in quotes]
+            else:
+                from ..compact import compact
 
-                render_rub(quotes, consoles.out)
+                data = [compact(q) for q in quotes]
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
+            sys.stdout.write("\n")
+            return
+        out = consoles.out
+        _wrap(out, "Parcel", _header(quotes, parcel))
+        if notice:
+            _wrap(out, "Note", notice)
+        render_quotes(quotes, out, show_all=show_all, top=top)
+        if rub:
+            _rates_lines(quotes, out)
 
     guarded(run)
+
+
+def _rates_lines(quotes: Sequence[ServiceQuote], console: Console) -> None:
+    """Which rates made the RUB column, and why a row has none."""
+    seen: dict[tuple, None] = {}
+    for q in quotes:
+        if q.fx is not None and q.fx.currency != "RUB":
+            seen[(q.fx.currency, q.fx.rate, q.fx.date, q.fx.source)] = None
+    for cur, rate, day, source in seen:
+        _wrap(console, "Rate", f"1 {cur} = {rate} RUB ({day}, {source}); RUB = price × rate + Ozon fee")
+    missing = {q.rub_missing_reason for q in quotes if q.status == "ok" and q.rub_missing_reason}
+    for reason in sorted(missing):
+        _wrap(console, "No RUB", reason)
+    duty = next((q.customs for q in quotes if q.status == "ok" and q.customs is not None), None)
+    if duty is not None:
+        _wrap(console, "Customs (paid by the buyer, not in the totals)", duty.explanation)
 
 
 def register(app: typer.Typer) -> None:

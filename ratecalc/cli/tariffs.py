@@ -4,50 +4,142 @@ from __future__ import annotations
 
 import json
 import sys
+from decimal import Decimal
 from pathlib import Path
 from typing import List, Optional
 
 import typer
+from rich import box
 from rich.table import Table
 
 from ..errors import TariffError
-from ..loader import load_documents
-from ..schema import json_schema
-from ..tariffset import TariffSet
+from ..schema import Billing, Limits, Version
 from ._common import TariffsOpt, consoles, fail, guarded, load
 
 tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
 
 
+def _period(v: Version) -> str:
+    return f"{v.effective_from or '…'} → {v.effective_until or '…'}"
+
+
+def period_rates(v: Version) -> str:
+    """Whether a period has prices: `rates`, `no rates`, or which delivery types are priced."""
+    priced = [r for r in v.rates if r.published]
+    if not priced:
+        return "no rates"
+    if len(priced) == len(v.rates):
+        return "rates"
+    kinds = sorted({d for r in priced for d in r.delivery})
+    return "rates: " + ", ".join(k.replace("_", " ") for k in kinds) + " only"
+
+
 @tariffs_app.command("list")
 def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
-    """List every service with its carrier and rule periods."""
+    """List every service with its carrier and, per period, whether it has rates."""
 
     def run() -> None:
         ts = load(tariffs)
-        table = Table(header_style="bold")
-        for col in ("Service id", "Service", "Carrier", "Periods", "Rates"):
-            table.add_column(col, overflow="fold")
+        table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+        table.add_column("Service id", no_wrap=True)
+        table.add_column("Period", no_wrap=True)
+        table.add_column("Rates", no_wrap=True, overflow="ellipsis")
         for svc in ts.services:
-            periods = ", ".join(f"{v.effective_from or '…'}→{v.effective_until or '…'}" for v in svc.model.versions)
-            priced = any(r.published for v in svc.model.versions for r in v.rates)
-            table.add_row(svc.id, svc.name, svc.carrier, periods, "published" if priced else "unpublished")
+            for i, v in enumerate(svc.model.versions):
+                table.add_row(svc.id if i == 0 else "", _period(v), period_rates(v))
         consoles.out.print(table)
 
     guarded(run)
 
 
+def _money(x: Optional[Decimal]) -> str:
+    return "—" if x is None else f"{x:f}"
+
+
+def _billing(b: Billing) -> str:
+    rule = {
+        "actual": "actual weight",
+        "greater_of": f"greater of actual and volumetric (L×W×H cm ÷ {b.divisor})",
+        "volumetric_above_threshold": f"volumetric (L×W×H cm ÷ {b.divisor})",
+    }[b.basis]
+    if b.threshold_sum_cm is not None:
+        rule += f" when L+W+H > {b.threshold_sum_cm:f} cm"
+    step = f"{b.rounding.step_g} g steps, rounded {b.rounding.direction}"
+    if not b.rounding.stated:
+        step += " (rounding not stated by the source)"
+    return f"{rule}; {step}" + (f"; at least {b.min_billable_g} g" if b.min_billable_g else "")
+
+
+def _limits(lim: Limits) -> str:
+    out = []
+    if lim.min_weight_g or lim.max_weight_g:
+        out.append(f"weight {lim.min_weight_g or 0}–{lim.max_weight_g or '…'} g")
+    if lim.max_dims_cm:
+        out.append("sides at most " + "×".join(f"{d:f}" for d in lim.max_dims_cm) + " cm")
+    if lim.max_sum_cm is not None:
+        out.append(f"L+W+H {'<' if lim.sum_strict else '≤'} {lim.max_sum_cm:f} cm")
+    if lim.max_longest_cm is not None:
+        out.append(f"longest side ≤ {lim.max_longest_cm:f} cm")
+    if lim.max_declared_value is not None:
+        out.append(f"declared value ≤ {lim.max_declared_value.amount:f} {lim.max_declared_value.currency}")
+    out.append(f"batteries {lim.batteries}, liquids {lim.liquids}")
+    return "; ".join(out)
+
+
 @tariffs_app.command("show")
 def tariffs_show(
     service: str = typer.Argument(..., help="Service id (see `ratecalc tariffs list`)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the service's data (every field) as JSON."),
     tariffs: Optional[List[Path]] = TariffsOpt,
 ) -> None:
-    """Show one service's rules, limits, rates and sources, version by version."""
+    """One service as a rate card: per version its rules, limits and a table of rates per group."""
 
     def run() -> None:
         svc = load(tariffs).service(service)
-        sys.stdout.write(json.dumps(svc.model.model_dump(mode="json", exclude_none=True), ensure_ascii=False, indent=2))
-        sys.stdout.write("\n")
+        if as_json:
+            data = svc.model.model_dump(mode="json", exclude_none=True)
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+            return
+        out = consoles.out
+        out.print(f"[bold]{svc.name}[/] ({svc.id}), {svc.carrier}, from {svc.origin}", highlight=False)
+        for v in svc.model.versions:
+            out.print(f"\n[bold]{_period(v)}[/]: {period_rates(v)}", highlight=False)
+            out.print(f"Billed: {_billing(v.billing)}", highlight=False)
+            out.print(f"Limits: {_limits(v.limits)}", highlight=False)
+            if v.delivery_days:
+                out.print(f"Days: {v.delivery_days.min}–{v.delivery_days.max}", highlight=False)
+            table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+            for col, right in (
+                ("Group", False),
+                ("Delivery", False),
+                ("Fixed", True),
+                ("Per step", True),
+                ("Step", True),
+                ("Days", True),
+            ):
+                table.add_column(col, justify="right" if right else "left", no_wrap=True)
+            unpublished: dict[str, list[str]] = {}  # reason -> the group / delivery rows it covers
+            for r in v.rates:
+                delivery = ", ".join(d.replace("_", " ") for d in r.delivery)
+                if not r.published:
+                    unpublished.setdefault(r.unpublished or "", []).append(f"{r.group or 'any group'} / {delivery}")
+                    continue
+                days = r.delivery_days or v.delivery_days
+                table.add_row(
+                    r.group or "—",
+                    delivery,
+                    f"{_money(r.fixed)} {r.currency}",
+                    f"{_money(r.per_step)} {r.currency}",
+                    f"{r.step_g} g",
+                    f"{days.min}–{days.max}" if days else "—",
+                )
+            if table.row_count:
+                out.print(table)
+            for reason, rows in unpublished.items():
+                out.print(f"Not published ({'; '.join(rows)}): {reason}", highlight=False)
+            out.print("Sources:", highlight=False)
+            for src in v.sources:  # one per line: an address is never broken
+                out.print(f"  {src}", highlight=False, soft_wrap=True)
 
     guarded(run)
 
@@ -61,6 +153,9 @@ def tariffs_check(
 
     target = directory or builtin_dir()
     try:
+        from ..loader import load_documents
+        from ..tariffset import TariffSet
+
         docs = load_documents([target])
         TariffSet(docs, [target]).compiled()
     except TariffError as exc:
@@ -75,6 +170,8 @@ def tariffs_schema(
     output: Path = typer.Option(Path("tariffs/schema.json"), "--output", "-o", help="Where to write it."),
 ) -> None:
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
+    from ..schema import json_schema
+
     output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     consoles.out.print(f"wrote {output}")
 
@@ -99,6 +196,7 @@ def tariffs_import(
     import datetime as dt
 
     from ..ozon_sheet import date_from_name, known_services, read_sheet, to_documents, write_documents
+    from ..tariffset import TariffSet
 
     def run() -> None:
         if effective_from is not None:

@@ -1,0 +1,33 @@
+"""The parcel flags shared by `quote`, `chart` and `sweep`: weight and dims must carry their units here."""
+
+from __future__ import annotations
+
+from typing import Optional, Union
+
+from ..parcels import Parcel
+from ..units import Money, parse_dims, parse_weight
+
+
+def parcel_from_flags(
+    weight: Union[str, int],
+    dims: str,
+    *,
+    date: Optional[str],
+    value: Union[str, Money, None],
+    courier: bool,
+    battery: bool,
+    liquid: bool,
+) -> Parcel:
+    """Parcel.parse, refusing a bare `--weight 1` or `--dims 30x20x10` (InputError naming the units)."""
+    if isinstance(weight, str):  # an int is grams already (summed --item weights)
+        parse_weight(weight, "weight", unit_required=True)
+    parse_dims(dims, "dims")
+    return Parcel.parse(
+        weight,
+        dims,
+        date=date,
+        value=value,
+        delivery="courier" if courier else "pickup_point",
+        battery=battery,
+        liquid=liquid,
+    )

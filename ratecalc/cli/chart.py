@@ -1,0 +1,141 @@
+"""`ratecalc chart`: the page's picture as a file: price against weight for every service, the parcel
+marked, and the cheapest service per weight band as a strip (matplotlib; SVG, PNG or HTML by suffix)."""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from ..curves import MUTED, Bands, Curves, cheapest_bands, colours
+from ..errors import InputError
+from ..units import CURRENCY_EXPONENT
+from . import _curves as flags
+from ._common import TariffsOpt, consoles, guarded
+
+FORMATS = (".svg", ".png", ".html")
+
+
+def figure(curves: Curves, cheapest: Bands, fastest: Bands, marked: bool):
+    """A matplotlib Figure: the step curves over the band strip. Needs the `chart` extra."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise InputError("-o", "charts need matplotlib: pip install 'ratecalc[chart]'") from None
+    palette = colours([b.service_id for b in cheapest.bands], [b.service_id for b in fastest.bands])
+    currency = cheapest.compared_in or next((c.currency for c in curves.services if c.priced), "")
+    w = curves.weights_g
+    fig, (ax, strip) = plt.subplots(
+        2, 1, figsize=(10, 6), gridspec_kw={"height_ratios": [12, 1]}, sharex=True, constrained_layout=True
+    )
+    for c in sorted(curves.services, key=lambda c: c.service_id in palette):
+        if not c.priced or c.currency != currency:
+            continue
+        scale = 10 ** CURRENCY_EXPONENT.get(c.currency, 2)  # minor units -> currency units, for drawing only
+        y = [None if v < 0 else v / scale for v in c.price_minor.tolist()]
+        hot = c.service_id in palette
+        ax.step(
+            w,
+            [float("nan") if v is None else v for v in y],
+            where="pre",  # the price at weight w holds from the previous grid point up to w
+            color=palette.get(c.service_id, MUTED),
+            linewidth=2 if hot else 0.8,
+            label=c.service if hot else None,
+            zorder=3 if hot else 2,
+        )
+    if marked:
+        ax.axvline(curves.parcel.weight_g, color="#222", linestyle="--", linewidth=1)
+        ax.annotate(
+            f"your parcel, {curves.parcel.weight_g} g",
+            (curves.parcel.weight_g, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(4, -12),
+            textcoords="offset points",
+        )
+    p = curves.parcel
+    value = f", declared {p.declared_value}" if p.declared_value else ""
+    ax.set_title(
+        f"Price against weight: {'x'.join(map(str, p.dims_mm))} mm{value}, {p.order_date.isoformat()}, "
+        f"{'courier' if p.delivery == 'courier' else 'pickup point'}",
+        fontsize=11,
+    )
+    ax.set_ylabel(f"price, {currency}")
+    ax.set_ylim(bottom=0)
+    ax.grid(color="#eee")
+    ax.legend(loc="lower right", fontsize=9, frameon=False)
+    prev = 0
+    for b in cheapest.bands:
+        strip.barh(0, b.to_g - prev, left=prev, color=palette.get(b.service_id or "", "#eee"), height=1)
+        if b.service and (b.to_g - prev) > 0.12 * w[-1]:
+            strip.text((prev + b.to_g) / 2, 0, b.service, ha="center", va="center", color="white", fontsize=9)
+        prev = b.to_g
+    strip.set_yticks([])
+    strip.set_xlabel("actual weight, g")
+    strip.set_xlim(0, w[-1])
+    strip.set_title("cheapest service by weight band", fontsize=9, loc="left")
+    return fig
+
+
+def chart(
+    output: Path = typer.Option(..., "--output", "-o", help="Where to write: chart.svg, chart.png or chart.html."),
+    weight: Optional[str] = flags.WeightOpt,
+    dims: str = flags.DimsOpt,
+    date: Optional[str] = flags.DateOpt,
+    value: Optional[str] = flags.ValueOpt,
+    courier: bool = flags.CourierOpt,
+    battery: bool = flags.BatteryOpt,
+    liquid: bool = flags.LiquidOpt,
+    max_weight: Optional[str] = flags.MaxOpt,
+    step: Optional[str] = flags.StepOpt,
+    reading: Optional[List[str]] = flags.ReadingOpt,
+    tariffs: Optional[List[Path]] = TariffsOpt,
+) -> None:
+    """Draw price against weight for every service (the parcel marked) and the cheapest-by-band strip."""
+
+    def run() -> None:
+        suffix = output.suffix.lower()
+        if suffix not in FORMATS:
+            raise InputError("-o", f"name the file .svg, .png or .html (got {output.name!r})")
+        curves = flags.run_curves(
+            weight, dims, date, value, courier, battery, liquid, max_weight, step, reading, tariffs
+        )
+        cheapest, fastest = cheapest_bands(curves, "price"), cheapest_bands(curves, "days")
+        fig = figure(curves, cheapest, fastest, marked=weight is not None)
+        if suffix == ".html":
+            buf = io.StringIO()
+            fig.savefig(buf, format="svg")
+            output.write_text(_html(buf.getvalue(), cheapest), encoding="utf-8")
+        else:
+            fig.savefig(output, format=suffix[1:], dpi=120)
+        consoles.out.print(f"wrote {output}", highlight=False)
+
+    guarded(run)
+
+
+def _html(svg: str, cheapest: Bands) -> str:
+    """A self-contained page: the SVG inline and the bands as a list (no scripts, no external assets)."""
+    svg = svg[svg.index("<svg") :]
+    items = "".join(
+        f"<li>{b.from_g}–{b.to_g} g: {html.escape(b.service or 'no price')}"
+        + (f" ({b.price_from} – {b.price_to})" if b.price_from else "")
+        + "</li>"
+        for b in cheapest.bands
+    )
+    note = f"<p>{html.escape(cheapest.note)}</p>" if cheapest.note else ""
+    return (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1"><title>ratecalc chart</title>'
+        "<style>body{font-family:system-ui,sans-serif;max-width:1000px;margin:1em auto;padding:0 1em}"
+        "svg{width:100%;height:auto}</style></head><body>"
+        f"{svg}<h2>Cheapest service by weight band</h2>{note}<ol>{items}</ol></body></html>\n"
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(chart)

@@ -1,0 +1,34 @@
+"""How far a quoted number can be trusted, from where its tariff came from.
+
+Why a function and not a field of the tariff files: every rate we hold is sourced by URL, and the hosts
+tell the kind of source. Ozon's own documentation is `official`; a carrier's own sheet is `carrier_sheet`
+; calculators, seller blogs and mirrors are `third_party`. A version without any source we can classify
+is `inferred`. A tariff version that states its confidence (every built-in one does) wins.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Literal, Optional
+from urllib.parse import urlparse
+
+Confidence = Literal["official", "carrier_sheet", "third_party", "inferred"]
+ORDER: tuple[Confidence, ...] = ("official", "carrier_sheet", "third_party", "inferred")
+
+OFFICIAL_HOSTS = ("docs.ozon.ru", "docs.ozon.com", "seller-edu.ozon.ru", "seller.ozon.ru")
+
+
+def confidence_of(sources: Iterable[str], stated: Optional[str] = None) -> Confidence:
+    """The best confidence any of `sources` supports (a stated confidence, when valid, wins)."""
+    if stated in ORDER:
+        return stated
+    best: Confidence = "inferred"
+    for src in sources:
+        host = (urlparse(src).hostname or "").lower()
+        if not host:
+            continue
+        kind: Confidence = (
+            "official" if any(host == h or host.endswith("." + h) for h in OFFICIAL_HOSTS) else "third_party"
+        )
+        if ORDER.index(kind) < ORDER.index(best):
+            best = kind
+    return best

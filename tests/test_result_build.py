@@ -1,0 +1,73 @@
+"""Quotes built from engine arrays without a validation pass are exactly what validation would produce."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+
+from ratecalc import Parcel, TariffSet
+from ratecalc.result import ServiceQuote, sort_quotes
+from ratecalc.units import Money
+
+DATES = ["2022-07-01", "2023-07-19", "2024-12-05", "2025-10-01", "2026-01-10"]
+
+
+@pytest.fixture(scope="module")
+def tariffs() -> TariffSet:
+    return TariffSet.load()
+
+
+def _parcels(n: int, seed: int = 5) -> list[Parcel]:
+    rnd = random.Random(seed)
+    out = []
+    for k in range(n):
+        value = None if k % 7 == 0 else Money.from_minor(rnd.randint(1, 600_000), "RUB" if k % 5 else "USD")
+        if value is None and k % 14 == 0:
+            day = dt.date(2023, 7, 19)  # no price needed before the group model
+        else:
+            day = dt.date.fromisoformat(rnd.choice(DATES))
+        if value is None or value.currency != "RUB":
+            day = min(day, dt.date(2024, 12, 4))
+        out.append(
+            Parcel(
+                weight_g=rnd.randint(1, 40_000),
+                dims_mm=(rnd.randint(10, 1600), rnd.randint(10, 900), rnd.randint(1, 700)),
+                order_date=day,
+                declared_value=value,
+                delivery=rnd.choice(["pickup_point", "courier"]),
+                battery=rnd.random() < 0.2,
+                liquid=rnd.random() < 0.1,
+            )
+        )
+    return out
+
+
+def test_every_quote_built_without_validation_equals_its_validated_copy(tariffs):
+    parcels = _parcels(300)
+    statuses = set()
+    for quotes in tariffs.quote_many(parcels):
+        assert quotes, "every parcel is quoted by the services in force"
+        for q in quotes:
+            statuses.add(q.status)
+            again = ServiceQuote.model_validate(q.model_dump(exclude_unset=True))
+            assert again == q
+            assert again.model_dump_json() == q.model_dump_json()
+            assert q.model_fields_set == again.model_fields_set
+    assert statuses == {"ok", "unpriced", "ineligible"}
+
+
+def test_bulk_quotes_are_sorted_as_sort_quotes_and_equal_one_at_a_time(tariffs):
+    parcels = _parcels(60, seed=9)
+    for parcel, bulk in zip(parcels, tariffs.quote_many(parcels)):
+        assert bulk == sort_quotes(bulk)
+        assert bulk == tariffs.quote(parcel)
+
+
+def test_shared_parts_of_a_quote_cannot_be_changed_in_place(tariffs):
+    q = tariffs.quote(Parcel.parse("400g", "30x20x15cm", date="2022-07-01"))[0]
+    with pytest.raises(Exception, match="frozen"):
+        q.billing.divisor = 1  # type: ignore[misc]
+    with pytest.raises(Exception, match="frozen"):
+        q.tariff.effective_from = None  # type: ignore[misc]
