@@ -97,10 +97,10 @@ def test_every_ndjson_answer_ends_with_a_summary_line_counting_the_whole_batch(l
 
 def test_schema_and_server_agree_on_the_three_cases_schemathesis_found(live):
     bad_mode = {k: v for k, v in ECONOMICS.items() if k != "sale_price"}
-    [err] = _problem(live.post("/v1/economics", json={**bad_mode, "target_profit_rub": None}))
-    assert err["path"] == "$.target_profit_rub"
+    [err] = _problem(live.post("/v1/economics", json={**bad_mode, "target_profit": None}))
+    assert err["path"] == "$.target_profit"
     schema = live.get("/openapi.json").json()
-    econ = schema["components"]["schemas"]["EconomicsRequest"]["properties"]["target_profit_rub"]
+    econ = schema["components"]["schemas"]["EconomicsRequest"]["properties"]["target_profit"]
     assert "anyOf" not in econ and econ["type"] == "string"  # null is not in the schema either
     parcel = schema["components"]["schemas"]["QuoteParcel"]["properties"]
     import re
