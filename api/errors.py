@@ -258,10 +258,8 @@ def install(app: FastAPI) -> None:
                 )
             elif where == "body":
                 errors += from_pydantic([err], "$", skip=1)
-            else:  # query / path / header parameters are named, not JSON paths
-                errors += from_pydantic([err], f"{where}:", skip=1)
-        for e in errors:
-            e.path = e.path.replace(":.", ":")
+            else:  # query / path / header parameters: `query.carrier`, as the routes' own checks name them
+                errors += from_pydantic([err], str(where), skip=1)
         detail = "; ".join(f"{e.path}: {e.message}" for e in errors)
         return problem_response(request, 422, "invalid-input", "Invalid input", detail, errors)
 
