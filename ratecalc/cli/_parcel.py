@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
-from ..parcels import Parcel
 from ..units import Money, parse_dims, parse_weight
+
+if TYPE_CHECKING:  # the engine is imported by the commands that run it, not by --help
+    from ..parcels import Parcel
 
 
 def parcel_from_flags(
@@ -19,6 +21,8 @@ def parcel_from_flags(
     liquid: bool,
 ) -> Parcel:
     """Parcel.parse, refusing a bare `--weight 1` or `--dims 30x20x10` (InputError naming the units)."""
+    from ..parcels import Parcel
+
     if isinstance(weight, str):  # an int is grams already (summed --item weights)
         parse_weight(weight, "weight", unit_required=True)
     parse_dims(dims, "dims")

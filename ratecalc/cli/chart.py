@@ -6,20 +6,24 @@ from __future__ import annotations
 import html
 import io
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from ..curves import MUTED, Bands, Curves, cheapest_bands, colours
 from ..errors import InputError
 from ..units import CURRENCY_EXPONENT
 from . import _curves as flags
 from ._common import TariffsOpt, consoles, guarded
 
+if TYPE_CHECKING:
+    from ..curves import Bands, Curves
+
 FORMATS = (".svg", ".png", ".html")
 
 
 def figure(curves: Curves, cheapest: Bands, fastest: Bands, marked: bool):
+    from ..curves import MUTED, colours
+
     """A matplotlib Figure: the step curves over the band strip. Needs the `chart` extra."""
     try:
         import matplotlib
@@ -105,6 +109,8 @@ def chart(
         curves = flags.run_curves(
             weight, dims, date, value, courier, battery, liquid, max_weight, step, reading, tariffs
         )
+        from ..curves import cheapest_bands
+
         cheapest, fastest = cheapest_bands(curves, "price"), cheapest_bands(curves, "days")
         fig = figure(curves, cheapest, fastest, marked=weight is not None)
         if suffix == ".html":

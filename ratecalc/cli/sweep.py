@@ -5,16 +5,18 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from rich import box
 from rich.table import Table
 
-from ..curves import Bands, cheapest_bands
 from ..errors import InputError
 from . import _curves as flags
 from ._common import TariffsOpt, consoles, guarded
+
+if TYPE_CHECKING:
+    from ..curves import Bands
 
 
 def _g(g: int) -> str:
@@ -75,6 +77,8 @@ def sweep(
             from ..fx import build_chain
 
             chain = build_chain(fx, rates_file, cbr=cbr)
+        from ..curves import cheapest_bands
+
         bands = cheapest_bands(curves, by, chain)  # type: ignore[arg-type]
         if as_json:
             sys.stdout.write(json.dumps(bands_json(bands), ensure_ascii=False, indent=2) + "\n")

@@ -6,15 +6,17 @@ import json
 import sys
 from decimal import Decimal
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 from rich import box
 from rich.table import Table
 
 from ..errors import TariffError
-from ..schema import Billing, Limits, Version
 from ._common import TariffsOpt, consoles, fail, guarded, load
+
+if TYPE_CHECKING:
+    from ..schema import Billing, Limits, Version
 
 tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
 
