@@ -122,3 +122,14 @@ def test_only_the_api_imports_the_command_line():
     importers = {a for a, _ in _edges("ratecalc", "ratecalc.cli")} | {a for a, _ in _edges("api", "ratecalc.cli")}
     # ratecalc.__main__ is `python -m ratecalc`: the library's own commands, without `serve`
     assert {a for a in importers if not a.startswith("ratecalc.cli")} == {"api.cli", "ratecalc.__main__"}
+
+
+def test_the_command_line_loads_without_the_engine():
+    """`ratecalc --help` and argument errors must not pay for numpy, pydantic models and the tariff compiler:
+    each command imports the engine when it runs."""
+    import subprocess
+    import sys
+
+    probe = "import sys, ratecalc_api.cli; print(sorted(m for m in ('ratecalc.engine', 'ratecalc.schema', 'numpy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
