@@ -14,6 +14,7 @@ from typing import List, Optional
 import typer
 
 from ..errors import InputError
+from ._progress import file_progress
 
 BEST_CHOICES = ("cheapest", "fastest")
 
@@ -131,23 +132,22 @@ def register(app: typer.Typer) -> None:
                 started = time.perf_counter()
                 existed = output.exists()
                 try:
-                    summary = _run_local(
-                        quote_file,
-                        compiled,
-                        input_path,
-                        output,
-                        best,
-                        date,
-                        names,
-                        errors_path,
-                        input_format,
-                        output_format,
-                        delimiter,
-                        threads,
-                        not no_progress,
-                        err,
-                        to_common,
-                    )
+                    with file_progress(input_path, err, show=not no_progress, verb="quoting", unit="rows") as tick:
+                        summary = quote_file(
+                            input_path,
+                            output,
+                            compiled,
+                            best=best,  # type: ignore[arg-type]
+                            date=date,
+                            mapping=names,
+                            errors_path=errors_path,
+                            input_format=input_format,
+                            output_format=output_format,
+                            delimiter=delimiter,
+                            progress=tick,
+                            threads=threads,
+                            to_common=to_common,
+                        )
                 except InputError as exc:
                     if exc.field == "fx" and not existed:  # a ranking that stopped half-way is no output
                         output.unlink(missing_ok=True)
@@ -174,64 +174,6 @@ def register(app: typer.Typer) -> None:
         guarded(run)
         if failed["any"]:
             raise typer.Exit(1)
-
-
-def _run_local(
-    quote_file,
-    compiled,
-    input_path,
-    output,
-    best,
-    date,
-    names,
-    errors_path,
-    input_format,
-    output_format,
-    delimiter,
-    threads,
-    show,
-    console,
-    to_common=None,
-):
-    """The local engine with a rich progress bar (bytes of input read; rows and rows/s)."""
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
-    if not input_path.exists():  # before the progress bar: one clear line, exit code 2
-        raise InputError("input", f"{input_path} does not exist")
-    size = max(input_path.stat().st_size, 1)
-    started = time.perf_counter()
-    columns = (
-        TextColumn("quoting"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rows]:>12,} rows"),
-        TextColumn("{task.fields[rate]:>12,.0f} rows/s"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=console, disable=not show, transient=False) as bar:
-        task = bar.add_task("quoting", total=size, rows=0, rate=0.0)
-
-        def tick(rows: int, nbytes: int) -> None:
-            took = time.perf_counter() - started
-            bar.update(task, completed=nbytes, rows=rows, rate=rows / took if took > 0 else 0.0)
-
-        summary = quote_file(
-            input_path,
-            output,
-            compiled,
-            best=best,
-            date=date,
-            mapping=names,
-            errors_path=errors_path,
-            input_format=input_format,
-            output_format=output_format,
-            delimiter=delimiter,
-            progress=tick,
-            threads=threads,
-            to_common=to_common,
-        )
-        bar.update(task, completed=size)
-    return summary
 
 
 __all__ = ["register"]

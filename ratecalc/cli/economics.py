@@ -342,29 +342,17 @@ def _catalogue(
     """`economics --input`: the catalogue, chunk by chunk, with the progress bar of `ratecalc batch`."""
     import time
 
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
-
     from ..catalogue import Options, cost_file
+    from ._progress import file_progress
     from .batch import _mapping
 
     if output is None:
         raise InputError("output", "--input needs --output (-o) FILE.csv or FILE.parquet")
-    if not input_path.exists():
-        raise InputError("input", f"{input_path} does not exist")
     opts = Options(**options)
     compiled = cli.load(tariffs).compiled(reading or ())
     err = cli.consoles.err
-    size = max(input_path.stat().st_size, 1)
     started = time.perf_counter()
-    columns = (
-        TextColumn("costing"),
-        BarColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rows]:>10,} SKUs"),
-        TimeElapsedColumn(),
-    )
-    with Progress(*columns, console=err, disable=no_progress, transient=False) as bar:
-        task = bar.add_task("costing", total=size, rows=0)
+    with file_progress(input_path, err, show=not no_progress, verb="costing", unit="SKUs") as tick:
         summary = cost_file(
             input_path,
             output,
@@ -377,9 +365,8 @@ def _catalogue(
             input_format=input_format,
             output_format=output_format,
             delimiter=delimiter,
-            progress=lambda rows, nbytes: bar.update(task, completed=nbytes, rows=rows),
+            progress=tick,
         )
-        bar.update(task, completed=size)
     took = time.perf_counter() - started
     err.print(
         f"{summary.rows:,} SKUs: {summary.quoted:,} costed, {summary.failed:,} failed in {took:.2f} s\n"
