@@ -480,20 +480,27 @@ def quote_file(
             if progress is not None:
                 progress(summary.rows, whole.nbytes)
         if writer.schema is None:  # an input with a header and no rows: still write a valid (empty) output
-            empty = ingest(_empty_input(input_path, in_fmt, delimiter), date=date or dt.date.today(), mapping=mapping)
+            empty = ingest(empty_input(input_path, in_fmt, delimiter), date=date or dt.date.today(), mapping=mapping)
             writer.write(result_table(quote_ingested(compiled, empty), best))
     except BaseException:
         writer.discard()
         err_writer.discard()
         raise
+    finish_outputs(writer, err_writer, summary)
+    return summary
+
+
+def finish_outputs(writer: Union[_Writer, _WriterThread], err_writer: _Writer, summary: BatchSummary) -> None:
+    """Put the finished output in place; the errors file only when some row failed (then a stale one from an
+    earlier run is removed, since it would claim failures this run did not have)."""
     writer.commit()
     if summary.failed:
         err_writer.commit()
     else:
         err_writer.discard()
-        err_path.unlink(missing_ok=True)  # a stale errors file would claim failures this run did not have
+        if summary.errors_path is not None:
+            summary.errors_path.unlink(missing_ok=True)
         summary.errors_path = None
-    return summary
 
 
 def _report_malformed(ing: Ingested, chunk: InputChunk, offset: int) -> None:
@@ -530,7 +537,8 @@ def _as_text_column(col: pa.Array) -> pa.Array:
     return col if pa.types.is_string(col.type) else col.cast(pa.string())
 
 
-def _empty_input(path: Union[str, Path], fmt: Format, delimiter: str) -> pa.Table:
+def empty_input(path: Union[str, Path], fmt: Format, delimiter: str) -> pa.Table:
+    """The input's columns with no rows (a header-only file still gets an output with the result's columns)."""
     if fmt == "parquet":
         return pq.read_schema(path).empty_table()
     return pa.table({name: pa.array([], pa.string()) for name in _csv_header(Path(path), delimiter)})
@@ -540,6 +548,8 @@ __all__ = [
     "BatchSummary",
     "ERROR_COLUMNS",
     "default_errors_path",
+    "empty_input",
+    "finish_outputs",
     "file_format",
     "InputChunk",
     "quote_file",

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Mapping, Optional, Union
 
 import numpy as np
 import pyarrow as pa
@@ -51,7 +51,7 @@ from .rounding import pct_of_minor, ratio
 from .units import Money, parse_money
 
 if TYPE_CHECKING:
-    from .batchfile import BatchSummary
+    from .batchfile import BatchSummary, Progress
 
 ALIASES = {  # canonical column -> older spellings also accepted
     "purchase_cost": ("cost",),
@@ -861,9 +861,6 @@ def _reverse_segment(compiled, parcels, at_rows, sub_econ, todo, a, b, opts, fx,
     _take_pick(picks, at_rows[todo[pr.pos[chosen]]], pr, chosen, ln_c)
 
 
-Progress = Callable[[int, int], None]  # (rows done, bytes done)
-
-
 def cost_file(
     input_path: Union[str, Path],
     output_path: Union[str, Path],
@@ -881,7 +878,7 @@ def cost_file(
 ) -> BatchSummary:
     """A catalogue file (CSV/Parquet, read in chunks as `ratecalc batch` reads it) -> one row per SKU.
 
-    The errors file (default OUTPUT-stem.errors.csv) is always written, header only when no row failed.
+    The errors file (default OUTPUT-stem.errors.csv) is written only when some row failed, as in `batch`.
     Raises InputError for problems of the whole file (missing, no category / purchase cost / price column).
     """
     from . import batchfile as bf
@@ -914,7 +911,7 @@ def cost_file(
             if progress is not None:
                 progress(summary.rows, chunk.nbytes)
         if writer.schema is None:  # header only: a valid empty output with the result's columns
-            header = empty if empty is not None else _header_only(input_path, in_fmt, delimiter)
+            header = empty if empty is not None else bf.empty_input(input_path, in_fmt, delimiter)
             writer.write(
                 cost_catalogue(header, compiled, fx, opts, date=date or dt.date.today(), mapping=mapping).table
             )
@@ -922,26 +919,8 @@ def cost_file(
         writer.discard()
         err_writer.discard()
         raise
-    writer.commit()
-    if summary.failed:  # as `ratecalc batch`: an errors file only when some row failed
-        err_writer.commit()
-    else:
-        err_writer.discard()
-        err_path.unlink(missing_ok=True)  # a stale errors file would claim failures this run did not have
-        summary.errors_path = None
+    bf.finish_outputs(writer, err_writer, summary)  # as `ratecalc batch`: errors file only on failures
     return summary
-
-
-def _header_only(path: Union[str, Path], fmt: str, delimiter: str) -> pa.Table:
-    import csv
-
-    import pyarrow.parquet as pq
-
-    if fmt == "parquet":
-        return pq.read_schema(path).empty_table()
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        header = next(csv.reader(fh, delimiter=delimiter), [])
-    return pa.table({name: pa.array([], pa.string()) for name in header})
 
 
 __all__ = [
