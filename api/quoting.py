@@ -15,10 +15,10 @@ import numpy as np
 
 from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.compact import compact
+from ratecalc.confidence import confidence_rank
 from ratecalc.groups import group_input_error, require_group_inputs
 from ratecalc.parcels import to_arrays
 from ratecalc.result import STATUS_RANK, ServiceQuote, sort_quotes
-from ratecalc.schema import confidence_rank
 from ratecalc.units import Money
 
 from .errors import FieldError, from_input_error

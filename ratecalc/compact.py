@@ -20,9 +20,9 @@ from typing import Iterable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .confidence import Confidence
 from .errors import InputError
 from .result import BillingOut, CustomsOut, DaysOut, FxOut, Price, ReasonOut, ServiceQuote, TariffRef
-from .schema import Confidence
 
 EXPANSIONS = ("billing", "tariff", "reasons")
 Expansion = Literal["billing", "tariff", "reasons", "all"]

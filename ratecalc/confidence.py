@@ -11,8 +11,18 @@ from __future__ import annotations
 from typing import Iterable, Literal, Optional
 from urllib.parse import urlparse
 
+# How sure a tariff version's numbers are, best first: Ozon's own file or page / the carrier's own sheet /
+# someone else's copy or conversion / a date or number reasoned from other facts. Quotes carry it, and
+# `min_confidence` drops what a user will not act on.
 Confidence = Literal["official", "carrier_sheet", "third_party", "inferred"]
-ORDER: tuple[Confidence, ...] = ("official", "carrier_sheet", "third_party", "inferred")
+CONFIDENCE_LEVELS: tuple[Confidence, ...] = ("official", "carrier_sheet", "third_party", "inferred")
+ORDER = CONFIDENCE_LEVELS
+
+
+def confidence_rank(level: Optional[str]) -> int:
+    """0 = official ... 3 = inferred; a version that states no confidence ranks below every level."""
+    return CONFIDENCE_LEVELS.index(level) if level in CONFIDENCE_LEVELS else len(CONFIDENCE_LEVELS)
+
 
 OFFICIAL_HOSTS = ("docs.ozon.ru", "docs.ozon.com", "seller-edu.ozon.ru", "seller.ozon.ru")
 

@@ -16,8 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from . import engine as E
 from .compile import CURRENCIES, CompiledTariffs, RowInfo, ServiceInfo
+from .confidence import confidence_rank
 from .parcels import Parcel
-from .schema import confidence_rank
 from .units import CURRENCY_EXPONENT, Money
 
 # Frozen: parts shared between quotes (see BlockQuotes.build). defer_build: quotes are built from engine

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator,
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from .confidence import Confidence
 from .units import CURRENCY_EXPONENT
 
 SCHEMA_VERSION: Final = 1
@@ -31,17 +32,7 @@ Currency = Literal[tuple(sorted(CURRENCY_EXPONENT))]  # type: ignore[valid-type]
 DeliveryType = Literal["pickup_point", "courier"]
 DELIVERY_TYPES: tuple[DeliveryType, ...] = ("pickup_point", "courier")
 Policy = Literal["allowed", "forbidden", "msds_required", "unknown"]
-# How sure a tariff version's numbers are, best first: Ozon's own file or page / the carrier's own sheet /
-# someone else's copy or conversion / a date or number reasoned from other facts. Quotes carry it, and
-# `min_confidence` drops what a user will not act on.
-Confidence = Literal["official", "carrier_sheet", "third_party", "inferred"]
-CONFIDENCE_LEVELS: tuple[str, ...] = ("official", "carrier_sheet", "third_party", "inferred")
 DaysBasis = Literal["to_buyer", "dropoff_to_sorting_centre", "carrier_stated"]
-
-
-def confidence_rank(level: Optional[str]) -> int:
-    """0 = official ... 3 = inferred; a version that states no confidence ranks below every level."""
-    return CONFIDENCE_LEVELS.index(level) if level in CONFIDENCE_LEVELS else len(CONFIDENCE_LEVELS)
 
 
 class _Strict(BaseModel):

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
 from .compile import CompiledTariffs, ServiceInfo, compile_tariffs
+from .confidence import CONFIDENCE_LEVELS
 from .coverage import Coverage, coverage
 from .engine import iter_blocks
 from .errors import InputError
@@ -20,7 +21,6 @@ from .groups import check_group_inputs
 from .loader import TariffDocuments, load_documents, tariff_dirs
 from .parcels import Parcel, to_arrays
 from .result import BlockQuotes, QuoteList, ServiceQuote
-from .schema import CONFIDENCE_LEVELS
 
 
 def check_min_confidence(level: Optional[str], field: str = "min_confidence") -> Optional[int]:

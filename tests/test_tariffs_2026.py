@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 from api import Settings, create_app
 from ratecalc import Parcel
 from ratecalc.cli import app
+from ratecalc.confidence import CONFIDENCE_LEVELS
 from ratecalc.errors import InputError
-from ratecalc.schema import CONFIDENCE_LEVELS
 from ratecalc.tariff_diff import diff, side
 
 XS = dict(weight="300g", dims="20x15x5cm", value="1000RUB")
