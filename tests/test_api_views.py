@@ -138,3 +138,9 @@ def test_a_date_without_published_rates_says_so_instead_of_an_empty_chart(client
     assert "No rates are held for orders on 2025-01-15" in html  # the tariff set's coverage notice
     assert "change the order date above" in html and "--date" not in html
     assert 'class="chart' not in html
+
+
+def test_the_page_warns_when_the_date_is_long_after_the_newest_rates_held(client):
+    late = client.get("/", params={**PARCEL, "date": "2026-11-30"}).text  # 129 days after the July 2026 set
+    assert "may be out of date" in late and "ratecalc tariffs import" in late
+    assert "may be out of date" not in client.get("/", params=PARCEL).text

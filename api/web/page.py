@@ -89,8 +89,13 @@ def _row(q: ServiceQuote) -> Row:
 def _notice(ts: TariffSet, day: dt.date) -> Optional[str]:
     """The tariff set's coverage of the date, in the page's words (the library's message names CLI flags)."""
     c = ts.coverage(day)
-    if c.priced or c.message is None:
+    if c.message is None:
         return None
+    if c.priced:  # priced, but long after the newest sheet held: the prices may be out of date
+        return (
+            f"The newest rates held start on {c.newest_start}; Ozon publishes a new sheet every few months, so "
+            "these prices may be out of date. A newer sheet can be imported with ratecalc tariffs import."
+        )
     near = [f"up to {c.previous}" if c.previous else "", f"from {c.next}" if c.next else ""]
     held = " and ".join(x for x in near if x) or "none"
     return f"No rates are held for orders on {day}. Dates with rates: {held}; change the order date above."
