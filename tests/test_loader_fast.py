@@ -34,6 +34,11 @@ def test_fast_loader_gives_identical_documents(path: Path):
     assert _typed(load_decimal_yaml(text)) == _typed(slow)
 
 
+def test_the_reference_loader_is_pure_python_so_the_comparison_above_compares_two_parsers():
+    assert not issubclass(loader._DecimalLoader, getattr(yaml, "CSafeLoader", ()))
+    assert issubclass(loader._DecimalLoader, yaml.SafeLoader)
+
+
 def test_fast_loader_is_the_c_parser_when_available_and_keeps_decimals():
     if yaml.__with_libyaml__:
         assert issubclass(loader._FastDecimalLoader, yaml.CSafeLoader)
