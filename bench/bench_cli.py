@@ -5,6 +5,12 @@
 Prints the median and best wall and CPU time of each over --runs runs (a new interpreter every time, as a
 user starts it), and how many modules `ratecalc quote` imports. On a shared machine the CPU time (user +
 system of the child) is the steadier figure: wall time includes waiting for a core.
+
+The quotes run with the compiled-tariff cache in a fresh temporary directory (the first, untimed run fills
+it; every timed run reads it, as every start after the first does for a user) and again with the cache off
+(`--no-cache-runs`, default on: the figure every start paid before the cache, and what a start after a
+tariff change pays). The earlier figures in the README were taken with the 2023-06-01 parcel; the
+`--value 1000RUB` parcel (today's date: the 2026 tariffs) is the one the targets name.
 """
 
 from __future__ import annotations
@@ -15,49 +21,72 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
+TODAY = ["quote", "--weight", "300g", "--dims", "20x15x5cm", "--value", "1000RUB"]
 COMMANDS = {
     "ratecalc --help": ["--help"],
     "ratecalc quote (table)": ["quote", "--weight", "1.2kg", "--dims", "30x20x10cm", "--date", "2023-06-01"],
     "ratecalc quote --json": ["quote", "--weight", "1.2kg", "--dims", "30x20x10cm", "--date", "2023-06-01", "--json"],
+    "ratecalc quote 300g today (table)": TODAY,
+    "ratecalc quote 300g today --json": [*TODAY, "--json"],
 }
+CACHE_ENV = "RATECALC_TARIFF_CACHE"
 
 
 ENTRY = [sys.executable, "-c", "import sys; from ratecalc.cli import main; sys.argv[0] = 'ratecalc'; main()"]
 """What the `ratecalc` console script runs (with the PYTHONPATH of this shell: the checkout under test)."""
 
 
-def run(args: list[str]) -> tuple[float, float]:
+def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the child: user + system)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([*ENTRY, *args], check=True, capture_output=True)
+    subprocess.run([*ENTRY, *args], check=True, capture_output=True, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
+def measure(name: str, argv: list[str], env: dict[str, str], runs: int) -> None:
+    run(argv, env)  # warm the OS file cache (and fill the tariff cache when it is on)
+    timed = [run(argv, env) for _ in range(runs)]
+    wall, cpu = [r[0] for r in timed], [r[1] for r in timed]
+    print(
+        f"{name}: wall median {statistics.median(wall):.3f} s, best {min(wall):.3f} s; "
+        f"CPU median {statistics.median(cpu):.3f} s, best {min(cpu):.3f} s over {runs} runs"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--runs", type=int, default=7)
-    args = ap.parse_args()
-    for name, argv in COMMANDS.items():
-        run(argv)  # warm the OS file cache
-        runs = [run(argv) for _ in range(args.runs)]
-        wall, cpu = [r[0] for r in runs], [r[1] for r in runs]
-        print(
-            f"{name}: wall median {statistics.median(wall):.3f} s, best {min(wall):.3f} s; "
-            f"CPU median {statistics.median(cpu):.3f} s, best {min(cpu):.3f} s over {args.runs} runs"
-        )
-    out = subprocess.run(
-        [ENTRY[0], "-X", "importtime", *ENTRY[1:], *COMMANDS["ratecalc quote --json"]],
-        capture_output=True,
-        text=True,
-        env={**os.environ},
+    ap.add_argument(
+        "--no-cache-runs",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also time the quotes with the compiled-tariff cache off",
     )
-    modules = sum(1 for line in out.stderr.splitlines() if line.startswith("import time:")) - 1
-    print(f"modules imported by `ratecalc quote --json`: {modules}")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ratecalc-bench-cache-") as cache:
+        env = {**os.environ, CACHE_ENV: cache}
+        for name, argv in COMMANDS.items():
+            measure(name, argv, env, args.runs)
+        if args.no_cache_runs:
+            off = {**os.environ, CACHE_ENV: "off"}
+            for name, argv in COMMANDS.items():
+                if argv[0] == "quote":
+                    measure(f"{name} [cache off]", argv, off, args.runs)
+        for label, argv in (
+            ("ratecalc quote --json", COMMANDS["ratecalc quote 300g today --json"]),
+            ("ratecalc --help", ["--help"]),
+        ):
+            out = subprocess.run(
+                [ENTRY[0], "-X", "importtime", *ENTRY[1:], *argv], capture_output=True, text=True, env=env
+            )
+            modules = sum(1 for line in out.stderr.splitlines() if line.startswith("import time:")) - 1
+            print(f"modules imported by `{label}`: {modules}")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,8 @@ always 1 (e.g. 10 CNY, 100 KZT at times), so the rate per unit is Value / Nomina
 
 The client fails soft: no network, a timeout, an HTTP error or a malformed answer all become
 `FxUnavailable(reason)`, never an exception out of a quote. Answers for dates before today are final
-and cached on disk (`$RATECALC_CACHE_DIR/cbr/`, default `~/.cache/ratecalc/cbr/`), raw bytes as received.
+and cached on disk (`$RATECALC_CACHE_DIR/cbr/`, default `~/.cache/ratecalc/cbr/`; see `cachedir`), raw bytes
+as received.
 """
 
 from __future__ import annotations
@@ -22,20 +23,12 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Optional, Union
 
+from .cachedir import cache_root
 from .fx_types import FxQuote, FxUnavailable
 
 DEFAULT_URL = "https://www.cbr.ru/scripts/XML_daily.asp"
 URL_ENV = "RATECALC_CBR_URL"
-CACHE_ENV = "RATECALC_CACHE_DIR"
 TIMEOUT_S = 5.0
-
-
-def cache_root(cache_dir: Union[str, Path, None] = None) -> Path:
-    """`cache_dir`, else `$RATECALC_CACHE_DIR`, else `~/.cache/ratecalc`."""
-    if cache_dir:
-        return Path(cache_dir)
-    env = os.environ.get(CACHE_ENV)
-    return Path(env) if env else Path.home() / ".cache" / "ratecalc"
 
 
 @dataclass(frozen=True)

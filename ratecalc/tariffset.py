@@ -18,9 +18,10 @@ from .coverage import Coverage, coverage
 from .engine import iter_blocks
 from .errors import InputError
 from .groups import check_group_inputs
-from .loader import TariffDocuments, load_documents, tariff_dirs
+from .loader import TariffDocuments, tariff_dirs
 from .parcels import Parcel, to_arrays
 from .result import BlockQuotes, QuoteList, ServiceQuote
+from .tariffcache import load_compiled
 
 
 def check_min_confidence(level: Optional[str], field: str = "min_confidence") -> Optional[int]:
@@ -46,8 +47,11 @@ class TariffSet:
     def load(cls, dirs: Iterable[Union[str, Path]] = (), *, builtin: bool = True) -> TariffSet:
         """Built-in tariffs, then `RATECALC_TARIFFS`, then `dirs`; raises TariffError if any is broken."""
         paths = tariff_dirs(dirs, builtin=builtin)
-        ts = cls(load_documents(paths), paths)
-        ts.compiled()  # compile eagerly: a tariff set that cannot compile must fail at load time
+        # compiled eagerly (a tariff set that cannot compile must fail at load time), or read back from
+        # the compiled-tariff cache when it holds exactly these files (see tariffcache)
+        documents, compiled = load_compiled(paths)
+        ts = cls(documents, paths)
+        ts._compiled[frozenset()] = compiled
         return ts
 
     def compiled(self, readings: Iterable[str] = ()) -> CompiledTariffs:
