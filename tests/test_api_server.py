@@ -116,7 +116,7 @@ def test_sighup_reload_refuses_broken_then_accepts_fixed(server):
 def test_serve_refuses_to_start_on_broken_tariffs_or_settings(tmp_path):
     (tmp_path / "x.yaml").write_text("kind: carrier\nservices: [\n", encoding="utf-8")
     cmd = [sys.executable, "-c", "from api.cli import main; main()", "serve", "--port", str(_free_port())]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("RATECALC_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RATECALC_") or k == "RATECALC_TARIFF_CACHE"}
     r = subprocess.run(cmd + ["--tariffs", str(tmp_path)], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "x.yaml:3" in r.stderr and "Traceback" not in r.stderr + r.stdout
     r = subprocess.run(cmd, env={**env, "RATECALC_MAX_BATCH": "lots"}, capture_output=True, text=True, timeout=60)

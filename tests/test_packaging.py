@@ -1,6 +1,7 @@
 """An installed ratecalc (a wheel, not this checkout): its own tariffs, its API under a name that cannot
 collide with another package, a working `ratecalc` command, and type information."""
 
+import os
 import subprocess
 import sys
 import zipfile
@@ -34,7 +35,11 @@ def _installed(site: Path, code: str, cwd: Path) -> str:
     return subprocess.run(
         [sys.executable, "-c", code],
         cwd=cwd,
-        env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"},
+        env={
+            "PYTHONPATH": str(site),
+            "PATH": "/usr/bin:/bin",
+            "RATECALC_TARIFF_CACHE": os.environ["RATECALC_TARIFF_CACHE"],
+        },
         capture_output=True,
         text=True,
         check=True,
