@@ -32,7 +32,7 @@ from typing import Any, Iterable, Optional, Sequence, Union
 
 from .economics_schema import CommissionTable
 from .errors import InputError
-from .loader import load_decimal_yaml
+from .yamlload import load_decimal_yaml
 
 SHEET = "Full ChinaHK"
 _START_RE = re.compile(r"starts\s+from\s+(\d{1,2})[./](\d{1,2})[./](\d{4})", re.IGNORECASE)

@@ -398,6 +398,18 @@ class _Rows:
         self.rows: list[RowInfo] = []
         self._keys: dict[tuple, int] = {}
         self._stand_ins: dict[tuple[int, int, str], int] = {}
+        self._limits: dict[tuple, tuple[object, Limits]] = {}
+
+    def limits(self, base: Limits, over: Optional[Limits], rate: RateRow) -> Limits:
+        """`_merge_limits`, one object per distinct input (the models are frozen): the rows of a version
+        share their limits, which keeps the compiled set, and the compiled-tariff cache that stores it,
+        thousands of models smaller. The memo holds its inputs, so an id is never reused while it is kept."""
+        inputs = (base, over, rate.limits, rate.batteries, rate.liquids)
+        key = (id(base), id(over), id(rate.limits), rate.batteries, rate.liquids)
+        found = self._limits.get(key)
+        if found is None:
+            found = self._limits[key] = (inputs, _merge_limits(base, over, rate))
+        return found[1]
 
     def add(self, info: RowInfo) -> int:
         key = (
@@ -486,7 +498,7 @@ def _compile_cell(
         delivery=delivery,
         group=match.group,
         billing=billing,
-        limits=_merge_limits(version.limits, over, match),
+        limits=rows.limits(version.limits, over, match),
         readings=tuple(used) + vol_used,
     )
     return rows.add(info), 0

@@ -17,7 +17,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import TariffError, TariffProblem
-from .loader import builtin_dir, load_decimal_yaml
+from .loader import builtin_dir
+from .yamlload import load_decimal_yaml
 
 
 class _Model(BaseModel):

@@ -15,11 +15,9 @@ import datetime as dt
 import hashlib
 import os
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
-from typing import Iterable, Optional, Union
+from typing import Any, Iterable, Optional, Union
 
-import yaml
 from pydantic import ValidationError
 
 from .errors import TariffError, TariffProblem
@@ -27,52 +25,17 @@ from .schema import CarrierFile, GroupsFile, Service, parse_document
 
 ENV_VAR = "RATECALC_TARIFFS"
 
-
-class _DecimalLoader(yaml.SafeLoader):
-    """The pure-Python SafeLoader with YAML floats read as Decimal, so `0.0349` never passes through a float.
-
-    The reference reading: `_FastDecimalLoader` must give the same documents, and a YAML syntax error is
-    reported as this loader words it.
-    """
+# The YAML readers live in `yamlload` and are imported on first use: a start that reads the
+# compiled-tariff cache never parses YAML, so it does not import PyYAML. The old names stay importable here.
+_YAML_NAMES = ("load_decimal_yaml", "_DecimalLoader", "_FastDecimalLoader")
 
 
-def _construct_decimal(loader: yaml.BaseLoader, node: yaml.ScalarNode) -> Decimal:
-    text = loader.construct_scalar(node).replace("_", "")
-    return Decimal(text)
+def __getattr__(name: str) -> Any:
+    if name in _YAML_NAMES:
+        from . import yamlload
 
-
-_DecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
-
-
-def _fast_loader() -> type:
-    """The same loader on libyaml's C parser when PyYAML was built with it (~7x faster on our tariffs).
-
-    Only the parser changes: the constructors (Decimal for floats, the safe set otherwise) are the same
-    Python ones, so documents are identical (tests/test_loader_fast.py checks every tariff file). Errors
-    are re-read with the pure-Python loader so that messages and line numbers never depend on libyaml.
-    """
-    if not getattr(yaml, "__with_libyaml__", False):
-        return _DecimalLoader
-
-    class _CDecimalLoader(yaml.CSafeLoader):
-        """libyaml's parser, the Python safe constructors, floats as Decimal."""
-
-    _CDecimalLoader.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
-    return _CDecimalLoader
-
-
-_FastDecimalLoader = _fast_loader()
-
-
-def load_decimal_yaml(text: str) -> object:
-    """Parse one YAML document with every float read as Decimal (data files hold money and rates), on
-    libyaml's parser; a YAMLError is raised as the pure-Python loader reports it."""
-    try:
-        return yaml.load(text, Loader=_FastDecimalLoader)  # noqa: S506 - SafeLoader subclass
-    except yaml.YAMLError:
-        if _FastDecimalLoader is _DecimalLoader:
-            raise
-    return yaml.load(text, Loader=_DecimalLoader)  # noqa: S506 - raises the error a person reads
+        return getattr(yamlload, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def builtin_dir() -> Path:
@@ -81,30 +44,6 @@ def builtin_dir() -> Path:
     if packaged.is_dir():
         return packaged
     return Path(__file__).resolve().parent.parent / "tariffs"
-
-
-def _line_map(text: str) -> dict[tuple, int]:
-    """(key, index, ...) path -> 1-based line, from PyYAML's node tree."""
-    lines: dict[tuple, int] = {}
-
-    def walk(node: yaml.Node, path: tuple) -> None:
-        lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for key_node, value_node in node.value:
-                key = key_node.value
-                lines[path + (key,)] = key_node.start_mark.line + 1
-                walk(value_node, path + (key,))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, item in enumerate(node.value):
-                walk(item, path + (i,))
-
-    try:
-        root = yaml.compose(text, Loader=_FastDecimalLoader)  # marks are the same on either parser
-    except yaml.YAMLError:
-        return lines
-    if root is not None:
-        walk(root, ())
-    return lines
 
 
 def _format_loc(loc: tuple) -> str:
@@ -138,6 +77,10 @@ def parse_file(path: Path, layer: int = 0) -> tuple[Optional[LoadedFile], list[T
         text = raw.decode("utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return None, [TariffProblem(name, "", f"cannot read file: {exc}")]
+    import yaml
+
+    from .yamlload import line_map, load_decimal_yaml
+
     try:
         data = load_decimal_yaml(text)
     except yaml.YAMLError as exc:
@@ -150,7 +93,7 @@ def parse_file(path: Path, layer: int = 0) -> tuple[Optional[LoadedFile], list[T
     try:
         document = parse_document(data)
     except ValidationError as exc:
-        lines = _line_map(text)
+        lines = line_map(text)
         problems = []
         for err in exc.errors():
             loc = _clean_loc(tuple(err["loc"]))

@@ -14,6 +14,7 @@ Money is `Decimal` from the YAML scalar onwards (the loader never builds a float
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from decimal import Decimal
 from typing import Annotated, Final, Literal, Optional, Union
 
@@ -36,7 +37,9 @@ DaysBasis = Literal["to_buyer", "dropoff_to_sorting_centre", "carrier_stated"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: validators are made on the first validation, not on import. A start that reads the
+    # compiled-tariff cache never validates a tariff model, so it never pays for building them (~0.1 s).
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 def _max_decimals(value: Optional[Decimal], places: int, what: str) -> Optional[Decimal]:
@@ -228,7 +231,7 @@ class Version(_Strict):
     )
     sources: list[str] = Field(min_length=1)
     billing: Billing
-    limits: Limits = Limits()
+    limits: Limits = Limits.model_construct()  # = Limits(), without building validators at import
     rates: list[RateRow] = Field(min_length=1)
     delivery_days: Optional[DeliveryDays] = None
     confidence: Optional[Confidence] = Field(
@@ -314,8 +317,8 @@ class GroupOverride(_Strict):
     """What a group imposes on every rate row that names it (limits and billing are the group's)."""
 
     name: str
-    price: Band = Band()
-    weight_g: Band = Band()
+    price: Band = Band.model_construct()  # = Band(), without building validators at import
+    weight_g: Band = Band.model_construct()
     billing: Optional[Billing] = None
     limits: Optional[Limits] = None
     notes: Optional[str] = None
@@ -392,14 +395,17 @@ class GroupsFile(_Strict):
 TariffDocument = Annotated[Union[CarrierFile, GroupsFile], Field(discriminator="kind")]
 
 
-_DOCUMENT: TypeAdapter[Union[CarrierFile, GroupsFile]] = TypeAdapter(TariffDocument)
+@functools.cache
+def _document() -> TypeAdapter[Union[CarrierFile, GroupsFile]]:
+    """The validator of a whole file, made on first use (see `_Strict`)."""
+    return TypeAdapter(TariffDocument)
 
 
 def parse_document(data: object) -> Union[CarrierFile, GroupsFile]:
     """Validate one YAML document; a missing `kind` means a carrier file."""
     if isinstance(data, dict) and "kind" not in data:
         data = {**data, "kind": "carrier"}
-    return _DOCUMENT.validate_python(data)
+    return _document().validate_python(data)
 
 
 class _TariffJsonSchema(GenerateJsonSchema):
@@ -420,7 +426,9 @@ class _TariffJsonSchema(GenerateJsonSchema):
 
 def json_schema() -> dict:
     """The JSON Schema editors use to validate tariff files while a person types."""
-    schema = _DOCUMENT.json_schema(schema_generator=_TariffJsonSchema)
+    for model in (Limits, Band):  # their defaults are instances, encoded by their own (deferred) serialiser
+        model.model_rebuild()
+    schema = _document().json_schema(schema_generator=_TariffJsonSchema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "ratecalc tariff file"
     return schema

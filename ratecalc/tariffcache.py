@@ -11,8 +11,8 @@ What is stored: the validated documents and the tariff set compiled with the def
 
 When it is used: only when its key matches. The key is the sha256 of every tariff file's bytes (each
 directory's `*.yaml`/`*.yml`, as `load_documents` reads them) with the directories themselves, the
-ratecalc version and the source of its top-level modules (a changed compiler never reads an old result),
-and the Python, numpy, pydantic and PyYAML versions. Hashing ~1 MB of YAML and ~0.5 MB of source takes a
+source of ratecalc's top-level modules (its version is in `__init__.py`; a changed compiler never reads an
+old result), and the Python, numpy, pydantic and PyYAML versions. Hashing ~1 MB of YAML and ~0.5 MB of source takes a
 few milliseconds. A file with another key, a damaged file (its payload carries its own sha256) or one
 that cannot be read is ignored and rebuilt: the cache never serves a result a fresh load would not give.
 
@@ -67,10 +67,8 @@ def _environment() -> list[str]:
     import pydantic
     import pydantic_core
 
-    from . import __version__
-
+    # ratecalc's version is in the source of __init__.py, hashed below with every other top-level module
     lines = [
-        f"ratecalc {__version__}",
         f"python {sys.version}",
         f"numpy {numpy.__version__}",
         f"pydantic {pydantic.VERSION} core {pydantic_core.__version__}",

@@ -27,7 +27,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ratecalc.loader import _DecimalLoader, load_documents  # noqa: E402
+from ratecalc.loader import load_documents  # noqa: E402
 from ratecalc.ozon_sheet import (  # noqa: E402
     SheetRow,
     VersionMeta,
@@ -40,6 +40,7 @@ from ratecalc.ozon_sheet import (  # noqa: E402
     version_dict,
 )
 from ratecalc.tariffset import TariffSet  # noqa: E402
+from ratecalc.yamlload import _DecimalLoader  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "ozon-2026"
 TARIFFS = ROOT / "tariffs"

@@ -133,3 +133,49 @@ def test_the_command_line_loads_without_the_engine():
     probe = "import sys, ratecalc_api.cli; print(sorted(m for m in ('ratecalc.engine', 'ratecalc.schema', 'numpy') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def _modules_after(args: list[str], env: dict[str, str]) -> set[str]:
+    """The modules a real `ratecalc ARGS` run has imported when it ends (listed on stderr)."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, atexit\n"
+        "atexit.register(lambda: print('MODULES', ' '.join(sorted(sys.modules)), file=sys.stderr))\n"
+        "from ratecalc.cli import main\n"
+        f"sys.argv[1:] = {args!r}\n"
+        "main()\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **env},
+        timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    [line] = [x for x in run.stderr.splitlines() if x.startswith("MODULES ")]
+    return set(line.split()[1:])
+
+
+HEAVY = ("numpy", "pydantic", "yaml", "pyarrow", "matplotlib")
+ENGINE = ("ratecalc.engine", "ratecalc.schema", "ratecalc.compile", "ratecalc.result", "ratecalc.tariffset")
+
+
+def test_help_imports_neither_the_engine_nor_numpy_pydantic_or_yaml():
+    """`ratecalc --help` pays for typer and rich only; every library module that quotes loads when a command runs."""
+    loaded = _modules_after(["--help"], {})
+    assert "ratecalc.cli.quote" in loaded  # the probe really ran the command line
+    assert sorted(m for m in loaded if m.split(".")[0] in HEAVY or m in ENGINE or m == "ratecalc.tariffcache") == []
+
+
+def test_a_quote_from_the_compiled_tariff_cache_never_imports_yaml(tmp_path):
+    """A start after the first reads the compiled tariffs back: no YAML parser, and --json draws no table."""
+    args = ["quote", "--weight", "300g", "--dims", "20x15x5cm", "--value", "1000RUB", "--date", "2026-08-01", "--json"]
+    env = {"RATECALC_TARIFF_CACHE": str(tmp_path)}
+    assert "yaml" in _modules_after(args, env)  # the first start parses and fills the cache
+    loaded = _modules_after(args, env)
+    assert "ratecalc.engine" in loaded
+    assert sorted(m for m in loaded if m.split(".")[0] == "yaml" or m in ("rich.table", "typer.rich_utils")) == []

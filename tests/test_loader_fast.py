@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ratecalc import loader
-from ratecalc.loader import builtin_dir, load_decimal_yaml
+from ratecalc import yamlload as loader
+from ratecalc.loader import builtin_dir
+from ratecalc.yamlload import load_decimal_yaml
 
 FILES = sorted(p for p in builtin_dir().rglob("*") if p.suffix in (".yaml", ".yml"))
 
@@ -37,6 +38,12 @@ def test_fast_loader_gives_identical_documents(path: Path):
 def test_the_reference_loader_is_pure_python_so_the_comparison_above_compares_two_parsers():
     assert not issubclass(loader._DecimalLoader, getattr(yaml, "CSafeLoader", ()))
     assert issubclass(loader._DecimalLoader, yaml.SafeLoader)
+
+
+def test_the_yaml_names_stay_importable_from_the_loader():
+    from ratecalc import loader as old
+
+    assert old.load_decimal_yaml is load_decimal_yaml and old._DecimalLoader is loader._DecimalLoader
 
 
 def test_fast_loader_is_the_c_parser_when_available_and_keeps_decimals():

@@ -10,25 +10,30 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, List, Optional
 
-import click
 import typer
-from rich.console import Console
 
 from ..errors import InputError, RatecalcError, TariffError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..tariffset import TariffSet
 
 
 class _Consoles:
-    """Consoles made per call, so COLUMNS and redirection are read when a command runs, not at import."""
+    """Consoles made per call, so COLUMNS and redirection are read when a command runs, not at import
+    (and rich's console is imported only by a command that prints through it)."""
 
     @property
     def out(self) -> Console:
+        from rich.console import Console
+
         return Console()
 
     @property
     def err(self) -> Console:
+        from rich.console import Console
+
         return Console(stderr=True)
 
 
@@ -69,6 +74,15 @@ def flag_of(field: str) -> str:
     return FLAGS.get(field, field)
 
 
+# The command line's own answers (usage errors, exit codes) pass through `guarded`. Since typer 0.29 they are
+# typer's classes (it carries its own copy of click), before it click's: take them from typer either way.
+_PASS_THROUGH: tuple[type[BaseException], ...] = (
+    typer.Exit,
+    typer.Abort,
+    *(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
+)
+
+
 def guarded(fn: Callable[[], None]) -> None:
     """Run a command body, turning ratecalc's own errors into one line and exit code 2."""
     try:
@@ -79,8 +93,8 @@ def guarded(fn: Callable[[], None]) -> None:
         fail("the tariff set is broken:\n" + str(exc))
     except RatecalcError as exc:
         fail(str(exc))
-    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-        raise  # the command line's own answers (usage errors, exit codes) pass through
+    except _PASS_THROUGH:
+        raise
     except Exception as exc:  # a bug, not the user's input: one line, and the traceback on request
         if os.environ.get("RATECALC_DEBUG"):
             raise

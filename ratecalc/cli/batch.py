@@ -14,7 +14,6 @@ from typing import List, Optional
 import typer
 
 from ..errors import InputError
-from ._progress import file_progress
 
 BEST_CHOICES = ("cheapest", "fastest")
 
@@ -44,8 +43,6 @@ def _rub_ranking(best, engine, fx, rates_file, cbr):
 
 
 def register(app: typer.Typer) -> None:
-    from rich.console import Console
-
     from ._common import TariffsOpt, guarded, load
 
     @app.command()
@@ -95,6 +92,10 @@ def register(app: typer.Typer) -> None:
         failed = {"any": False}
 
         def run() -> None:
+            from rich.console import Console
+
+            from ._progress import file_progress
+
             err = Console(stderr=True)
             if best is not None and best not in BEST_CHOICES:
                 raise InputError("best", f"unknown choice {best!r}; use cheapest or fastest")

@@ -12,12 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional, Sequence, Union
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from ..errors import InputError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..result import ServiceQuote
 
 
@@ -26,6 +26,8 @@ def render_rub(quotes: Sequence[ServiceQuote], console: Console) -> None:
     priced = [q for q in quotes if q.status == "ok"]
     if not priced:
         return
+    from rich.table import Table
+
     table = Table(header_style="bold", title="In RUB (carrier price × rate, half-up to the kopeck, + Ozon fee)")
     for col in ("Service", "Carrier price", "Rate (date, source)", "In RUB", "Ozon fee", "Total RUB", "Note"):
         table.add_column(col, overflow="fold")
@@ -96,6 +98,8 @@ def render_commission(com, console: Console) -> None:
 def render_forward(result, console: Console, top: Optional[int]) -> None:
     if result.commission is not None:
         render_commission(result.commission, console)
+    from rich.table import Table
+
     table = Table(header_style="bold", title=f"Sale price {_r(result.sale_price_minor)} RUB — per carrier, RUB")
     for col in (
         "Service",
@@ -151,6 +155,8 @@ def _render_skipped(skipped, console: Console) -> None:
 
 
 def render_reverse(result, console: Console, top: Optional[int]) -> None:
+    from rich.table import Table
+
     table = Table(header_style="bold", title=f"Lowest sale price reaching {result.target.label()}")
     for col in ("Service", "Lowest price RUB", "Group", "Carrier price", "Profit", "Margin", "ROI"):
         table.add_column(col, overflow="fold", justify="left" if col in ("Service", "Group") else "right")

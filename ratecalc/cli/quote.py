@@ -15,9 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, List, Literal, Optional, Sequence
 
 import typer
-from rich import box
-from rich.console import Console
-from rich.table import Table
 
 from ..confidence import confidence_of
 from ..errors import InputError
@@ -25,12 +22,11 @@ from ._common import TariffsOpt, consoles, guarded, load
 from ._parcel import parcel_from_flags
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from ..result import ServiceQuote
 
 SortBy = Literal["price", "days"]
-
-if TYPE_CHECKING:
-    from ..result import ServiceQuote
 
 
 def _price(q: ServiceQuote) -> str:
@@ -106,6 +102,9 @@ def render_quotes(
     ineligible = [q for q in quotes if q.status == "ineligible"]
     rub = any(q.total_rub or q.price_rub for q in shown)
     if shown:
+        from rich import box
+        from rich.table import Table
+
         table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
         table.add_column("Service", no_wrap=True, overflow="ellipsis", max_width=30)
         table.add_column("Price", justify="right", no_wrap=True)

@@ -8,8 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
 import typer
-from rich import box
-from rich.table import Table
 
 from ..errors import InputError
 from . import _curves as flags
@@ -97,6 +95,9 @@ def sweep(
             out.print(f"Note: {bands.note}", highlight=False)
         if not bands.bands:
             return
+        from rich import box
+        from rich.table import Table
+
         table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
         table.add_column("Weight", no_wrap=True)
         table.add_column("Service", no_wrap=True, overflow="ellipsis", max_width=30)

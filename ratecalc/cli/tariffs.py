@@ -9,8 +9,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
 import typer
-from rich import box
-from rich.table import Table
 
 from ..errors import TariffError
 from ._common import TariffsOpt, consoles, fail, guarded, load
@@ -42,6 +40,9 @@ def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
 
     def run() -> None:
         ts = load(tariffs)
+        from rich import box
+        from rich.table import Table
+
         table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
         table.add_column("Service id", no_wrap=True)
         table.add_column("Period", no_wrap=True)
@@ -110,6 +111,9 @@ def tariffs_show(
             out.print(f"Limits: {_limits(v.limits)}", highlight=False)
             if v.delivery_days:
                 out.print(f"Days: {v.delivery_days.min}–{v.delivery_days.max}", highlight=False)
+            from rich import box
+            from rich.table import Table
+
             table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
             for col, right in (
                 ("Group", False),
@@ -260,6 +264,8 @@ def tariffs_diff(
     def run() -> None:
         a, b = side(old, tariffs or ()), side(new, tariffs or ())
         result = diff(a, b)
+        from rich.table import Table
+
         table = Table(header_style="bold")
         for col in ("Service", "Group", "Change", "What"):
             table.add_column(col, overflow="fold")
