@@ -92,3 +92,17 @@ def test_tariffs_list_show_check(tmp_path):
     (tmp_path / "bad.yaml").write_text("carrier: X\ncarrier_id: x\nservices: []\n")
     bad = run("tariffs", "check", str(tmp_path))
     assert bad.exit_code == 1 and "bad.yaml" in bad.output and "services" in bad.output
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["tariffs", "import", "nope-2026-01-01.xlsx", "--effective-from", "2026-01-01"],
+        ["tariffs", "import", "nope.xlsx", "--effective-from", "1 January"],
+    ],
+    ids=["missing-file", "bad-date"],
+)
+def test_an_error_a_command_reports_itself_is_one_line_not_an_internal_error(args, tmp_path):
+    r = run(*[a if not a.startswith("nope") else str(tmp_path / a) for a in args])
+    assert r.exit_code == 2, r.output
+    assert "error:" in r.output and "internal error" not in r.output and "Exit" not in r.output
