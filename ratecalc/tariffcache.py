@@ -28,12 +28,12 @@ read-only or full cache directory costs the time saved, never the quote.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import pickle
 import stat
 import sys
-import tempfile
 from dataclasses import replace
 from importlib.util import find_spec
 from pathlib import Path
@@ -131,10 +131,15 @@ def read(path: Path, key: str) -> Optional[tuple[TariffDocuments, CompiledTariff
     digest, payload = data[len(expected) : end], data[end + 1 :]
     if hashlib.sha256(payload).hexdigest().encode() != digest:
         return None
+    collecting = gc.isenabled()
+    gc.disable()  # ~100,000 new objects would set off collections that find nothing to free (~40% of the load)
     try:
         loaded = pickle.loads(payload)  # noqa: S301 - our own file, checked above
     except Exception:  # a damaged payload can fail in many ways; all mean "rebuild"
         return None
+    finally:
+        if collecting:
+            gc.enable()
     if (
         isinstance(loaded, tuple)
         and len(loaded) == 2
@@ -147,6 +152,8 @@ def read(path: Path, key: str) -> Optional[tuple[TariffDocuments, CompiledTariff
 
 def write(path: Path, key: str, documents: TariffDocuments, compiled: CompiledTariffs) -> bool:
     """Store the pair atomically; False (and nothing left behind) when the directory cannot take it."""
+    import tempfile
+
     payload = pickle.dumps((documents, replace(compiled, cache={})), protocol=pickle.HIGHEST_PROTOCOL)
     tmp: Optional[str] = None
     try:
