@@ -8,8 +8,9 @@ system of the child) is the steadier figure: wall time includes waiting for a co
 
 The quotes run with the compiled-tariff cache in a fresh temporary directory (the first, untimed run fills
 it; every timed run reads it, as every start after the first does for a user) and again with the cache off
-(`--no-cache-runs`, default on: the figure every start paid before the cache, and what a start after a
-tariff change pays). The earlier figures in the README were taken with the 2023-06-01 parcel; the
+(`--no-cache-runs`, default on: what a start after a tariff change pays). `--baseline DIR` also times
+another checkout (say the one before a change), its runs interleaved with these, for before/after figures
+taken under the same load. The earlier figures in the README were taken with the 2023-06-01 parcel; the
 `--value 1000RUB` parcel (today's date: the 2026 tariffs) is the one the targets name.
 """
 
@@ -49,14 +50,25 @@ def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
-def measure(name: str, argv: list[str], env: dict[str, str], runs: int) -> None:
-    run(argv, env)  # warm the OS file cache (and fill the tariff cache when it is on)
-    timed = [run(argv, env) for _ in range(runs)]
+def _report(name: str, timed: list[tuple[float, float]]) -> None:
     wall, cpu = [r[0] for r in timed], [r[1] for r in timed]
     print(
         f"{name}: wall median {statistics.median(wall):.3f} s, best {min(wall):.3f} s; "
-        f"CPU median {statistics.median(cpu):.3f} s, best {min(cpu):.3f} s over {runs} runs"
+        f"CPU median {statistics.median(cpu):.3f} s, best {min(cpu):.3f} s over {len(timed)} runs"
     )
+
+
+def measure(name: str, argv: list[str], envs: dict[str, dict[str, str]], runs: int) -> None:
+    """Time `argv` under each environment (a checkout, a cache setting), the runs interleaved so that a
+    change in the machine's load hits every side alike."""
+    for env in envs.values():
+        run(argv, env)  # warm the OS file cache (and fill the tariff cache when it is on)
+    timed: dict[str, list[tuple[float, float]]] = {label: [] for label in envs}
+    for _ in range(runs):
+        for label, env in envs.items():
+            timed[label].append(run(argv, env))
+    for label, results in timed.items():
+        _report(f"{name}{label}", results)
 
 
 def main() -> None:
@@ -68,25 +80,45 @@ def main() -> None:
         default=True,
         help="also time the quotes with the compiled-tariff cache off",
     )
+    ap.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="another checkout (e.g. `git worktree add /tmp/base main`) timed in turn with this one",
+    )
+    ap.add_argument(
+        "--no-bytecode",
+        action="store_true",
+        help="compile every module from source on every start (PYTHONDONTWRITEBYTECODE=1, as on a machine where "
+        "bytecode cannot be written); default: bytecode cached in a temporary PYTHONPYCACHEPREFIX, as installed",
+    )
     args = ap.parse_args()
-    with tempfile.TemporaryDirectory(prefix="ratecalc-bench-cache-") as cache:
-        env = {**os.environ, CACHE_ENV: cache}
+    with (
+        tempfile.TemporaryDirectory(prefix="ratecalc-bench-cache-") as cache,
+        tempfile.TemporaryDirectory(prefix="ratecalc-bench-pyc-") as pyc,
+    ):
+        common = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
+        common.update({"PYTHONDONTWRITEBYTECODE": "1"} if args.no_bytecode else {"PYTHONPYCACHEPREFIX": pyc})
+        print("bytecode: " + ("compiled on every start" if args.no_bytecode else "cached (as an installed package)"))
+        env = {**common, CACHE_ENV: cache}
+        envs = {"": env}
+        if args.baseline:
+            base = {**common, "PYTHONPATH": args.baseline, CACHE_ENV: "off"}
+            envs = {" [baseline]": base, "": env}
         for name, argv in COMMANDS.items():
-            measure(name, argv, env, args.runs)
-        if args.no_cache_runs:
-            off = {**os.environ, CACHE_ENV: "off"}
-            for name, argv in COMMANDS.items():
-                if argv[0] == "quote":
-                    measure(f"{name} [cache off]", argv, off, args.runs)
+            sides = dict(envs)
+            if args.no_cache_runs and argv[0] == "quote":
+                sides[" [cache off]"] = {**env, CACHE_ENV: "off"}
+            measure(name, argv, sides, args.runs)
         for label, argv in (
             ("ratecalc quote --json", COMMANDS["ratecalc quote 300g today --json"]),
             ("ratecalc --help", ["--help"]),
         ):
-            out = subprocess.run(
-                [ENTRY[0], "-X", "importtime", *ENTRY[1:], *argv], capture_output=True, text=True, env=env
-            )
-            modules = sum(1 for line in out.stderr.splitlines() if line.startswith("import time:")) - 1
-            print(f"modules imported by `{label}`: {modules}")
+            for side, side_env in envs.items():
+                out = subprocess.run(
+                    [ENTRY[0], "-X", "importtime", *ENTRY[1:], *argv], capture_output=True, text=True, env=side_env
+                )
+                modules = sum(1 for line in out.stderr.splitlines() if line.startswith("import time:")) - 1
+                print(f"modules imported by `{label}`{side}: {modules}")
 
 
 if __name__ == "__main__":
