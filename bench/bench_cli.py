@@ -35,16 +35,38 @@ COMMANDS = {
 }
 CACHE_ENV = "RATECALC_TARIFF_CACHE"
 
+_TRIVIAL_APP = (
+    "import sys, typer\n"
+    "app = typer.Typer(add_completion=False{mode})\n"
+    "@app.command()\n"
+    "def a(x: int = 1): pass\n"
+    "@app.command()\n"
+    "def b(x: int = 1): pass\n"
+    "sys.argv[1:] = ['--help']\n"
+    "app()\n"
+)
+FLOORS = {
+    "python -c pass": "pass",
+    "import numpy, pydantic, typer, rich.console (what a quote cannot do without)": (
+        "import numpy, pydantic, typer, rich.console, typer._adapters"
+    ),
+    "a two-command typer app --help, rich help": _TRIVIAL_APP.format(mode=""),
+    "a two-command typer app --help, plain help (rich_markup_mode=None)": _TRIVIAL_APP.format(
+        mode=", rich_markup_mode=None"
+    ),
+}
+"""Reference programs (`--floors`): what the interpreter and the libraries cost before ratecalc does anything."""
+
 
 ENTRY = [sys.executable, "-c", "import sys; from ratecalc.cli import main; sys.argv[0] = 'ratecalc'; main()"]
 """What the `ratecalc` console script runs (with the PYTHONPATH of this shell: the checkout under test)."""
 
 
-def run(args: list[str], env: dict[str, str]) -> tuple[float, float]:
+def run(args: list[str], env: dict[str, str], entry: list[str] = ENTRY) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the child: user + system)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([*ENTRY, *args], check=True, capture_output=True, env=env)
+    subprocess.run([*entry, *args], check=True, capture_output=True, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -85,6 +107,7 @@ def main() -> None:
         metavar="DIR",
         help="another checkout (e.g. `git worktree add /tmp/base main`) timed in turn with this one",
     )
+    ap.add_argument("--floors", action="store_true", help="also time the reference programs (FLOORS)")
     ap.add_argument(
         "--no-bytecode",
         action="store_true",
@@ -109,6 +132,11 @@ def main() -> None:
             if args.no_cache_runs and argv[0] == "quote":
                 sides[" [cache off]"] = {**env, CACHE_ENV: "off"}
             measure(name, argv, sides, args.runs)
+        if args.floors:
+            for name, code in FLOORS.items():
+                entry = [sys.executable, "-c", code]
+                run([], env, entry)
+                _report(f"floor: {name}", [run([], env, entry) for _ in range(args.runs)])
         for label, argv in (
             ("ratecalc quote --json", COMMANDS["ratecalc quote 300g today --json"]),
             ("ratecalc --help", ["--help"]),
