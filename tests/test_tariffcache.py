@@ -147,29 +147,29 @@ def test_a_damaged_cache_file_is_ignored_and_rebuilt(damage, tmp_path, monkeypat
     assert counter.calls == 1, "the rebuilt file is whole again"
 
 
+def _filled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]:
+    """A cache holding the small set: (its one entry, the key it was stored under)."""
+    monkeypatch.setenv("RATECALC_TARIFF_CACHE", str(tmp_path / "cache"))
+    d = _small_dir(tmp_path)
+    TariffSet.load([d], builtin=False)
+    key = tariffcache.cache_key(tariff_dirs([d], builtin=False))
+    assert key is not None
+    return _only_file(tmp_path / "cache"), key
+
+
 def test_a_payload_with_a_matching_digest_but_not_a_tariff_set_is_refused(tmp_path, monkeypatch):
     import pickle
 
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("RATECALC_TARIFF_CACHE", str(cache))
-    d = _small_dir(tmp_path)
-    TariffSet.load([d], builtin=False)
-    entry = _only_file(cache)
-    key = tariffcache.cache_key(tariff_dirs([d], builtin=False))
-    assert key is not None and tariffcache.read(entry, key) is not None
+    entry, key = _filled(tmp_path, monkeypatch)
+    assert tariffcache.read(entry, key) is not None
     payload = pickle.dumps({"not": "tariffs"})
     entry.write_bytes(tariffcache._header(key, payload) + payload)
     assert tariffcache.read(entry, key) is None
 
 
 def test_a_cache_file_others_could_have_written_is_never_unpickled(tmp_path, monkeypatch):
-    cache = tmp_path / "cache"
-    monkeypatch.setenv("RATECALC_TARIFF_CACHE", str(cache))
-    d = _small_dir(tmp_path)
-    TariffSet.load([d], builtin=False)
-    entry = _only_file(cache)
-    key = tariffcache.cache_key(tariff_dirs([d], builtin=False))
-    assert key is not None
+    entry, key = _filled(tmp_path, monkeypatch)
+    cache = entry.parent
     assert entry.stat().st_mode & 0o777 == 0o600 and cache.stat().st_mode & 0o777 == 0o700
     entry.chmod(0o620)  # group-writable
     assert tariffcache.read(entry, key) is None
