@@ -106,3 +106,40 @@ def test_an_error_a_command_reports_itself_is_one_line_not_an_internal_error(arg
     r = run(*[a if not a.startswith("nope") else str(tmp_path / a) for a in args])
     assert r.exit_code == 2, r.output
     assert "error:" in r.output and "internal error" not in r.output and "Exit" not in r.output
+
+
+def _blas_threads_seen(env: dict) -> str:
+    """After a real `ratecalc quote --json`: OPENBLAS_NUM_THREADS, whether numpy was loaded, and whether
+    it already was when the setting was made (it must not be: OpenBLAS reads it once, when it loads)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    probe = (
+        "import sys, os, atexit\n"
+        "import ratecalc.cli as cli\n"
+        "seen = []\n"
+        "real = cli.single_threaded_blas\n"
+        "def spy():\n"
+        "    seen.append('numpy' in sys.modules)\n"
+        "    real()\n"
+        "cli.single_threaded_blas = spy\n"
+        "atexit.register(lambda: print('BLAS', os.environ.get('OPENBLAS_NUM_THREADS'), 'numpy' in sys.modules,"
+        " seen, file=sys.stderr))\n"
+        "sys.argv[1:] = ['quote', '--weight', '300g', '--dims', '20x15x5cm', '--date', '2023-06-01', '--json']\n"
+        "cli.main()\n"
+    )
+    root = Path(__file__).resolve().parent.parent
+    base = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    r = subprocess.run(
+        [sys.executable, "-c", probe], env={**base, "PYTHONPATH": str(root), **env}, capture_output=True, text=True
+    )
+    assert r.returncode == 0, r.stderr
+    [line] = [x for x in r.stderr.splitlines() if x.startswith("BLAS ")]
+    return line
+
+
+def test_commands_start_numpy_with_one_blas_thread_unless_the_user_chose():
+    assert _blas_threads_seen({}) == "BLAS 1 True [False]"
+    assert _blas_threads_seen({"OPENBLAS_NUM_THREADS": "2"}) == "BLAS 2 True [False]"

@@ -8,6 +8,7 @@ Bad input never shows a traceback: it prints one line naming the field and exits
 
 from __future__ import annotations
 
+import os
 from typing import Callable
 
 import typer
@@ -40,6 +41,17 @@ def _root(
     ),
 ) -> None:
     """Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia)."""
+    single_threaded_blas()
+
+
+def single_threaded_blas() -> None:
+    """One OpenBLAS thread, unless the user chose a number: set before any command imports numpy.
+
+    ratecalc's arithmetic is integer numpy, which never calls BLAS, but numpy's OpenBLAS starts a thread per
+    core when it loads, ~0.06 s of CPU of every cold start on the 2-core development machine. `serve` passes
+    the setting on to its workers, which do not use BLAS either.
+    """
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 
 def build_app(*extra: Register) -> typer.Typer:
