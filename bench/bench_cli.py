@@ -48,6 +48,7 @@ _TRIVIAL_APP = (
 FLOORS = {
     "python -c pass": "pass",
     "import numpy, pydantic, typer, rich.console (what a quote cannot do without)": (
+        "import os; os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')\n"  # as the command line sets it
         "import numpy, pydantic, typer, rich.console, typer._adapters"
     ),
     "a two-command typer app --help, rich help": _TRIVIAL_APP.format(mode=""),
