@@ -174,21 +174,40 @@ def assign_groups(tariffs: CompiledTariffs, parcels: ParcelArrays, epoch_of: np.
 
 def _block_of_one(tariffs: CompiledTariffs, parcels: ParcelArrays) -> tuple[int, int, int]:
     """(epoch, delivery, group) of a single parcel: the scalar twin of `block_keys` + `assign_groups`."""
+    return _block_index(
+        tariffs,
+        int(parcels.day[0]),
+        int(parcels.delivery[0]),
+        int(parcels.value_minor[0]),
+        int(parcels.value_ccy[0]),
+        int(parcels.weight_g[0]),
+    )
+
+
+def _block_index(tariffs: CompiledTariffs, day: int, delivery: int, v: int, ccy: int, w: int) -> tuple[int, int, int]:
     bounds = tariffs.cache.get("boundaries_list")
     if bounds is None:
         bounds = tariffs.cache["boundaries_list"] = tariffs.boundaries.tolist()
-    e = bisect.bisect_right(bounds, int(parcels.day[0]))  # = searchsorted(side="right")
+    e = bisect.bisect_right(bounds, day)  # = searchsorted(side="right")
     ep = tariffs.epochs[e]
     G = len(ep.groups)
     g = G
-    if G:
-        v, ccy, w = int(parcels.value_minor[0]), int(parcels.value_ccy[0]), int(parcels.weight_g[0])
-        if ccy == ep.group_currency:
-            for k in range(G):
-                if ep.group_price_lo[k] <= v <= ep.group_price_hi[k] and ep.group_w_lo[k] <= w <= ep.group_w_hi[k]:
-                    g = k
-                    break
-    return e, int(parcels.delivery[0]), g
+    if G and ccy == ep.group_currency:
+        bands = tariffs.cache.get(("group_bands", e))
+        if bands is None:
+            bands = tariffs.cache[("group_bands", e)] = list(
+                zip(
+                    ep.group_price_lo.tolist(),
+                    ep.group_price_hi.tolist(),
+                    ep.group_w_lo.tolist(),
+                    ep.group_w_hi.tolist(),
+                )
+            )
+        for k, (p_lo, p_hi, w_lo, w_hi) in enumerate(bands):
+            if p_lo <= v <= p_hi and w_lo <= w <= w_hi:
+                g = k
+                break
+    return e, delivery, g
 
 
 def block_keys(tariffs: CompiledTariffs, parcels: ParcelArrays) -> tuple[np.ndarray, int]:
@@ -304,6 +323,14 @@ class _Plan:
     flags: list[int]  # per service: reason bits fixed by the tariff row (e.g. no rate for the group)
     limits: list[LimitKey]  # per service
     dtypes: tuple = (np.uint8, np.uint32, np.int64, np.int64)  # status, reasons, chargeable, price
+    # the same columns as Python lists, for the one-parcel path (`quote_one`)
+    services_list: list[int] = field(default_factory=list)
+    rows_list: list[int] = field(default_factory=list)
+    divisor_list: list[int] = field(default_factory=list)
+    unique_limits: list[LimitKey] = field(default_factory=list)
+    # per service: (index into unique_limits, fixed reason bits, index into billing_keys, bills the
+    # volumetric weight alone, published, fixed_micro, per_micro, rate_step, minor_div, weight step)
+    scalar_terms: list[tuple] = field(default_factory=list)
 
 
 _plans_lock = threading.Lock()
@@ -373,6 +400,31 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
         limits=limits,
         dtypes=dtypes,
     )
+    plan.services_list, plan.rows_list, plan.divisor_list = (
+        plan.services.tolist(),
+        plan.rows.tolist(),
+        plan.divisor.tolist(),
+    )
+    limit_ids: dict[LimitKey, int] = {}
+    for lim in limits:
+        limit_ids.setdefault(lim, len(limit_ids))
+    plan.unique_limits = list(limit_ids)
+    bkeys = plan.billing_keys
+    plan.scalar_terms = [
+        (
+            limit_ids[lim],
+            flag,
+            b,
+            bkeys[b].basis == 2,
+            t.published,
+            t.fixed_micro,
+            t.per_micro,
+            t.rate_step,
+            t.minor_div,
+            bkeys[b].step,
+        )
+        for lim, flag, b, t in zip(limits, plan.flags, billing_of, prices)
+    ]
     with _plans_lock:
         cache[(e, d, g)] = plan
     return plan
@@ -627,54 +679,115 @@ def _reasons_py(
     return r
 
 
-def _quote_small(plan: _Plan, p: ParcelArrays, positions: np.ndarray, out: tuple) -> None:
-    """A few parcels in plain Python: numpy call overhead would dominate (31 services x 15 calls)."""
-    status_out, reasons_out, charge_out, price_out = out
-    S = len(plan.rows)
-    for col, pos in enumerate(positions.tolist()):
-        w = int(p.weight_g[pos])
-        d0, d1, d2 = (int(x) for x in p.dims_mm[pos])
-        total, volume = d0 + d1 + d2, d0 * d1 * d2
-        vccy, vminor = int(p.value_ccy[pos]), int(p.value_minor[pos])
-        batt, liq = bool(p.battery[pos]), bool(p.liquid[pos])
-        charges = [_charge_py(k, w, volume, total) for k in plan.billing_keys]
-        checked: dict[LimitKey, int] = {}
-        st, rs, ch, pr = [0] * S, [0] * S, [0] * S, [-1] * S
-        for j in range(S):
-            lim = plan.limits[j]
-            base = checked.get(lim)
-            if base is None:
-                base = checked[lim] = _reasons_py(lim, w, d0, d1, d2, total, vccy, vminor, batt, liq)
-            r = base | plan.flags[j]
-            b = plan.billing_of[j]
-            charge, units = charges[b]
-            if plan.billing_keys[b].basis == 2 and charge < w:  # literal volumetric reading billed below actual
-                r |= W_BILLED_BELOW_ACTUAL
-            rs[j] = r
-            ch[j] = charge
-            terms = plan.prices[j]
-            if r & BLOCKING:
-                st[j] = STATUS_INELIGIBLE
-                continue
-            if not terms.published:
-                st[j] = STATUS_UNPRICED
-                continue
-            st[j] = STATUS_OK
-            rate_step, div = terms.rate_step, terms.minor_div
-            step = plan.billing_keys[b].step
+class ParcelScalars(NamedTuple):
+    """One parcel in the engine's integer units (the scalar twin of a `ParcelArrays` row)."""
+
+    weight_g: int
+    d0: int  # sides in mm, longest first
+    d1: int
+    d2: int
+    value_minor: int  # -1 = not declared
+    value_ccy: int  # currency index, -1 = not declared
+    day: int  # days since 1970-01-01
+    delivery: int  # index into DELIVERY_TYPES
+    battery: bool
+    liquid: bool
+
+
+class ScalarQuotes(NamedTuple):
+    """One parcel against every service of its block, as plain lists (what `Block` holds for one row)."""
+
+    epoch: int
+    delivery: int
+    group: int
+    services: list[int]  # global service indices
+    rows: list[int]  # row indices
+    status: list[int]
+    reasons: list[int]
+    chargeable_g: list[int]
+    price_minor: list[int]  # -1 = no price
+    volumetric_g: list[int]  # -1 = the service ignores volume
+
+
+def _quote_scalar(plan: _Plan, p: ParcelScalars) -> tuple[list[int], list[int], list[int], list[int]]:
+    """(status, reasons, chargeable, price) of one parcel per service of the plan, in plain Python.
+
+    The scalar twin of `_quote_chunk` (same bits, same integers): numpy's per-call cost would dominate
+    for a few parcels (31 services x 15 calls). `tests/test_columnar_engine.py` holds the two equal.
+    """
+    w, d0, d1, d2 = p.weight_g, p.d0, p.d1, p.d2
+    total, volume = d0 + d1 + d2, d0 * d1 * d2
+    vccy, vminor, batt, liq = p.value_ccy, p.value_minor, p.battery, p.liquid
+    charges = [_charge_py(k, w, volume, total) for k in plan.billing_keys]
+    limit_bits = [_reasons_py(lim, w, d0, d1, d2, total, vccy, vminor, batt, liq) for lim in plan.unique_limits]
+    st: list[int] = []
+    rs: list[int] = []
+    ch: list[int] = []
+    pr: list[int] = []
+    for lid, flag, b, vol_only, published, fixed, per, rate_step, div, step in plan.scalar_terms:
+        r = limit_bits[lid] | flag
+        charge, units = charges[b]
+        if vol_only and charge < w:  # literal volumetric reading billed below actual
+            r |= W_BILLED_BELOW_ACTUAL
+        rs.append(r)
+        ch.append(charge)
+        if r & BLOCKING:
+            st.append(STATUS_INELIGIBLE)
+            pr.append(-1)
+        elif not published:
+            st.append(STATUS_UNPRICED)
+            pr.append(-1)
+        else:
             if rate_step == 1:
                 steps = charge
             elif units >= 0 and step % rate_step == 0:
                 steps = units * (step // rate_step)
             else:
                 steps = -((-charge) // rate_step)
-            pr[j] = (
-                terms.fixed_micro + terms.per_micro * steps + div // 2
-            ) // div  # half-up to the currency's minor unit
+            st.append(STATUS_OK)
+            pr.append((fixed + per * steps + div // 2) // div)  # half-up to the currency's minor unit
+    return st, rs, ch, pr
+
+
+def _scalars_at(p: ParcelArrays, pos: int) -> ParcelScalars:
+    d0, d1, d2 = (int(x) for x in p.dims_mm[pos])
+    return ParcelScalars(
+        int(p.weight_g[pos]),
+        d0,
+        d1,
+        d2,
+        int(p.value_minor[pos]),
+        int(p.value_ccy[pos]),
+        int(p.day[pos]),
+        int(p.delivery[pos]),
+        bool(p.battery[pos]),
+        bool(p.liquid[pos]),
+    )
+
+
+def _quote_small(plan: _Plan, p: ParcelArrays, positions: np.ndarray, out: tuple) -> None:
+    """A few parcels in plain Python, written into the block's outputs."""
+    status_out, reasons_out, charge_out, price_out = out
+    for col, pos in enumerate(positions.tolist()):
+        st, rs, ch, pr = _quote_scalar(plan, _scalars_at(p, pos))
         status_out[:, col] = st
         reasons_out[:, col] = rs
         charge_out[:, col] = ch
         price_out[:, col] = pr
+
+
+def quote_one(tariffs: CompiledTariffs, p: ParcelScalars) -> ScalarQuotes:
+    """One parcel against every service in force on its date, without numpy: the one-quote latency path.
+
+    Same block choice as `iter_blocks` (`_block_index`) and the same arithmetic (`_quote_scalar`); the
+    answer is lists, because a single quote is read back as Python values anyway.
+    """
+    e, d, g = _block_index(tariffs, p.day, p.delivery, p.value_minor, p.value_ccy, p.weight_g)
+    plan = _plan(tariffs, e, d, g)
+    st, rs, ch, pr = _quote_scalar(plan, p)
+    volume = p.d0 * p.d1 * p.d2
+    vol = [-(-volume // dv) if dv > 0 else -1 for dv in plan.divisor_list]
+    return ScalarQuotes(e, d, g, plan.services_list, plan.rows_list, st, rs, ch, pr, vol)
 
 
 _executor: Optional[ThreadPoolExecutor] = None
