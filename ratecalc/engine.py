@@ -193,9 +193,9 @@ def _block_index(tariffs: CompiledTariffs, day: int, delivery: int, v: int, ccy:
     G = len(ep.groups)
     g = G
     if G and ccy == ep.group_currency:
-        bands = tariffs.cache.get(("group_bands", e))
+        bands = tariffs.cache.get(f"group_bands_{e}")
         if bands is None:
-            bands = tariffs.cache[("group_bands", e)] = list(
+            bands = tariffs.cache[f"group_bands_{e}"] = list(
                 zip(
                     ep.group_price_lo.tolist(),
                     ep.group_price_hi.tolist(),
