@@ -707,8 +707,7 @@ def _quote_scalar(plan: _Plan, p: ParcelScalars) -> tuple[list[int], list[int], 
     limit_bits = [_reasons_py(lim, w, d0, d1, d2, total, vccy, vminor, batt, liq) for lim in plan.unique_limits]
     # list comprehensions over the services (a loop with appends costs twice as much at ~31 services)
     rs = [limit_bits[lid] | flag for lid, flag in zip(plan.limit_of, plan.flags)]
-    charged = [charges[b] for b in plan.billing_of]
-    ch = [c for c, _ in charged]
+    ch = [charges[b][0] for b in plan.billing_of]
     for j in plan.volumetric_only:
         if ch[j] < w:  # literal volumetric reading billed below actual
             rs[j] |= W_BILLED_BELOW_ACTUAL
@@ -717,19 +716,18 @@ def _quote_scalar(plan: _Plan, p: ParcelScalars) -> tuple[list[int], list[int], 
         for r, published in zip(rs, plan.published)
     ]
     pr = [-1] * len(st)
-    for j, status in enumerate(st):
-        if status == STATUS_OK:
-            charge, units = charged[j]
-            terms = plan.prices[j]
-            rate_step, div = terms.rate_step, terms.minor_div
-            step = plan.billing_keys[plan.billing_of[j]].step
-            if rate_step == 1:
-                steps = charge
-            elif units >= 0 and step % rate_step == 0:
-                steps = units * (step // rate_step)
-            else:
-                steps = -((-charge) // rate_step)
-            pr[j] = (terms.fixed_micro + terms.per_micro * steps + div // 2) // div  # half-up to the minor unit
+    for j in [j for j, x in enumerate(st) if x == STATUS_OK]:  # the few priced services
+        charge, units = charges[plan.billing_of[j]]
+        terms = plan.prices[j]
+        rate_step, div = terms.rate_step, terms.minor_div
+        step = plan.billing_keys[plan.billing_of[j]].step
+        if rate_step == 1:
+            steps = charge
+        elif units >= 0 and step % rate_step == 0:
+            steps = units * (step // rate_step)
+        else:
+            steps = -((-charge) // rate_step)
+        pr[j] = (terms.fixed_micro + terms.per_micro * steps + div // 2) // div  # half-up to the minor unit
     return st, rs, ch, pr
 
 
