@@ -173,11 +173,11 @@ class _Sizes(NamedTuple):
 
 def _reasons(
     row: RowInfo, bits: int, parcel: Parcel, sizes: _Sizes, group_name: Optional[str]
-) -> tuple[list[dict], list[dict]]:
-    """The reason and warning sentences for these engine bits, as `ReasonOut` fields."""
+) -> tuple[list[ReasonOut], list[ReasonOut]]:
+    """The reason and warning sentences for these engine bits."""
     lim = row.limits
-    out: list[dict] = []
-    warn: list[dict] = []
+    out: list[ReasonOut] = []
+    warn: list[ReasonOut] = []
     if bits & E.R_NO_GROUP:
         if parcel.declared_value is None:
             out.append(
@@ -269,8 +269,8 @@ def _reasons(
     return out, warn
 
 
-def _said(code: str, message: str) -> dict:
-    return {"code": code, "message": message}
+def _said(code: str, message: str) -> ReasonOut:
+    return _trusted(ReasonOut, {"code": code, "message": message}, _REASON_FIELDS)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -547,11 +547,7 @@ def _build(
             if found is None:
                 if sizes is None:
                     sizes = _Sizes.of(parcel)
-                raw_reasons, raw_warnings = _reasons(r.row, bits, parcel, sizes, group.name)
-                found = said[(bits, r.reason_id)] = (
-                    [_trusted(ReasonOut, x, _REASON_FIELDS) for x in raw_reasons],
-                    [_trusted(ReasonOut, x, _REASON_FIELDS) for x in raw_warnings],
-                )
+                found = said[(bits, r.reason_id)] = _reasons(r.row, bits, parcel, sizes, group.name)
             reasons, warnings = found[0][:], found[1][:]
         else:
             reasons, warnings = [], []
