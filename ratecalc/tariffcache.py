@@ -50,7 +50,10 @@ FORMAT = b"ratecalc-compiled-tariffs 1\n"
 
 
 def cache_dir() -> Optional[Path]:
-    """The directory compiled tariffs are cached in, or None when the cache is turned off."""
+    """The directory compiled tariffs are cached in, or None when the cache is turned off (or when the
+    owner of a file cannot be checked, as on Windows: see `read`)."""
+    if not hasattr(os, "getuid"):
+        return None
     env = os.environ.get(ENV_VAR)
     if env is not None:
         return None if env.strip().lower() in OFF else Path(env)
@@ -154,7 +157,10 @@ def write(path: Path, key: str, documents: TariffDocuments, compiled: CompiledTa
     """Store the pair atomically; False (and nothing left behind) when the directory cannot take it."""
     import tempfile
 
-    payload = pickle.dumps((documents, replace(compiled, cache={})), protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        payload = pickle.dumps((documents, replace(compiled, cache={})), protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an object that cannot be stored (say a user's plugin in the set): no cache, same quote
+        return False
     tmp: Optional[str] = None
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -208,6 +208,18 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     assert list(cache.iterdir()) == []
 
 
+def test_a_set_that_cannot_be_stored_still_quotes(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("RATECALC_TARIFF_CACHE", str(cache))
+
+    def refuse(obj, protocol=None):
+        raise TypeError("cannot pickle '_thread.lock' object")
+
+    monkeypatch.setattr(tariffcache.pickle, "dumps", refuse)
+    assert TariffSet.load([_small_dir(tmp_path)], builtin=False).services
+    assert not cache.exists() or list(cache.iterdir()) == []
+
+
 @pytest.mark.parametrize("value", ["off", "", "0", "OFF", "false"])
 def test_the_cache_can_be_turned_off(value, tmp_path, monkeypatch):
     monkeypatch.setenv("RATECALC_TARIFF_CACHE", value)
