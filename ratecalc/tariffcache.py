@@ -57,7 +57,9 @@ def cache_dir() -> Optional[Path]:
     env = os.environ.get(ENV_VAR)
     if env is not None:
         return None if env.strip().lower() in OFF else Path(env)
-    return cache_root() / "tariffs"
+    root = cache_root()
+    # no home directory (a container's nameless user): "~" would stay literal, a folder in the working directory
+    return root / "tariffs" if root.is_absolute() else None
 
 
 def _sha256(path: Path) -> str:

@@ -236,6 +236,10 @@ def test_the_default_cache_directory_follows_the_cache_root(tmp_path, monkeypatc
     assert tariffcache.cache_dir() == tmp_path / "xdg" / "ratecalc" / "tariffs"
     monkeypatch.setenv("RATECALC_CACHE_DIR", str(tmp_path / "root"))
     assert tariffcache.cache_dir() == tmp_path / "root" / "tariffs"
+    monkeypatch.delenv("RATECALC_CACHE_DIR")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    monkeypatch.setattr(Path, "home", classmethod(lambda cls: Path("~")))  # what a user without a home gets
+    assert tariffcache.cache_dir() is None
 
 
 def test_a_broken_tariff_set_is_refused_and_nothing_is_cached(tmp_path, monkeypatch):
