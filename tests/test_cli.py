@@ -143,3 +143,45 @@ def _blas_threads_seen(env: dict) -> str:
 def test_commands_start_numpy_with_one_blas_thread_unless_the_user_chose():
     assert _blas_threads_seen({}) == "BLAS 1 True [False]"
     assert _blas_threads_seen({"OPENBLAS_NUM_THREADS": "2"}) == "BLAS 2 True [False]"
+
+
+def _cli_output(args: list[str], preload: str) -> str:
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = f"{preload}import runpy, sys; sys.argv[0] = 'ratecalc'; runpy.run_module('ratecalc', run_name='__main__')"
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "COLUMNS": "100"}
+    r = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True)
+    return f"exit {r.returncode}\n{r.stdout}\n{r.stderr}"
+
+
+@pytest.mark.parametrize("args", [["--help"], ["quote", "--help"], ["quote", "--weight"], ["no-such-command"]])
+def test_help_and_usage_errors_read_the_same_with_rich_markdown_and_traceback_deferred(args):
+    """typer's help module gets stand-ins for rich's Markdown and Traceback (ratecalc.cli._deferred); what a
+    person reads is what it is with the real modules imported first."""
+    deferred = _cli_output(args, "")
+    real = _cli_output(args, "import rich.markdown, rich.traceback; ")
+    assert deferred == real and ("Usage" in deferred or "Error" in deferred)
+
+
+def test_the_deferred_rich_names_become_the_real_ones_on_first_use():
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, ratecalc.cli\n"
+        "import typer.rich_utils as ru\n"
+        "assert type(sys.modules['rich.markdown']).__name__ == '_StandIn'\n"
+        "md = ru.Markdown('# Title')\n"
+        "try:\n"
+        "    1 / 0\n"
+        "except ZeroDivisionError as e:\n"
+        "    tb = ru.Traceback.from_exception(type(e), e, e.__traceback__)\n"
+        "import rich.markdown, rich.traceback\n"
+        "print(type(md) is rich.markdown.Markdown, type(tb) is rich.traceback.Traceback,"
+        " sys.modules['rich.markdown'] is rich.markdown)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["True", "True", "True"]

@@ -13,7 +13,11 @@ from typing import Callable
 
 import typer
 
-from . import batch, chart, commissions, economics, quote, sweep, tariffs
+from . import _deferred
+
+_deferred.defer()  # before typer's help module is imported: it would import rich's Markdown and Traceback
+
+from . import batch, chart, commissions, economics, quote, sweep, tariffs  # noqa: E402
 
 COMMANDS = (
     quote,
