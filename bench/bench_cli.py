@@ -17,6 +17,7 @@ taken under the same load. The earlier figures in the README were taken with the
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
 import resource
 import statistics
@@ -24,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 TODAY = ["quote", "--weight", "300g", "--dims", "20x15x5cm", "--value", "1000RUB"]
 COMMANDS = {
@@ -60,14 +62,21 @@ FLOORS = {
 
 
 ENTRY = [sys.executable, "-c", "import sys; from ratecalc.cli import main; sys.argv[0] = 'ratecalc'; main()"]
-"""What the `ratecalc` console script runs (with the PYTHONPATH of this shell: the checkout under test)."""
+"""What the `ratecalc` console script runs."""
+CHECKOUT = str(Path(__file__).resolve().parent.parent)
+"""The checkout under test: this bench's own, first on PYTHONPATH."""
+NEUTRAL = tempfile.mkdtemp(prefix="ratecalc-bench-cwd-")
+atexit.register(os.rmdir, NEUTRAL)
+"""The children's working directory: `python -c` puts the working directory first on sys.path, so a run
+started inside a checkout would import that checkout whatever PYTHONPATH says (a baseline would time this
+code)."""
 
 
 def run(args: list[str], env: dict[str, str], entry: list[str] = ENTRY) -> tuple[float, float]:
     """(wall seconds, CPU seconds of the child: user + system)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([*entry, *args], check=True, capture_output=True, env=env)
+    subprocess.run([*entry, *args], check=True, capture_output=True, env=env, cwd=NEUTRAL)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -123,7 +132,8 @@ def main() -> None:
         common = {k: v for k, v in os.environ.items() if k not in ("PYTHONDONTWRITEBYTECODE", "PYTHONPYCACHEPREFIX")}
         common.update({"PYTHONDONTWRITEBYTECODE": "1"} if args.no_bytecode else {"PYTHONPYCACHEPREFIX": pyc})
         print("bytecode: " + ("compiled on every start" if args.no_bytecode else "cached (as an installed package)"))
-        env = {**common, CACHE_ENV: cache}
+        here = os.pathsep.join(p for p in (CHECKOUT, os.environ.get("PYTHONPATH", "")) if p)
+        env = {**common, "PYTHONPATH": here, CACHE_ENV: cache}
         envs = {"": env}
         if args.baseline:
             base = {**common, "PYTHONPATH": args.baseline, CACHE_ENV: "off"}
@@ -144,7 +154,11 @@ def main() -> None:
         ):
             for side, side_env in envs.items():
                 out = subprocess.run(
-                    [ENTRY[0], "-X", "importtime", *ENTRY[1:], *argv], capture_output=True, text=True, env=side_env
+                    [ENTRY[0], "-X", "importtime", *ENTRY[1:], *argv],
+                    capture_output=True,
+                    text=True,
+                    env=side_env,
+                    cwd=NEUTRAL,
                 )
                 modules = sum(1 for line in out.stderr.splitlines() if line.startswith("import time:")) - 1
                 print(f"modules imported by `{label}`{side}: {modules}")
