@@ -231,7 +231,9 @@ class Version(_Strict):
     )
     sources: list[str] = Field(min_length=1)
     billing: Billing
-    limits: Limits = Limits.model_construct()  # = Limits(), without building validators at import
+    # A real instance, not model_construct(): a JSON schema (the API's OpenAPI, schema.json) encodes this
+    # default with Limits' own serialiser, which a never-built deferred class does not have.
+    limits: Limits = Limits()
     rates: list[RateRow] = Field(min_length=1)
     delivery_days: Optional[DeliveryDays] = None
     confidence: Optional[Confidence] = Field(
@@ -317,8 +319,8 @@ class GroupOverride(_Strict):
     """What a group imposes on every rate row that names it (limits and billing are the group's)."""
 
     name: str
-    price: Band = Band.model_construct()  # = Band(), without building validators at import
-    weight_g: Band = Band.model_construct()
+    price: Band = Band()
+    weight_g: Band = Band()
     billing: Optional[Billing] = None
     limits: Optional[Limits] = None
     notes: Optional[str] = None
@@ -426,8 +428,6 @@ class _TariffJsonSchema(GenerateJsonSchema):
 
 def json_schema() -> dict:
     """The JSON Schema editors use to validate tariff files while a person types."""
-    for model in (Limits, Band):  # their defaults are instances, encoded by their own (deferred) serialiser
-        model.model_rebuild()
     schema = _document().json_schema(schema_generator=_TariffJsonSchema)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "ratecalc tariff file"

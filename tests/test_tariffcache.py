@@ -288,3 +288,20 @@ def test_dates_around_every_epoch_boundary_quote_the_same_from_the_cache(fresh, 
     a = [[q.model_dump(mode="json") for q in qs] for qs in cached.quote_many(parcels)]
     b = [[q.model_dump(mode="json") for q in qs] for qs in fresh.quote_many(parcels)]
     assert a == b and len(parcels) >= 10
+
+
+def test_the_tariff_models_describe_themselves_when_none_was_ever_validated(tmp_path):
+    """A start that reads the cache builds no tariff validator (defer_build); the API's OpenAPI still encodes
+    the models' defaults (a `Limits()` on every version) with their own serialisers."""
+    probe = (
+        "import sys\n"
+        "from pydantic import TypeAdapter\n"
+        "from ratecalc import TariffSet\n"
+        "TariffSet.load()\n"
+        "from ratecalc.schema import GroupOverride, Service\n"
+        "props = TypeAdapter(Service).json_schema()['$defs']['Version']['properties']\n"
+        "print(props['limits']['default']['batteries'], 'price' in TypeAdapter(GroupOverride).json_schema()['properties'])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "RATECALC_TARIFF_CACHE": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True) for _ in range(2)]
+    assert [r.stdout.split() for r in runs] == [["unknown", "True"]] * 2, runs[-1].stderr
