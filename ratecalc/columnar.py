@@ -100,6 +100,11 @@ def _first_code_table() -> np.ndarray:
 
 _FIRST_CODE = _first_code_table()
 
+# long-form columns that never hold a null (declared non-nullable; Parquet stores them as required)
+LONG_FORM_REQUIRED = frozenset(
+    {"row", "service_id", "carrier_id", "status", "reasons", "chargeable_weight_g", "currency"}
+)
+
 Columns = Union[pa.Table, "Any", Mapping[str, Any]]  # Arrow table, pandas DataFrame, dict of arrays
 
 
@@ -580,12 +585,21 @@ class ColumnarQuotes:
             return None
         return self.sku.take(pa.array(rows, pa.int64()))
 
-    def to_arrow(self) -> pa.Table:
-        """The long form as an Arrow table (strings dictionary-encoded, price an exact decimal)."""
+    def to_arrow(self, *, sku_dictionary: bool = False) -> pa.Table:
+        """The long form as an Arrow table (strings dictionary-encoded, price an exact decimal).
+
+        Columns that never hold a null are declared non-nullable (`row`, `service_id`, `carrier_id`,
+        `status`, `reasons`, `chargeable_weight_g`, `currency`): a Parquet writer then stores them as
+        required and skips a definition level per row. `sku_dictionary`: the sku column as indices into
+        the input's sku values instead of one string per output row (the same values; ~31 output rows
+        share each sku, so a file writer encodes it without hashing every string again).
+        """
         t = self.compiled.table
         ids = pa.array([s.id for s in self.compiled.services], pa.string())
         cols: dict[str, pa.Array] = {"row": pa.array(self.row + self.row_offset, pa.int64())}
-        sku = self._sku_column(self.row)
+        sku = self._sku_dictionary(self.row) if sku_dictionary else None
+        if sku is None:
+            sku = self._sku_column(self.row)
         if sku is not None:
             cols["sku"] = sku
         svc = pa.array(self.service, pa.int32())
@@ -604,7 +618,20 @@ class ColumnarQuotes:
         dmin, dmax = t.days_min[self.table_row], t.days_max[self.table_row]
         cols["days_min"] = pa.array(dmin, pa.int32(), mask=dmin < 0)
         cols["days_max"] = pa.array(dmax, pa.int32(), mask=dmax < 0)
-        return pa.table(cols)
+        schema = pa.schema([pa.field(k, v.type, nullable=k not in LONG_FORM_REQUIRED) for k, v in cols.items()])
+        return pa.Table.from_arrays(list(cols.values()), schema=schema)
+
+    def _sku_dictionary(self, rows: np.ndarray) -> Optional[pa.Array]:
+        """sku as dictionary<text> indices (the input's sku column is the dictionary), or None when the sku
+        is not plain text (then `_sku_column` takes the values as they are)."""
+        if self.sku is None or not pa.types.is_string(self.sku.type) or len(self.sku) >= 1 << 31:
+            return None
+        values = self.sku
+        mask = None
+        if values.null_count:
+            mask = values.is_null().to_numpy(zero_copy_only=False)[rows]
+            values = pc.fill_null(values, "")  # only masked indices point at these
+        return pa.DictionaryArray.from_arrays(pa.array(rows.astype(np.int32), pa.int32(), mask=mask), values)
 
     def to_pandas(self):  # -> pandas.DataFrame
         return self.to_arrow().to_pandas()
@@ -824,17 +851,20 @@ def _carrier_column(compiled: CompiledTariffs, services: pa.Array) -> pa.Diction
 
 
 def minor_to_decimal(minor: np.ndarray) -> pa.Array:
-    """Integer minor units -> an exact Arrow decimal128(18, 2) (null where minor < 0), without a float."""
+    """Integer minor units -> an exact Arrow decimal128(18, 2) (null where minor < 0), without a float.
+
+    The low word of each 128-bit value is the minor amount itself (high word 0): no division or scaling.
+    """
     n = len(minor)
-    words = np.empty((n, 2), np.int64)
-    words[:, 0] = np.where(minor < 0, 0, minor)
-    words[:, 1] = 0
-    valid = np.packbits(minor >= 0, bitorder="little")
+    words = np.zeros((n, 2), np.int64)
+    np.maximum(minor, 0, out=words[:, 0])  # a null slot holds 0, as Arrow builders leave it
+    null = minor < 0
+    nulls = int(np.count_nonzero(null))
+    if nulls == 0:
+        return pa.Array.from_buffers(pa.decimal128(18, _PRICE_SCALE), n, [None, pa.py_buffer(words)], null_count=0)
+    valid = np.packbits(~null, bitorder="little")
     return pa.Array.from_buffers(
-        pa.decimal128(18, _PRICE_SCALE),
-        n,
-        [pa.py_buffer(valid), pa.py_buffer(words)],
-        null_count=int((minor < 0).sum()),
+        pa.decimal128(18, _PRICE_SCALE), n, [pa.py_buffer(valid), pa.py_buffer(words)], null_count=nulls
     )
 
 
