@@ -35,7 +35,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from .columnar import ColumnarQuotes, Ingested, ingest, quote_best, quote_ingested
+from .columnar import ColumnarQuotes, Ingested, ingest, long_form_table, quote_best, quote_ingested
 from .compile import CompiledTariffs
 from .errors import InputError
 from .parcels import parse_date
@@ -480,9 +480,9 @@ def quote_file(
                 ing = ingest(chunk.table, compiled=compiled, date=date, mapping=mapping, row_offset=offset)
                 if chunk.malformed:
                     _report_malformed(ing, chunk, offset)
-                if best is None:
-                    table = result_table(
-                        quote_ingested(compiled, ing, threads=threads, row_offset=offset), None, out_fmt
+                if best is None:  # built straight from the engine's blocks (see long_form_table)
+                    table = long_form_table(
+                        compiled, ing, threads=threads, row_offset=offset, sku_dictionary=out_fmt == "parquet"
                     )
                 else:  # one row per parcel: chosen block by block, the long form is never built
                     # to_common (with best): rank in one currency, e.g. ratecalc.fxcolumns.rub_converter
