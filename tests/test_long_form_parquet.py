@@ -155,8 +155,10 @@ def test_long_form_from_blocks_is_the_columnar_quotes_table(tariffs, items, offs
     ing = ingest(data, compiled=compiled, row_offset=offset)
     expect = quote_ingested(compiled, ing, row_offset=offset).to_arrow()
     got = long_form_table(compiled, ing, row_offset=offset)
+    got.validate(full=True)  # dictionary indices in range, buffers consistent
     assert got.equals(expect)
     as_dict = long_form_table(compiled, ing, row_offset=offset, sku_dictionary=True)
+    as_dict.validate(full=True)
     assert as_dict.column("sku").to_pylist() == expect.column("sku").to_pylist()
     assert as_dict.drop_columns(["sku"]).equals(expect.drop_columns(["sku"]))
 
