@@ -441,10 +441,12 @@ def _read_value(cols: _Columns, errors: RowErrors, bad: np.ndarray) -> tuple[np.
     fixed, ok, rejected, suffix = _fixed_point(vcol, "declared_value", errors, money=True)
     bad |= rejected
     ccol = cols.get("currency")
-    code = pc.fill_null(pc.utf8_upper(suffix), "") if suffix is not None else pa.nulls(n, pa.string())
+    # a suffix (1500RUB) wins over the currency column; most catalogues have none, then the column is the code
+    suffixed = suffix is not None and bool(pc.any(pc.greater(pc.binary_length(suffix), 0)).as_py())
+    code = pc.fill_null(pc.utf8_upper(suffix), "") if suffixed else pa.nulls(n, pa.string())
     if ccol is not None:
         given = pc.fill_null(pc.utf8_upper(pc.utf8_trim_whitespace(_as_text(ccol, "currency"))), "")
-        code = pc.if_else(pc.equal(code, ""), given, code)
+        code = pc.if_else(pc.equal(code, ""), given, code) if suffixed else given
     code = pc.fill_null(code, "")
     idx = pc.index_in(code, value_set=pa.array(CURRENCIES)).to_numpy(zero_copy_only=False)
     known = ~np.isnan(idx) if idx.dtype.kind == "f" else np.ones(n, bool)
@@ -1033,7 +1035,8 @@ def long_form_table(
         b.tile(cols.currency, t.currency[rows].astype(np.int8))
         b.tile(cols.days_min, t.days_min[rows].astype(np.int32))  # < 0: unpublished (null)
         b.tile(cols.days_max, t.days_max[rows].astype(np.int32))
-    local_rows = np.repeat(ing.rows, counts) if ing.sku is not None else ing.rows
+    narrow = np.int32 if ing.n_input < 1 << 31 else np.int64  # dictionary indices of the sku
+    local_rows = np.repeat(ing.rows.astype(narrow), counts) if ing.sku is not None else ing.rows
     return _long_table(compiled, cols, _sku_of(ing.sku, local_rows, dictionary=sku_dictionary))
 
 
@@ -1120,7 +1123,8 @@ def _sku_of(sku: Optional[pa.Array], rows: np.ndarray, *, dictionary: bool) -> O
     if values.null_count:
         mask = values.is_null().to_numpy(zero_copy_only=False)[rows]
         values = pc.fill_null(values, "")  # only masked indices point at these
-    return _coded(pa.array(rows.astype(np.int32), pa.int32(), mask=mask), values)  # rows index the input
+    indices = pa.array(rows.astype(np.int32, copy=False), pa.int32(), mask=mask)
+    return _coded(indices, values)  # rows index the input
 
 
 def quote_table(
