@@ -894,8 +894,8 @@ class _Placed(NamedTuple):
 
     block: E.Block
     dst: Union[slice, np.ndarray]
-    status: np.ndarray  # (P, S) C-contiguous
-    reasons: np.ndarray  # (P, S) C-contiguous
+    status: np.ndarray  # (P, S) views of service-major arrays, as the engine's outputs
+    reasons: np.ndarray  # (P, S)
     code: np.ndarray  # (P, S) uint8 index into CODE_NAMES
 
     def put(self, out: np.ndarray, values: np.ndarray) -> None:
@@ -933,19 +933,21 @@ def _placed_blocks(
             dst: Union[slice, np.ndarray] = slice(start, start + P * S)
         else:
             dst = (offsets[pos][:, None] + np.arange(S)[None, :]).ravel()
-        st = np.ascontiguousarray(block.status)
-        rs = np.ascontiguousarray(block.reasons)
+        # codes are computed service-major, as the engine wrote its outputs: the one transposition into
+        # the parcel-major long form happens when a column is filled (_Placed.put)
+        st = np.ascontiguousarray(block.status.T)  # (S, P); no copy for the engine's own buffers
+        rs = np.ascontiguousarray(block.reasons.T)
         c = _FIRST_CODE[rs & 0x3FF]
         c[st == E.STATUS_UNPRICED] = i_rate
         ep = compiled.epochs[block.epoch]
         grouped_ctx = block.group < len(ep.groups)
         if (c == i_nogroup).any():
-            undeclared = (p.value_ccy[pos] < 0)[:, None]
+            undeclared = (p.value_ccy[pos] < 0)[None, :]
             c[(c == i_nogroup) & undeclared] = i_required
         if (c == i_norow).any():
             ctx = np.array([grouped_ctx or compiled.rows[int(r)].group is not None for r in block.rows], dtype=bool)
-            c[(c == i_norow) & ctx[None, :]] = i_norate_group
-        yield _Placed(block, dst, st, rs, c)
+            c[(c == i_norow) & ctx[:, None]] = i_norate_group
+        yield _Placed(block, dst, st.T, rs.T, c.T)
 
 
 def quote_ingested(
