@@ -185,3 +185,27 @@ def test_the_deferred_rich_names_become_the_real_ones_on_first_use():
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["True", "True", "True"]
+
+
+@pytest.mark.parametrize("output", [["--json"], ["--all"]])
+def test_a_reader_that_stops_early_ends_the_command_quietly_as_sigpipe_would(output):
+    """`ratecalc quote … | head`: no "internal error", and the status a shell shows for SIGPIPE (141)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    args = ["quote", "--weight", "300g", "--dims", "20x15x5cm", "--date", "2023-06-01", *output]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ratecalc", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    proc.stdout.close()  # the reader is gone before the first line is written
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 141, err
+    assert "internal error" not in err

@@ -7,6 +7,7 @@ does a bug: it prints one "internal error" line (exit 2; RATECALC_DEBUG=1 shows 
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, List, Optional
 
@@ -28,7 +29,9 @@ class _Consoles:
     def out(self) -> Console:
         from rich.console import Console
 
-        return Console()
+        console = Console()
+        console.on_broken_pipe = _reader_gone  # type: ignore[method-assign]  # rich's own exits 1: "rows failed"
+        return console
 
     @property
     def err(self) -> Console:
@@ -95,10 +98,23 @@ def guarded(fn: Callable[[], None]) -> None:
         fail(str(exc))
     except _PASS_THROUGH:
         raise
+    except BrokenPipeError:
+        _reader_gone()
     except Exception as exc:  # a bug, not the user's input: one line, and the traceback on request
         if os.environ.get("RATECALC_DEBUG"):
             raise
         fail(f"internal error ({type(exc).__name__}: {exc}); run with RATECALC_DEBUG=1 for the traceback and report it")
+
+
+def _reader_gone() -> None:
+    """The reader of our output went away (`ratecalc quote … | head`): stop quietly, as Unix tools do.
+
+    stdout is pointed at /dev/null so that the interpreter's final flush cannot fail a second time, and
+    the exit status is the one a process killed by SIGPIPE reports to a shell (128 + 13).
+    """
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    raise SystemExit(141)
 
 
 def load(tariffs: Optional[List[Path]]) -> TariffSet:
