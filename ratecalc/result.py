@@ -467,7 +467,8 @@ def _group_out(ep, g_index: int, parcel: Parcel) -> GroupOut:
     return GroupOut(name=g.name, reason=reason)  # once per parcel: validated
 
 
-_NO_GROUP = GroupOut(name=None, reason="no shipment group fits the parcel's price and weight")
+# made without validation: a validated instance here would build GroupOut's validator at import
+_NO_GROUP = _trusted(GroupOut, {"name": None, "reason": "no shipment group fits the parcel's price and weight"})
 
 
 class _Group:
