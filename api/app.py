@@ -23,6 +23,7 @@ from ratecalc import TariffError, TariffSet, __version__
 
 from . import errors, web
 from .deps import bearer_guard
+from .fastquote import GZIP_LEVEL, GZIP_MINIMUM_SIZE, FastQuotes
 from .logs import setup_logging
 from .metrics import Metrics
 from .middleware import RequestMiddleware
@@ -141,8 +142,12 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
             expose_headers=["X-Request-ID"],
         )
     # gzip only when the client accepts it and the body is worth it; streamed NDJSON is compressed per chunk
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
-    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
+    fast = None
+    if settings.fast_quotes:
+        token = settings.api_token.get_secret_value().encode() if settings.api_token else None
+        fast = FastQuotes(holder, metrics, api_token=token, cors=bool(settings.cors_origins))
+    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes, fast=fast)
 
     app.include_router(health.router)
     v1_deps = (

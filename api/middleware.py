@@ -10,10 +10,13 @@ import logging
 import re
 import time
 import uuid
+from typing import Any, Optional
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import BodyTooLarge
+from .fastquote import PATH as FAST_PATH
+from .fastquote import FastQuotes
 from .logs import request_id_var
 from .metrics import Metrics
 
@@ -29,10 +32,15 @@ SINGLE_BODY_PATHS = ("/v1/quotes", "/v1/economics")
 
 
 class RequestMiddleware:
-    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int):
+    """`fast`: the direct path for `POST /v1/quotes` (api.fastquote), None to send it through FastAPI too."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics, max_body_bytes: int, fast: Optional[FastQuotes] = None):
         self.app = app
         self.metrics = metrics
         self.max_body_bytes = max_body_bytes
+        self.fast = fast
+        # the labelled series, looked up once each: `labels()` costs a lock and a few µs per call
+        self._series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -41,6 +49,8 @@ class RequestMiddleware:
         start = time.perf_counter()
         rid = None
         length = None
+        fast = self.fast if scope.get("path") == FAST_PATH and scope.get("method") == "POST" else None
+        headers: dict[bytes, bytes] = {}  # first value of each header, as Starlette's Headers.get reads them
         for name, value in scope.get("headers", ()):
             if name == b"x-request-id":
                 candidate = value.decode("latin-1")
@@ -50,6 +60,8 @@ class RequestMiddleware:
                     length = int(value)
                 except ValueError:
                     length = None
+            if fast is not None and name not in headers:
+                headers[name] = value
         rid = rid or uuid.uuid4().hex
         # Not reset afterwards: each request runs in its own task context, and the 500 handler (outside
         # this middleware) still needs the id.
@@ -84,15 +96,27 @@ class RequestMiddleware:
                 message["headers"] = list(message["headers"]) + [(b"x-request-id", rid.encode())]
             await send(message)
 
+        label = None
         try:
-            await self.app(scope, receive_checked, send_wrapped)
+            if fast is not None and (length is None or length <= limit) and fast.eligible(headers):
+                if await fast(scope, receive_checked, send_wrapped, headers, self.app):
+                    label = FAST_PATH
+            else:
+                await self.app(scope, receive_checked, send_wrapped)
         finally:
             elapsed = time.perf_counter() - start
-            route = scope.get("route")
-            label = getattr(route, "path", None) or "unmatched"
+            if label is None:
+                label = getattr(scope.get("route"), "path", None) or "unmatched"
             method = scope.get("method", "")
-            self.metrics.requests.labels(method, label, str(status)).inc()
-            self.metrics.latency.labels(method, label).observe(elapsed)
+            series = self._series.get((method, label, status))
+            if series is None:
+                series = (
+                    self.metrics.requests.labels(method, label, str(status)),
+                    self.metrics.latency.labels(method, label),
+                )
+                self._series[(method, label, status)] = series
+            series[0].inc()
+            series[1].observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):  # the record's dict is built only when it is written
                 access_log.info(
                     "request",
