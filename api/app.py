@@ -7,6 +7,7 @@ serve); afterwards SIGHUP and POST /v1/admin/reload replace them atomically or r
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import signal
 from contextlib import asynccontextmanager
@@ -95,6 +96,16 @@ def _openapi(app: FastAPI, settings: Settings) -> dict:
     return schema
 
 
+# FastAPI's own OpenTelemetry layer (newer releases) asks the OpenTelemetry providers on every request
+# whether one is configured: ~8 µs a request. The API's metrics and logs are its own (Prometheus at
+# /metrics, the JSON access log), so that layer is off where FastAPI has it.
+_NO_OTEL: dict = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
+
+
 def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffSet] = None) -> FastAPI:
     """The app. `tariffs`: serve this already loaded set at start-up instead of loading one (embedding,
     tests); reloads still read the directories of `settings`."""
@@ -127,6 +138,7 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        **_NO_OTEL,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -144,9 +156,9 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
     # gzip only when the client accepts it and the body is worth it; streamed NDJSON is compressed per chunk
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
     fast = None
-    if settings.fast_quotes:
+    if settings.fast_quotes and not settings.cors_origins:  # CORS adds its headers to every answer: its layer
         token = settings.api_token.get_secret_value().encode() if settings.api_token else None
-        fast = FastQuotes(holder, metrics, api_token=token, cors=bool(settings.cors_origins))
+        fast = FastQuotes(holder, metrics, api_token=token)
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes, fast=fast)
 
     app.include_router(health.router)

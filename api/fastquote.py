@@ -8,8 +8,9 @@ route's own function (`quoting.quote_answer`).
 
 Only the plain success case is answered here. Anything else is handed, body and all, to the FastAPI route,
 which answers it exactly as before: an invalid body or query (the 422 problem with every field), another
-media type, a missing or wrong bearer token (401), a CORS request, tariffs not loaded (503), a body over
-the limit (413), the library refusing the parcel. Whatever this path answers, the route would answer
+media type, a missing or wrong bearer token (401), tariffs not loaded (503), a body over the limit (413),
+the library refusing the parcel. With CORS origins configured the path is off (the CORS layer varies
+every answer on `Origin`). Whatever this path answers, the route would answer
 with the same status, headers and bytes (`tests/test_api_fastquote.py` holds them equal); the OpenAPI
 schema is the route's.
 """
@@ -42,21 +43,16 @@ _JSON = b"application/json"
 class FastQuotes:
     """Answers the plain `POST /v1/quotes` requests; `RequestMiddleware` calls it for that path only."""
 
-    def __init__(
-        self, holder: TariffHolder, metrics: Metrics, *, api_token: Optional[bytes], cors: bool, gzip: bool = True
-    ):
+    def __init__(self, holder: TariffHolder, metrics: Metrics, *, api_token: Optional[bytes]):
         self.holder = holder
         self.quotes_counter = metrics.quotes.labels("single")
         self.api_token = api_token
-        self.cors = cors
-        self.gzip = gzip
 
     def eligible(self, headers: dict[bytes, bytes]) -> bool:
         """Whether the request's headers allow the direct path (see the module docstring)."""
+        # JSON as every FastAPI release reads it (without a media type, newer ones refuse the body)
         ctype = headers.get(b"content-type")
-        if ctype is not None and ctype != _JSON and ctype.split(b";", 1)[0].strip().lower() != _JSON:
-            return False
-        if self.cors and b"origin" in headers:
+        if ctype is None or (ctype != _JSON and ctype.split(b";", 1)[0].strip().lower() != _JSON):
             return False
         if self.api_token is not None:
             # what the route's HTTPBearer + guard accept: "Bearer <token>", any case of "Bearer"
@@ -100,7 +96,7 @@ class FastQuotes:
             return False
         self.quotes_counter.inc()
         out = [(b"content-length", b""), (b"content-type", _JSON)]
-        if self.gzip and len(answer) >= GZIP_MINIMUM_SIZE:
+        if len(answer) >= GZIP_MINIMUM_SIZE:
             out.append((b"vary", b"Accept-Encoding"))
             if b"gzip" in headers.get(b"accept-encoding", b""):
                 z = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, 16 + zlib.MAX_WBITS)

@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .errors import BodyTooLarge
 from .fastquote import PATH as FAST_PATH
 from .fastquote import FastQuotes
-from .logs import request_id_var
+from .logs import request_id_var, write_direct
 from .metrics import Metrics
 
 access_log = logging.getLogger("ratecalc.api.access")
@@ -118,14 +118,13 @@ class RequestMiddleware:
             series[0].inc()
             series[1].observe(elapsed)
             if access_log.isEnabledFor(logging.INFO):  # the record's dict is built only when it is written
-                access_log.info(
-                    "request",
-                    extra={
-                        "method": method,
-                        "path": scope.get("path"),
-                        "route": label,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 3),
-                        "client": (scope.get("client") or ("", 0))[0],
-                    },
-                )
+                extra = {
+                    "method": method,
+                    "path": scope.get("path"),
+                    "route": label,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 3),
+                    "client": (scope.get("client") or ("", 0))[0],
+                }
+                if not write_direct(access_log, "request", extra):
+                    access_log.info("request", extra=extra)
