@@ -3,7 +3,10 @@
     python3 bench/bench_latency.py [--n 2000] [--date YYYY-MM-DD] [--repeat 3]
 
 Reports the median and 90th percentile of `TariffSet.quote(parcel)` (engine + the pydantic ServiceQuote
-list, sorted), and separately the engine alone for one parcel (`iter_blocks`), over varied parcels.
+list, sorted), and separately its parts over the same varied parcels: the parcel's integers
+(`to_scalars`), the one-parcel engine (`engine.quote_one`, plain lists) and building the sorted quotes from
+its answer. For comparison, the bulk engine (`iter_blocks`) on a one-parcel array, which a single quote no
+longer goes through.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import busiest_day, load, parcel_list  # noqa: E402
 
 from ratecalc import engine as E  # noqa: E402
-from ratecalc.parcels import to_arrays  # noqa: E402
+from ratecalc.parcels import to_arrays, to_scalars  # noqa: E402
+from ratecalc.result import quote_one as build_one  # noqa: E402
 
 
 def timed(fn, items, repeat_warm: int = 50) -> tuple[list[float], list[float]]:
@@ -62,9 +66,16 @@ def main() -> None:
     print(f"tariffs: {len(compiled.services)} services in the set, {n_services} quoted per parcel on {day}")
     for _ in range(args.repeat):
         report("TariffSet.quote(parcel) (engine + typed ServiceQuotes, sorted)", timed(ts.quote, parcels))
+    report("  to_scalars (Parcel -> engine integers)", timed(to_scalars, parcels))
+    scalars = {id(p): to_scalars(p) for p in parcels}
+    report("  engine, one parcel (quote_one)", timed(lambda p: E.quote_one(compiled, scalars[id(p)]), parcels))
+    answers = {id(p): E.quote_one(compiled, scalars[id(p)]) for p in parcels}
+    report(
+        "  sorted ServiceQuotes from its answer",
+        timed(lambda p: build_one(compiled, answers[id(p)], p), parcels),
+    )
     arrays = [to_arrays([p]) for p in parcels]
-    report("engine alone, one parcel (iter_blocks)", timed(lambda a: list(E.iter_blocks(compiled, a)), arrays))
-    report("to_arrays (Parcel -> engine columns)", timed(lambda p: to_arrays([p]), parcels))
+    report("bulk engine on a one-parcel array (iter_blocks)", timed(lambda a: list(E.iter_blocks(compiled, a)), arrays))
 
 
 if __name__ == "__main__":

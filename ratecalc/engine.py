@@ -174,21 +174,40 @@ def assign_groups(tariffs: CompiledTariffs, parcels: ParcelArrays, epoch_of: np.
 
 def _block_of_one(tariffs: CompiledTariffs, parcels: ParcelArrays) -> tuple[int, int, int]:
     """(epoch, delivery, group) of a single parcel: the scalar twin of `block_keys` + `assign_groups`."""
+    return _block_index(
+        tariffs,
+        int(parcels.day[0]),
+        int(parcels.delivery[0]),
+        int(parcels.value_minor[0]),
+        int(parcels.value_ccy[0]),
+        int(parcels.weight_g[0]),
+    )
+
+
+def _block_index(tariffs: CompiledTariffs, day: int, delivery: int, v: int, ccy: int, w: int) -> tuple[int, int, int]:
     bounds = tariffs.cache.get("boundaries_list")
     if bounds is None:
         bounds = tariffs.cache["boundaries_list"] = tariffs.boundaries.tolist()
-    e = bisect.bisect_right(bounds, int(parcels.day[0]))  # = searchsorted(side="right")
+    e = bisect.bisect_right(bounds, day)  # = searchsorted(side="right")
     ep = tariffs.epochs[e]
     G = len(ep.groups)
     g = G
-    if G:
-        v, ccy, w = int(parcels.value_minor[0]), int(parcels.value_ccy[0]), int(parcels.weight_g[0])
-        if ccy == ep.group_currency:
-            for k in range(G):
-                if ep.group_price_lo[k] <= v <= ep.group_price_hi[k] and ep.group_w_lo[k] <= w <= ep.group_w_hi[k]:
-                    g = k
-                    break
-    return e, int(parcels.delivery[0]), g
+    if G and ccy == ep.group_currency:
+        bands = tariffs.cache.get(f"group_bands_{e}")
+        if bands is None:
+            bands = tariffs.cache[f"group_bands_{e}"] = list(
+                zip(
+                    ep.group_price_lo.tolist(),
+                    ep.group_price_hi.tolist(),
+                    ep.group_w_lo.tolist(),
+                    ep.group_w_hi.tolist(),
+                )
+            )
+        for k, (p_lo, p_hi, w_lo, w_hi) in enumerate(bands):
+            if p_lo <= v <= p_hi and w_lo <= w <= w_hi:
+                g = k
+                break
+    return e, delivery, g
 
 
 def block_keys(tariffs: CompiledTariffs, parcels: ParcelArrays) -> tuple[np.ndarray, int]:
@@ -304,6 +323,14 @@ class _Plan:
     flags: list[int]  # per service: reason bits fixed by the tariff row (e.g. no rate for the group)
     limits: list[LimitKey]  # per service
     dtypes: tuple = (np.uint8, np.uint32, np.int64, np.int64)  # status, reasons, chargeable, price
+    # the same columns as Python lists, for the one-parcel path (`quote_one`)
+    services_list: list[int] = field(default_factory=list)
+    rows_list: list[int] = field(default_factory=list)
+    divisor_list: list[int] = field(default_factory=list)
+    unique_limits: list[LimitKey] = field(default_factory=list)
+    limit_of: list[int] = field(default_factory=list)  # per service, index into unique_limits
+    volumetric_only: list[int] = field(default_factory=list)  # services billing the volumetric weight alone
+    published: list[bool] = field(default_factory=list)  # per service
 
 
 _plans_lock = threading.Lock()
@@ -373,6 +400,18 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
         limits=limits,
         dtypes=dtypes,
     )
+    plan.services_list, plan.rows_list, plan.divisor_list = (
+        plan.services.tolist(),
+        plan.rows.tolist(),
+        plan.divisor.tolist(),
+    )
+    limit_ids: dict[LimitKey, int] = {}
+    for lim in limits:
+        limit_ids.setdefault(lim, len(limit_ids))
+    plan.unique_limits = list(limit_ids)
+    plan.limit_of = [limit_ids[lim] for lim in limits]
+    plan.volumetric_only = [j for j, b in enumerate(billing_of) if plan.billing_keys[b].basis == 2]
+    plan.published = [t.published for t in prices]
     with _plans_lock:
         cache[(e, d, g)] = plan
     return plan
@@ -582,11 +621,11 @@ def _units_py(numer: int, unit: int, direction: int) -> int:
 
 def _charge_py(key: BillingKey, w: int, volume: int, total: int) -> tuple[int, int]:
     """Scalar twin of `_charge`: (chargeable grams, whole rounding steps or -1)."""
-    step, min_bill = key.step, key.min_bill
-    units = _units_py(w, step, key.direction)
-    if key.basis != 0 and (key.threshold_mm < 0 or total > key.threshold_mm):
-        vol = _units_py(volume, key.divisor * step, key.direction)
-        units = max(units, vol) if key.basis == 1 else vol
+    basis, threshold_mm, divisor, step, direction, min_bill = key  # unpacked: cheaper than 6 attribute reads
+    units = _units_py(w, step, direction)
+    if basis != 0 and (threshold_mm < 0 or total > threshold_mm):
+        vol = _units_py(volume, divisor * step, direction)
+        units = max(units, vol) if basis == 1 else vol
     if min_bill > 0 and min_bill % step == 0:
         units = max(units, min_bill // step)
         min_bill = 0
@@ -600,9 +639,7 @@ def _reasons_py(
     lim: LimitKey, w: int, d0: int, d1: int, d2: int, total: int, vccy: int, vminor: int, batt: bool, liq: bool
 ) -> int:
     """Scalar twin of the vector checks in `_quote_chunk` (same bits, same order of no importance)."""
-    max_w, min_w, max_sum, strict, max_long = lim.max_w, lim.min_w, lim.max_sum, lim.sum_strict, lim.max_long
-    m0, m1, m2 = lim.max_d0, lim.max_d1, lim.max_d2
-    val_ccy, max_val, bpol, lpol = lim.val_ccy, lim.max_val, lim.batteries, lim.liquids
+    max_w, min_w, m0, m1, m2, max_sum, strict, max_long, val_ccy, max_val, bpol, lpol = lim  # unpacked: cheaper
     r = 0
     if w > max_w:
         r |= R_WEIGHT_MAX
@@ -627,54 +664,112 @@ def _reasons_py(
     return r
 
 
+class ParcelScalars(NamedTuple):
+    """One parcel in the engine's integer units (the scalar twin of a `ParcelArrays` row)."""
+
+    weight_g: int
+    d0: int  # sides in mm, longest first
+    d1: int
+    d2: int
+    value_minor: int  # -1 = not declared
+    value_ccy: int  # currency index, -1 = not declared
+    day: int  # days since 1970-01-01
+    delivery: int  # index into DELIVERY_TYPES
+    battery: bool
+    liquid: bool
+
+
+class ScalarQuotes(NamedTuple):
+    """One parcel against every service of its block, as plain lists (what `Block` holds for one row)."""
+
+    epoch: int
+    delivery: int
+    group: int
+    services: list[int]  # global service indices
+    rows: list[int]  # row indices
+    status: list[int]
+    reasons: list[int]
+    chargeable_g: list[int]
+    price_minor: list[int]  # -1 = no price
+    volumetric_g: list[int]  # -1 = the service ignores volume
+
+
+def _quote_scalar(plan: _Plan, p: ParcelScalars) -> tuple[list[int], list[int], list[int], list[int]]:
+    """(status, reasons, chargeable, price) of one parcel per service of the plan, in plain Python.
+
+    The scalar twin of `_quote_chunk` (same bits, same integers): numpy's per-call cost would dominate
+    for a few parcels (31 services x 15 calls). `tests/test_columnar_engine.py` holds the two equal.
+    """
+    w, d0, d1, d2 = p.weight_g, p.d0, p.d1, p.d2
+    total, volume = d0 + d1 + d2, d0 * d1 * d2
+    vccy, vminor, batt, liq = p.value_ccy, p.value_minor, p.battery, p.liquid
+    charges = [_charge_py(k, w, volume, total) for k in plan.billing_keys]
+    limit_bits = [_reasons_py(lim, w, d0, d1, d2, total, vccy, vminor, batt, liq) for lim in plan.unique_limits]
+    # list comprehensions over the services (a loop with appends costs twice as much at ~31 services)
+    rs = [limit_bits[lid] | flag for lid, flag in zip(plan.limit_of, plan.flags)]
+    ch = [charges[b][0] for b in plan.billing_of]
+    for j in plan.volumetric_only:
+        if ch[j] < w:  # literal volumetric reading billed below actual
+            rs[j] |= W_BILLED_BELOW_ACTUAL
+    st = [
+        STATUS_INELIGIBLE if r & BLOCKING else STATUS_OK if published else STATUS_UNPRICED
+        for r, published in zip(rs, plan.published)
+    ]
+    pr = [-1] * len(st)
+    for j in [j for j, x in enumerate(st) if x == STATUS_OK]:  # the few priced services
+        charge, units = charges[plan.billing_of[j]]
+        terms = plan.prices[j]
+        rate_step, div = terms.rate_step, terms.minor_div
+        step = plan.billing_keys[plan.billing_of[j]].step
+        if rate_step == 1:
+            steps = charge
+        elif units >= 0 and step % rate_step == 0:
+            steps = units * (step // rate_step)
+        else:
+            steps = -((-charge) // rate_step)
+        pr[j] = (terms.fixed_micro + terms.per_micro * steps + div // 2) // div  # half-up to the minor unit
+    return st, rs, ch, pr
+
+
+def _scalars_at(p: ParcelArrays, pos: int) -> ParcelScalars:
+    d0, d1, d2 = (int(x) for x in p.dims_mm[pos])
+    return ParcelScalars(
+        int(p.weight_g[pos]),
+        d0,
+        d1,
+        d2,
+        int(p.value_minor[pos]),
+        int(p.value_ccy[pos]),
+        int(p.day[pos]),
+        int(p.delivery[pos]),
+        bool(p.battery[pos]),
+        bool(p.liquid[pos]),
+    )
+
+
 def _quote_small(plan: _Plan, p: ParcelArrays, positions: np.ndarray, out: tuple) -> None:
-    """A few parcels in plain Python: numpy call overhead would dominate (31 services x 15 calls)."""
+    """A few parcels in plain Python, written into the block's outputs."""
     status_out, reasons_out, charge_out, price_out = out
-    S = len(plan.rows)
     for col, pos in enumerate(positions.tolist()):
-        w = int(p.weight_g[pos])
-        d0, d1, d2 = (int(x) for x in p.dims_mm[pos])
-        total, volume = d0 + d1 + d2, d0 * d1 * d2
-        vccy, vminor = int(p.value_ccy[pos]), int(p.value_minor[pos])
-        batt, liq = bool(p.battery[pos]), bool(p.liquid[pos])
-        charges = [_charge_py(k, w, volume, total) for k in plan.billing_keys]
-        checked: dict[LimitKey, int] = {}
-        st, rs, ch, pr = [0] * S, [0] * S, [0] * S, [-1] * S
-        for j in range(S):
-            lim = plan.limits[j]
-            base = checked.get(lim)
-            if base is None:
-                base = checked[lim] = _reasons_py(lim, w, d0, d1, d2, total, vccy, vminor, batt, liq)
-            r = base | plan.flags[j]
-            b = plan.billing_of[j]
-            charge, units = charges[b]
-            if plan.billing_keys[b].basis == 2 and charge < w:  # literal volumetric reading billed below actual
-                r |= W_BILLED_BELOW_ACTUAL
-            rs[j] = r
-            ch[j] = charge
-            terms = plan.prices[j]
-            if r & BLOCKING:
-                st[j] = STATUS_INELIGIBLE
-                continue
-            if not terms.published:
-                st[j] = STATUS_UNPRICED
-                continue
-            st[j] = STATUS_OK
-            rate_step, div = terms.rate_step, terms.minor_div
-            step = plan.billing_keys[b].step
-            if rate_step == 1:
-                steps = charge
-            elif units >= 0 and step % rate_step == 0:
-                steps = units * (step // rate_step)
-            else:
-                steps = -((-charge) // rate_step)
-            pr[j] = (
-                terms.fixed_micro + terms.per_micro * steps + div // 2
-            ) // div  # half-up to the currency's minor unit
+        st, rs, ch, pr = _quote_scalar(plan, _scalars_at(p, pos))
         status_out[:, col] = st
         reasons_out[:, col] = rs
         charge_out[:, col] = ch
         price_out[:, col] = pr
+
+
+def quote_one(tariffs: CompiledTariffs, p: ParcelScalars) -> ScalarQuotes:
+    """One parcel against every service in force on its date, without numpy: the one-quote latency path.
+
+    Same block choice as `iter_blocks` (`_block_index`) and the same arithmetic (`_quote_scalar`); the
+    answer is lists, because a single quote is read back as Python values anyway.
+    """
+    e, d, g = _block_index(tariffs, p.day, p.delivery, p.value_minor, p.value_ccy, p.weight_g)
+    plan = _plan(tariffs, e, d, g)
+    st, rs, ch, pr = _quote_scalar(plan, p)
+    volume = p.d0 * p.d1 * p.d2
+    vol = [-(-volume // dv) if dv > 0 else -1 for dv in plan.divisor_list]
+    return ScalarQuotes(e, d, g, plan.services_list, plan.rows_list, st, rs, ch, pr, vol)
 
 
 _executor: Optional[ThreadPoolExecutor] = None

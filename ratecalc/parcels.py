@@ -10,7 +10,7 @@ from typing import Iterable, Optional, Sequence, Union
 import numpy as np
 
 from .compile import CURRENCY_INDEX, day_number
-from .engine import ParcelArrays
+from .engine import ParcelArrays, ParcelScalars
 from .errors import InputError
 from .schema import DELIVERY_TYPES
 from .units import (
@@ -144,4 +144,22 @@ def to_arrays(parcels: Iterable[Parcel]) -> ParcelArrays:
         delivery=np.array([DELIVERY_TYPES.index(p.delivery) for p in items], dtype=np.int64),
         battery=np.array([p.battery for p in items], dtype=bool),
         liquid=np.array([p.liquid for p in items], dtype=bool),
+    )
+
+
+def to_scalars(p: Parcel) -> ParcelScalars:
+    """One parcel in the engine's integer units (the row `to_arrays` would build), for `engine.quote_one`."""
+    d0, d1, d2 = sorted(p.dims_mm, reverse=True)
+    value = p.declared_value
+    return ParcelScalars(
+        p.weight_g,
+        d0,
+        d1,
+        d2,
+        -1 if value is None else value.to_minor(),
+        -1 if value is None else CURRENCY_INDEX[value.currency],
+        day_number(p.order_date),
+        DELIVERY_ALIASES[p.delivery],
+        bool(p.battery),
+        bool(p.liquid),
     )

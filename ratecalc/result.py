@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, Iterator, Literal, Optional, Sequence, Union, overload
+from typing import Any, Iterable, Iterator, Literal, NamedTuple, Optional, Sequence, Union, overload
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -154,94 +154,123 @@ def sort_quotes(quotes: list[ServiceQuote]) -> list[ServiceQuote]:
 
 
 def _cm(mm: int) -> str:
-    return f"{Decimal(mm) / 10:f}".rstrip("0").rstrip(".") if mm % 10 else str(mm // 10)
+    """Millimetres as centimetres, exact: 125 -> "12.5", 120 -> "12"."""
+    return f"{mm // 10}.{mm % 10}" if mm % 10 else str(mm // 10)
 
 
-def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str]) -> tuple[list, list]:
+class _Sizes(NamedTuple):
+    """A parcel's sides as its reason sentences quote them, worked out once per parcel."""
+
+    sides: str  # "30x20x10"
+    total: str  # sum of sides
+    longest: str
+
+    @classmethod
+    def of(cls, parcel: Parcel) -> _Sizes:
+        dims = sorted(parcel.dims_mm, reverse=True)
+        return cls("x".join(_cm(d) for d in dims), _cm(sum(dims)), _cm(dims[0]))
+
+
+def _reasons(
+    row: RowInfo, bits: int, parcel: Parcel, sizes: _Sizes, group_name: Optional[str]
+) -> tuple[list[ReasonOut], list[ReasonOut]]:
+    """The reason and warning sentences for these engine bits."""
     lim = row.limits
-    dims = sorted(parcel.dims_mm, reverse=True)
-    total = sum(dims)
     out: list[ReasonOut] = []
     warn: list[ReasonOut] = []
-
-    def add(target: list, code: str, message: str) -> None:
-        target.append(dict(code=code, message=message))
-
     if bits & E.R_NO_GROUP:
         if parcel.declared_value is None:
-            add(
-                out, E.CODE_DECLARED_VALUE_REQUIRED, "the group model needs the declared price (in RUB) to pick a group"
+            out.append(
+                _said(
+                    E.CODE_DECLARED_VALUE_REQUIRED, "the group model needs the declared price (in RUB) to pick a group"
+                )
             )
         else:
-            add(
-                out,
-                E.REASON_CODES[E.R_NO_GROUP],
-                f"price {parcel.declared_value} and weight {parcel.weight_g} g fit no shipment group",
+            out.append(
+                _said(
+                    E.REASON_CODES[E.R_NO_GROUP],
+                    f"price {parcel.declared_value} and weight {parcel.weight_g} g fit no shipment group",
+                )
             )
     if bits & E.R_NO_ROW:
         if row.group is not None or group_name is not None:
-            add(out, E.CODE_NO_RATE_FOR_GROUP, f"the service has no rate for group {group_name!r}")
+            out.append(_said(E.CODE_NO_RATE_FOR_GROUP, f"the service has no rate for group {group_name!r}"))
         else:
-            add(out, E.REASON_CODES[E.R_NO_ROW], f"the service does not offer {parcel.delivery} delivery")
+            out.append(_said(E.REASON_CODES[E.R_NO_ROW], f"the service does not offer {parcel.delivery} delivery"))
     if bits & E.R_WEIGHT_MAX:
-        add(out, E.REASON_CODES[E.R_WEIGHT_MAX], f"weight {parcel.weight_g} g exceeds the maximum {lim.max_weight_g} g")
+        out.append(
+            _said(
+                E.REASON_CODES[E.R_WEIGHT_MAX], f"weight {parcel.weight_g} g exceeds the maximum {lim.max_weight_g} g"
+            )
+        )
     if bits & E.R_WEIGHT_MIN:
-        add(
-            out, E.REASON_CODES[E.R_WEIGHT_MIN], f"weight {parcel.weight_g} g is below the minimum {lim.min_weight_g} g"
+        out.append(
+            _said(
+                E.REASON_CODES[E.R_WEIGHT_MIN], f"weight {parcel.weight_g} g is below the minimum {lim.min_weight_g} g"
+            )
         )
     if bits & E.R_DIMS:
         lim_dims = "x".join(str(d) for d in sorted(lim.max_dims_cm or [], reverse=True))
-        add(
-            out,
-            E.REASON_CODES[E.R_DIMS],
-            f"sides {'x'.join(_cm(d) for d in dims)} cm exceed the maximum {lim_dims} cm (compared longest to longest)",
+        out.append(
+            _said(
+                E.REASON_CODES[E.R_DIMS],
+                f"sides {sizes.sides} cm exceed the maximum {lim_dims} cm (compared longest to longest)",
+            )
         )
     if bits & E.R_SUM:
         rule = "must be less than" if lim.sum_strict else "exceeds the maximum"
-        add(out, E.REASON_CODES[E.R_SUM], f"sum of sides {_cm(total)} cm {rule} {lim.max_sum_cm} cm")
+        out.append(_said(E.REASON_CODES[E.R_SUM], f"sum of sides {sizes.total} cm {rule} {lim.max_sum_cm} cm"))
     if bits & E.R_LONGEST:
-        add(
-            out,
-            E.REASON_CODES[E.R_LONGEST],
-            f"longest side {_cm(dims[0])} cm exceeds the maximum {lim.max_longest_cm} cm",
+        out.append(
+            _said(
+                E.REASON_CODES[E.R_LONGEST],
+                f"longest side {sizes.longest} cm exceeds the maximum {lim.max_longest_cm} cm",
+            )
         )
     if bits & E.R_VALUE:
         mv = lim.max_declared_value
         assert mv is not None, "the engine flags a value only against a published value limit"
-        add(
-            out,
-            E.REASON_CODES[E.R_VALUE],
-            f"declared value {parcel.declared_value} exceeds the maximum {mv.amount} {mv.currency}",
+        out.append(
+            _said(
+                E.REASON_CODES[E.R_VALUE],
+                f"declared value {parcel.declared_value} exceeds the maximum {mv.amount} {mv.currency}",
+            )
         )
     if bits & E.R_BATTERY:
-        add(out, E.REASON_CODES[E.R_BATTERY], "the service does not carry batteries")
+        out.append(_said(E.REASON_CODES[E.R_BATTERY], "the service does not carry batteries"))
     if bits & E.R_LIQUID:
-        add(out, E.REASON_CODES[E.R_LIQUID], "the service does not carry liquids")
+        out.append(_said(E.REASON_CODES[E.R_LIQUID], "the service does not carry liquids"))
     if bits & E.W_VALUE_UNCHECKED:
         mv = lim.max_declared_value
         declared = parcel.declared_value
         assert mv is not None and declared is not None, "an unchecked value needs a value and a value limit"
-        add(
-            warn,
-            E.REASON_CODES[E.W_VALUE_UNCHECKED],
-            f"the value limit {mv.amount} {mv.currency} was not checked: declared in {declared.currency}"
-            " and no exchange rate is applied",
+        warn.append(
+            _said(
+                E.REASON_CODES[E.W_VALUE_UNCHECKED],
+                f"the value limit {mv.amount} {mv.currency} was not checked: declared in {declared.currency}"
+                " and no exchange rate is applied",
+            )
         )
     if bits & E.W_BATTERY_MSDS:
-        add(warn, E.REASON_CODES[E.W_BATTERY_MSDS], "batteries are accepted with an (M)SDS document")
+        warn.append(_said(E.REASON_CODES[E.W_BATTERY_MSDS], "batteries are accepted with an (M)SDS document"))
     if bits & E.W_BATTERY_UNKNOWN:
-        add(warn, E.REASON_CODES[E.W_BATTERY_UNKNOWN], "the battery policy of this service is not published")
+        warn.append(_said(E.REASON_CODES[E.W_BATTERY_UNKNOWN], "the battery policy of this service is not published"))
     if bits & E.W_LIQUID_UNKNOWN:
-        add(warn, E.REASON_CODES[E.W_LIQUID_UNKNOWN], "the liquids policy of this service is not published")
+        warn.append(_said(E.REASON_CODES[E.W_LIQUID_UNKNOWN], "the liquids policy of this service is not published"))
     if bits & E.W_BILLED_BELOW_ACTUAL:
-        add(
-            warn,
-            E.REASON_CODES[E.W_BILLED_BELOW_ACTUAL],
-            f"the billed weight is below the actual weight {parcel.weight_g} g: above the size threshold this "
-            "service bills the volumetric weight (literal reading of its rules; reading "
-            "volumetric-above-threshold-greater-of bills the greater of the two)",
+        warn.append(
+            _said(
+                E.REASON_CODES[E.W_BILLED_BELOW_ACTUAL],
+                f"the billed weight is below the actual weight {parcel.weight_g} g: above the size threshold this "
+                "service bills the volumetric weight (literal reading of its rules; reading "
+                "volumetric-above-threshold-greater-of bills the greater of the two)",
+            )
         )
     return out, warn
+
+
+def _said(code: str, message: str) -> ReasonOut:
+    return _trusted(ReasonOut, {"code": code, "message": message}, _REASON_FIELDS)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -254,7 +283,12 @@ def _reasons(row: RowInfo, bits: int, parcel: Parcel, group_name: Optional[str])
 # delivery days, tariff reference) are built once per compiled tariffs and shared between quotes; those
 # models are frozen, so sharing them cannot leak a change from one quote to another.
 
-_set_attr = object.__setattr__
+# The slots every pydantic model instance has, set through their descriptors (what `object.__setattr__`
+# ends up calling, minus its attribute lookup: measurably cheaper at ~30 quotes per parcel).
+_set_dict = BaseModel.__dict__["__dict__"].__set__
+_set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
+_set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
+_set_private = BaseModel.__dict__["__pydantic_private__"].__set__
 
 
 def _trusted(cls: Any, values: dict, fields_set: Optional[set] = None) -> Any:
@@ -265,11 +299,11 @@ def _trusted(cls: Any, values: dict, fields_set: Optional[set] = None) -> Any:
     of a frozen model: pydantic only adds to it on assignment, which a frozen model refuses, and
     `model_copy` copies it first.
     """
-    m = cls.__new__(cls)
-    _set_attr(m, "__dict__", values)
-    _set_attr(m, "__pydantic_fields_set__", set(values) if fields_set is None else fields_set)
-    _set_attr(m, "__pydantic_extra__", None)
-    _set_attr(m, "__pydantic_private__", None)
+    m = object.__new__(cls)
+    _set_dict(m, values)
+    _set_fields_set(m, set(values) if fields_set is None else fields_set)
+    _set_extra(m, None)
+    _set_private(m, None)
     return m
 
 
@@ -282,16 +316,19 @@ class _Row:
     currency: str
     minor_exp: int
     grouped: bool
-    rule: str
-    threshold_mm: Optional[int]
+    rule: str  # the basis billed above the threshold: "actual", "greater_of" or "volumetric"
+    threshold_cut: int  # sums of sides up to this bill the actual weight (-1: no threshold)
     billing: BillingOut
     days: Optional[DaysOut]
     unpublished: ReasonOut
     readings: tuple[str, ...]
     tariff_refs: dict  # readings tuple -> TariffRef (frozen, shared)
-    reason_key: tuple  # everything of the row that the reason sentences quote (rows with equal keys share them)
+    reason_id: int  # rows whose limits read the same in a reason sentence share an id (and the sentences)
     basis_fixed: Optional[str]  # the basis when it does not depend on the parcel's size
     tariff_ref: Optional[TariffRef]  # the TariffRef when it does not depend on the parcel's group
+    template: dict  # a quote's fields in declaration order, those fixed by the row filled in
+    name_rank: int  # position of the service in (name, id) order: the tie-break of the price order
+    ccy_rank: int
 
     def tariff(self, readings: tuple[str, ...]) -> TariffRef:
         found = self.tariff_refs.get(readings)
@@ -315,12 +352,6 @@ class _Row:
             )
         return found
 
-    def basis(self, total_mm: int) -> str:
-        """Which weight was billed: actual at or under the service's sum-of-sides threshold, else its basis rule."""
-        if self.rule == "actual" or (self.threshold_mm is not None and total_mm <= self.threshold_mm):
-            return "actual"
-        return "greater_of" if self.rule == "greater_of" else "volumetric"
-
 
 def _row(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> _Row:
     cache = tariffs.cache.setdefault("result_rows", {})
@@ -331,14 +362,16 @@ def _row(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> _Row:
     b = row.billing
     days = row.rate.delivery_days or row.version.delivery_days
     currency = CURRENCIES[int(tariffs.table.currency[row_i])]
+    svc = tariffs.services[svc_i]
+    reason_ids = tariffs.cache.setdefault("result_reason_ids", {})
     found = _Row(
-        svc=tariffs.services[svc_i],
+        svc=svc,
         row=row,
         currency=currency,
         minor_exp=CURRENCY_EXPONENT[currency],
         grouped=any(r.group is not None for r in row.version.rates),
-        rule=b.basis,
-        threshold_mm=None if b.threshold_sum_cm is None else int(b.threshold_sum_cm * 10),
+        rule="greater_of" if b.basis == "greater_of" else "actual" if b.basis == "actual" else "volumetric",
+        threshold_cut=-1 if b.threshold_sum_cm is None else int(b.threshold_sum_cm * 10),
         billing=BillingOut.model_validate(
             dict(
                 rule=b.basis,
@@ -354,23 +387,47 @@ def _row(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> _Row:
         unpublished=ReasonOut(code=E.CODE_RATE_UNPUBLISHED, message=row.rate.unpublished or "rate not published"),
         readings=tuple(row.readings),
         tariff_refs={},
-        reason_key=_reason_key(row),
+        reason_id=reason_ids.setdefault(_reason_key(row), len(reason_ids)),
         basis_fixed="actual" if b.basis == "actual" else None,
         tariff_ref=None,
+        template={},
+        name_rank=_service_ranks(tariffs)[svc.id],
+        ccy_rank=_CCY_RANK[currency],
     )
     if not found.grouped:
         object.__setattr__(found, "tariff_ref", found.tariff(found.readings))
+    found.template.update(
+        {name: f.default for name, f in ServiceQuote.model_fields.items()},
+        carrier=svc.carrier,
+        carrier_id=svc.carrier_id,
+        service=svc.name,
+        service_id=svc.id,
+        tier=svc.tier,
+        basis=found.basis_fixed,
+        billing=found.billing,
+        group=None,
+        price=None,
+        delivery_days=found.days,
+        tariff=found.tariff_ref,
+    )
     cache[row_i] = found
     return found
 
 
-def _block_rows(tariffs: CompiledTariffs, block: E.Block) -> list[_Row]:
-    """The row parts of every service of a block, per (epoch, delivery, group): one lookup per block."""
+class _RowSet(NamedTuple):
+    """The row parts of every service of a block, and the block's columns in (name, id) order."""
+
+    rows: list[_Row]
+    name_order: list[int]
+
+
+def _block_rows(tariffs: CompiledTariffs, key: tuple[int, int, int], services: list, rows: list) -> _RowSet:
+    """Per (epoch, delivery, group): one lookup per block (or per single quote)."""
     cache = tariffs.cache.setdefault("result_block_rows", {})
-    key = (block.epoch, block.delivery, block.group)
     found = cache.get(key)
     if found is None:
-        found = cache[key] = [_row(tariffs, s, r) for s, r in zip(block.services.tolist(), block.rows.tolist())]
+        parts = [_row(tariffs, s, r) for s, r in zip(services, rows)]
+        found = cache[key] = _RowSet(parts, sorted(range(len(parts)), key=lambda j: parts[j].name_rank))
     return found
 
 
@@ -413,12 +470,137 @@ def _group_out(ep, g_index: int, parcel: Parcel) -> GroupOut:
 _NO_GROUP = GroupOut(name=None, reason="no shipment group fits the parcel's price and weight")
 
 
+class _Group:
+    """The shipment group of a block's parcels, as quotes of grouped services state it."""
+
+    __slots__ = ("epoch", "index", "grouped", "name", "readings")
+
+    def __init__(self, tariffs: CompiledTariffs, epoch: int, group: int):
+        ep = self.epoch = tariffs.epochs[epoch]
+        self.index = group
+        self.grouped = group < len(ep.groups)
+        self.name = ep.groups[group].name if self.grouped else None
+        self.readings: tuple[str, ...] = tuple(ep.groups[group].readings) if self.grouped else ()
+
+    def out(self, parcel: Parcel) -> GroupOut:
+        return _group_out(self.epoch, self.index, parcel) if self.grouped else _NO_GROUP
+
+
+def _kept(rows: list[_Row], max_rank: Optional[int]) -> Optional[set[int]]:
+    """Columns whose tariff confidence ranks at most `max_rank` (None: all); unstated confidence ranks last."""
+    if max_rank is None:
+        return None
+    return {j for j, r in enumerate(rows) if confidence_rank(r.row.version.confidence) <= max_rank}
+
+
+def _price_order(rows: _RowSet, status: list[int], price: list[int], kept: Optional[set[int]]) -> list[int]:
+    """Columns of one parcel in price order: ok by (currency, price), then unpriced, then ineligible; ties
+    by service name and id (the order `sort_quotes` gives, from the integers instead of the models)."""
+    parts = rows.rows
+    ok = [j for j, st in enumerate(status) if st == E.STATUS_OK]
+    if len(ok) > 1:
+        ok.sort(key=lambda j: (parts[j].ccy_rank, price[j], parts[j].name_rank))
+    order = ok
+    order += [j for j in rows.name_order if status[j] == E.STATUS_UNPRICED]
+    order += [j for j in rows.name_order if status[j] == E.STATUS_INELIGIBLE]
+    return order if kept is None else [j for j in order if j in kept]
+
+
+def _build(
+    rows: list[_Row],
+    columns: Iterable[int],
+    parcel: Parcel,
+    group: _Group,
+    statuses: list[int],
+    bits_of: list[int],
+    charges: list[int],
+    prices: list[int],
+    vols: list[int],
+) -> list[ServiceQuote]:
+    """The quotes of one parcel for these service columns, from its engine values (one list per output).
+
+    Each quote is its row's template (the fields the row fixes) with the parcel's values written in, made
+    a `ServiceQuote` without validation (see `_trusted`).
+    """
+    total_mm = sum(parcel.dims_mm)
+    sizes: Optional[_Sizes] = None
+    quote_group: Optional[GroupOut] = None
+    weight_g, delivery = parcel.weight_g, parcel.delivery
+    names, ok, unpriced = E.STATUS_NAMES, E.STATUS_OK, E.STATUS_UNPRICED
+    out = []
+    new, set_dict, set_fields_set, set_extra, set_private = (
+        object.__new__,
+        _set_dict,
+        _set_fields_set,
+        _set_extra,
+        _set_private,
+    )
+    said: dict[tuple[int, int], tuple[list[ReasonOut], list[ReasonOut]]] = {}
+    for j in columns:
+        r = rows[j]
+        st = statuses[j]
+        bits = bits_of[j]
+        if bits:
+            # services with the same limits say the same sentences: built once per parcel, shared
+            # (ReasonOut is frozen), each quote gets its own lists
+            found = said.get((bits, r.reason_id))
+            if found is None:
+                if sizes is None:
+                    sizes = _Sizes.of(parcel)
+                found = said[(bits, r.reason_id)] = _reasons(r.row, bits, parcel, sizes, group.name)
+            reasons, warnings = found[0][:], found[1][:]
+        else:
+            reasons, warnings = [], []
+        d = r.template.copy()
+        if st == ok:
+            d["price"] = _trusted(
+                Price, {"amount": _amount(prices[j], r.minor_exp), "currency": r.currency}, _PRICE_FIELDS
+            )
+        elif st == unpriced:
+            reasons.append(r.unpublished)
+        if r.grouped:
+            # the readings that shaped the parcel's group (not those of a stand-in row for a missing group)
+            if quote_group is None:
+                quote_group = group.out(parcel)
+            d["group"] = quote_group
+            d["tariff"] = r.tariff(group.readings)
+        if r.basis_fixed is None:
+            d["basis"] = "actual" if total_mm <= r.threshold_cut else r.rule
+        vol = vols[j]
+        d["delivery_type"] = delivery
+        d["status"] = names[st]
+        d["reasons"] = reasons
+        d["warnings"] = warnings
+        d["actual_weight_g"] = weight_g
+        d["volumetric_weight_g"] = None if vol < 0 else vol
+        d["chargeable_weight_g"] = charges[j]
+        # `_trusted(ServiceQuote, d, _SET_FIELDS)`, inlined: this runs once per quote
+        q = new(ServiceQuote)
+        set_dict(q, d)
+        set_fields_set(q, _SET_FIELDS)
+        set_extra(q, None)
+        set_private(q, None)
+        out.append(q)
+    return out
+
+
+def quote_one(
+    tariffs: CompiledTariffs, one: E.ScalarQuotes, parcel: Parcel, *, max_rank: Optional[int] = None
+) -> list[ServiceQuote]:
+    """One parcel's quotes in price order, from the engine's one-parcel answer (`engine.quote_one`)."""
+    rows = _block_rows(tariffs, (one.epoch, one.delivery, one.group), one.services, one.rows)
+    order = _price_order(rows, one.status, one.price_minor, _kept(rows.rows, max_rank))
+    group = _Group(tariffs, one.epoch, one.group)
+    return _build(
+        rows.rows, order, parcel, group, one.status, one.reasons, one.chargeable_g, one.price_minor, one.volumetric_g
+    )
+
+
 class BlockQuotes:
     """A block of engine results, ready to become quotes: one per block, shared by its parcels' views.
 
-    Holds the block's arrays (numpy, which the garbage collector never scans), each service's row parts
-    and the price order of every parcel's quotes (one `lexsort` for the whole block). Nothing per
-    (parcel, service) is a Python object until someone reads that quote.
+    Holds the block's arrays (numpy, which the garbage collector never scans) and each service's row
+    parts. Nothing per (parcel, service) is a Python object until someone reads that quote.
     """
 
     def __init__(self, tariffs: CompiledTariffs, block: E.Block, *, max_rank: Optional[int] = None):
@@ -426,69 +608,24 @@ class BlockQuotes:
         `TariffSet.quote(min_confidence=...)`); a version that states no confidence is left out too."""
         self.tariffs = tariffs
         self.block = block
-        ep = tariffs.epochs[block.epoch]
-        self.epoch = ep
-        self.grouped_parcels = block.group < len(ep.groups)
-        self.group_name = ep.groups[block.group].name if self.grouped_parcels else None
-        self.group_readings: tuple[str, ...] = tuple(ep.groups[block.group].readings) if self.grouped_parcels else ()
-        self.rows = _block_rows(tariffs, block)
-        self._volumetric: Optional[np.ndarray] = None
-        self._order: Optional[np.ndarray] = None
-        self.kept: Optional[set[int]] = (
-            None
-            if max_rank is None
-            else {j for j, r in enumerate(self.rows) if confidence_rank(r.row.version.confidence) <= max_rank}
+        self.group = _Group(tariffs, block.epoch, block.group)
+        self.row_set = _block_rows(
+            tariffs, (block.epoch, block.delivery, block.group), block.services.tolist(), block.rows.tolist()
         )
+        self.rows = self.row_set.rows
+        self._volumetric: Optional[np.ndarray] = None
+        self.kept = _kept(self.rows, max_rank)
 
     def volumetric(self, i: int) -> list[int]:
         """Volumetric grams of parcel `i` per service (-1: the service ignores volume)."""
-        b = self.block
-        if len(b.parcels) == 1:  # one parcel (the latency path): plain Python beats a numpy round trip
-            volume = int(b.volume_mm3[0])
-            return [-(-volume // d) if d > 0 else -1 for d in b.divisor.tolist()]
         if self._volumetric is None:
-            self._volumetric = b.volumetric_g
+            self._volumetric = self.block.volumetric_g
         return self._volumetric[i].tolist()
 
     def order_of(self, i: int) -> list[int]:
-        """Service columns of parcel `i` in price order (see `order`), without those `max_rank` drops."""
-        order = self._order_of(i)
-        return order if self.kept is None else [j for j in order if j in self.kept]
-
-    def _order_of(self, i: int) -> list[int]:
+        """Service columns of parcel `i` in price order, without those `max_rank` drops."""
         b = self.block
-        if len(b.parcels) == 1:
-            ranks = _service_ranks(self.tariffs)
-            status, prices = b.status[0].tolist(), b.price_minor[0].tolist()
-            rows = self.rows
-            keys = [
-                (st, rows[j].currency, prices[j], ranks[rows[j].svc.id])
-                if st == E.STATUS_OK
-                else (st, "", 0, ranks[rows[j].svc.id])
-                for j, st in enumerate(status)
-            ]
-            return sorted(range(len(keys)), key=keys.__getitem__)
-        return self.order[i].tolist()
-
-    @property
-    def order(self) -> np.ndarray:
-        """(P, S) column order per parcel: ok by (currency, price), then unpriced, then ineligible; ties by
-        service name and id (the order `sort_quotes` gives, from the integers instead of the models)."""
-        if self._order is None:
-            b = self.block
-            ranks = _service_ranks(self.tariffs)
-            name_rank = np.asarray([ranks[r.svc.id] for r in self.rows], np.int64)[None, :]
-            ccy_rank = np.asarray([_CCY_RANK[r.currency] for r in self.rows], np.int64)[None, :]
-            ok = b.status == E.STATUS_OK
-            shape = b.status.shape
-            keys = (
-                np.broadcast_to(name_rank, shape),
-                np.where(ok, b.price_minor, 0),
-                np.where(ok, ccy_rank, -1),
-                b.status,
-            )
-            self._order = np.lexsort(keys, axis=-1)
-        return self._order
+        return _price_order(self.row_set, b.status[i].tolist(), b.price_minor[i].tolist(), self.kept)
 
     def view(self, i: int, parcel: Parcel) -> QuoteList:
         return QuoteList(self, i, parcel)
@@ -497,81 +634,17 @@ class BlockQuotes:
         """The quotes of the block's parcel `i` (`parcel`), for these service columns (default: all, in
         block order)."""
         b = self.block
-        statuses, bits_of = b.status[i].tolist(), b.reasons[i].tolist()
-        charges, prices, vols = b.chargeable_g[i].tolist(), b.price_minor[i].tolist(), self.volumetric(i)
-        total_mm = sum(parcel.dims_mm)
-        group: Optional[GroupOut] = None
-        weight_g, delivery = parcel.weight_g, parcel.delivery
-        rows = self.rows
-        out = []
-        new, set_attr = object.__new__, _set_attr
-        said: dict[tuple, tuple[list[ReasonOut], list[ReasonOut]]] = {}
-        for j in range(len(rows)) if columns is None else columns:
-            r = rows[j]
-            svc = r.svc
-            st = statuses[j]
-            bits = bits_of[j]
-            if bits:
-                # services with the same limits say the same sentences: built once per parcel, shared
-                # (ReasonOut is frozen), each quote gets its own lists
-                found = said.get((bits, r.reason_key))
-                if found is None:
-                    raw_reasons, raw_warnings = _reasons(r.row, bits, parcel, self.group_name)
-                    found = said[(bits, r.reason_key)] = (
-                        [_trusted(ReasonOut, x, _REASON_FIELDS) for x in raw_reasons],
-                        [_trusted(ReasonOut, x, _REASON_FIELDS) for x in raw_warnings],
-                    )
-                reasons, warnings = list(found[0]), list(found[1])
-            else:
-                reasons, warnings = [], []
-            price = None
-            if st == E.STATUS_OK:
-                price = _trusted(
-                    Price, {"amount": _amount(prices[j], r.minor_exp), "currency": r.currency}, _PRICE_FIELDS
-                )
-            elif st == E.STATUS_UNPRICED:
-                reasons.append(r.unpublished)
-            quote_group = None
-            readings = r.readings
-            if r.grouped:
-                # the readings that shaped the parcel's group (not those of a stand-in row for a missing group)
-                readings = self.group_readings
-                if group is None:
-                    group = _group_out(self.epoch, b.group, parcel) if self.grouped_parcels else _NO_GROUP
-                quote_group = group
-            vol = vols[j]
-            # `_trusted(ServiceQuote, ...)`, inlined: this line runs once per quote
-            q = new(ServiceQuote)
-            set_attr(
-                q,
-                "__dict__",
-                {
-                    "carrier": svc.carrier,
-                    "carrier_id": svc.carrier_id,
-                    "service": svc.name,
-                    "service_id": svc.id,
-                    "tier": svc.tier,
-                    "delivery_type": delivery,
-                    "status": E.STATUS_NAMES[st],
-                    "reasons": reasons,
-                    "warnings": warnings,
-                    "actual_weight_g": weight_g,
-                    "volumetric_weight_g": None if vol < 0 else vol,
-                    "chargeable_weight_g": charges[j],
-                    "basis": r.basis_fixed or r.basis(total_mm),
-                    "billing": r.billing,
-                    "group": quote_group,
-                    "price": price,
-                    "delivery_days": r.days,
-                    "tariff": r.tariff_ref or r.tariff(readings),
-                    **_LATER,
-                },
-            )
-            set_attr(q, "__pydantic_fields_set__", _SET_FIELDS)
-            set_attr(q, "__pydantic_extra__", None)
-            set_attr(q, "__pydantic_private__", None)
-            out.append(q)
-        return out
+        return _build(
+            self.rows,
+            range(len(self.rows)) if columns is None else columns,
+            parcel,
+            self.group,
+            b.status[i].tolist(),
+            b.reasons[i].tolist(),
+            b.chargeable_g[i].tolist(),
+            b.price_minor[i].tolist(),
+            self.volumetric(i),
+        )
 
 
 class QuoteList(Sequence[ServiceQuote]):
@@ -649,5 +722,3 @@ _SET_FIELDS = set(
 )
 _PRICE_FIELDS = {"amount", "currency"}
 _REASON_FIELDS = {"code", "message"}
-_LATER = {name: f.default for name, f in ServiceQuote.model_fields.items() if name not in _SET_FIELDS}
-"""Fields a quote gets after pricing (RUB figures, customs: `ratecalc.costs`), None until then."""

@@ -15,12 +15,13 @@ from typing import Iterable, Optional, Sequence, Union
 from .compile import CompiledTariffs, ServiceInfo, compile_tariffs
 from .confidence import CONFIDENCE_LEVELS
 from .coverage import Coverage, coverage
-from .engine import iter_blocks
+from .engine import iter_blocks, quote_one
 from .errors import InputError
 from .groups import check_group_inputs
 from .loader import TariffDocuments, load_documents, tariff_dirs
-from .parcels import Parcel, to_arrays
+from .parcels import Parcel, to_arrays, to_scalars
 from .result import BlockQuotes, QuoteList, ServiceQuote
+from .result import quote_one as quotes_of_one
 
 
 def check_min_confidence(level: Optional[str], field: str = "min_confidence") -> Optional[int]:
@@ -83,7 +84,14 @@ class TariffSet:
         `min_confidence`: drop services whose tariff is less sure than this level (official, carrier_sheet,
         third_party, inferred).
         """
-        return list(self.quote_many([parcel], readings=readings, min_confidence=min_confidence)[0])
+        rank = check_min_confidence(min_confidence)
+        compiled = self.compiled(readings)
+        scalars = to_scalars(parcel)
+        one = quote_one(compiled, scalars)
+        ep = compiled.epochs[one.epoch]
+        if ep.groups and scalars.value_ccy != ep.group_currency:  # the group model lacks its declared price
+            check_group_inputs(compiled, to_arrays([parcel]))  # raises the InputError naming `value`
+        return quotes_of_one(compiled, one, parcel, max_rank=rank)
 
     def coverage(self, day: dt.date, *, readings: Sequence[str] = ()) -> Coverage:
         """Whether `day` has rates, the nearest dates that do, and a message when the user should know."""

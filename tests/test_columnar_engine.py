@@ -59,6 +59,17 @@ def test_one_parcel_path_matches_the_vector_path(tariffs):
         assert one == vector[k], k
 
 
+def test_the_list_answer_for_one_parcel_matches_the_vector_path(tariffs):
+    """`quote_one` (a single quote, no numpy) gives the integers the vector engine gives, in block order."""
+    c = tariffs.compiled()
+    p = _random(3000, 12)
+    vector = _by_parcel(E.iter_blocks(c, p, threads=1))
+    for k in range(0, 3000, 3):
+        one = E.quote_one(c, E._scalars_at(p, k))
+        got = (one.services, one.status, one.reasons, one.chargeable_g, one.price_minor, one.volumetric_g)
+        assert got == vector[k], k
+
+
 def test_threads_and_block_caps_do_not_change_results(tariffs):
     c = tariffs.compiled()
     n = 5 * E.CHUNK + 17

@@ -58,8 +58,23 @@ def test_every_quote_built_without_validation_equals_its_validated_copy(tariffs)
     assert statuses == {"ok", "unpriced", "ineligible"}
 
 
+def test_a_single_quote_built_without_validation_equals_its_validated_copy(tariffs):
+    """`TariffSet.quote` builds from the one-parcel engine path: same contract as the bulk path above."""
+    statuses = set()
+    for parcel in _parcels(300, seed=6):
+        quotes = tariffs.quote(parcel)
+        assert quotes == sort_quotes(quotes)
+        for q in quotes:
+            statuses.add(q.status)
+            again = ServiceQuote.model_validate(q.model_dump(exclude_unset=True))
+            assert again == q
+            assert repr(again) == repr(q), "fields in declaration order"
+            assert again.model_dump_json() == q.model_dump_json()
+    assert statuses == {"ok", "unpriced", "ineligible"}
+
+
 def test_bulk_quotes_are_sorted_as_sort_quotes_and_equal_one_at_a_time(tariffs):
-    parcels = _parcels(60, seed=9)
+    parcels = _parcels(200, seed=9)
     for parcel, bulk in zip(parcels, tariffs.quote_many(parcels)):
         assert bulk == sort_quotes(bulk)
         assert bulk == tariffs.quote(parcel)
