@@ -7,8 +7,8 @@ with no sockets, so the figure is the application's own CPU per request: routing
 validation, the quote, the JSON answer, metrics and the access log (written to /dev/null at INFO).
 `bench/load_api.py` measures the whole server (HTTP parsing and socket I/O too) from /proc.
 
-The same parcels are then quoted with the library alone (`TariffSet.quote_many` for one parcel, then
-`ratecalc.compact.compact` per quote): the difference is what the HTTP layer costs. CPU time (this
+The same parcels are then quoted with the library alone (`TariffSet.quote`, then
+`ratecalc.compact.compact` per quote, as the API calls them): the difference is what the HTTP layer costs. CPU time (this
 thread) is the figure to trust on a shared machine; each figure is the best of --repeat runs.
 """
 
@@ -86,8 +86,7 @@ async def _through_app(app, bodies: list[bytes]) -> tuple[float, dict[int, int]]
 def _library(ts: TariffSet, items: list[Parcel]) -> float:
     c0 = time.thread_time()
     for p in items:
-        for quotes in ts.quote_many([p]):
-            [compact(q) for q in quotes]
+        [compact(q) for q in ts.quote(p)]
     return time.thread_time() - c0
 
 
@@ -132,7 +131,7 @@ def main() -> None:
         f"statuses {statuses}"
     )
     print(f"  whole app        {app_cpu / n * 1e6:8.1f} µs CPU per request")
-    print(f"  library call     {lib_cpu / n * 1e6:8.1f} µs  (TariffSet.quote_many of one parcel + compact per quote)")
+    print(f"  library call     {lib_cpu / n * 1e6:8.1f} µs  (TariffSet.quote + compact per quote)")
     print(f"  around it        {(app_cpu - lib_cpu) / n * 1e6:8.1f} µs  (HTTP layer: everything else in the app)")
 
 

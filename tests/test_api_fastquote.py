@@ -373,3 +373,19 @@ def test_gzip_answer_decompresses_to_the_plain_answer(pair):
         compressed = b"".join(r.iter_raw())
     assert r.headers["content-encoding"] == "gzip" and int(r.headers["content-length"]) == len(compressed)
     assert gzip.decompress(compressed) == plain.content
+
+
+def test_single_quote_answers_equal_the_batch_engines(pair):
+    """One parcel goes through the library's one-parcel path, a batch through the vector engine: same quotes."""
+    fast, _ = pair
+    bodies = [b for b in sample_parcels(40, seed=9) if "filters" not in b and "sort" not in b]
+    batch = fast.post("/v1/quotes/batch", json={"parcels": bodies}).json()["results"]
+    compared = 0
+    for body, item in zip(bodies, batch):
+        single = post(fast, body)
+        if item["status"] == "ok":
+            assert single.status_code == 200 and single.json()["quotes"] == item["quotes"]
+            compared += 1
+        else:
+            assert single.status_code == 422
+    assert compared >= 20
