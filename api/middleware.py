@@ -7,9 +7,9 @@ because it has to count body bytes as they stream in, whatever the route does wi
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any, Optional
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -29,6 +29,14 @@ _SAFE_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 # validated on the event loop, so a cap far below the batch limit keeps one request from stalling it.
 SINGLE_BODY_BYTES = 64 << 10
 SINGLE_BODY_PATHS = ("/v1/quotes", "/v1/economics")
+
+
+def new_request_id() -> str:
+    """A random version-4 UUID as 32 hex digits, what `uuid.uuid4().hex` gives, at a third of its cost."""
+    b = bytearray(os.urandom(16))
+    b[6] = (b[6] & 0x0F) | 0x40  # version 4
+    b[8] = (b[8] & 0x3F) | 0x80  # RFC 4122 variant
+    return b.hex()
 
 
 class RequestMiddleware:
@@ -62,7 +70,7 @@ class RequestMiddleware:
                     length = None
             if fast is not None and name not in headers:
                 headers[name] = value
-        rid = rid or uuid.uuid4().hex
+        rid = rid or new_request_id()
         # Not reset afterwards: each request runs in its own task context, and the 500 handler (outside
         # this middleware) still needs the id.
         request_id_var.set(rid)

@@ -389,3 +389,17 @@ def test_single_quote_answers_equal_the_batch_engines(pair):
         else:
             assert single.status_code == 422
     assert compared >= 20
+
+
+def test_generated_request_ids_are_version_4_uuids_in_hex(pair):
+    import uuid
+
+    fast, _ = pair
+    seen = set()
+    for _ in range(20):
+        r = fast.post("/v1/quotes", json={"weight": "400g", "dims": "30x20x15cm", "date": "2022-07-01"})
+        rid = r.headers["x-request-id"]
+        u = uuid.UUID(hex=rid)
+        assert u.hex == rid and u.version == 4 and u.variant == uuid.RFC_4122
+        seen.add(rid)
+    assert len(seen) == 20
