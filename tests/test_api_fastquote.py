@@ -17,34 +17,20 @@ import random
 
 import pytest
 from fastapi.testclient import TestClient
+from test_api import make_settings
 
 import api.routers.quotes as quotes_route
-from api import Settings, create_app
+from api import create_app
 from api.logs import JsonFormatter, request_id_var, setup_logging, write_direct
 from api.models import QuoteRequest
 from api.quoting import normalised_request, normalised_request_json, to_parcel
 
 
-def settings(**overrides) -> Settings:
-    base = dict(
-        api_token=None,
-        admin_token=None,
-        cors_origins=[],
-        max_batch=10_000,
-        max_body_bytes=8 * 1024 * 1024,
-        tariff_dirs=[],
-        builtin_tariffs=True,
-        fast_quotes=True,
-    )
-    base.update(overrides)
-    return Settings(**base)
-
-
 @pytest.fixture(scope="module")
 def pair(tariffs):
     """(direct path on, direct path off), same tariffs."""
-    with TestClient(create_app(settings(), tariffs=tariffs)) as fast:
-        with TestClient(create_app(settings(fast_quotes=False), tariffs=tariffs)) as slow:
+    with TestClient(create_app(make_settings(), tariffs=tariffs)) as fast:
+        with TestClient(create_app(make_settings(fast_quotes=False), tariffs=tariffs)) as slow:
             yield fast, slow
 
 
@@ -195,8 +181,8 @@ def test_body_over_the_single_parcel_limit_is_the_routes_413(pair):
 
 def test_token_is_checked_the_same_way(tariffs):
     body = {"weight": "400g", "dims": "30x20x15cm", "date": "2022-07-01"}
-    with TestClient(create_app(settings(api_token="s3cret"), tariffs=tariffs)) as fast:
-        with TestClient(create_app(settings(api_token="s3cret", fast_quotes=False), tariffs=tariffs)) as slow:
+    with TestClient(create_app(make_settings(api_token="s3cret"), tariffs=tariffs)) as fast:
+        with TestClient(create_app(make_settings(api_token="s3cret", fast_quotes=False), tariffs=tariffs)) as slow:
             for auth in (None, "Bearer s3cret", "bearer  s3cret ", "Bearer wrong", "Basic s3cret", "Bearer", "s3cret"):
                 h = {"Authorization": auth} if auth else {}
                 a, b = post(fast, body, headers=h), post(slow, body, headers=h)
@@ -207,8 +193,8 @@ def test_token_is_checked_the_same_way(tariffs):
 def test_cors_requests_answer_the_same(tariffs):
     body = {"weight": "400g", "dims": "30x20x15cm", "date": "2022-07-01"}
     cors = dict(cors_origins=["https://app.example"])
-    with TestClient(create_app(settings(**cors), tariffs=tariffs)) as fast:
-        with TestClient(create_app(settings(**cors, fast_quotes=False), tariffs=tariffs)) as slow:
+    with TestClient(create_app(make_settings(**cors), tariffs=tariffs)) as fast:
+        with TestClient(create_app(make_settings(**cors, fast_quotes=False), tariffs=tariffs)) as slow:
             for origin in ("https://app.example", "https://elsewhere.example", None):
                 h = {"Origin": origin} if origin else {}
                 a, b = post(fast, body, headers=h), post(slow, body, headers=h)
@@ -239,7 +225,7 @@ def _metric(client, name: str, **labels) -> float:
 
 
 def test_metrics_count_direct_answers_under_the_route_and_quotes_once(tariffs):
-    with TestClient(create_app(settings(), tariffs=tariffs)) as c:
+    with TestClient(create_app(make_settings(), tariffs=tariffs)) as c:
         body = {"weight": "400g", "dims": "30x20x15cm", "date": "2022-07-01"}
         for _ in range(3):
             assert post(c, body).status_code == 200
@@ -292,7 +278,7 @@ def test_a_body_in_several_pieces_is_read_whole_on_both_paths(tariffs):
     for raw in (good, bad):
         pieces = [raw[:7], raw[7:20], raw[20:]]
         answers = [
-            _asgi_post(create_app(settings(fast_quotes=fast), tariffs=tariffs), pieces) for fast in (True, False)
+            _asgi_post(create_app(make_settings(fast_quotes=fast), tariffs=tariffs), pieces) for fast in (True, False)
         ]
         assert answers[0] == answers[1]
         assert answers[0][0] == (200 if raw is good else 422)
