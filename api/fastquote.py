@@ -31,6 +31,7 @@ from .quoting import quote_answer
 from .state import TariffHolder
 
 PATH = "/v1/quotes"
+DECLINED = "ratecalc.direct_declined"  # scope key: the direct path saw this request and handed it on
 
 # The app's GZipMiddleware settings (app.py uses these): compressed here the same way when accepted.
 GZIP_MINIMUM_SIZE = 1024
@@ -65,21 +66,33 @@ class FastQuotes:
         return True
 
     async def __call__(
-        self, scope: Scope, receive: Receive, send: Send, headers: dict[bytes, bytes], fallback: ASGIApp
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        headers: dict[bytes, bytes],
+        fallback: ASGIApp,
+        fallback_receive: Receive,
+        fallback_send: Send,
     ) -> bool:
-        """Answer the request (True), or hand it to `fallback`, the FastAPI app, as if unread (False)."""
+        """Answer the request (True), or hand it to `fallback`, the FastAPI app, as if unread (False).
+
+        `receive` counts the body against its limit and `send` adds the request id; the fallback gets
+        `fallback_receive` (behind the body read so far) and `fallback_send`: the same two when the app
+        inside is the rest of the middleware stack, the server's own when it is the whole app (which
+        counts, identifies and logs the request itself)."""
         chunks: list[bytes] = []
         try:
             while True:
                 message = await receive()
                 if message["type"] != "http.request":  # the client went away: let the framework see it
-                    await fallback(scope, _replay(chunks, message, receive), send)
+                    await fallback(scope, _replay(chunks, message, fallback_receive), fallback_send)
                     return False
                 chunks.append(message.get("body", b""))
                 if not message.get("more_body", False):
                     break
         except ApiProblem as exc:  # over the body limit (the middleware's receive counts): the route's 413
-            await fallback(scope, _raising(exc), send)
+            await fallback(scope, _raising(exc), fallback_send)
             return False
         body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
         ts = self.holder.current
@@ -92,7 +105,7 @@ class FastQuotes:
             except Exception:  # invalid input, a refusal, a fault: the route answers (problem, or the 500)
                 answer = None
         if answer is None:
-            await fallback(scope, _replay(chunks, None, receive), send)
+            await fallback(scope, _replay(chunks, None, fallback_receive), fallback_send)
             return False
         self.quotes_counter.inc()
         out = [(b"content-length", b""), (b"content-type", _JSON)]

@@ -389,3 +389,27 @@ def test_generated_request_ids_are_version_4_uuids_in_hex(pair):
         assert u.hex == rid and u.version == 4 and u.variant == uuid.RFC_4122
         seen.add(rid)
     assert len(seen) == 20
+
+
+def test_one_access_log_line_per_request_answered_directly_or_handed_on(tariffs):
+    lines: list[dict] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(json.loads(JsonFormatter().format(record)))
+
+    logger = logging.getLogger("ratecalc.api.access")
+    handler = Capture()
+    with TestClient(create_app(make_settings(), tariffs=tariffs)) as c:
+        logger.addHandler(handler)
+        try:
+            post(c, {"weight": "400g", "dims": "30x20x15cm", "date": "2022-07-01"})  # direct
+            post(c, {"weight": "400g"})  # invalid: handed to the route
+            post(c, None, raw=b"x", headers={"Content-Type": "text/plain"})  # not for the direct path
+        finally:
+            logger.removeHandler(handler)
+    assert [(line["route"], line["status"], line["request_id"]) for line in lines] == [
+        ("/v1/quotes", 200, "same-id"),
+        ("/v1/quotes", 422, "same-id"),
+        ("/v1/quotes", 422, "same-id"),
+    ]
