@@ -4,7 +4,9 @@ handling: the same answer for a fraction of the CPU.
 One quote is ~0.1–0.3 ms of library work; through FastAPI (routing, dependency solving, `json.loads` then
 validation, the exception and gzip middleware layers) the request cost ~0.6 ms more. Here the body is
 validated once from its bytes (`QuoteRequest`'s validator, `validate_json`) and the answer is built by the
-route's own function (`quoting.quote_answer`).
+route's own function (`quoting.quote_answer`). The app (`app._App`) offers these requests to a front
+instance of `RequestMiddleware` before Starlette's outer layers; what it hands on goes through the whole
+app, where the stack's own `RequestMiddleware` counts and logs it.
 
 Only the plain success case is answered here. Anything else is handed, body and all, to the FastAPI route,
 which answers it exactly as before: an invalid body or query (the 422 problem with every field), another
