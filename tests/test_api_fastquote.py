@@ -413,3 +413,25 @@ def test_one_access_log_line_per_request_answered_directly_or_handed_on(tariffs)
         ("/v1/quotes", 422, "same-id"),
         ("/v1/quotes", 422, "same-id"),
     ]
+
+
+def test_bounded_integers_keep_their_published_schema_and_errors(pair):
+    """weight_g, dims_mm and max_days are checked by pydantic-core; the schema and the errors stay as published."""
+    fast, _ = pair
+    schema = fast.get("/openapi.json").json()["components"]["schemas"]["QuoteRequest"]["properties"]
+    assert {k: schema["weight_g"][k] for k in ("gt", "le", "type")} == {"gt": 0, "le": 1_000_000, "type": "integer"}
+    assert schema["dims_mm"]["items"] == {"gt": 0, "le": 10_000, "type": "integer"}
+    cases = [
+        ({"weight_g": 0, "dims_mm": [1, 2, 3]}, "$.weight_g", "greater_than", 0),
+        ({"weight_g": 5.0, "dims_mm": [1, 2, 10_001]}, "$.dims_mm[2]", "less_than_equal", 10_000),
+        (
+            {"weight_g": 5, "dims_mm": [1, 2, 3], "filters": {"max_days": 0}},
+            "$.filters.max_days",
+            "greater_than_equal",
+            1,
+        ),
+        ({"weight_g": 5.5, "dims_mm": [1, 2, 3]}, "$.weight_g", "int_type", None),
+    ]
+    for body, path, rule, limit in cases:
+        [err] = post(fast, body).json()["errors"]
+        assert (err["path"], err["rule"], err["limit"]) == (path, rule, limit)
