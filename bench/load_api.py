@@ -151,10 +151,16 @@ class RawClient:
             head += f"Content-Type: {ctype}\r\nAccept: {ctype}\r\nContent-Length: {len(body)}\r\n"
         payload = head.encode() + b"\r\n" + (body or b"")
         async with self.sem:
-            reader, writer = self.idle.pop() if self.idle else await self._new()
+            reused = bool(self.idle)
+            reader, writer = self.idle.pop() if reused else await self._new()
             try:
-                writer.write(payload)
-                first = await reader.readline()
+                try:
+                    writer.write(payload)
+                    first = await reader.readline()
+                except (ConnectionResetError, BrokenPipeError):
+                    if not reused:
+                        raise
+                    first = b""  # the server closed it while it sat idle (RST instead of FIN): as below
                 if not first:  # the server closed this idle keep-alive connection (uvicorn: after 5 s): retry once
                     writer.close()
                     reader, writer = await self._new()
