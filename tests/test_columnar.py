@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import numpy as np
@@ -317,3 +318,26 @@ def test_plain_and_general_number_parsers_agree(tariffs):
     c = quote_table(ints, tariffs, date="2022-07-01")
     d = quote_table({k: [str(v) for v in vs] for k, vs in ints.items()}, tariffs, date="2022-07-01")
     assert c.to_arrow().equals(d.to_arrow())
+
+
+_NUMBERISH = st.text(alphabet="0123456789.,- +a٣", max_size=22)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.one_of(st.none(), _NUMBERISH), max_size=30))
+def test_plain_number_checks_match_their_patterns(texts):
+    from ratecalc.columnar import _PLAIN_DEC_RE, _PLAIN_INT_RE, _plain_decimal, _plain_int
+
+    arr = pa.array(texts, pa.string())
+    for check, pattern in ((_plain_int, _PLAIN_INT_RE), (_plain_decimal, _PLAIN_DEC_RE)):
+        expect = [t is not None and re.fullmatch(pattern.strip("^$"), t) is not None for t in texts]
+        assert check(arr).tolist() == expect, pattern
+
+
+@pytest.mark.parametrize("text", ["1", "123456789", "1234567890", "1.5", ".5", "5.", "1.2.3", "123456789.123456789"])
+def test_plain_number_checks_on_the_edges(text):
+    from ratecalc.columnar import _PLAIN_DEC_RE, _PLAIN_INT_RE, _plain_decimal, _plain_int
+
+    arr = pa.array([text])
+    assert _plain_int(arr)[0] == (re.fullmatch(_PLAIN_INT_RE.strip("^$"), text) is not None)
+    assert _plain_decimal(arr)[0] == (re.fullmatch(_PLAIN_DEC_RE.strip("^$"), text) is not None)
