@@ -7,8 +7,10 @@ serve); afterwards SIGHUP and POST /v1/admin/reload replace them atomically or r
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import signal
+import types
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, Optional
 
@@ -18,11 +20,14 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.middleware.gzip import GZipMiddleware
 from fastapi.openapi.utils import get_openapi
 from pydantic.json_schema import models_json_schema
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from ratecalc import TariffError, TariffSet, __version__
 
 from . import errors, web
 from .deps import bearer_guard
+from .fastquote import GZIP_LEVEL, GZIP_MINIMUM_SIZE, FastQuotes
+from .fastquote import PATH as FAST_PATH
 from .logs import setup_logging
 from .metrics import Metrics
 from .middleware import RequestMiddleware
@@ -94,6 +99,29 @@ def _openapi(app: FastAPI, settings: Settings) -> dict:
     return schema
 
 
+# FastAPI's own OpenTelemetry layer (newer releases) asks the OpenTelemetry providers on every request
+# whether one is configured: ~8 µs a request. The API's metrics and logs are its own (Prometheus at
+# /metrics, the JSON access log), so that layer is off where FastAPI has it.
+_NO_OTEL: dict = (
+    {"telemetry": {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}}
+    if "telemetry" in inspect.signature(FastAPI.__init__).parameters
+    else {}
+)
+
+
+class _App(FastAPI):
+    """FastAPI, offering `POST /v1/quotes` to the direct path (`quote_front`) before anything else."""
+
+    quote_front: Optional[ASGIApp] = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        front = self.quote_front
+        if front is not None and scope["type"] == "http" and scope["path"] == FAST_PATH and scope["method"] == "POST":
+            await front(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffSet] = None) -> FastAPI:
     """The app. `tariffs`: serve this already loaded set at start-up instead of loading one (embedding,
     tests); reloads still read the directories of `settings`."""
@@ -119,13 +147,14 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
 
     # /docs is served by api.web from assets the app itself holds (no CDN); /redoc would need one
-    app = FastAPI(
+    app = _App(
         title="ratecalc",
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        **_NO_OTEL,
     )
     app.state.settings = settings
     app.state.metrics = metrics
@@ -141,8 +170,21 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
             expose_headers=["X-Request-ID"],
         )
     # gzip only when the client accepts it and the body is worth it; streamed NDJSON is compressed per chunk
-    app.add_middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)
-    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
+    fast = None
+    if settings.fast_quotes and not settings.cors_origins:  # CORS adds its headers to every answer: its layer
+        token = settings.api_token.get_secret_value().encode() if settings.api_token else None
+        fast = FastQuotes(holder, metrics, api_token=token)
+        # before Starlette's own outer layers (server errors, FastAPI's telemetry and body limit: ~7 µs a
+        # request); what it hands on goes through the whole app, this same middleware included
+        app.quote_front = RequestMiddleware(
+            types.MethodType(FastAPI.__call__, app),
+            metrics=metrics,
+            max_body_bytes=settings.max_body_bytes,
+            fast=fast,
+            front=True,
+        )
+    app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes, fast=fast)
 
     app.include_router(health.router)
     v1_deps = (

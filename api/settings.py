@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     )
     builtin_tariffs: bool = Field(True, description="Load the tariffs shipped with the package.")
     log_level: str = Field("INFO", description="Level of the JSON logs.")
+    fast_quotes: bool = Field(
+        True,
+        description="Answer plain POST /v1/quotes requests on the direct path (api/fastquote.py: the same "
+        "answers for a fraction of the CPU); false sends every request through FastAPI's routing.",
+    )
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -33,6 +33,7 @@ def make_settings(**overrides) -> Settings:
         max_body_bytes=8 * 1024 * 1024,
         tariff_dirs=[],
         builtin_tariffs=True,
+        fast_quotes=True,
     )
     base.update(overrides)
     return Settings(**base)
