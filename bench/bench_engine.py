@@ -82,6 +82,8 @@ def scalar_loop(compiled, parcels, n):
                 charge = max(charge, vol) if basis == 1 else vol
             charge = max(charge, T["min_bill"][r])
             bits = fl
+            if basis == 2 and charge < w:  # billed the volumetric weight alone, below the actual one
+                bits |= E.W_BILLED_BELOW_ACTUAL
             if w > T["max_w"][r]:
                 bits |= E.R_WEIGHT_MAX
             if w < T["min_w"][r]:
