@@ -22,7 +22,7 @@ from _common import busiest_day, load, parcel_list  # noqa: E402
 
 from ratecalc import engine as E  # noqa: E402
 from ratecalc.parcels import to_arrays, to_scalars  # noqa: E402
-from ratecalc.result import quote_one as build_one  # noqa: E402
+from ratecalc.result import build_one  # noqa: E402
 
 
 def timed(fn, items, repeat_warm: int = 50) -> tuple[list[float], list[float]]:

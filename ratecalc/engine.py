@@ -388,30 +388,30 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
                 int(t.liquids[r]),
             )
         )
-    dtypes = _output_dtypes(list(keys), prices)
+    billing_keys = list(keys)
+    dtypes = _output_dtypes(billing_keys, prices)
+    divisor = t.divisor[rows].astype(np.int64)
+    limit_ids: dict[LimitKey, int] = {}
+    for lim in limits:
+        limit_ids.setdefault(lim, len(limit_ids))
     plan = _Plan(
         rows=rows,
         services=ep.services,
-        divisor=t.divisor[rows].astype(np.int64),
-        billing_keys=list(keys),
+        divisor=divisor,
+        billing_keys=billing_keys,
         billing_of=billing_of,
         prices=prices,
         flags=[int(f) for f in flags.tolist()],
         limits=limits,
         dtypes=dtypes,
+        services_list=ep.services.tolist(),
+        rows_list=rows.tolist(),
+        divisor_list=divisor.tolist(),
+        unique_limits=list(limit_ids),
+        limit_of=[limit_ids[lim] for lim in limits],
+        volumetric_only=[j for j, b in enumerate(billing_of) if billing_keys[b].basis == 2],
+        published=[terms.published for terms in prices],
     )
-    plan.services_list, plan.rows_list, plan.divisor_list = (
-        plan.services.tolist(),
-        plan.rows.tolist(),
-        plan.divisor.tolist(),
-    )
-    limit_ids: dict[LimitKey, int] = {}
-    for lim in limits:
-        limit_ids.setdefault(lim, len(limit_ids))
-    plan.unique_limits = list(limit_ids)
-    plan.limit_of = [limit_ids[lim] for lim in limits]
-    plan.volumetric_only = [j for j, b in enumerate(billing_of) if plan.billing_keys[b].basis == 2]
-    plan.published = [t.published for t in prices]
     with _plans_lock:
         cache[(e, d, g)] = plan
     return plan
@@ -768,7 +768,7 @@ def quote_one(tariffs: CompiledTariffs, p: ParcelScalars) -> ScalarQuotes:
     plan = _plan(tariffs, e, d, g)
     st, rs, ch, pr = _quote_scalar(plan, p)
     volume = p.d0 * p.d1 * p.d2
-    vol = [-(-volume // dv) if dv > 0 else -1 for dv in plan.divisor_list]
+    vol = [-(-volume // dv) if dv > 0 else -1 for dv in plan.divisor_list]  # scalar twin of Block.volumetric_g
     return ScalarQuotes(e, d, g, plan.services_list, plan.rows_list, st, rs, ch, pr, vol)
 
 

@@ -54,6 +54,13 @@ def group_input_problems(compiled: CompiledTariffs, parcels: ParcelArrays) -> np
     return out
 
 
+def lacks_group_input(compiled: CompiledTariffs, epoch: int, value_ccy: int) -> bool:
+    """One parcel's `group_input_problems` != 0: groups are in force in `epoch` and the declared price is
+    missing (-1) or not in the groups' currency (the single-quote path, which has no arrays)."""
+    ep = compiled.epochs[epoch]
+    return bool(ep.groups) and value_ccy != ep.group_currency
+
+
 def require_group_inputs(compiled: CompiledTariffs, parcels: ParcelArrays) -> np.ndarray:
     """(P,) bool: True where a parcel cannot be quoted because the group model lacks its declared price.
 

@@ -585,7 +585,7 @@ def _build(
     return out
 
 
-def quote_one(
+def build_one(
     tariffs: CompiledTariffs, one: E.ScalarQuotes, parcel: Parcel, *, max_rank: Optional[int] = None
 ) -> list[ServiceQuote]:
     """One parcel's quotes in price order, from the engine's one-parcel answer (`engine.quote_one`)."""
@@ -607,7 +607,6 @@ class BlockQuotes:
     def __init__(self, tariffs: CompiledTariffs, block: E.Block, *, max_rank: Optional[int] = None):
         """`max_rank`: keep only services whose tariff confidence ranks at most this (0 = official; see
         `TariffSet.quote(min_confidence=...)`); a version that states no confidence is left out too."""
-        self.tariffs = tariffs
         self.block = block
         self.group = _Group(tariffs, block.epoch, block.group)
         self.row_set = _block_rows(
@@ -631,13 +630,12 @@ class BlockQuotes:
     def view(self, i: int, parcel: Parcel) -> QuoteList:
         return QuoteList(self, i, parcel)
 
-    def build(self, i: int, parcel: Parcel, columns: Optional[Sequence[int]] = None) -> list[ServiceQuote]:
-        """The quotes of the block's parcel `i` (`parcel`), for these service columns (default: all, in
-        block order)."""
+    def build(self, i: int, parcel: Parcel, columns: Sequence[int]) -> list[ServiceQuote]:
+        """The quotes of the block's parcel `i` (`parcel`), for these service columns, in that order."""
         b = self.block
         return _build(
             self.rows,
-            range(len(self.rows)) if columns is None else columns,
+            columns,
             parcel,
             self.group,
             b.status[i].tolist(),
@@ -708,11 +706,6 @@ def _service_ranks(tariffs: CompiledTariffs) -> dict[str, int]:
 
 
 _CCY_RANK = {c: k for k, c in enumerate(sorted(CURRENCIES))}
-
-
-def build_quotes(tariffs: CompiledTariffs, parcel: Parcel, block: E.Block, i: int = 0) -> list[ServiceQuote]:
-    """The quotes of row `i` of `block` (the parcel at that position), in block order (unsorted)."""
-    return BlockQuotes(tariffs, block).build(i, parcel)
 
 
 _SET_FIELDS = set(

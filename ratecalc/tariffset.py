@@ -17,11 +17,10 @@ from .confidence import CONFIDENCE_LEVELS
 from .coverage import Coverage, coverage
 from .engine import iter_blocks, quote_one
 from .errors import InputError
-from .groups import check_group_inputs
+from .groups import check_group_inputs, lacks_group_input
 from .loader import TariffDocuments, tariff_dirs
 from .parcels import Parcel, to_arrays, to_scalars
-from .result import BlockQuotes, QuoteList, ServiceQuote
-from .result import quote_one as quotes_of_one
+from .result import BlockQuotes, QuoteList, ServiceQuote, build_one
 from .tariffcache import load_compiled
 
 
@@ -92,10 +91,9 @@ class TariffSet:
         compiled = self.compiled(readings)
         scalars = to_scalars(parcel)
         one = quote_one(compiled, scalars)
-        ep = compiled.epochs[one.epoch]
-        if ep.groups and scalars.value_ccy != ep.group_currency:  # the group model lacks its declared price
+        if lacks_group_input(compiled, one.epoch, scalars.value_ccy):
             check_group_inputs(compiled, to_arrays([parcel]))  # raises the InputError naming `value`
-        return quotes_of_one(compiled, one, parcel, max_rank=rank)
+        return build_one(compiled, one, parcel, max_rank=rank)
 
     def coverage(self, day: dt.date, *, readings: Sequence[str] = ()) -> Coverage:
         """Whether `day` has rates, the nearest dates that do, and a message when the user should know."""
