@@ -305,3 +305,45 @@ def test_the_tariff_models_describe_themselves_when_none_was_ever_validated(tmp_
     env = {**os.environ, "PYTHONPATH": str(ROOT), "RATECALC_TARIFF_CACHE": str(tmp_path)}
     runs = [subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True) for _ in range(2)]
     assert [r.stdout.split() for r in runs] == [["unknown", "True"]] * 2, runs[-1].stderr
+
+
+def _plain(obj: object, models: dict[int, object]) -> object:
+    """`obj` as nested plain values: a model by class, fields and the fields it was given (what
+    `exclude_unset` reads), a Decimal by its text, an array by dtype and values. `models` collects every
+    model object met, by id."""
+    from decimal import Decimal
+
+    import numpy as np
+    from pydantic import BaseModel
+
+    if isinstance(obj, BaseModel):
+        models[id(obj)] = obj
+        fields = {k: _plain(v, models) for k, v in obj.__dict__.items()}
+        return (type(obj).__name__, fields, sorted(obj.__pydantic_fields_set__))
+    if isinstance(obj, Decimal):
+        return ("Decimal", str(obj))
+    if isinstance(obj, np.ndarray):
+        return ("array", str(obj.dtype), obj.shape, obj.tolist())
+    if isinstance(obj, (list, tuple)):
+        return (type(obj).__name__, [_plain(v, models) for v in obj])
+    if isinstance(obj, dict):
+        return ("dict", [(k, _plain(v, models)) for k, v in obj.items()])
+    if hasattr(obj, "__dataclass_fields__"):  # not the memo of derived lookups (`compare=False`)
+        fields = [f.name for f in obj.__dataclass_fields__.values() if f.compare]
+        return (type(obj).__name__, {f: _plain(getattr(obj, f), models) for f in fields})
+    return (type(obj).__name__, obj)
+
+
+def test_the_cached_set_shares_equal_values_and_holds_exactly_what_a_fresh_load_holds(fresh, tmp_path, monkeypatch):
+    monkeypatch.setenv("RATECALC_TARIFF_CACHE", str(tmp_path))
+    TariffSet.load()  # fills the cache
+    cached = TariffSet.load()
+    fresh_models: dict[int, object] = {}
+    cached_models: dict[int, object] = {}
+    fresh_view = _plain((fresh.documents, fresh.compiled()), fresh_models)
+    cached_view = _plain((cached.documents, cached.compiled()), cached_models)
+    assert cached_view == fresh_view, "sharing changed a value, a type or the fields a model was given"
+    # every rate row restates its service's limits: shared, the cached set holds far fewer model objects
+    assert len(cached_models) * 2 < len(fresh_models)
+    ranges = [m for m in cached_models.values() if type(m).__name__ == "MoneyRange"]
+    assert len(ranges) == len({(r.min, r.max, r.currency) for r in ranges}), "one object per distinct range"
