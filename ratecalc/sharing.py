@@ -42,6 +42,7 @@ class _Sharer:
     def value(self, v: Any) -> tuple[Any, Hashable]:
         """The object to keep in place of `v`, and a key equal for equal values (identity for the unknown)."""
         t = type(v)
+        key: Hashable
         if t in _ATOMS:
             return v, (t, v)
         if t is Decimal:
@@ -50,22 +51,22 @@ class _Sharer:
         if isinstance(v, BaseModel):
             return self.model(v)
         if t is list:
-            keys = []
+            keys: list[Hashable] = []
             for i, item in enumerate(v):
                 v[i], key = self.value(item)
                 keys.append(key)
             return v, (list, tuple(keys))
         if t is dict:
-            keys = []
+            pairs: list[Hashable] = []
             for k, item in v.items():
                 v[k], key = self.value(item)
-                keys.append((k, key))
-            return v, (dict, tuple(keys))
+                pairs.append((k, key))
+            return v, (dict, tuple(pairs))
         if t is tuple:
-            pairs = [self.value(item) for item in v]
-            if any(new is not old for (new, _), old in zip(pairs, v)):
-                v = tuple(new for new, _ in pairs)
-            return v, (tuple, tuple(key for _, key in pairs))
+            items = [self.value(item) for item in v]
+            if any(new is not old for (new, _), old in zip(items, v)):
+                v = tuple(new for new, _ in items)
+            return v, (tuple, tuple(k for _, k in items))
         self.walk(v)
         return v, ("id", id(v))
 
@@ -74,7 +75,8 @@ class _Sharer:
         if found is not None:
             return found[1], found[2]
         fields = m.__dict__
-        keys = []
+        keys: list[Hashable] = []
+        key: Hashable
         for name, item in fields.items():
             fields[name], key = self.value(item)
             keys.append((name, key))
@@ -82,7 +84,7 @@ class _Sharer:
             m.model_config.get("frozen", False) and m.__pydantic_extra__ is None and m.__pydantic_private__ is None
         )
         if shareable:
-            key: Hashable = (type(m), tuple(keys), frozenset(m.__pydantic_fields_set__))
+            key = (type(m), tuple(keys), frozenset(m.__pydantic_fields_set__))
             stand_in = self.canonical.setdefault(key, m)
             key = ("model", id(stand_in))
         else:
