@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, List, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, List, Optional
 
 import typer
 
@@ -86,10 +87,34 @@ _PASS_THROUGH: tuple[type[BaseException], ...] = (
 )
 
 
+PLUGINS_ENV = "PYDANTIC_DISABLE_PLUGINS"
+
+
+@contextmanager
+def _without_pydantic_plugins() -> Iterator[None]:
+    """pydantic's plugins are not looked for while a library command runs, unless the user set PLUGINS_ENV.
+
+    Why: the first validator a process builds makes pydantic read the entry points of every installed
+    distribution to find its plugins (observability hooks such as logfire's), ~0.04 s of CPU of a cold
+    `ratecalc quote`; the models a command builds are ratecalc's own, and typer already builds its
+    parameter validators this way. Set `PYDANTIC_DISABLE_PLUGINS=` (empty) to have plugins load as
+    usual. Scoped to the command body and undone after it: `serve` (the API) is not run through here.
+    """
+    if PLUGINS_ENV in os.environ:
+        yield
+        return
+    os.environ[PLUGINS_ENV] = "__all__"
+    try:
+        yield
+    finally:
+        os.environ.pop(PLUGINS_ENV, None)
+
+
 def guarded(fn: Callable[[], None]) -> None:
     """Run a command body, turning ratecalc's own errors into one line and exit code 2."""
     try:
-        fn()
+        with _without_pydantic_plugins():
+            fn()
     except InputError as exc:
         fail(f"{flag_of(exc.field)}: {exc.message}")
     except TariffError as exc:
