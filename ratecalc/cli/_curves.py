@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
-from ..units import parse_weight
 from ._common import load
 from ._parcel import parcel_from_flags
 
@@ -41,6 +40,7 @@ def run_curves(
 ) -> Curves:
     """One engine run over the grid. Without --weight the parcel is placed at the first grid point."""
     from ..curves import default_step, price_curves  # the engine is imported by the commands that run it
+    from ..units import parse_weight
 
     top = parse_weight(max_weight, "max_weight", unit_required=True) if max_weight else None
     step_g = parse_weight(step, "step", unit_required=True) if step else None

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, Union
 
-from ..units import Money, parse_dims, parse_weight
-
-if TYPE_CHECKING:  # the engine is imported by the commands that run it, not by --help
+if TYPE_CHECKING:  # the engine and the unit parsers are imported by the commands that run them, not by --help
     from ..parcels import Parcel
+    from ..units import Money
 
 
 def parcel_from_flags(
@@ -22,6 +21,7 @@ def parcel_from_flags(
 ) -> Parcel:
     """Parcel.parse, refusing a bare `--weight 1` or `--dims 30x20x10` (InputError naming the units)."""
     from ..parcels import Parcel
+    from ..units import parse_dims, parse_weight
 
     if isinstance(weight, str):  # an int is grams already (summed --item weights)
         parse_weight(weight, "weight", unit_required=True)

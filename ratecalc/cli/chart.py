@@ -3,15 +3,12 @@ marked, and the cheapest service per weight band as a strip (matplotlib; SVG, PN
 
 from __future__ import annotations
 
-import html
-import io
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
 from ..errors import InputError
-from ..units import CURRENCY_EXPONENT
 from . import _curves as flags
 from ._common import TariffsOpt, consoles, guarded
 
@@ -22,9 +19,9 @@ FORMATS = (".svg", ".png", ".html")
 
 
 def figure(curves: Curves, cheapest: Bands, fastest: Bands, marked: bool):
+    """A matplotlib Figure: the step curves over the band strip. Needs the `chart` extra."""
     from ..curves import MUTED, colours
 
-    """A matplotlib Figure: the step curves over the band strip. Needs the `chart` extra."""
     try:
         import matplotlib
 
@@ -32,6 +29,8 @@ def figure(curves: Curves, cheapest: Bands, fastest: Bands, marked: bool):
         import matplotlib.pyplot as plt
     except ImportError:
         raise InputError("-o", "charts need matplotlib: pip install 'ratecalc[chart]'") from None
+    from ..units import CURRENCY_EXPONENT
+
     palette = colours([b.service_id for b in cheapest.bands], [b.service_id for b in fastest.bands])
     currency = cheapest.compared_in or next((c.currency for c in curves.services if c.priced), "")
     w = curves.weights_g
@@ -114,6 +113,8 @@ def chart(
         cheapest, fastest = cheapest_bands(curves, "price"), cheapest_bands(curves, "days")
         fig = figure(curves, cheapest, fastest, marked=weight is not None)
         if suffix == ".html":
+            import io
+
             buf = io.StringIO()
             fig.savefig(buf, format="svg")
             output.write_text(_html(buf.getvalue(), cheapest), encoding="utf-8")
@@ -126,6 +127,8 @@ def chart(
 
 def _html(svg: str, cheapest: Bands) -> str:
     """A self-contained page: the SVG inline and the bands as a list (no scripts, no external assets)."""
+    import html
+
     svg = svg[svg.index("<svg") :]
     items = "".join(
         f"<li>{b.from_g}–{b.to_g} g: {html.escape(b.service or 'no price')}"

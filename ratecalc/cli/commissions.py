@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 from typing import Optional
@@ -108,6 +107,8 @@ def register(app: typer.Typer) -> None:
                     for c in found
                 ]
                 doc = {"table": table.id, "tiers_rub": labels, "categories": rows}
+                import json
+
                 sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
                 return
             out = Table(

@@ -5,9 +5,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional, Sequence, Union
 
@@ -16,6 +14,8 @@ import typer
 from ..errors import InputError
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from rich.console import Console
 
     from ..result import ServiceQuote
@@ -54,6 +54,8 @@ def render_rub(quotes: Sequence[ServiceQuote], console: Console) -> None:
 
 def parse_pct(text: Optional[str], field: str) -> Decimal:
     """`1.9`, `1.9%`, `1,9 %` -> Decimal percent."""
+    from decimal import Decimal
+
     from ..units import parse_decimal
 
     if text is None:
@@ -73,10 +75,14 @@ def _money_or_rub(text: Optional[str], field: str):
 
 
 def _pct(f) -> str:
+    from decimal import Decimal
+
     return f"{Decimal(f.numerator) / Decimal(f.denominator) * 100:.2f} %"
 
 
 def _r(minor: int) -> str:
+    from decimal import Decimal
+
     return f"{Decimal(minor).scaleb(-2):,.2f}".replace(",", " ")
 
 
@@ -324,6 +330,8 @@ def register(app: typer.Typer) -> None:
                 result = reverse_price(ts, inp, target, chain)
                 render = render_reverse
             if as_json:
+                import json
+
                 sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
             else:
                 console = cli.consoles.out

@@ -7,10 +7,8 @@ reasons as word-wrapped text (never a word broken across lines).
 
 from __future__ import annotations
 
-import json
 import sys
 import textwrap
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Literal, Optional, Sequence
 
@@ -48,6 +46,7 @@ def confidence(q: ServiceQuote) -> str:
 
 def order(quotes: Sequence[ServiceQuote], sort: SortBy) -> list[ServiceQuote]:
     """Priced first, by price (currency, amount) or by published maximum days then price; the rest after."""
+    from decimal import Decimal
 
     def key(q: ServiceQuote) -> tuple:
         rank = {"ok": 0, "unpriced": 1, "ineligible": 2}[q.status]
@@ -246,6 +245,8 @@ def quote(
                 from ..compact import compact
 
                 data = [compact(q) for q in quotes]
+            import json  # here: `--help` and the table output never need it
+
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             sys.stdout.write("\n")
             return

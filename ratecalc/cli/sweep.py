@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
@@ -79,6 +78,8 @@ def sweep(
 
         bands = cheapest_bands(curves, by, chain)  # type: ignore[arg-type]
         if as_json:
+            import json
+
             sys.stdout.write(json.dumps(bands_json(bands), ensure_ascii=False, indent=2) + "\n")
             return
         p = curves.parcel

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional
 
@@ -14,6 +12,8 @@ from ..errors import TariffError
 from ._common import TariffsOpt, consoles, fail, guarded, load
 
 if TYPE_CHECKING:
+    from decimal import Decimal
+
     from ..schema import Billing, Limits, Version
 
 tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
@@ -101,6 +101,8 @@ def tariffs_show(
         svc = load(tariffs).service(service)
         if as_json:
             data = svc.model.model_dump(mode="json", exclude_none=True)
+            import json
+
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
         out = consoles.out
@@ -176,6 +178,8 @@ def tariffs_schema(
     output: Path = typer.Option(Path("tariffs/schema.json"), "--output", "-o", help="Where to write it."),
 ) -> None:
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
+    import json
+
     from ..schema import json_schema
 
     output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
