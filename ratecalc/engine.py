@@ -21,9 +21,8 @@ from __future__ import annotations
 import bisect
 import sys
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Iterator, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Iterator, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -36,6 +35,9 @@ from .compile import (
     CompiledTariffs,
 )
 from .units import CURRENCY_EXPONENT
+
+if TYPE_CHECKING:  # imported by `_pool`: concurrent.futures loads logging (~0.01 s), which one quote never needs
+    from concurrent.futures import ThreadPoolExecutor
 
 # Blocking reasons (bits 0-15) make a service ineligible; warnings (bits 16+) do not.
 R_NO_ROW = FLAG_NO_ROW
@@ -776,6 +778,8 @@ _executor: Optional[ThreadPoolExecutor] = None
 
 
 def _pool(threads: int) -> ThreadPoolExecutor:
+    from concurrent.futures import ThreadPoolExecutor
+
     global _executor
     if _executor is None or _executor._max_workers < threads:
         _executor = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="ratecalc-engine")

@@ -11,8 +11,6 @@ A row of `rates:` is therefore "for this delivery type, and (optionally) this gr
 Money is `Decimal` from the YAML scalar onwards (the loader never builds a float).
 """
 
-from __future__ import annotations
-
 import datetime as dt
 import functools
 from decimal import Decimal
@@ -100,7 +98,7 @@ class Billing(_Strict):
     min_billable_g: Optional[int] = Field(None, ge=1)
 
     @model_validator(mode="after")
-    def _consistent(self) -> Billing:
+    def _consistent(self) -> "Billing":
         _whole_mm(self.threshold_sum_cm, "threshold_sum_cm")
         if self.basis == "actual":
             if self.divisor is not None or self.threshold_sum_cm is not None:
@@ -125,7 +123,7 @@ class MoneyRange(_Strict):
     currency: Currency  # type: ignore[valid-type]
 
     @model_validator(mode="after")
-    def _ordered(self) -> MoneyRange:
+    def _ordered(self) -> "MoneyRange":
         if self.min > self.max:
             raise ValueError(f"declared value range {self.min}-{self.max} {self.currency} is reversed")
         return self
@@ -160,7 +158,7 @@ class Limits(_Strict):
     notes: Optional[str] = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> Limits:
+    def _consistent(self) -> "Limits":
         for side in self.max_dims_cm or []:
             _whole_mm(side, "max_dims_cm")
         _whole_mm(self.max_sum_cm, "max_sum_cm")
@@ -181,7 +179,7 @@ class DeliveryDays(_Strict):
     basis: Optional[DaysBasis] = None
 
     @model_validator(mode="after")
-    def _ordered(self) -> DeliveryDays:
+    def _ordered(self) -> "DeliveryDays":
         if self.min > self.max:
             raise ValueError("delivery_days.min is greater than max")
         return self
@@ -218,7 +216,7 @@ class RateRow(_Strict):
         return [value] if isinstance(value, str) else value
 
     @model_validator(mode="after")
-    def _priced_or_said(self) -> RateRow:
+    def _priced_or_said(self) -> "RateRow":
         _max_decimals(self.fixed, MONEY_DECIMALS, "fixed")
         _max_decimals(self.per_step, MONEY_DECIMALS, "per_step")
         if (self.fixed is None) != (self.per_step is None):
@@ -256,7 +254,7 @@ class Version(_Strict):
     notes: Optional[str] = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> Version:
+    def _consistent(self) -> "Version":
         if (
             self.effective_from is not None
             and self.effective_until is not None
@@ -297,7 +295,7 @@ class Service(_Strict):
     versions: list[Version] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _dated(self) -> Service:
+    def _dated(self) -> "Service":
         _check_no_overlap(self.versions, f"service {self.id}")
         return self
 
@@ -313,7 +311,7 @@ class CarrierFile(_Strict):
     services: list[Service] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _unique(self) -> CarrierFile:
+    def _unique(self) -> "CarrierFile":
         ids = [s.id for s in self.services]
         dup = {i for i in ids if ids.count(i) > 1}
         if dup:
@@ -368,7 +366,7 @@ class GroupVersion(_Strict):
     notes: Optional[str] = None
 
     @model_validator(mode="after")
-    def _consistent(self) -> GroupVersion:
+    def _consistent(self) -> "GroupVersion":
         names = [g.name for g in self.groups]
         if len(set(names)) != len(names):
             raise ValueError(f"group names repeat: {names}")
@@ -402,7 +400,7 @@ class GroupsFile(_Strict):
     versions: list[GroupVersion] = Field(min_length=1)
 
     @model_validator(mode="after")
-    def _dated(self) -> GroupsFile:
+    def _dated(self) -> "GroupsFile":
         _check_no_overlap(self.versions, f"shipment groups {self.id}")
         return self
 

@@ -44,7 +44,6 @@ from typing import Optional, Sequence
 from .cachedir import cache_root
 from .compile import CompiledTariffs, compile_tariffs
 from .loader import TariffDocuments, load_documents
-from .sharing import share_equal
 
 ENV_VAR = "RATECALC_TARIFF_CACHE"
 OFF = ("", "off", "0", "no", "false")
@@ -196,6 +195,8 @@ def load_compiled(dirs: Sequence[Path]) -> tuple[TariffDocuments, CompiledTariff
     found = read(path, key)
     if found is not None:
         return found
+    from .sharing import share_equal  # only a start that stores the set needs it
+
     documents = load_documents(dirs)
     compiled = compile_tariffs(documents)
     share_equal(documents, compiled)  # what the file will hold, and so what every later start reads
