@@ -180,3 +180,47 @@ def test_a_quote_from_the_compiled_tariff_cache_never_imports_yaml(tmp_path):
     loaded = _modules_after(args, env)
     assert "ratecalc.engine" in loaded
     assert sorted(m for m in loaded if m.split(".")[0] == "yaml" or m in ("rich.table", "typer.rich_utils")) == []
+
+
+def test_help_imports_no_module_that_only_a_running_command_uses():
+    """What the commands use only when they run is imported where they run it: JSON output, the chart's
+    HTML page, the unit parsers, the engine's thread pool (concurrent.futures, which loads logging)."""
+    loaded = _modules_after(["--help"], {})
+    lazy = ("json", "html", "ratecalc.units", "concurrent.futures", "logging", "ratecalc.sharing")
+    assert "ratecalc.cli.chart" in loaded
+    assert sorted(m for m in lazy if m in loaded) == []
+
+
+def test_a_cached_quote_imports_neither_the_thread_pool_nor_the_cache_writer_and_looks_for_no_pydantic_plugin(
+    tmp_path,
+):
+    """A table quote from the compiled-tariff cache: no concurrent.futures/logging (the engine's thread
+    pool), no ratecalc.sharing (used when the cache is written), no search for pydantic plugins (the
+    entry points of every installed distribution), and the command leaves PYDANTIC_DISABLE_PLUGINS as
+    it found it."""
+    import os
+    import subprocess
+    import sys
+
+    probe = (
+        "import os, sys\n"
+        "from ratecalc.cli import main\n"
+        "sys.argv[1:] = ['quote', '--weight', '300g', '--dims', '20x15x5cm', '--value', '1000RUB']\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    from pydantic.plugin import _loader\n"
+        "    lazy = ('concurrent.futures', 'logging', 'ratecalc.sharing', 'yaml', 'ratecalc.yamlload')\n"
+        "    print('LAZY', [m for m in lazy if m in sys.modules], file=sys.stderr)\n"
+        "    print('PLUGINS', _loader._plugins, os.environ.get('PYDANTIC_DISABLE_PLUGINS'), file=sys.stderr)\n"
+        "    print('ENGINE', 'ratecalc.engine' in sys.modules, file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
+    env.update({"PYTHONPATH": str(ROOT), "RATECALC_TARIFF_CACHE": str(tmp_path)})
+    runs = [subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=env) for _ in range(2)]
+    first, second = (
+        [x for x in r.stderr.splitlines() if x.split(" ")[0] in ("LAZY", "PLUGINS", "ENGINE")] for r in runs
+    )
+    # the first start parses the YAML and stores the set: the probe sees the modules it is there to catch
+    assert first[0] == "LAZY ['ratecalc.sharing', 'yaml', 'ratecalc.yamlload']", runs[0].stderr
+    assert second == ["LAZY []", "PLUGINS None None", "ENGINE True"], runs[1].stderr
