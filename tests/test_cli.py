@@ -209,3 +209,40 @@ def test_a_reader_that_stops_early_ends_the_command_quietly_as_sigpipe_would(out
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 141, err
     assert "internal error" not in err
+
+
+def test_the_collector_is_off_until_the_tariffs_are_loaded_and_only_for_the_library_commands(monkeypatch):
+    """A library command starts with the cyclic garbage collector off (its imports and tariff load make
+    no garbage) and turns it back on once the tariffs are loaded; a command added on top (the API's
+    `serve`, a long-running server) runs with it untouched, and so does a command that ends in a usage
+    error before loading anything."""
+    import gc
+
+    import typer
+
+    from ratecalc.cli import build_app
+    from ratecalc.tariffset import TariffSet
+
+    seen: list[tuple[str, bool]] = []
+    real_load = TariffSet.load.__func__  # type: ignore[attr-defined]
+
+    def load(cls, *args, **kwargs):
+        seen.append(("loading", gc.isenabled()))
+        return real_load(cls, *args, **kwargs)
+
+    monkeypatch.setattr(TariffSet, "load", classmethod(load))
+
+    def serve_like(app: typer.Typer) -> None:
+        @app.command()
+        def serve() -> None:
+            seen.append(("serve", gc.isenabled()))
+
+    cli = build_app(serve_like)
+    assert gc.isenabled()
+    r = runner.invoke(cli, ["quote", "--weight", "400g", "--dims", "30x20x15cm", "--date", "2022-07-01"])
+    assert r.exit_code == 0, r.output
+    seen.append(("after quote", gc.isenabled()))
+    assert runner.invoke(cli, ["serve"]).exit_code == 0
+    assert runner.invoke(cli, ["quote", "--weight"]).exit_code == 2  # usage error: no load, the collector back on
+    seen.append(("after usage error", gc.isenabled()))
+    assert seen == [("loading", False), ("after quote", True), ("serve", True), ("after usage error", True)]

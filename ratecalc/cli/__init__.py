@@ -9,11 +9,12 @@ Bad input never shows a traceback: it prints one line naming the field and exits
 from __future__ import annotations
 
 import os
-from typing import Callable
+from typing import Callable, Collection
 
 import typer
 
 from . import _deferred
+from ._common import collector_off_until_loaded
 
 _deferred.defer()  # before typer's help module is imported: it would import rich's Markdown and Traceback
 
@@ -39,13 +40,21 @@ def _version(show: bool) -> None:
         raise typer.Exit()
 
 
-def _root(
-    version: bool = typer.Option(
-        False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
-    ),
-) -> None:
-    """Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia)."""
-    single_threaded_blas()
+def _root_for(short_lived: Collection[str]) -> Callable[..., None]:
+    """The app's callback, run before any command: `short_lived` names the library's commands."""
+
+    def _root(
+        ctx: typer.Context,
+        version: bool = typer.Option(
+            False, "--version", callback=_version, is_eager=True, help="Print the version and exit."
+        ),
+    ) -> None:
+        """Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia)."""
+        single_threaded_blas()
+        if ctx.invoked_subcommand in short_lived:
+            collector_off_until_loaded(ctx)
+
+    return _root
 
 
 def single_threaded_blas() -> None:
@@ -65,12 +74,21 @@ def build_app(*extra: Register) -> typer.Typer:
         no_args_is_help=True,
         help="Shipping cost and carrier comparison for Ozon cross-border parcels (China/HK -> Russia).",
     )
-    app.callback()(_root)
     for module in COMMANDS:
         module.register(app)
+    app.callback()(_root_for(_command_names(app)))
     for register in extra:
         register(app)
     return app
+
+
+def _command_names(app: typer.Typer) -> frozenset[str]:
+    """The names the commands and command groups registered on `app` so far are invoked by."""
+    from typer.main import get_command_name
+
+    names = {get_command_name(c.name or c.callback.__name__) for c in app.registered_commands if c.callback}
+    names |= {g.name for g in app.registered_groups if isinstance(g.name, str)}
+    return frozenset(names)
 
 
 app = build_app()
