@@ -18,6 +18,7 @@ from ..confidence import confidence_of
 from ..errors import InputError
 from ._common import TariffsOpt, consoles, guarded, load
 from ._parcel import parcel_from_flags
+from ._plaintable import Column, table_text
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -101,25 +102,19 @@ def render_quotes(
     ineligible = [q for q in quotes if q.status == "ineligible"]
     rub = any(q.total_rub or q.price_rub for q in shown)
     if shown:
-        from rich import box
-        from rich.table import Table
-
-        table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-        table.add_column("Service", no_wrap=True, overflow="ellipsis", max_width=30)
-        table.add_column("Price", justify="right", no_wrap=True)
+        columns = [Column("Service", max_width=30), Column("Price", right=True)]
         if rub:
-            table.add_column("RUB", justify="right", no_wrap=True)
-        table.add_column("Days", justify="right", no_wrap=True)
-        table.add_column("Charged", justify="right", no_wrap=True)
-        table.add_column("Confidence", no_wrap=True)
+            columns.append(Column("RUB", right=True))
+        columns += [Column("Days", right=True), Column("Charged", right=True), Column("Confidence")]
+        rows = []
         for q in shown:
             row = [q.service, _price(q)]
             if rub:
                 money = q.total_rub or q.price_rub
                 row.append(money.amount if money else "—")
             row += [_days(q), f"{q.chargeable_weight_g} g", confidence(q)]
-            table.add_row(*row)
-        console.print(table)
+            rows.append(row)
+        _print_table(console, columns, rows)
     else:
         console.print("No service has a published price for this parcel on this date.", highlight=False)
     rest = []
@@ -142,6 +137,31 @@ def render_quotes(
             _wrap(console, f"No published rate ({len(names)})", f"{', '.join(names)}. Why: {why}")
         for q in ineligible:
             _wrap(console, f"Cannot carry it: {q.service}", "; ".join(r.message for r in q.reasons) or "ineligible")
+
+
+def _print_table(console: Console, columns: list[Column], rows: list[list[str]]) -> None:
+    """The priced services: as plain text when that is exactly what rich would print (`_plaintable`), else
+    as a rich table (a colour terminal, a narrow one, unusual characters)."""
+    text = None if rich_tables_only else table_text(console, columns, rows)
+    if text is not None:
+        console.file.write(text)
+        return
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+    for col in columns:
+        if col.max_width is not None:
+            table.add_column(col.header, no_wrap=True, overflow="ellipsis", max_width=col.max_width)
+        else:
+            table.add_column(col.header, justify="right" if col.right else "left", no_wrap=True)
+    for row in rows:
+        table.add_row(*row)
+    console.print(table)
+
+
+rich_tables_only = False
+"""True: always draw the table with rich (tests compare the two ways)."""
 
 
 def _header(quotes: Sequence[ServiceQuote], parcel) -> str:
