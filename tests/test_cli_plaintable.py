@@ -32,15 +32,23 @@ def tariffs() -> TariffSet:
     return TariffSet.load()
 
 
-def _drawn(quotes, width: int, rich_only: bool, monkeypatch: pytest.MonkeyPatch, **kw) -> str:
+TERMINALS = {
+    "a file or pipe": {},
+    "a 16-colour terminal": {"force_terminal": True, "color_system": "standard"},
+    "a true-colour terminal": {"force_terminal": True, "color_system": "truecolor"},
+}
+
+
+def _drawn(quotes, width: int, rich_only: bool, monkeypatch: pytest.MonkeyPatch, terminal: str = "", **kw) -> str:
     monkeypatch.setattr(cli_quote, "rich_tables_only", rich_only)
     out = io.StringIO()
-    cli_quote.render_quotes(quotes, Console(file=out, width=width), **kw)
+    cli_quote.render_quotes(quotes, Console(file=out, width=width, **TERMINALS.get(terminal, {})), **kw)
     return out.getvalue()
 
 
+@pytest.mark.parametrize("terminal", list(TERMINALS))
 @pytest.mark.parametrize("width", [40, 64, 80, 120, 250])
-def test_the_plain_table_is_what_rich_draws_for_every_parcel_and_width(tariffs, width, monkeypatch):
+def test_the_plain_table_is_what_rich_draws_for_every_parcel_and_width(tariffs, width, terminal, monkeypatch):
     answers: list[bool] = []
 
     def counted(*args):
@@ -52,8 +60,8 @@ def test_the_plain_table_is_what_rich_draws_for_every_parcel_and_width(tariffs, 
     for parcel in PARCELS:
         quotes = cli_quote.order(tariffs.quote(parcel), "price")
         for kw in ({}, {"show_all": True}, {"top": 3}):
-            rich_text = _drawn(quotes, width, True, monkeypatch, **kw)
-            assert _drawn(quotes, width, False, monkeypatch, **kw) == rich_text, (parcel, kw)
+            rich_text = _drawn(quotes, width, True, monkeypatch, terminal, **kw)
+            assert _drawn(quotes, width, False, monkeypatch, terminal, **kw) == rich_text, (parcel, kw)
     assert len(answers) > 20  # tables were drawn; from 64 columns on, every one of them as plain text
     assert all(answers) if width >= 64 else not any(answers)
 
@@ -66,7 +74,9 @@ def test_the_plain_table_with_a_rub_column_is_what_rich_draws(tariffs, monkeypat
         quotes = with_rub(tariffs.quote(parcel), parcel, build_chain(["USD=92.45", "CNY=12.61"], None, cbr=False))
         quotes = cli_quote.order(quotes, "days")
         for width in (80, 250):
-            assert _drawn(quotes, width, False, monkeypatch) == _drawn(quotes, width, True, monkeypatch)
+            for terminal in TERMINALS:
+                plain = _drawn(quotes, width, False, monkeypatch, terminal)
+                assert plain == _drawn(quotes, width, True, monkeypatch, terminal)
 
 
 def test_the_plain_table_is_drawn_for_the_usual_quote_and_left_to_rich_when_unsure():
@@ -85,5 +95,7 @@ def test_the_plain_table_is_drawn_for_the_usual_quote_and_left_to_rich_when_unsu
     }
     for why, rows in unsure.items():
         assert table_text(console, columns, rows) is None, why
-    terminal = Console(file=io.StringIO(), width=80, force_terminal=True, color_system="standard")
-    assert table_text(terminal, columns, usual) is None, "a colour terminal gets rich's bold header"
+    jupyter = Console(file=io.StringIO(), width=80, force_jupyter=True)
+    assert table_text(jupyter, columns, usual) is None, "a notebook gets rich's own rendering"
+    terminal = Console(file=io.StringIO(), width=80, force_terminal=True, color_system="256")
+    assert (table_text(terminal, columns, usual) or "").startswith("\x1b[1mService"), "the header is bold"

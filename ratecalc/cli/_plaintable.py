@@ -2,15 +2,16 @@
 
 Why: laying out a rich `Table` (measuring, padding and cropping every cell through its renderables) and
 importing `rich.table` cost ~0.03 s of CPU of a cold `ratecalc quote` on the development machine, a
-tenth of the whole command, to print 25 short rows. The layout of the quote table is simple in the case
-that matters (output that is not a terminal, or a terminal wide enough): each column as wide as its
-widest cell, one space of padding inside the table, a rule of `─` under the header.
+tenth of the whole command, to print 25 short rows. The layout of the quote table is simple whenever
+it fits the console: each column as wide as its widest cell, one space of padding inside the table, a
+rule of `─` under the header, and on a terminal with colours the header bold (rich's escape codes: each
+header cell and each of its padding spaces wrapped in `ESC[1m` ... `ESC[0m`).
 
 `table_text` answers only when it is sure that rich would print the same characters; otherwise it
-returns None and the caller draws the rich table. Not sure means: the console emits styles (a terminal
-with colours: the bold header is escape codes), a cell holds markup or emoji syntax (`[`, `:`) or
-characters whose width is not one cell, a cell is wider than its column's `max_width`, or the table is
-wider than the console (rich would then shrink and wrap columns). tests/test_cli_plaintable.py holds
+returns None and the caller draws the rich table. Not sure means: a console other than a plain stream or
+an ANSI terminal (Windows' legacy console, Jupyter), a cell holding markup or emoji syntax (`[`, `:`) or
+characters whose width is not one cell, a cell wider than its column's `max_width`, or a table wider
+than the console (rich would then shrink and wrap columns). tests/test_cli_plaintable.py holds
 the two equal over many tables and widths.
 """
 
@@ -42,8 +43,11 @@ def _plain(text: str) -> bool:
 def table_text(console: Console, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> Optional[str]:
     """The lines rich prints for a `box.SIMPLE_HEAD` table (`pad_edge=False`, `show_edge=False`, every column
     `no_wrap`) of these columns and rows, or None when they might differ (see the module docstring)."""
-    if console.color_system is not None or console.legacy_windows or not rows:
+    if console.color_system not in (None, "standard", "256", "truecolor") or console.legacy_windows:
         return None
+    if console.is_jupyter or not rows:
+        return None
+    bold = console.color_system is not None  # rich's `header_style="bold"`: the same SGR in every ANSI mode
     cells = [[c.header for c in columns], *rows]
     widths = []
     for i, col in enumerate(columns):
@@ -59,12 +63,14 @@ def table_text(console: Console, columns: Sequence[Column], rows: Sequence[Seque
     if sum(padded) + last > console.width:
         return None
 
-    def line(row: Sequence[str]) -> str:
+    def line(row: Sequence[str], style: str = "") -> str:
+        start, end = (style, "\x1b[0m") if style else ("", "")
+        pad = f"{start} {end}"
         out = []
         for i, (col, text, width) in enumerate(zip(columns, row, widths)):
             body = text.rjust(width) if col.right else text.ljust(width)
-            out.append((" " if i > 0 else "") + body + (" " if i < last else ""))
+            out.append((pad if i > 0 else "") + start + body + end + (pad if i < last else ""))
         return " ".join(out)
 
     rule = "─".join("─" * w for w in padded)
-    return "\n".join([line(cells[0]), rule, *(line(r) for r in rows)]) + "\n"
+    return "\n".join([line(cells[0], "\x1b[1m" if bold else ""), rule, *(line(r) for r in rows)]) + "\n"
