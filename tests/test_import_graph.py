@@ -195,7 +195,8 @@ def test_a_cached_quote_imports_neither_the_thread_pool_nor_the_cache_writer_and
     tmp_path,
 ):
     """A table quote from the compiled-tariff cache: no concurrent.futures/logging (the engine's thread
-    pool), no rich.table (the table is plain text when rich would print the same), no ratecalc.sharing (used when the cache is written), no search for pydantic plugins (the
+    pool), no rich.console or rich.table (plain lines and table written as rich would write them,
+    ratecalc.cli._plainout and _plaintable), no ratecalc.sharing (used when the cache is written), no search for pydantic plugins (the
     entry points of every installed distribution), and the command leaves PYDANTIC_DISABLE_PLUGINS as
     it found it."""
     import os
@@ -210,7 +211,7 @@ def test_a_cached_quote_imports_neither_the_thread_pool_nor_the_cache_writer_and
         "    main()\n"
         "finally:\n"
         "    from pydantic.plugin import _loader\n"
-        "    lazy = ('concurrent.futures', 'logging', 'rich.table', 'ratecalc.sharing', 'yaml', 'ratecalc.yamlload')\n"
+        "    lazy = ('concurrent.futures', 'logging', 'rich.console', 'rich.table', 'ratecalc.sharing', 'yaml', 'ratecalc.yamlload')\n"
         "    print('LAZY', [m for m in lazy if m in sys.modules], file=sys.stderr)\n"
         "    print('PLUGINS', _loader._plugins, os.environ.get('PYDANTIC_DISABLE_PLUGINS'), file=sys.stderr)\n"
         "    print('ENGINE', 'ratecalc.engine' in sys.modules, file=sys.stderr)\n"

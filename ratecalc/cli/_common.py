@@ -11,7 +11,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, List, Optional
+from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, Union
 
 import typer
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..tariffset import TariffSet
+    from ._plainout import PlainConsole
 
 
 class _Consoles:
@@ -40,6 +41,19 @@ class _Consoles:
         from rich.console import Console
 
         return Console(stderr=True)
+
+    @property
+    def plain_out(self) -> Union[Console, PlainConsole]:
+        """`out`, or a console that writes plain lines itself and imports rich only if it must (`_plainout`)."""
+        from ._plainout import PlainConsole
+
+        return PlainConsole.make(sys.stdout, lambda: self.out) or self.out
+
+    @property
+    def plain_err(self) -> Union[Console, PlainConsole]:
+        from ._plainout import PlainConsole
+
+        return PlainConsole.make(sys.stderr, lambda: self.err) or self.err
 
 
 consoles = _Consoles()

@@ -17,10 +17,12 @@ the two equal over many tables and widths.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence, Union
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from ._plainout import PlainConsole
 
 
 class Column:
@@ -40,7 +42,9 @@ def _plain(text: str) -> bool:
     return all((" " <= c <= "~" and c not in "[]:") or c in "–—" for c in text)
 
 
-def table_text(console: Console, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> Optional[str]:
+def table_text(
+    console: Union[Console, PlainConsole], columns: Sequence[Column], rows: Sequence[Sequence[str]]
+) -> Optional[str]:
     """The lines rich prints for a `box.SIMPLE_HEAD` table (`pad_edge=False`, `show_edge=False`, every column
     `no_wrap`) of these columns and rows, or None when they might differ (see the module docstring)."""
     if console.color_system not in (None, "standard", "256", "truecolor") or console.legacy_windows:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Literal, Optional, Sequence
+from typing import TYPE_CHECKING, List, Literal, Optional, Sequence, Union
 
 import typer
 
@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from ..result import ServiceQuote
+    from ._plainout import PlainConsole
+
+    Out = Union[Console, PlainConsole]
 
 SortBy = Literal["price", "days"]
 
@@ -73,7 +76,7 @@ def select(quotes: Sequence[ServiceQuote], carriers: Sequence[str]) -> list[Serv
     return [q for q in quotes if q.carrier_id in wanted]
 
 
-def _wrap(console: Console, first: str, text: str) -> None:
+def _wrap(console: Out, first: str, text: str) -> None:
     """`first: text`, wrapped at word boundaries to the console width, continuation lines indented."""
     width = max(console.width, 40)
     lines = textwrap.wrap(
@@ -89,7 +92,7 @@ def _wrap(console: Console, first: str, text: str) -> None:
 
 def render_quotes(
     quotes: Sequence[ServiceQuote],
-    console: Optional[Console] = None,
+    console: Optional[Out] = None,
     *,
     show_all: bool = False,
     top: Optional[int] = None,
@@ -139,12 +142,13 @@ def render_quotes(
             _wrap(console, f"Cannot carry it: {q.service}", "; ".join(r.message for r in q.reasons) or "ineligible")
 
 
-def _print_table(console: Console, columns: list[Column], rows: list[list[str]]) -> None:
+def _print_table(console: Out, columns: list[Column], rows: list[list[str]]) -> None:
     """The priced services: as plain text when that is exactly what rich would print (`_plaintable`), else
-    as a rich table (a colour terminal, a narrow one, unusual characters)."""
+    as a rich table (a narrow console, unusual characters)."""
     text = None if rich_tables_only else table_text(console, columns, rows)
     if text is not None:
         console.file.write(text)
+        console.file.flush()  # as rich does after every print: a reader that went away is noticed here
         return
     from rich import box
     from rich.table import Table
@@ -258,7 +262,7 @@ def quote(
         quotes = order(select(quotes, carrier or []), sort)  # type: ignore[arg-type]
         if as_json:
             if notice:  # stdout stays JSON
-                consoles.err.print(f"note: {notice}", highlight=False, soft_wrap=True)
+                consoles.plain_err.print(f"note: {notice}", highlight=False, soft_wrap=True)
             if full:
                 data = [q.model_dump(mode="json") for q in quotes]
             else:
@@ -270,7 +274,7 @@ def quote(
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
             sys.stdout.write("\n")
             return
-        out = consoles.out
+        out = consoles.plain_out
         _wrap(out, "Parcel", _header(quotes, parcel))
         if notice:
             _wrap(out, "Note", notice)
@@ -281,7 +285,7 @@ def quote(
     guarded(run)
 
 
-def _rates_lines(quotes: Sequence[ServiceQuote], console: Console) -> None:
+def _rates_lines(quotes: Sequence[ServiceQuote], console: Out) -> None:
     """Which rates made the RUB column, and why a row has none."""
     seen: dict[tuple, None] = {}
     for q in quotes:
