@@ -185,29 +185,43 @@ def _block_of_one(tariffs: CompiledTariffs, parcels: ParcelArrays) -> tuple[int,
 
 
 def _block_index(tariffs: CompiledTariffs, day: int, delivery: int, v: int, ccy: int, w: int) -> tuple[int, int, int]:
-    bounds = tariffs.cache.get("boundaries_list")
-    if bounds is None:
-        bounds = tariffs.cache["boundaries_list"] = tariffs.boundaries.tolist()
-    e = bisect.bisect_right(bounds, day)  # = searchsorted(side="right")
-    ep = tariffs.epochs[e]
-    G = len(ep.groups)
-    g = G
-    if G and ccy == ep.group_currency:
-        bands = tariffs.cache.get(f"group_bands_{e}")
-        if bands is None:
-            bands = tariffs.cache[f"group_bands_{e}"] = list(
-                zip(
-                    ep.group_price_lo.tolist(),
-                    ep.group_price_hi.tolist(),
-                    ep.group_w_lo.tolist(),
-                    ep.group_w_hi.tolist(),
-                )
-            )
+    e, g, _ = _locate(tariffs, day, v, ccy, w)
+    return e, delivery, g
+
+
+_OneIndex = tuple[list[int], list[tuple[int, int, list[tuple[int, int, int, int]], list[list[Optional["_Plan"]]]]]]
+
+
+def _one_index(tariffs: CompiledTariffs) -> _OneIndex:
+    """What `_locate` reads, as Python lists kept on the compiled tariffs: the epoch boundaries and per epoch
+    its group count, group currency, group bands (price lo/hi, weight lo/hi) and its plans by [delivery][group]
+    (filled as parcels need them)."""
+    epochs = []
+    for ep in tariffs.epochs:
+        G = len(ep.groups)
+        bands = list(
+            zip(ep.group_price_lo.tolist(), ep.group_price_hi.tolist(), ep.group_w_lo.tolist(), ep.group_w_hi.tolist())
+        )
+        plans: list[list[Optional[_Plan]]] = [[None] * (G + 1) for _ in range(ep.rows.shape[1])]
+        epochs.append((G, int(ep.group_currency), bands, plans))
+    return tariffs.boundaries.tolist(), epochs
+
+
+def _locate(
+    tariffs: CompiledTariffs, day: int, v: int, ccy: int, w: int
+) -> tuple[int, int, list[list[Optional[_Plan]]]]:
+    """(epoch, group, the epoch's plans by [delivery][group]) of one parcel: the scalar twin of `block_keys` +
+    `assign_groups` (the first band that holds the declared value and the weight; none: group = G)."""
+    index = tariffs.cache.get("engine_one_index")
+    if index is None:
+        index = tariffs.cache["engine_one_index"] = _one_index(tariffs)
+    e = bisect.bisect_right(index[0], day)  # = searchsorted(side="right")
+    G, group_ccy, bands, plans = index[1][e]
+    if G and ccy == group_ccy:
         for k, (p_lo, p_hi, w_lo, w_hi) in enumerate(bands):
             if p_lo <= v <= p_hi and w_lo <= w <= w_hi:
-                g = k
-                break
-    return e, delivery, g
+                return e, k, plans
+    return e, G, plans
 
 
 def block_keys(tariffs: CompiledTariffs, parcels: ParcelArrays) -> tuple[np.ndarray, int]:
@@ -324,8 +338,6 @@ class _Plan:
     limits: list[LimitKey]  # per service
     scalar: _OneParcelFn  # the one-parcel path (`quote_one`): generated from `scalar_source`
     scalar_source: str
-    services_list: list[int]  # `services` and `rows` as lists, for the one-parcel answer (read-only)
-    rows_list: list[int]
     dtypes: tuple = (np.uint8, np.uint32, np.int64, np.int64)  # status, reasons, chargeable, price
 
 
@@ -398,10 +410,8 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
         prices=prices,
         flags=flag_list,
         limits=limits,
-        scalar=_compile_scalar(source, billing_keys),
+        scalar=_compile_scalar(source, billing_keys, (e, d, g), ep.services.tolist(), rows.tolist()),
         scalar_source=source,
-        services_list=ep.services.tolist(),
-        rows_list=rows.tolist(),
         dtypes=dtypes,
     )
     with _plans_lock:
@@ -639,9 +649,9 @@ def _charge_py(key: BillingKey, w: int, volume: int, total: int) -> int:
 
 class _OneParcelFn:
     """How the type checker sees a plan's generated function (`_scalar_source`); at run time it is that
-    function, never an instance of this class. Answers (status, reasons, chargeable, price, volumetric)."""
+    function, never an instance of this class."""
 
-    def __call__(self, p: ParcelScalars, /) -> tuple[list[int], list[int], list[int], list[int], list[int]]:
+    def __call__(self, p: ParcelScalars, /) -> ScalarQuotes:
         raise NotImplementedError
 
 
@@ -667,14 +677,16 @@ def _charge_lines(b: int, key: BillingKey, weight_units: dict[int, str]) -> list
     return lines + [f"if total > {threshold}:", *("    " + x for x in body), "else:", f"    c{b} = {a}"]
 
 
-def _limit_lines(i: int, lim: LimitKey) -> list[str]:
+def _limit_lines(i: int, lim: LimitKey) -> tuple[list[str], bool]:
     """Source setting `l{i}`, the reason bits of limit set `i`: the checks of `_quote_chunk`, only those the
-    set has (an unpublished limit is BIG, a missing minimum 0: the vector path skips them too)."""
+    set has (an unpublished limit is BIG, a missing minimum 0: the vector path skips them too); and whether
+    any of them can set a blocking bit (if none can, the services' status is known without looking)."""
     max_w, min_w, m0, m1, m2, max_sum, strict, max_long, val_ccy, max_val, bpol, lpol = lim
     batt = (0, R_BATTERY, W_BATTERY_MSDS, W_BATTERY_UNKNOWN)[bpol]
     liq = R_LIQUID if lpol == 1 else W_LIQUID_UNKNOWN if lpol == 3 else 0
     table = (0, liq, batt, batt | liq)  # by 2 * battery + liquid
     out = [f"l{i} = {table}[bl]" if any(table) else f"l{i} = 0"]
+    can_block = bool((batt | liq) & BLOCKING)
     if max_w < BIG:
         out += [f"if w > {max_w}:", f"    l{i} |= {R_WEIGHT_MAX}"]
     if min_w > 0:
@@ -694,7 +706,7 @@ def _limit_lines(i: int, lim: LimitKey) -> list[str]:
             "elif vccy >= 0:",
             f"    l{i} |= {W_VALUE_UNCHECKED}",
         ]
-    return out
+    return out, can_block or len(out) > 1  # every check but the value warning sets a blocking bit
 
 
 def _scalar_source(
@@ -722,10 +734,13 @@ def _scalar_source(
     for b, key in enumerate(billing_keys):
         body += _charge_lines(b, key, weight_units)
     limit_ids: dict[LimitKey, int] = {}
+    can_block: list[bool] = []
     for lim in limits:
         if lim not in limit_ids:
             limit_ids[lim] = len(limit_ids)
-            body += _limit_lines(limit_ids[lim], lim)
+            lines, blocks = _limit_lines(limit_ids[lim], lim)
+            body += lines
+            can_block.append(blocks)
     cases: dict[tuple[int, int, int], str] = {}  # (limit set, flags, volumetric-only rule or -1) -> local
     statuses: dict[tuple[str, bool], str] = {}  # (case, published) -> local or constant
     reason_of, status_of, price_of = [], [], []
@@ -744,6 +759,8 @@ def _scalar_source(
         if (k, terms.published) not in statuses:
             if flags[j] & BLOCKING:
                 statuses[(k, terms.published)] = str(STATUS_INELIGIBLE)
+            elif not can_block[case[0]]:  # only warnings possible (flags and W_BILLED_BELOW_ACTUAL are)
+                statuses[(k, terms.published)] = str(STATUS_OK if terms.published else STATUS_UNPRICED)
             else:
                 s = statuses[(k, terms.published)] = f"s{len(statuses)}"
                 ok = STATUS_OK if terms.published else STATUS_UNPRICED
@@ -755,10 +772,8 @@ def _scalar_source(
             price_of.append("-1")
             continue
         steps = f"c{b}" if terms.rate_step == 1 else f"-(-c{b} // {terms.rate_step})"
-        fixed = terms.fixed_micro + terms.minor_div // 2
-        body.append(
-            f"p{j} = ({fixed} + {terms.per_micro} * {steps}) // {terms.minor_div} if {s} == {STATUS_OK} else -1"
-        )
+        price = f"({terms.fixed_micro + terms.minor_div // 2} + {terms.per_micro} * {steps}) // {terms.minor_div}"
+        body.append(f"p{j} = {price}" if s == str(STATUS_OK) else f"p{j} = {price} if {s} == {STATUS_OK} else -1")
         price_of.append(f"p{j}")
     for dv in sorted({dv for dv in divisors if dv > 0}):
         body.append(f"v{dv} = -(-volume // {dv})")
@@ -767,16 +782,28 @@ def _scalar_source(
     def listed(items: list[str]) -> str:
         return "[" + ", ".join(items) + "]"
 
-    charges = listed([f"c{b}" for b in billing_of])
-    body.append(
-        f"return {listed(status_of)}, {listed(reason_of)}, {charges}, {listed(price_of)}, {listed(volumetric_of)}"
-    )
+    lists = [status_of, reason_of, [f"c{b}" for b in billing_of], price_of, volumetric_of]
+    body.append(f"return _new(ScalarQuotes, (E, D, G, SERVICES, ROWS, {', '.join(map(listed, lists))}))")
     return "def quote(p):\n" + "".join(f"    {line}\n" for line in body)
 
 
-def _compile_scalar(source: str, billing_keys: list[BillingKey]) -> _OneParcelFn:
-    """The function `source` defines; its only names are `_charge_py` and the rules it calls it with."""
-    namespace: dict = {"_charge_py": _charge_py, **{f"KEY{b}": k for b, k in enumerate(billing_keys)}}
+def _compile_scalar(
+    source: str, billing_keys: list[BillingKey], block: tuple[int, int, int], services: list[int], rows: list[int]
+) -> _OneParcelFn:
+    """The function `source` defines. Its names: the block (E, D, G), its SERVICES and ROWS (shared by every
+    answer: read-only), `_charge_py` and the rules it calls it with (KEY0...), and `_new`, the tuple
+    constructor (`ScalarQuotes(...)` checks its arguments in Python first: 0.5 µs more per answer)."""
+    namespace: dict = {
+        "_charge_py": _charge_py,
+        **{f"KEY{b}": k for b, k in enumerate(billing_keys)},
+        "_new": tuple.__new__,
+        "ScalarQuotes": ScalarQuotes,
+        "E": block[0],
+        "D": block[1],
+        "G": block[2],
+        "SERVICES": services,
+        "ROWS": rows,
+    }
     exec(compile(source, "<ratecalc.engine one-parcel plan>", "exec"), namespace)  # our own source: numbers only
     return namespace["quote"]
 
@@ -817,8 +844,8 @@ def _quote_scalar(plan: _Plan, p: ParcelScalars) -> tuple[list[int], list[int], 
     The scalar twin of `_quote_chunk` (same bits, same integers): numpy's per-call cost would dominate
     for a few parcels (31 services x 15 calls). `tests/test_columnar_engine.py` holds the two equal.
     """
-    st, rs, ch, pr, _ = plan.scalar(p)
-    return st, rs, ch, pr
+    q = plan.scalar(p)
+    return q.status, q.reasons, q.chargeable_g, q.price_minor
 
 
 def _scalars_at(p: ParcelArrays, pos: int) -> ParcelScalars:
@@ -854,10 +881,12 @@ def quote_one(tariffs: CompiledTariffs, p: ParcelScalars) -> ScalarQuotes:
     Same block choice as `iter_blocks` (`_block_index`) and the same arithmetic (`_quote_scalar`); the
     answer is lists, because a single quote is read back as Python values anyway.
     """
-    e, d, g = _block_index(tariffs, p.day, p.delivery, p.value_minor, p.value_ccy, p.weight_g)
-    plan = _plan(tariffs, e, d, g)
-    st, rs, ch, pr, vol = plan.scalar(p)
-    return ScalarQuotes(e, d, g, plan.services_list, plan.rows_list, st, rs, ch, pr, vol)
+    e, g, plans = _locate(tariffs, p.day, p.value_minor, p.value_ccy, p.weight_g)
+    d = p.delivery
+    plan = plans[d][g]
+    if plan is None:  # first parcel of this block: the shared plan (two threads here store the same one)
+        plan = plans[d][g] = _plan(tariffs, e, d, g)
+    return plan.scalar(p)
 
 
 _executor: Optional[ThreadPoolExecutor] = None
