@@ -189,39 +189,41 @@ def _block_index(tariffs: CompiledTariffs, day: int, delivery: int, v: int, ccy:
     return e, delivery, g
 
 
-_OneIndex = tuple[list[int], list[tuple[int, int, list[tuple[int, int, int, int]], list[list[Optional["_Plan"]]]]]]
+_OneIndex = tuple[
+    list[int], list[tuple[int, int, list[tuple[int, int, int, int]], list[list[Optional["_OneParcelFn"]]]]]
+]
 
 
 def _one_index(tariffs: CompiledTariffs) -> _OneIndex:
     """What `_locate` reads, as Python lists kept on the compiled tariffs: the epoch boundaries and per epoch
-    its group count, group currency, group bands (price lo/hi, weight lo/hi) and its plans by [delivery][group]
-    (filled as parcels need them)."""
+    its group count, group currency, group bands (price lo/hi, weight lo/hi) and its plans' one-parcel
+    functions by [delivery][group] (filled as parcels need them)."""
     epochs = []
     for ep in tariffs.epochs:
         G = len(ep.groups)
         bands = list(
             zip(ep.group_price_lo.tolist(), ep.group_price_hi.tolist(), ep.group_w_lo.tolist(), ep.group_w_hi.tolist())
         )
-        plans: list[list[Optional[_Plan]]] = [[None] * (G + 1) for _ in range(ep.rows.shape[1])]
-        epochs.append((G, int(ep.group_currency), bands, plans))
+        fns: list[list[Optional[_OneParcelFn]]] = [[None] * (G + 1) for _ in range(ep.rows.shape[1])]
+        epochs.append((G, int(ep.group_currency), bands, fns))
     return tariffs.boundaries.tolist(), epochs
 
 
 def _locate(
     tariffs: CompiledTariffs, day: int, v: int, ccy: int, w: int
-) -> tuple[int, int, list[list[Optional[_Plan]]]]:
-    """(epoch, group, the epoch's plans by [delivery][group]) of one parcel: the scalar twin of `block_keys` +
+) -> tuple[int, int, list[list[Optional[_OneParcelFn]]]]:
+    """(epoch, group, the epoch's one-parcel functions by [delivery][group]) of one parcel: the scalar twin of `block_keys` +
     `assign_groups` (the first band that holds the declared value and the weight; none: group = G)."""
     index = tariffs.cache.get("engine_one_index")
     if index is None:
         index = tariffs.cache["engine_one_index"] = _one_index(tariffs)
     e = bisect.bisect_right(index[0], day)  # = searchsorted(side="right")
-    G, group_ccy, bands, plans = index[1][e]
+    G, group_ccy, bands, fns = index[1][e]
     if G and ccy == group_ccy:
         for k, (p_lo, p_hi, w_lo, w_hi) in enumerate(bands):
             if p_lo <= v <= p_hi and w_lo <= w <= w_hi:
-                return e, k, plans
-    return e, G, plans
+                return e, k, fns
+    return e, G, fns
 
 
 def block_keys(tariffs: CompiledTariffs, parcels: ParcelArrays) -> tuple[np.ndarray, int]:
@@ -336,9 +338,23 @@ class _Plan:
     prices: list[PriceTerms]  # per service
     flags: list[int]  # per service: reason bits fixed by the tariff row (e.g. no rate for the group)
     limits: list[LimitKey]  # per service
-    scalar: _OneParcelFn  # the one-parcel path (`quote_one`): generated from `scalar_source`
-    scalar_source: str
     dtypes: tuple = (np.uint8, np.uint32, np.int64, np.int64)  # status, reasons, chargeable, price
+    block: tuple[int, int, int] = (0, 0, 0)  # (epoch, delivery, group)
+    _scalar: Optional[_OneParcelFn] = field(default=None, repr=False)
+
+    def scalar_source(self) -> str:
+        """The source of the one-parcel function (see `_scalar_source`)."""
+        divisors = self.divisor.tolist()
+        return _scalar_source(self.billing_keys, self.billing_of, self.prices, self.flags, self.limits, divisors)
+
+    def scalar(self) -> _OneParcelFn:
+        """The one-parcel function, compiled on first use: ~2 ms a plan, which the vector path never pays
+        (a run over every epoch makes 84 plans). Two threads here compile the same function; either is kept."""
+        fn = self._scalar
+        if fn is None:
+            block, services, rows = self.block, self.services.tolist(), self.rows.tolist()
+            fn = self._scalar = _compile_scalar(self.scalar_source(), self.billing_keys, block, services, rows)
+        return fn
 
 
 _plans_lock = threading.Lock()
@@ -400,7 +416,6 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
     dtypes = _output_dtypes(billing_keys, prices)
     divisor = t.divisor[rows].astype(np.int64)
     flag_list = [int(f) for f in flags.tolist()]
-    source = _scalar_source(billing_keys, billing_of, prices, flag_list, limits, divisor.tolist())
     plan = _Plan(
         rows=rows,
         services=ep.services,
@@ -410,9 +425,8 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
         prices=prices,
         flags=flag_list,
         limits=limits,
-        scalar=_compile_scalar(source, billing_keys, (e, d, g), ep.services.tolist(), rows.tolist()),
-        scalar_source=source,
         dtypes=dtypes,
+        block=(e, d, g),
     )
     with _plans_lock:
         cache[(e, d, g)] = plan
@@ -612,16 +626,22 @@ def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], l
 
 SMALL = 4  # blocks of at most this many parcels are quoted in plain Python (one-parcel latency)
 
-# The one-parcel path. Everything the tariffs alone decide is settled when the plan is made: `_scalar_source`
-# writes, per plan, one straight-line Python function with the rules' numbers in it as constants, each billing
-# rule and limit set computed once into a local (checks a limit set does not have are not written at all),
-# the services reduced to the few distinct cases they fall in (31 services: 9 rules, 7 limit sets, 12
-# reason cases, 3 volumetric divisors) and the per-service answers built as list displays of those locals.
-# Like `dataclasses` and `namedtuple`, the source is compiled once; it is kept on the plan (`scalar_source`)
-# for reading. Measured (CPU, bench_latency's parcels on the 31-service day, interleaved): `_quote_scalar`
-# 29 µs with per-service comprehensions over generic rule/limit functions; 20 µs with per-rule closures,
-# distinct cases and itemgetter gathers (comprehensions cost ~0.4 µs each on Python 3.11, calls ~0.15 µs);
-# see `_scalar_source` for the generated form's figure.
+# The one-parcel path. Everything the tariffs alone decide is settled once per plan: `_scalar_source` writes
+# one straight-line Python function with the rules' numbers in it as constants, each billing rule and limit
+# set computed once into a local (checks a limit set does not have are not written at all; statuses no limit
+# can block are constants), the services reduced to the few distinct cases they fall in (31 services: 9 rules,
+# 7 limit sets, 12 reason cases, 3 volumetric divisors) and the per-service answers built as list displays of
+# those locals. Like `dataclasses` and `namedtuple` do, the source is compiled (on the plan's first one-parcel
+# use: `_Plan.scalar`; `_Plan.scalar_source()` shows it).
+# Measured (CPU means over bench_latency's 2000 parcels on the 31-service day, interleaved runs):
+#   - per-service comprehensions over generic rule/limit functions (before): quote_one 40 µs, of which 29 in
+#     the arithmetic;
+#   - per-rule and per-limit-set closures, distinct cases, itemgetter gathers: 28 µs (each comprehension
+#     costs ~0.4 µs on Python 3.11, each call ~0.15 µs: still 9 + 7 calls and 4 comprehensions);
+#   - the generated function: ~10 µs; with the block's function found through one list index (`_locate`,
+#     no lock, no cache keys) and the answer tuple made by `tuple.__new__`: ~6-8 µs, of which ~3 µs is
+#     building the five 31-item answer lists and ~0.7 µs finding the block.
+# The first one-parcel quote of a block compiles its function: ~3 ms once.
 
 
 def _units_py(numer: int, unit: int, direction: int) -> int:
@@ -844,7 +864,7 @@ def _quote_scalar(plan: _Plan, p: ParcelScalars) -> tuple[list[int], list[int], 
     The scalar twin of `_quote_chunk` (same bits, same integers): numpy's per-call cost would dominate
     for a few parcels (31 services x 15 calls). `tests/test_columnar_engine.py` holds the two equal.
     """
-    q = plan.scalar(p)
+    q = plan.scalar()(p)
     return q.status, q.reasons, q.chargeable_g, q.price_minor
 
 
@@ -881,12 +901,12 @@ def quote_one(tariffs: CompiledTariffs, p: ParcelScalars) -> ScalarQuotes:
     Same block choice as `iter_blocks` (`_block_index`) and the same arithmetic (`_quote_scalar`); the
     answer is lists, because a single quote is read back as Python values anyway.
     """
-    e, g, plans = _locate(tariffs, p.day, p.value_minor, p.value_ccy, p.weight_g)
+    e, g, fns = _locate(tariffs, p.day, p.value_minor, p.value_ccy, p.weight_g)
     d = p.delivery
-    plan = plans[d][g]
-    if plan is None:  # first parcel of this block: the shared plan (two threads here store the same one)
-        plan = plans[d][g] = _plan(tariffs, e, d, g)
-    return plan.scalar(p)
+    fn = fns[d][g]
+    if fn is None:  # first parcel of this block (two threads here store the same plan's function)
+        fn = fns[d][g] = _plan(tariffs, e, d, g).scalar()
+    return fn(p)
 
 
 _executor: Optional[ThreadPoolExecutor] = None

@@ -105,8 +105,6 @@ def test_generated_one_parcel_function_equals_the_vector_path(block):
     keys, billing_of, prices, flags, limits, parcels = block
     S, P = len(prices), len(parcels)
     divisors = [keys[b].divisor for b in billing_of]
-    source = E._scalar_source(keys, billing_of, prices, flags, limits, divisors)
-    fn = E._compile_scalar(source, keys, (0, 0, 0), list(range(S)), list(range(S)))
     plan = E._Plan(
         rows=np.arange(S),
         services=np.arange(S),
@@ -116,9 +114,8 @@ def test_generated_one_parcel_function_equals_the_vector_path(block):
         prices=prices,
         flags=flags,
         limits=limits,
-        scalar=fn,
-        scalar_source=source,
     )
+    fn, source = plan.scalar(), plan.scalar_source()
     cols = list(zip(*parcels))
     arrays = E.ParcelArrays(
         np.array(cols[0], np.int64),
