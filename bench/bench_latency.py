@@ -75,7 +75,7 @@ def main() -> None:
         s = scalars[id(p)]
         return E._locate(compiled, s.day, s.value_minor, s.value_ccy, s.weight_g)
 
-    report("    its block (_locate: epoch, group, the block's function)", timed(locate, parcels))
+    report("    its block (_locate: epoch, group, the block's plan)", timed(locate, parcels))
     fns = {}
     for p in parcels:
         e, g, _ = locate(p)

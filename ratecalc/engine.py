@@ -189,41 +189,39 @@ def _block_index(tariffs: CompiledTariffs, day: int, delivery: int, v: int, ccy:
     return e, delivery, g
 
 
-_OneIndex = tuple[
-    list[int], list[tuple[int, int, list[tuple[int, int, int, int]], list[list[Optional["_OneParcelFn"]]]]]
-]
+_OneIndex = tuple[list[int], list[tuple[int, int, list[tuple[int, int, int, int]], list[list[Optional["_Plan"]]]]]]
 
 
 def _one_index(tariffs: CompiledTariffs) -> _OneIndex:
     """What `_locate` reads, as Python lists kept on the compiled tariffs: the epoch boundaries and per epoch
-    its group count, group currency, group bands (price lo/hi, weight lo/hi) and its plans' one-parcel
-    functions by [delivery][group] (filled as parcels need them)."""
+    its group count, group currency, group bands (price lo/hi, weight lo/hi) and its plans by
+    [delivery][group] (filled as parcels need them)."""
     epochs = []
     for ep in tariffs.epochs:
         G = len(ep.groups)
         bands = list(
             zip(ep.group_price_lo.tolist(), ep.group_price_hi.tolist(), ep.group_w_lo.tolist(), ep.group_w_hi.tolist())
         )
-        fns: list[list[Optional[_OneParcelFn]]] = [[None] * (G + 1) for _ in range(ep.rows.shape[1])]
-        epochs.append((G, int(ep.group_currency), bands, fns))
+        plans: list[list[Optional[_Plan]]] = [[None] * (G + 1) for _ in range(ep.rows.shape[1])]
+        epochs.append((G, int(ep.group_currency), bands, plans))
     return tariffs.boundaries.tolist(), epochs
 
 
 def _locate(
     tariffs: CompiledTariffs, day: int, v: int, ccy: int, w: int
-) -> tuple[int, int, list[list[Optional[_OneParcelFn]]]]:
-    """(epoch, group, the epoch's one-parcel functions by [delivery][group]) of one parcel: the scalar twin of `block_keys` +
+) -> tuple[int, int, list[list[Optional[_Plan]]]]:
+    """(epoch, group, the epoch's plans by [delivery][group]) of one parcel: the scalar twin of `block_keys` +
     `assign_groups` (the first band that holds the declared value and the weight; none: group = G)."""
     index = tariffs.cache.get("engine_one_index")
     if index is None:
         index = tariffs.cache["engine_one_index"] = _one_index(tariffs)
     e = bisect.bisect_right(index[0], day)  # = searchsorted(side="right")
-    G, group_ccy, bands, fns = index[1][e]
+    G, group_ccy, bands, plans = index[1][e]
     if G and ccy == group_ccy:
         for k, (p_lo, p_hi, w_lo, w_hi) in enumerate(bands):
             if p_lo <= v <= p_hi and w_lo <= w <= w_hi:
-                return e, k, fns
-    return e, G, fns
+                return e, k, plans
+    return e, G, plans
 
 
 def block_keys(tariffs: CompiledTariffs, parcels: ParcelArrays) -> tuple[np.ndarray, int]:
@@ -355,6 +353,11 @@ class _Plan:
             block, services, rows = self.block, self.services.tolist(), self.rows.tolist()
             fn = self._scalar = _compile_scalar(self.scalar_source(), self.billing_keys, block, services, rows)
         return fn
+
+    def __getstate__(self) -> dict:
+        """Pickled without the compiled function (a function made by `exec` does not pickle; it is compiled
+        again on first use), so a compiled tariff set that has quoted still pickles with its cache."""
+        return {**self.__dict__, "_scalar": None}
 
 
 _plans_lock = threading.Lock()
@@ -901,12 +904,13 @@ def quote_one(tariffs: CompiledTariffs, p: ParcelScalars) -> ScalarQuotes:
     Same block choice as `iter_blocks` (`_block_index`) and the same arithmetic (`_quote_scalar`); the
     answer is lists, because a single quote is read back as Python values anyway.
     """
-    e, g, fns = _locate(tariffs, p.day, p.value_minor, p.value_ccy, p.weight_g)
+    e, g, plans = _locate(tariffs, p.day, p.value_minor, p.value_ccy, p.weight_g)
     d = p.delivery
-    fn = fns[d][g]
-    if fn is None:  # first parcel of this block (two threads here store the same plan's function)
-        fn = fns[d][g] = _plan(tariffs, e, d, g).scalar()
-    return fn(p)
+    plan = plans[d][g]
+    if plan is None:  # first parcel of this block (two threads here store the same plan)
+        plan = plans[d][g] = _plan(tariffs, e, d, g)
+    fn = plan._scalar
+    return (fn if fn is not None else plan.scalar())(p)
 
 
 _executor: Optional[ThreadPoolExecutor] = None

@@ -7,6 +7,8 @@ blocking flags: shapes the committed tariffs do not all have) and the parcels si
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -135,3 +137,11 @@ def test_generated_one_parcel_function_equals_the_vector_path(block):
         assert [q.status, q.reasons, q.chargeable_g, q.price_minor] == vector, source
         volume = d0 * d1 * d2
         assert q.volumetric_g == [-(-volume // dv) if dv > 0 else -1 for dv in divisors]
+
+
+def test_a_compiled_set_that_has_quoted_one_parcel_still_pickles_and_quotes_the_same(tariffs):
+    c = tariffs.compiled()
+    p = E.ParcelScalars(1234, 400, 300, 200, 150_000, 4, 19_700, 0, True, False)
+    before = E.quote_one(c, p)
+    again = pickle.loads(pickle.dumps(c))
+    assert E.quote_one(again, p) == before
