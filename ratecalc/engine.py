@@ -815,7 +815,7 @@ def _compile_scalar(
 ) -> _OneParcelFn:
     """The function `source` defines. Its names: the block (E, D, G), its SERVICES and ROWS (shared by every
     answer: read-only), `_charge_py` and the rules it calls it with (KEY0...), and `_new`, the tuple
-    constructor (`ScalarQuotes(...)` checks its arguments in Python first: 0.5 µs more per answer)."""
+    constructor (`ScalarQuotes(...)` goes through a Python-level `__new__`: 0.5 µs more per answer)."""
     namespace: dict = {
         "_charge_py": _charge_py,
         **{f"KEY{b}": k for b, k in enumerate(billing_keys)},
@@ -865,7 +865,9 @@ def _quote_scalar(plan: _Plan, p: ParcelScalars) -> tuple[list[int], list[int], 
     """(status, reasons, chargeable, price) of one parcel per service of the plan, in plain Python.
 
     The scalar twin of `_quote_chunk` (same bits, same integers): numpy's per-call cost would dominate
-    for a few parcels (31 services x 15 calls). `tests/test_columnar_engine.py` holds the two equal.
+    for a few parcels (31 services x 15 calls). It runs the plan's generated function (`_Plan.scalar`);
+    `tests/test_columnar_engine.py` (committed tariffs) and `tests/test_scalar_engine.py` (random rules,
+    parcels on their edges) hold it equal to the vector path.
     """
     q = plan.scalar()(p)
     return q.status, q.reasons, q.chargeable_g, q.price_minor
@@ -901,8 +903,9 @@ def _quote_small(plan: _Plan, p: ParcelArrays, positions: np.ndarray, out: tuple
 def quote_one(tariffs: CompiledTariffs, p: ParcelScalars) -> ScalarQuotes:
     """One parcel against every service in force on its date, without numpy: the one-quote latency path.
 
-    Same block choice as `iter_blocks` (`_block_index`) and the same arithmetic (`_quote_scalar`); the
-    answer is lists, because a single quote is read back as Python values anyway.
+    Same block choice as `iter_blocks` (`_locate`, which `_block_index` also uses) and the same arithmetic
+    (the plan's generated function, which `_quote_scalar` runs); the answer is lists, because a single quote
+    is read back as Python values anyway.
     """
     e, g, plans = _locate(tariffs, p.day, p.value_minor, p.value_ccy, p.weight_g)
     d = p.delivery
