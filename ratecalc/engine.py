@@ -684,10 +684,13 @@ def _charge_lines(b: int, key: BillingKey, weight_units: dict[int, str]) -> list
     if direction != 0 or min_bill != 0:
         return [f"c{b} = _charge_py(KEY{b}, w, volume, total)"]
     lines = []
+    if step == 1:  # whole grams: the weight itself
+        weight_units[1] = "w"
     if step not in weight_units:  # actual weight in whole steps, rounded up: shared by rules with this step
         weight_units[step] = f"u{step}"
-        lines += [f"u{step} = -(-w // {step})" if step != 1 else f"u{step} = w", f"a{step} = u{step} * {step}"]
-    u, a = weight_units[step], f"a{step}"
+        lines += [f"u{step} = -(-w // {step})", f"a{step} = u{step} * {step}"]
+    u = weight_units[step]
+    a = "w" if step == 1 else f"a{step}"  # the actual weight stepped, in grams
     if basis == 0:
         return lines + [f"c{b} = {a}"]
     vol = f"-(-volume // {divisor * step})"
@@ -700,36 +703,66 @@ def _charge_lines(b: int, key: BillingKey, weight_units: dict[int, str]) -> list
     return lines + [f"if total > {threshold}:", *("    " + x for x in body), "else:", f"    c{b} = {a}"]
 
 
-def _limit_lines(i: int, lim: LimitKey) -> tuple[list[str], bool]:
-    """Source setting `l{i}`, the reason bits of limit set `i`: the checks of `_quote_chunk`, only those the
-    set has (an unpublished limit is BIG, a missing minimum 0: the vector path skips them too); and whether
-    any of them can set a blocking bit (if none can, the services' status is known without looking)."""
-    max_w, min_w, m0, m1, m2, max_sum, strict, max_long, val_ccy, max_val, bpol, lpol = lim
-    batt = (0, R_BATTERY, W_BATTERY_MSDS, W_BATTERY_UNKNOWN)[bpol]
-    liq = R_LIQUID if lpol == 1 else W_LIQUID_UNKNOWN if lpol == 3 else 0
-    table = (0, liq, batt, batt | liq)  # by 2 * battery + liquid
-    out = [f"l{i} = {table}[bl]" if any(table) else f"l{i} = 0"]
-    can_block = bool((batt | liq) & BLOCKING)
+def _check_lines(name: str, lim: LimitKey) -> list[str]:
+    """Source adding to `name` the size, weight and value bits of a limit set: the checks of `_quote_chunk`,
+    only those the set has (an unpublished limit is BIG, a missing minimum 0: the vector path skips them too).
+    Every bit but W_VALUE_UNCHECKED blocks."""
+    max_w, min_w, m0, m1, m2, max_sum, strict, max_long, val_ccy, max_val, _, _ = lim
+    out = []
     if max_w < BIG:
-        out += [f"if w > {max_w}:", f"    l{i} |= {R_WEIGHT_MAX}"]
+        out += [f"if w > {max_w}:", f"    {name} |= {R_WEIGHT_MAX}"]
     if min_w > 0:
-        out += [f"if w < {min_w}:", f"    l{i} |= {R_WEIGHT_MIN}"]
+        out += [f"if w < {min_w}:", f"    {name} |= {R_WEIGHT_MIN}"]
     sides = " or ".join(f"{d} > {m}" for d, m in (("d0", m0), ("d1", m1), ("d2", m2)) if m < BIG)
     if sides:
-        out += [f"if {sides}:", f"    l{i} |= {R_DIMS}"]
+        out += [f"if {sides}:", f"    {name} |= {R_DIMS}"]
     if max_sum < BIG:
-        out += [f"if total {'>=' if strict else '>'} {max_sum}:", f"    l{i} |= {R_SUM}"]
+        out += [f"if total {'>=' if strict else '>'} {max_sum}:", f"    {name} |= {R_SUM}"]
     if max_long < BIG:
-        out += [f"if d0 > {max_long}:", f"    l{i} |= {R_LONGEST}"]
+        out += [f"if d0 > {max_long}:", f"    {name} |= {R_LONGEST}"]
     if val_ccy >= 0:  # declared in the limit's currency: compared; in another: a warning
         out += [
             f"if vccy == {val_ccy}:",
             f"    if vminor > {max_val}:",
-            f"        l{i} |= {R_VALUE}",
+            f"        {name} |= {R_VALUE}",
             "elif vccy >= 0:",
-            f"    l{i} |= {W_VALUE_UNCHECKED}",
+            f"    {name} |= {W_VALUE_UNCHECKED}",
         ]
-    return out, can_block or len(out) > 1  # every check but the value warning sets a blocking bit
+    return out
+
+
+def _goods_bits(lim: LimitKey) -> tuple[int, int, int, int]:
+    """A limit set's battery and liquid bits, by 2 x battery + liquid."""
+    batt = (0, R_BATTERY, W_BATTERY_MSDS, W_BATTERY_UNKNOWN)[lim.batteries]
+    liq = R_LIQUID if lim.liquids == 1 else W_LIQUID_UNKNOWN if lim.liquids == 3 else 0
+    return (0, liq, batt, batt | liq)
+
+
+def _limit_lines(limits: list[LimitKey]) -> tuple[list[str], dict[LimitKey, int], list[bool]]:
+    """Source setting `l{i}`, the reason bits of each distinct limit set i; the sets' ids; and per set
+    whether it can set a blocking bit (if not, its services' status is known without looking). Sets that
+    differ only in their battery and liquid policies share one pass of checks (`m{i}`)."""
+    ids: dict[LimitKey, int] = {}
+    for lim in limits:
+        ids.setdefault(lim, len(ids))
+    checks: dict[LimitKey, list[LimitKey]] = {}  # the sets by their checks (policies left out)
+    for lim in ids:
+        checks.setdefault(lim._replace(batteries=0, liquids=0), []).append(lim)
+    out: list[str] = []
+    can_block = [False] * len(ids)
+    for n, (shape, sets) in enumerate(checks.items()):
+        lines = _check_lines(f"m{n}" if len(sets) > 1 else f"l{ids[sets[0]]}", shape)
+        if len(sets) > 1:
+            out += [f"m{n} = 0", *lines]
+        for lim in sets:
+            i, table = ids[lim], _goods_bits(lim)
+            can_block[i] = bool(lines) or any(bits & BLOCKING for bits in table)  # each check can block
+            goods = f"{table}[bl]" if any(table) else "0"
+            if len(sets) > 1:
+                out.append(f"l{i} = m{n} | {goods}" if any(table) else f"l{i} = m{n}")
+            else:
+                out += [f"l{i} = {goods}", *lines]
+    return out, ids, can_block
 
 
 def _scalar_source(
@@ -746,6 +779,7 @@ def _scalar_source(
     below the actual weight); status = ineligible if a blocking bit, else ok or unpriced as published;
     price = (fixed + per x started rate steps + div // 2) // div when ok (half-up to the minor unit; a whole
     number of rounding steps divides exactly, so this equals the vector path's `units * (step // rate_step)`).
+    Prices are computed under one test per status (`if s == 0:`), each distinct formula once.
     """
     body = [
         "w, d0, d1, d2, vminor, vccy, _, _, battery, liquid = p",
@@ -756,28 +790,26 @@ def _scalar_source(
     weight_units: dict[int, str] = {}
     for b, key in enumerate(billing_keys):
         body += _charge_lines(b, key, weight_units)
-    limit_ids: dict[LimitKey, int] = {}
-    can_block: list[bool] = []
-    for lim in limits:
-        if lim not in limit_ids:
-            limit_ids[lim] = len(limit_ids)
-            lines, blocks = _limit_lines(limit_ids[lim], lim)
-            body += lines
-            can_block.append(blocks)
+    lines, limit_ids, can_block = _limit_lines(limits)
+    body += lines
     cases: dict[tuple[int, int, int], str] = {}  # (limit set, flags, volumetric-only rule or -1) -> local
     statuses: dict[tuple[str, bool], str] = {}  # (case, published) -> local or constant
+    priced: dict[str, dict[str, str]] = {}  # status -> price formula -> local
     reason_of, status_of, price_of = [], [], []
     for j, terms in enumerate(prices):
         b = billing_of[j]
         case = (limit_ids[limits[j]], flags[j], b if billing_keys[b].basis == 2 else -1)
         if case not in cases:
-            k = cases[case] = f"k{len(cases)}"
             lid, flag, vb = case
-            base = f"l{lid} | {flag}" if flag else f"l{lid}"
-            if vb >= 0:
-                body.append(f"{k} = {base} | {W_BILLED_BELOW_ACTUAL} if c{vb} < w else {base}")
+            if not flag and vb < 0:  # the limit set's bits as they are
+                cases[case] = f"l{lid}"
             else:
-                body.append(f"{k} = {base}")
+                k = cases[case] = f"k{len(cases)}"
+                base = f"l{lid} | {flag}" if flag else f"l{lid}"
+                if vb >= 0:
+                    body.append(f"{k} = {base} | {W_BILLED_BELOW_ACTUAL} if c{vb} < w else {base}")
+                else:
+                    body.append(f"{k} = {base}")
         k = cases[case]
         if (k, terms.published) not in statuses:
             if flags[j] & BLOCKING:
@@ -796,8 +828,15 @@ def _scalar_source(
             continue
         steps = f"c{b}" if terms.rate_step == 1 else f"-(-c{b} // {terms.rate_step})"
         price = f"({terms.fixed_micro + terms.minor_div // 2} + {terms.per_micro} * {steps}) // {terms.minor_div}"
-        body.append(f"p{j} = {price}" if s == str(STATUS_OK) else f"p{j} = {price} if {s} == {STATUS_OK} else -1")
-        price_of.append(f"p{j}")
+        formulas = priced.setdefault(s, {})
+        price_of.append(formulas.setdefault(price, f"p{j}"))
+    for s, formulas in priced.items():
+        assign = [f"{local} = {price}" for price, local in formulas.items()]
+        if s == str(STATUS_OK):
+            body += assign
+        else:
+            body += [f"if {s} == {STATUS_OK}:", *("    " + x for x in assign), "else:"]
+            body.append("    " + " = ".join(formulas.values()) + " = -1")
     for dv in sorted({dv for dv in divisors if dv > 0}):
         body.append(f"v{dv} = -(-volume // {dv})")
     volumetric_of = [f"v{dv}" if dv > 0 else "-1" for dv in divisors]

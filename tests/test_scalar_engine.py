@@ -77,6 +77,8 @@ def blocks(draw):
     """A plan of 1-6 services over a few shared rules and limit sets, and 5-12 parcels on their edges."""
     keys = draw(st.lists(billing_keys(), min_size=1, max_size=3, unique=True))
     lims = draw(st.lists(limit_keys(), min_size=1, max_size=3))
+    for _ in range(draw(st.integers(0, 2))):  # sets that differ only in their battery and liquid policies
+        lims.append(lims[0]._replace(batteries=draw(st.integers(0, 3)), liquids=draw(st.sampled_from([0, 1, 3]))))
     S = draw(st.integers(1, 6))
     billing_of = [draw(st.integers(0, len(keys) - 1)) for _ in range(S)]
     limits = [lims[draw(st.integers(0, len(lims) - 1))] for _ in range(S)]
