@@ -636,14 +636,16 @@ SMALL = 4  # blocks of at most this many parcels are quoted in plain Python (one
 # 7 limit sets, 12 reason cases, 3 volumetric divisors) and the per-service answers built as list displays of
 # those locals. Like `dataclasses` and `namedtuple` do, the source is compiled (on the plan's first one-parcel
 # use: `_Plan.scalar`; `_Plan.scalar_source()` shows it).
-# Measured (CPU means over bench_latency's 2000 parcels on the 31-service day, interleaved runs):
+# Measured (CPU, bench_latency's 2000 parcels on the 31-service day; each step interleaved with the one before):
 #   - per-service comprehensions over generic rule/limit functions (before): quote_one 40 µs, of which 29 in
 #     the arithmetic;
 #   - per-rule and per-limit-set closures, distinct cases, itemgetter gathers: 28 µs (each comprehension
 #     costs ~0.4 µs on Python 3.11, each call ~0.15 µs: still 9 + 7 calls and 4 comprehensions);
-#   - the generated function: ~10 µs; with the block's function found through one list index (`_locate`,
-#     no lock, no cache keys) and the answer tuple made by `tuple.__new__`: ~6-8 µs, of which ~3 µs is
-#     building the five 31-item answer lists and ~0.7 µs finding the block.
+#   - the generated function: ~10 µs; with the block's plan found through one list index (`_locate`: no
+#     lock, no cache keys; -1 µs) and the answer tuple made by `tuple.__new__` (-0.5 µs): ~6-8 µs, of which
+#     ~3 µs is building the five 31-item answer lists and ~0.7 µs finding the block;
+#   - limit sets that differ only in battery/liquid policy sharing their checks, prices under one status
+#     test per case: the 27-service blocks of 2026-07-24 on 6.6 -> 5.3 µs (the 31-service day: unchanged).
 # The first one-parcel quote of a block compiles its function: ~3 ms once.
 
 
