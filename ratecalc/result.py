@@ -612,6 +612,92 @@ def build_one(
     return _build(rows, order, parcel, one.status, one.reasons, one.chargeable_g, one.price_minor, one.volumetric_g)
 
 
+class _CompactRow(NamedTuple):
+    """What the compact form of a quote takes from its row (see `ratecalc.compact`)."""
+
+    head: dict  # service_id, service, carrier_id
+    days: Optional[tuple[int, int]]
+    confidence: Optional[str]
+
+
+def _compact_rows(tariffs: CompiledTariffs, key: tuple[int, int, int], rows: _RowSet) -> list[_CompactRow]:
+    cache = tariffs.cache.setdefault("result_compact_rows", {})
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = [
+            _CompactRow(
+                {"service_id": r.svc.id, "service": r.svc.name, "carrier_id": r.svc.carrier_id},
+                None if r.days is None else (r.days.min, r.days.max),
+                t[E.STATUS_OK]["tariff"].confidence,
+            )
+            for r, t in zip(rows.rows, rows.templates)
+        ]
+    return found
+
+
+def _codes(
+    tariffs: CompiledTariffs, r: _Row, bits: int, parcel: Parcel, group: _Group
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The reason and warning codes `_reasons` gives for these bits, without their sentences.
+
+    A code depends on the bits, the row's limits (its reason id), whether a value was declared and whether
+    the parcel has a shipment group, never on the parcel's numbers: so the codes are asked of `_reasons`
+    once per such key and kept.
+    """
+    cache = tariffs.cache.setdefault("result_reason_codes", {})
+    key = (bits, r.reason_id, parcel.declared_value is None, group.name is None)
+    found = cache.get(key)
+    if found is None:
+        reasons, warnings = _reasons(r.row, bits, parcel, _Sizes.of(parcel), group.name)
+        found = cache[key] = (tuple(x.code for x in reasons), tuple(x.code for x in warnings))
+    return found
+
+
+def build_compact_one(
+    tariffs: CompiledTariffs, one: E.ScalarQuotes, parcel: Parcel, *, max_rank: Optional[int] = None
+) -> list[dict]:
+    """`[compact(q) for q in build_one(...)]`, without making the `ServiceQuote`s: one parcel's compact quotes
+    (no RUB figures, no expansions, one delivery type), in price order.
+
+    Why a second builder: the HTTP API's everyday answer is this form, and building 31 full quotes to keep a
+    third of their fields was most of a request's CPU. `tests/test_result_build.py` holds the two equal over
+    every status, epoch and shipment group.
+    """
+    key = (one.epoch, one.delivery, one.group)
+    rows = _block_rows(tariffs, key, one.services, one.rows)
+    compact_rows = _compact_rows(tariffs, key, rows)
+    parts, group = rows.rows, rows.group
+    statuses, bits_of, prices, charges = one.status, one.reasons, one.price_minor, one.chargeable_g
+    names, ok, unpriced = E.STATUS_NAMES, E.STATUS_OK, E.STATUS_UNPRICED
+    out = []
+    for j in _price_order(rows, statuses, prices, _kept(parts, max_rank)):
+        c = compact_rows[j]
+        st = statuses[j]
+        d = c.head.copy()
+        d["status"] = names[st]
+        if st == ok:
+            r = parts[j]
+            d["price"] = {"amount": _amount(prices[j], r.minor_exp), "currency": r.currency}
+        if c.days is not None:
+            d["days"] = {"min": c.days[0], "max": c.days[1]}
+        d["chargeable_weight_g"] = charges[j]
+        bits = bits_of[j]
+        if bits:
+            reasons, warnings = _codes(tariffs, parts[j], bits, parcel, group)
+            if st == unpriced:
+                reasons += (E.CODE_RATE_UNPUBLISHED,)
+            if reasons:
+                d["reasons"] = list(reasons)
+            if warnings:
+                d["warnings"] = list(warnings)
+        elif st == unpriced:
+            d["reasons"] = [E.CODE_RATE_UNPUBLISHED]
+        if c.confidence is not None:
+            d["confidence"] = c.confidence
+        out.append(d)
+    return out
+
+
 class BlockQuotes:
     """A block of engine results, ready to become quotes: one per block, shared by its parcels' views.
 
