@@ -446,7 +446,7 @@ def _block_rows(tariffs: CompiledTariffs, key: tuple[int, int, int], services: l
         group = _Group(tariffs, epoch, g)
         templates = []
         for r in parts:
-            fixed = dict(r.template, delivery_type=DELIVERY_TYPES[delivery])
+            fixed = dict(r.template, delivery_type=DELIVERY_TYPES[delivery], volumetric_weight_g=None)
             if r.grouped:  # the readings that shaped the block's group (none for a stand-in row of no group)
                 fixed["tariff"] = r.tariff(group.readings)
             templates.append(tuple(dict(fixed, status=name) for name in E.STATUS_NAMES))
@@ -562,9 +562,18 @@ def _build(
     )
     said: dict[tuple[int, int], tuple[list[ReasonOut], list[ReasonOut]]] = {}
     for j in columns:
-        r = parts[j]
         st = statuses[j]
         d = templates[j][st].copy()
+        d["actual_weight_g"] = weight_g
+        d["chargeable_weight_g"] = charges[j]
+        vol = vols[j]
+        if vol >= 0:
+            d["volumetric_weight_g"] = vol
+        r = parts[j]
+        if st == ok:
+            d["price"] = _trusted(
+                Price, {"amount": _amount(prices[j], r.minor_exp), "currency": r.currency}, _PRICE_FIELDS
+            )
         bits = bits_of[j]
         if bits:
             # services with the same limits say the same sentences: built once per parcel, shared
@@ -576,23 +585,18 @@ def _build(
                 found = said[(bits, r.reason_id)] = _reasons(r.row, bits, parcel, sizes, group.name)
             d["reasons"] = found[0] + [r.unpublished] if st == unpriced else found[0][:]
             d["warnings"] = found[1][:]
-        else:
-            d["reasons"] = [r.unpublished] if st == unpriced else []
+        elif st == unpriced:
+            d["reasons"] = [r.unpublished]
             d["warnings"] = []
-        if st == ok:
-            d["price"] = _trusted(
-                Price, {"amount": _amount(prices[j], r.minor_exp), "currency": r.currency}, _PRICE_FIELDS
-            )
+        else:
+            d["reasons"] = []
+            d["warnings"] = []
         if r.grouped:
             if quote_group is None:
                 quote_group = group.out(parcel)
             d["group"] = quote_group
         if r.basis_fixed is None:
             d["basis"] = "actual" if total_mm <= r.threshold_cut else r.rule
-        vol = vols[j]
-        d["actual_weight_g"] = weight_g
-        d["volumetric_weight_g"] = None if vol < 0 else vol
-        d["chargeable_weight_g"] = charges[j]
         # `_trusted(ServiceQuote, d, _SET_FIELDS)`, inlined: this runs once per quote
         q = new(ServiceQuote)
         set_dict(q, d)
