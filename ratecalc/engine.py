@@ -868,8 +868,18 @@ def _compile_scalar(
         "SERVICES": services,
         "ROWS": rows,
     }
-    exec(compile(source, "<ratecalc.engine one-parcel plan>", "exec"), namespace)  # our own source: numbers only
+    code = _compiled_sources.get(source)
+    if code is None:
+        if len(_compiled_sources) >= 4096:  # tariff sets reloaded many times over: start again
+            _compiled_sources.clear()
+        code = _compiled_sources[source] = compile(source, "<ratecalc.engine one-parcel plan>", "exec")
+    exec(code, namespace)  # our own source: numbers only
     return namespace["quote"]
+
+
+# Compiled sources by text: blocks with the same rules share the code (the committed tariffs' 84 plans have
+# 37 distinct sources; compiling one costs ~1 ms, the 31-service one ~2.5 ms).
+_compiled_sources: dict = {}
 
 
 class ParcelScalars(NamedTuple):
