@@ -422,13 +422,15 @@ class _WriterThread:
 
     Why: encoding the long form (Parquet) or formatting it (CSV) costs more CPU than quoting it, and pyarrow
     encodes with the GIL released: chunk k is written while chunk k+1 is quoted. At most `depth` chunks
-    wait (memory stays bounded: a chunk is ~1 M output rows, ~35 MB). A write error stops the run at the
-    next `write` or at `commit`, as the same InputError the writer raises inline; after it, and after
+    wait (memory stays bounded: a long-form chunk is ~1 M output rows, ~50 MB). One is enough: the writer
+    is the slower side, so a chunk is always waiting when it is done with the last (a second one added
+    ~45 MB to the peak RSS of 10^6 parcels and no speed, measured). A write error stops the run at the next
+    `write` or at `commit`, as the same InputError the writer raises inline; after it, and after
     `discard`, chunks still queued are dropped unwritten. `commit` and `discard` keep the writer's atomic
     contract (the target appears whole or not at all) and return only when the thread has ended.
     """
 
-    def __init__(self, writer: _Writer, depth: int = 2):
+    def __init__(self, writer: _Writer, depth: int = 1):
         self.writer = writer
         self.schema: Optional[pa.Schema] = None  # the first submitted table's, known without waiting
         self._queue: queue.Queue[Optional[pa.Table]] = queue.Queue(maxsize=depth)
