@@ -13,7 +13,6 @@ The options `ratecalc batch` uses are `current` (`batchfile.parquet_options`); t
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import io
 import sys
 import time
