@@ -6,6 +6,7 @@ import os
 import resource
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -195,3 +196,35 @@ def test_a_csv_catalogues_sku_is_required_a_parquet_catalogues_keeps_its_nulls(t
     assert from_pq.column("sku").to_pylist()[:31] == [None] * 31
     assert from_pq.column("sku").to_pylist()[31:] == from_csv.column("sku").to_pylist()[31:]
     assert from_pq.drop_columns(["sku"]).equals(from_csv.drop_columns(["sku"]))
+
+
+class _Gated:
+    """A writer whose first write waits until released: the quoting side runs ahead and fills the queue."""
+
+    schema = None
+
+    def __init__(self) -> None:
+        self.gate = threading.Event()
+        self.written: list[int] = []
+        self.discarded = False
+
+    def write(self, table):
+        self.gate.wait(timeout=10)
+        self.written.append(table.num_rows)
+
+    def commit(self, empty_schema=None):
+        raise AssertionError("a failed run never commits")
+
+    def discard(self):
+        self.discarded = True
+
+
+def test_a_run_that_fails_drops_the_chunks_still_queued_and_ends_the_thread():
+    gated = _Gated()
+    w = _WriterThread(gated, depth=1)  # type: ignore[arg-type]
+    w.write(pa.table({"a": [1]}))  # being written (held at the gate)
+    w.write(pa.table({"a": [1, 2]}))  # waiting in the queue
+    threading.Timer(0.2, gated.gate.set).start()  # the write in progress finishes after the run failed
+    w.discard()  # what quote_file does when quoting raises
+    assert gated.written == [1] and gated.discarded  # the queued chunk was never written
+    assert not w._thread.is_alive()
