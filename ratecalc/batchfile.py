@@ -522,7 +522,8 @@ def quote_file(
     The errors file (default OUTPUT-stem.errors.csv) is written only when some row failed; otherwise an
     old one at that path is removed (`summary.errors_path` is then None). Both files appear atomically on
     success. Raises InputError for problems of the whole file (it does not exist, is not a readable
-    Parquet file, a required column is missing, a mapping names no column); nothing is written then.
+    Parquet file, a required column is missing, a mapping names no column) and for an output the system
+    refuses (field `output` or `errors`: no space, too large, a file in the way); nothing is written then.
     """
     in_fmt = file_format(input_path, input_format, "--input-format")
     out_fmt = file_format(output_path, output_format, "--output-format")
