@@ -142,6 +142,7 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
             watch_parent(parent)
         hup = _install_sighup(app, holder)
         log.info("tariffs loaded", extra={"checksum": ts.checksum, "files": len(ts.documents.files), "sighup": hup})
+        del ts  # held here for the app's whole life, it would keep the start-up set alive after a reload
         yield
         if hup:
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)

@@ -207,11 +207,16 @@ def quote_parcels(ts: TariffSet, parcels: Sequence[Parcel], options: QuoteOption
         try:
             return [_quote_one(ts, parcels[0], options)]
         except InputError as exc:
-            # the library names the row it checked ("parcels[0].value"): it is this parcel
-            field = re.sub(r"^parcels\[\d+\]\.", "", exc.field)
-            return [InputError(field, exc.message, rule=exc.rule, limit=exc.limit)]
+            return [_this_parcel(exc)]
     refused = _input_problems(ts, parcels, options.readings) if parcels else {}
     return _quote_known(ts, parcels, options, refused)
+
+
+def _this_parcel(exc: InputError) -> InputError:
+    """The library's refusal of a one-parcel request, about the request's own fields: the library names the
+    row it checked ("parcels[0].value")."""
+    field = re.sub(r"^parcels\[\d+\]\.", "", exc.field)
+    return InputError(field, exc.message, rule=exc.rule, limit=exc.limit)
 
 
 def _quote_one(ts: TariffSet, parcel: Parcel, options: QuoteOptions) -> tuple[list[ServiceQuote], int]:
@@ -275,6 +280,26 @@ def normalised_request_json(parcel: Parcel, options: QuoteOptions) -> dict:
     return out
 
 
+def _compact_outcome(
+    ts: TariffSet, parcel: Parcel, body: QuoteRequest, parts: frozenset[str]
+) -> Union[tuple[list[dict], int], InputError]:
+    """The answer's compact quotes and the number filtered out, or the library's refusal of this parcel.
+
+    The everyday request (no filters, price order, no expansion) is answered by `TariffSet.quote_compact`,
+    which skips building the full quotes; anything else goes through the full quotes and `finish`.
+    """
+    if body.filters is None and body.sort == "price" and not parts:
+        try:
+            return ts.quote_compact(parcel, readings=body.readings), 0
+        except InputError as exc:
+            return _this_parcel(exc)
+    [outcome] = quote_parcels(ts, [parcel], body)
+    if isinstance(outcome, InputError):
+        return outcome
+    quotes, hidden = outcome
+    return quotes_json(quotes, body, parts), hidden
+
+
 def quote_answer(ts: TariffSet, body: QuoteRequest, expand: Sequence[str]) -> bytes:
     """The JSON answer of `POST /v1/quotes` for a validated body and the raw `expand` query values.
 
@@ -297,7 +322,7 @@ def quote_answer(ts: TariffSet, body: QuoteRequest, expand: Sequence[str]) -> by
         errors += exc.errors
     if errors:
         raise invalid(errors)
-    [outcome] = quote_parcels(ts, [parcel], body)
+    outcome = _compact_outcome(ts, parcel, body, parts)
     if isinstance(outcome, InputError):  # e.g. the group model needs a declared RUB price
         field = "value.currency" if isinstance(body.value, MoneyIn) and outcome.rule == "currency" else outcome.field
         raise invalid([from_input_error(outcome, f"$.{field}")])
@@ -305,7 +330,7 @@ def quote_answer(ts: TariffSet, body: QuoteRequest, expand: Sequence[str]) -> by
     notice = ts.coverage(parcel.order_date, readings=body.readings).message
     out: dict = {
         "request": normalised_request_json(parcel, body),
-        "quotes": quotes_json(quotes, body, parts),
+        "quotes": quotes,
         "filtered_out": hidden,
     }
     if notice is not None:  # absent, not null, like every optional part of the answer

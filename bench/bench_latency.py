@@ -4,9 +4,10 @@
 
 Reports the median and 90th percentile of `TariffSet.quote(parcel)` (engine + the pydantic ServiceQuote
 list, sorted), and separately its parts over the same varied parcels: the parcel's integers
-(`to_scalars`), the one-parcel engine (`engine.quote_one`, plain lists) and building the sorted quotes from
-its answer. For comparison, the bulk engine (`iter_blocks`) on a one-parcel array, which a single quote no
-longer goes through.
+(`to_scalars`), the one-parcel engine (`engine.quote_one`, plain lists; then its two steps: finding the
+parcel's block, and that block's generated function) and building the sorted quotes from its answer.
+For comparison, the bulk engine (`iter_blocks`) on a one-parcel array, which a single quote no longer goes
+through.
 """
 
 from __future__ import annotations
@@ -69,6 +70,17 @@ def main() -> None:
     report("  to_scalars (Parcel -> engine integers)", timed(to_scalars, parcels))
     scalars = {id(p): to_scalars(p) for p in parcels}
     report("  engine, one parcel (quote_one)", timed(lambda p: E.quote_one(compiled, scalars[id(p)]), parcels))
+
+    def locate(p):
+        s = scalars[id(p)]
+        return E._locate(compiled, s.day, s.value_minor, s.value_ccy, s.weight_g)
+
+    report("    its block (_locate: epoch, group, the block's plan)", timed(locate, parcels))
+    fns = {}
+    for p in parcels:
+        e, g, _ = locate(p)
+        fns[id(p)] = E._plan(compiled, e, scalars[id(p)].delivery, g).scalar()
+    report("    its block's generated function (_Plan.scalar())", timed(lambda p: fns[id(p)](scalars[id(p)]), parcels))
     answers = {id(p): E.quote_one(compiled, scalars[id(p)]) for p in parcels}
     report(
         "  sorted ServiceQuotes from its answer",

@@ -281,16 +281,32 @@ class _Writer:
     """Appends Arrow tables to one CSV or Parquet file, keeping the first chunk's schema.
 
     Writes to a hidden partial file beside the target; `commit` renames it into place (atomic on one file
-    system), `discard` deletes it. The target is never seen half-written.
+    system), `discard` deletes it. The target is never seen half-written. A file the system refuses (no
+    such directory, no space or quota left, a file in the way) raises InputError naming `field` (the
+    option that chose the path) and the path: exit code 2 on the command line, not an internal error.
     """
 
-    def __init__(self, path: Path, fmt: Format):
-        self.path, self.fmt = path, fmt
+    def __init__(self, path: Path, fmt: Format, field: str = "output"):
+        self.path, self.fmt, self.field = path, fmt, field
         self.partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
         self.schema: Optional[pa.Schema] = None
         self._w: Union[pacsv.CSVWriter, pq.ParquetWriter, None] = None
 
+    def _cannot_write(self, exc: OSError) -> InputError:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc).strip().splitlines()[0]
+        if isinstance(exc, (FileExistsError, NotADirectoryError)):  # mkdir or open under a file
+            in_the_way = next((d for d in self.path.parents if d.exists()), None)
+            if in_the_way is not None and not in_the_way.is_dir():
+                reason = f"{in_the_way} is a file, not a directory"
+        return InputError(self.field, f"cannot write {self.path} ({reason})")
+
     def write(self, table: pa.Table) -> None:
+        try:
+            self._write(table)
+        except OSError as exc:
+            raise self._cannot_write(exc) from None
+
+    def _write(self, table: pa.Table) -> None:
         if self._w is None:
             self.schema = table.schema
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -307,39 +323,80 @@ class _Writer:
 
     def _close(self) -> None:
         if self._w is not None:
-            self._w.close()
-            self._w = None
+            w, self._w = self._w, None
+            w.close()
 
     def commit(self, empty_schema: Optional[pa.Schema] = None) -> None:
-        """Finish the file and move it onto the target (an empty file of `empty_schema` if nothing came)."""
-        if self.schema is None and empty_schema is not None:
-            self.write(empty_schema.empty_table())
-        self._close()
-        if self.schema is not None:
-            with open(self.partial, "rb") as fh:
-                os.fsync(fh.fileno())  # the data is on disk before the name points at it
-            os.replace(self.partial, self.path)
+        """Finish the file and move it onto the target (an empty file of `empty_schema` if nothing came);
+        when that fails, the partial file is deleted and the target left as it was."""
+        try:
+            if self.schema is None and empty_schema is not None:
+                self.write(empty_schema.empty_table())
+            self._close()
+            if self.schema is not None:
+                with open(self.partial, "rb") as fh:
+                    os.fsync(fh.fileno())  # the data is on disk before the name points at it
+                os.replace(self.partial, self.path)
+        except OSError as exc:
+            self.discard()
+            raise self._cannot_write(exc) from None
+        except BaseException:
+            self.discard()
+            raise
 
     def discard(self) -> None:
-        self._close()
-        self.partial.unlink(missing_ok=True)
+        try:
+            self._close()
+        except OSError:
+            pass  # the file is deleted anyway; the error that stopped the run is the one reported
+        self._remove_partial()
+
+    def _remove_partial(self) -> None:
+        """Cleaning up after an error never replaces that error: a partial file that cannot be deleted
+        (its directory is gone or is a file) is left to the next run's clean-up of dead runs' files."""
+        try:
+            self.partial.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:
     """How output Parquet files are encoded (measured on the 31-services long form, see bench/bench_csv.py).
 
-    - statistics on the numeric columns only (row ranges, weights, prices): ~30% faster writes;
+    - statistics (min/max per row group) on `row` only, the one column the file is ordered by: a reader
+      can skip row groups by row number, while the min/max of a price, weight or bitmask over a row group
+      of every service never excludes anything. Files without `row`: the numeric columns, as before;
     - `row` (ascending, each repeated once per service) delta-encoded instead of dictionary-encoded: no
       hashing per output row and a tenth of the bytes;
     - every other column dictionary-encoded (Arrow dictionary columns are written as they are).
-    Snappy compression (the Parquet default every reader has) is kept.
+    Kept after measuring the alternatives on 5 M long-form rows: snappy compression (the Parquet default
+    every reader has; lz4 was 5-10% slower for a 4% smaller file, none 7% faster for 2.5x the bytes),
+    dictionary encoding of `chargeable_weight_g` (plain: 5% faster, +17% bytes), 1 MB pages and pyarrow's
+    write batch (larger ones made no measurable difference).
     """
     numeric = [f.name for f in schema if pa.types.is_integer(f.type) or pa.types.is_decimal(f.type)]
     options: dict[str, Any] = {"write_statistics": numeric}
     if "row" in schema.names and pa.types.is_integer(schema.field("row").type):
+        options["write_statistics"] = ["row"]
         options["use_dictionary"] = [name for name in schema.names if name != "row"]
         options["column_encoding"] = {"row": "DELTA_BINARY_PACKED"}
     return options
+
+
+def text_sku_required(table: pa.Table) -> pa.Table:
+    """The long form of a CSV catalogue with `sku` declared required (non-nullable), values untouched.
+
+    Why: a CSV field is text, never null (an empty field is ""), so neither is the sku carried from it; a
+    Parquet writer stores a required column without a definition level per row (~0.3 s of CPU for 31 M
+    rows). A Parquet catalogue's sku may hold nulls and stays nullable. The buffers are shared, not copied.
+    """
+    if "sku" not in table.schema.names:
+        return table
+    i = table.schema.get_field_index("sku")
+    field = table.schema.field(i)
+    if not field.nullable or table.column(i).null_count:
+        return table
+    return pa.Table.from_arrays(table.columns, schema=table.schema.set(i, field.with_nullable(False)))
 
 
 def _remove_stale_partials(target: Path) -> None:
@@ -363,18 +420,22 @@ def _alive(pid: int) -> bool:
 class _WriterThread:
     """A `_Writer` fed from a bounded queue by the quoting thread, so engine and writer use both cores.
 
-    Why: writing the long form (Parquet encoding and compression, or CSV formatting) was about a third of
-    a catalogue run, on the same thread as the engine. Arrow encodes with the GIL released, so quoting the
-    next chunk overlaps writing the previous one. At most `depth` chunks wait (memory stays bounded); a
-    write error stops the run at the next `write` or at `commit`, never silently. `commit` and `discard`
-    keep the writer's atomic contract (the target appears whole or not at all).
+    Why: encoding the long form (Parquet) or formatting it (CSV) costs more CPU than quoting it, and pyarrow
+    encodes with the GIL released: chunk k is written while chunk k+1 is quoted. At most `depth` chunks
+    wait (memory stays bounded: a long-form chunk is ~1 M output rows, ~50 MB). One is enough: the writer
+    is the slower side, so a chunk is always waiting when it is done with the last (a second one added
+    ~45 MB to the peak RSS of 10^6 parcels and no speed, measured). A write error stops the run at the next
+    `write` or at `commit`, as the same InputError the writer raises inline; after it, and after
+    `discard`, chunks still queued are dropped unwritten. `commit` and `discard` keep the writer's atomic
+    contract (the target appears whole or not at all) and return only when the thread has ended.
     """
 
-    def __init__(self, writer: _Writer, depth: int = 2):
+    def __init__(self, writer: _Writer, depth: int = 1):
         self.writer = writer
         self.schema: Optional[pa.Schema] = None  # the first submitted table's, known without waiting
         self._queue: queue.Queue[Optional[pa.Table]] = queue.Queue(maxsize=depth)
         self._error: Optional[BaseException] = None
+        self._dropping = False  # set by the quoting thread: skip what is still queued
         self._thread = threading.Thread(target=self._run, name="ratecalc-writer", daemon=True)
         self._thread.start()
 
@@ -383,11 +444,12 @@ class _WriterThread:
             table = self._queue.get()
             if table is None:
                 return
-            if self._error is None:
+            if self._error is None and not self._dropping:
                 try:
                     self.writer.write(table)
                 except BaseException as exc:  # handed to the quoting thread
                     self._error = exc
+            del table  # a dropped or written chunk is freed now, not when the next one arrives
 
     def _raise(self) -> None:
         if self._error is not None:
@@ -406,10 +468,13 @@ class _WriterThread:
 
     def commit(self, empty_schema: Optional[pa.Schema] = None) -> None:
         self._drain()
-        self._raise()
+        if self._error is not None:  # the last chunks failed after the quoting thread had handed them over
+            self.writer.discard()
+            raise self._error
         self.writer.commit(empty_schema)
 
     def discard(self) -> None:
+        self._dropping = True
         self._drain()
         self.writer.discard()
 
@@ -457,7 +522,8 @@ def quote_file(
     The errors file (default OUTPUT-stem.errors.csv) is written only when some row failed; otherwise an
     old one at that path is removed (`summary.errors_path` is then None). Both files appear atomically on
     success. Raises InputError for problems of the whole file (it does not exist, is not a readable
-    Parquet file, a required column is missing, a mapping names no column); nothing is written then.
+    Parquet file, a required column is missing, a mapping names no column) and for an output the system
+    refuses (field `output` or `errors`: no space, too large, a file in the way); nothing is written then.
     """
     in_fmt = file_format(input_path, input_format, "--input-format")
     out_fmt = file_format(output_path, output_format, "--output-format")
@@ -467,7 +533,7 @@ def quote_file(
         date = parse_date(date)
     summary = BatchSummary(output=out_path, errors_path=err_path)
     writer = _WriterThread(_Writer(out_path, out_fmt))
-    err_writer = _Writer(err_path, "csv")
+    err_writer = _Writer(err_path, "csv", field="errors")
     try:
         for whole in read_chunks(input_path, in_fmt, delimiter=delimiter):
             # the long form is ~30 rows per input row: quote it in slices so memory stays bounded
@@ -484,6 +550,8 @@ def quote_file(
                     table = long_form_table(
                         compiled, ing, threads=threads, row_offset=offset, sku_dictionary=out_fmt == "parquet"
                     )
+                    if in_fmt == "csv":
+                        table = text_sku_required(table)
                 else:  # one row per parcel: chosen block by block, the long form is never built
                     # to_common (with best): rank in one currency, e.g. ratecalc.fxcolumns.rub_converter
                     table = quote_best(compiled, ing, best, to_common=to_common, threads=threads, row_offset=offset)
@@ -499,7 +567,8 @@ def quote_file(
                 progress(summary.rows, whole.nbytes)
         if writer.schema is None:  # an input with a header and no rows: still write a valid (empty) output
             empty = ingest(empty_input(input_path, in_fmt, delimiter), date=date or dt.date.today(), mapping=mapping)
-            writer.write(result_table(quote_ingested(compiled, empty), best, out_fmt))
+            table = result_table(quote_ingested(compiled, empty), best, out_fmt)
+            writer.write(text_sku_required(table) if best is None and in_fmt == "csv" else table)
     except BaseException:
         writer.discard()
         err_writer.discard()
@@ -510,8 +579,13 @@ def quote_file(
 
 def finish_outputs(writer: Union[_Writer, _WriterThread], err_writer: _Writer, summary: BatchSummary) -> None:
     """Put the finished output in place; the errors file only when some row failed (then a stale one from an
-    earlier run is removed, since it would claim failures this run did not have)."""
-    writer.commit()
+    earlier run is removed, since it would claim failures this run did not have). If the output cannot be
+    finished, the errors file is not left behind either."""
+    try:
+        writer.commit()
+    except BaseException:
+        err_writer.discard()
+        raise
     if summary.failed:
         err_writer.commit()
     else:

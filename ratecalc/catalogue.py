@@ -889,7 +889,7 @@ def cost_file(
     err_path = Path(errors_path) if errors_path else bf.default_errors_path(out_path)
     summary = bf.BatchSummary(output=out_path, errors_path=err_path)
     writer = bf._Writer(out_path, out_fmt)
-    err_writer = bf._Writer(err_path, "csv")
+    err_writer = bf._Writer(err_path, "csv", field="errors")
     empty: Optional[pa.Table] = None
     try:
         for chunk in bf.read_chunks(input_path, in_fmt, delimiter=delimiter):

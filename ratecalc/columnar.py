@@ -937,8 +937,8 @@ def _placed_blocks(
         # the parcel-major long form happens when a column is filled (_Placed.put)
         st = np.ascontiguousarray(block.status.T)  # (S, P); no copy for the engine's own buffers
         rs = np.ascontiguousarray(block.reasons.T)
-        c = _FIRST_CODE[rs & 0x3FF]
-        c[st == E.STATUS_UNPRICED] = i_rate
+        c = np.take(_FIRST_CODE, rs & 0x3FF)  # np.take: ~40% faster than c[idx] for a 1-D table
+        np.putmask(c, st == E.STATUS_UNPRICED, i_rate)
         ep = compiled.epochs[block.epoch]
         grouped_ctx = block.group < len(ep.groups)
         if (c == i_nogroup).any():

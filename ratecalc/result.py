@@ -18,6 +18,7 @@ from . import engine as E
 from .compile import CURRENCIES, CompiledTariffs, RowInfo, ServiceInfo
 from .confidence import confidence_rank
 from .parcels import Parcel
+from .schema import DELIVERY_TYPES
 from .units import CURRENCY_EXPONENT, Money
 
 # Frozen: parts shared between quotes (see BlockQuotes.build). defer_build: quotes are built from engine
@@ -270,7 +271,13 @@ def _reasons(
 
 
 def _said(code: str, message: str) -> ReasonOut:
-    return _trusted(ReasonOut, {"code": code, "message": message}, _REASON_FIELDS)
+    """A `ReasonOut` made without validation (`_trusted`, inlined: a few per ineligible parcel)."""
+    m = _new(ReasonOut)
+    _set_dict(m, {"code": code, "message": message})
+    _set_fields_set(m, _REASON_FIELDS)
+    _set_extra(m, None)
+    _set_private(m, None)
+    return m
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -289,6 +296,7 @@ _set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
+_new = object.__new__
 
 
 def _trusted(cls: Any, values: dict, fields_set: Optional[set] = None) -> Any:
@@ -415,10 +423,17 @@ def _row(tariffs: CompiledTariffs, svc_i: int, row_i: int) -> _Row:
 
 
 class _RowSet(NamedTuple):
-    """The row parts of every service of a block, and the block's columns in (name, id) order."""
+    """What one (epoch, delivery, group) block fixes for every parcel in it, built once per compiled tariffs.
+
+    `templates[j][status]` is a quote of column j with every field the block fixes filled in: the row's
+    (service, billing, days), the block's delivery type, the tariff reference of the block's group and the
+    status. A quote is a copy with the parcel's values written in.
+    """
 
     rows: list[_Row]
-    name_order: list[int]
+    name_order: list[int]  # the columns in (name, id) order
+    group: _Group
+    templates: list[tuple[dict, dict, dict]]  # indexed by STATUS_OK, STATUS_UNPRICED, STATUS_INELIGIBLE
 
 
 def _block_rows(tariffs: CompiledTariffs, key: tuple[int, int, int], services: list, rows: list) -> _RowSet:
@@ -426,8 +441,17 @@ def _block_rows(tariffs: CompiledTariffs, key: tuple[int, int, int], services: l
     cache = tariffs.cache.setdefault("result_block_rows", {})
     found = cache.get(key)
     if found is None:
+        epoch, delivery, g = key
         parts = [_row(tariffs, s, r) for s, r in zip(services, rows)]
-        found = cache[key] = _RowSet(parts, sorted(range(len(parts)), key=lambda j: parts[j].name_rank))
+        group = _Group(tariffs, epoch, g)
+        templates = []
+        for r in parts:
+            fixed = dict(r.template, delivery_type=DELIVERY_TYPES[delivery], volumetric_weight_g=None)
+            if r.grouped:  # the readings that shaped the block's group (none for a stand-in row of no group)
+                fixed["tariff"] = r.tariff(group.readings)
+            templates.append(tuple(dict(fixed, status=name) for name in E.STATUS_NAMES))
+        order = sorted(range(len(parts)), key=lambda j: parts[j].name_rank)
+        found = cache[key] = _RowSet(parts, order, group, templates)  # type: ignore[arg-type]
     return found
 
 
@@ -508,10 +532,9 @@ def _price_order(rows: _RowSet, status: list[int], price: list[int], kept: Optio
 
 
 def _build(
-    rows: list[_Row],
+    rows: _RowSet,
     columns: Iterable[int],
     parcel: Parcel,
-    group: _Group,
     statuses: list[int],
     bits_of: list[int],
     charges: list[int],
@@ -520,14 +543,15 @@ def _build(
 ) -> list[ServiceQuote]:
     """The quotes of one parcel for these service columns, from its engine values (one list per output).
 
-    Each quote is its row's template (the fields the row fixes) with the parcel's values written in, made
-    a `ServiceQuote` without validation (see `_trusted`).
+    Each quote is its block template (`_RowSet.templates`) with the parcel's values written in, made a
+    `ServiceQuote` without validation (see `_trusted`).
     """
     total_mm = sum(parcel.dims_mm)
     sizes: Optional[_Sizes] = None
     quote_group: Optional[GroupOut] = None
-    weight_g, delivery = parcel.weight_g, parcel.delivery
-    names, ok, unpriced = E.STATUS_NAMES, E.STATUS_OK, E.STATUS_UNPRICED
+    weight_g = parcel.weight_g
+    ok, unpriced = E.STATUS_OK, E.STATUS_UNPRICED
+    parts, templates, group = rows.rows, rows.templates, rows.group
     out = []
     new, set_dict, set_fields_set, set_extra, set_private = (
         object.__new__,
@@ -538,8 +562,18 @@ def _build(
     )
     said: dict[tuple[int, int], tuple[list[ReasonOut], list[ReasonOut]]] = {}
     for j in columns:
-        r = rows[j]
         st = statuses[j]
+        d = templates[j][st].copy()
+        d["actual_weight_g"] = weight_g
+        d["chargeable_weight_g"] = charges[j]
+        vol = vols[j]
+        if vol >= 0:
+            d["volumetric_weight_g"] = vol
+        r = parts[j]
+        if st == ok:
+            d["price"] = _trusted(
+                Price, {"amount": _amount(prices[j], r.minor_exp), "currency": r.currency}, _PRICE_FIELDS
+            )
         bits = bits_of[j]
         if bits:
             # services with the same limits say the same sentences: built once per parcel, shared
@@ -549,32 +583,20 @@ def _build(
                 if sizes is None:
                     sizes = _Sizes.of(parcel)
                 found = said[(bits, r.reason_id)] = _reasons(r.row, bits, parcel, sizes, group.name)
-            reasons, warnings = found[0][:], found[1][:]
-        else:
-            reasons, warnings = [], []
-        d = r.template.copy()
-        if st == ok:
-            d["price"] = _trusted(
-                Price, {"amount": _amount(prices[j], r.minor_exp), "currency": r.currency}, _PRICE_FIELDS
-            )
+            d["reasons"] = found[0] + [r.unpublished] if st == unpriced else found[0][:]
+            d["warnings"] = found[1][:]
         elif st == unpriced:
-            reasons.append(r.unpublished)
+            d["reasons"] = [r.unpublished]
+            d["warnings"] = []
+        else:
+            d["reasons"] = []
+            d["warnings"] = []
         if r.grouped:
-            # the readings that shaped the parcel's group (not those of a stand-in row for a missing group)
             if quote_group is None:
                 quote_group = group.out(parcel)
             d["group"] = quote_group
-            d["tariff"] = r.tariff(group.readings)
         if r.basis_fixed is None:
             d["basis"] = "actual" if total_mm <= r.threshold_cut else r.rule
-        vol = vols[j]
-        d["delivery_type"] = delivery
-        d["status"] = names[st]
-        d["reasons"] = reasons
-        d["warnings"] = warnings
-        d["actual_weight_g"] = weight_g
-        d["volumetric_weight_g"] = None if vol < 0 else vol
-        d["chargeable_weight_g"] = charges[j]
         # `_trusted(ServiceQuote, d, _SET_FIELDS)`, inlined: this runs once per quote
         q = new(ServiceQuote)
         set_dict(q, d)
@@ -591,10 +613,93 @@ def build_one(
     """One parcel's quotes in price order, from the engine's one-parcel answer (`engine.quote_one`)."""
     rows = _block_rows(tariffs, (one.epoch, one.delivery, one.group), one.services, one.rows)
     order = _price_order(rows, one.status, one.price_minor, _kept(rows.rows, max_rank))
-    group = _Group(tariffs, one.epoch, one.group)
-    return _build(
-        rows.rows, order, parcel, group, one.status, one.reasons, one.chargeable_g, one.price_minor, one.volumetric_g
-    )
+    return _build(rows, order, parcel, one.status, one.reasons, one.chargeable_g, one.price_minor, one.volumetric_g)
+
+
+class _CompactRow(NamedTuple):
+    """What the compact form of a quote takes from its row (see `ratecalc.compact`)."""
+
+    head: dict  # service_id, service, carrier_id
+    days: Optional[tuple[int, int]]
+    confidence: Optional[str]
+
+
+def _compact_rows(tariffs: CompiledTariffs, key: tuple[int, int, int], rows: _RowSet) -> list[_CompactRow]:
+    cache = tariffs.cache.setdefault("result_compact_rows", {})
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = [
+            _CompactRow(
+                {"service_id": r.svc.id, "service": r.svc.name, "carrier_id": r.svc.carrier_id},
+                None if r.days is None else (r.days.min, r.days.max),
+                t[E.STATUS_OK]["tariff"].confidence,
+            )
+            for r, t in zip(rows.rows, rows.templates)
+        ]
+    return found
+
+
+def _codes(
+    tariffs: CompiledTariffs, r: _Row, bits: int, parcel: Parcel, group: _Group
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The reason and warning codes `_reasons` gives for these bits, without their sentences.
+
+    A code depends on the bits, the row's limits (its reason id), whether a value was declared and whether
+    the parcel has a shipment group, never on the parcel's numbers: so the codes are asked of `_reasons`
+    once per such key and kept.
+    """
+    cache = tariffs.cache.setdefault("result_reason_codes", {})
+    key = (bits, r.reason_id, parcel.declared_value is None, group.name is None)
+    found = cache.get(key)
+    if found is None:
+        reasons, warnings = _reasons(r.row, bits, parcel, _Sizes.of(parcel), group.name)
+        found = cache[key] = (tuple(x.code for x in reasons), tuple(x.code for x in warnings))
+    return found
+
+
+def build_compact_one(
+    tariffs: CompiledTariffs, one: E.ScalarQuotes, parcel: Parcel, *, max_rank: Optional[int] = None
+) -> list[dict]:
+    """`[compact(q) for q in build_one(...)]`, without making the `ServiceQuote`s: one parcel's compact quotes
+    (no RUB figures, no expansions, one delivery type), in price order.
+
+    Why a second builder: the HTTP API's everyday answer is this form, and building 31 full quotes to keep a
+    third of their fields was most of a request's CPU. `tests/test_result_build.py` holds the two equal over
+    every status, epoch and shipment group.
+    """
+    key = (one.epoch, one.delivery, one.group)
+    rows = _block_rows(tariffs, key, one.services, one.rows)
+    compact_rows = _compact_rows(tariffs, key, rows)
+    parts, group = rows.rows, rows.group
+    statuses, bits_of, prices, charges = one.status, one.reasons, one.price_minor, one.chargeable_g
+    names, ok, unpriced = E.STATUS_NAMES, E.STATUS_OK, E.STATUS_UNPRICED
+    out = []
+    for j in _price_order(rows, statuses, prices, _kept(parts, max_rank)):
+        c = compact_rows[j]
+        st = statuses[j]
+        d = c.head.copy()
+        d["status"] = names[st]
+        if st == ok:
+            r = parts[j]
+            d["price"] = {"amount": _amount(prices[j], r.minor_exp), "currency": r.currency}
+        if c.days is not None:
+            d["days"] = {"min": c.days[0], "max": c.days[1]}
+        d["chargeable_weight_g"] = charges[j]
+        bits = bits_of[j]
+        if bits:
+            reasons, warnings = _codes(tariffs, parts[j], bits, parcel, group)
+            if st == unpriced:
+                reasons += (E.CODE_RATE_UNPUBLISHED,)
+            if reasons:
+                d["reasons"] = list(reasons)
+            if warnings:
+                d["warnings"] = list(warnings)
+        elif st == unpriced:
+            d["reasons"] = [E.CODE_RATE_UNPUBLISHED]
+        if c.confidence is not None:
+            d["confidence"] = c.confidence
+        out.append(d)
+    return out
 
 
 class BlockQuotes:
@@ -608,7 +713,6 @@ class BlockQuotes:
         """`max_rank`: keep only services whose tariff confidence ranks at most this (0 = official; see
         `TariffSet.quote(min_confidence=...)`); a version that states no confidence is left out too."""
         self.block = block
-        self.group = _Group(tariffs, block.epoch, block.group)
         self.row_set = _block_rows(
             tariffs, (block.epoch, block.delivery, block.group), block.services.tolist(), block.rows.tolist()
         )
@@ -634,10 +738,9 @@ class BlockQuotes:
         """The quotes of the block's parcel `i` (`parcel`), for these service columns, in that order."""
         b = self.block
         return _build(
-            self.rows,
+            self.row_set,
             columns,
             parcel,
-            self.group,
             b.status[i].tolist(),
             b.reasons[i].tolist(),
             b.chargeable_g[i].tolist(),

@@ -15,12 +15,12 @@ from typing import Iterable, Optional, Sequence, Union
 from .compile import CompiledTariffs, ServiceInfo, compile_tariffs
 from .confidence import CONFIDENCE_LEVELS
 from .coverage import Coverage, coverage
-from .engine import iter_blocks, quote_one
+from .engine import ScalarQuotes, iter_blocks, quote_one
 from .errors import InputError
 from .groups import check_group_inputs, lacks_group_input
 from .loader import TariffDocuments, tariff_dirs
 from .parcels import Parcel, to_arrays, to_scalars
-from .result import BlockQuotes, QuoteList, ServiceQuote, build_one
+from .result import BlockQuotes, QuoteList, ServiceQuote, build_compact_one, build_one
 from .tariffcache import load_compiled
 
 
@@ -87,13 +87,28 @@ class TariffSet:
         `min_confidence`: drop services whose tariff is less sure than this level (official, carrier_sheet,
         third_party, inferred).
         """
+        compiled, one, rank = self._quote_one(parcel, readings, min_confidence)
+        return build_one(compiled, one, parcel, max_rank=rank)
+
+    def quote_compact(
+        self, parcel: Parcel, *, readings: Sequence[str] = (), min_confidence: Optional[str] = None
+    ) -> list[dict]:
+        """`[ratecalc.compact.compact(q) for q in self.quote(parcel, ...)]`, as JSON-ready dicts, without
+        building the `ServiceQuote`s: the compact answer (no RUB figures, no expansions) at a fraction of
+        the cost, for callers that serialise it straight away (the HTTP API)."""
+        compiled, one, rank = self._quote_one(parcel, readings, min_confidence)
+        return build_compact_one(compiled, one, parcel, max_rank=rank)
+
+    def _quote_one(
+        self, parcel: Parcel, readings: Sequence[str], min_confidence: Optional[str]
+    ) -> tuple[CompiledTariffs, ScalarQuotes, Optional[int]]:
         rank = check_min_confidence(min_confidence)
         compiled = self.compiled(readings)
         scalars = to_scalars(parcel)
         one = quote_one(compiled, scalars)
         if lacks_group_input(compiled, one.epoch, scalars.value_ccy):
             check_group_inputs(compiled, to_arrays([parcel]))  # raises the InputError naming `value`
-        return build_one(compiled, one, parcel, max_rank=rank)
+        return compiled, one, rank
 
     def coverage(self, day: dt.date, *, readings: Sequence[str] = ()) -> Coverage:
         """Whether `day` has rates, the nearest dates that do, and a message when the user should know."""

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import shutil
+import weakref
 from decimal import Decimal
 from pathlib import Path
 
@@ -576,6 +578,26 @@ def test_admin_reload_refuses_broken_set_and_keeps_serving(tariff_dir):
         text = c.get("/metrics").text
         assert _metric(text, "ratecalc_tariff_reloads_total", result="refused", trigger="admin") == 1
         assert _metric(text, "ratecalc_tariff_reloads_total", result="ok", trigger="admin") == 1
+
+
+def _collector_sees(obj: object) -> bool:
+    """Whether `obj` is in a generation the garbage collector walks (frozen objects are in none)."""
+    return any(o is obj for o in gc.get_objects())
+
+
+def test_the_served_tariff_set_is_out_of_the_collectors_reach_and_a_reload_frees_the_old_one(tariff_dir):
+    settings = make_settings(admin_token="adm", builtin_tariffs=False, tariff_dirs=[tariff_dir])
+    with TestClient(create_app(settings)) as c:
+        holder = c.app.state.holder
+        first = holder.current
+        assert first is not None and not _collector_sees(first) and not _collector_sees(first.compiled())
+        gone = weakref.ref(first)
+        del first
+        r = c.post("/v1/admin/reload", headers={"Authorization": "Bearer adm"})
+        assert r.status_code == 200
+        assert gone() is None  # nothing keeps the old set: frozen objects are still freed
+        assert not _collector_sees(holder.current)
+        assert c.post("/v1/quotes", json=USD_ERA).status_code == 200
 
 
 def test_broken_set_at_start_up_fails_start(tariff_dir):

@@ -8,6 +8,7 @@ import random
 import pytest
 
 from ratecalc import Parcel, TariffSet
+from ratecalc.compact import compact
 from ratecalc.result import ServiceQuote, sort_quotes
 from ratecalc.units import Money
 
@@ -86,3 +87,29 @@ def test_shared_parts_of_a_quote_cannot_be_changed_in_place(tariffs):
         q.billing.divisor = 1  # type: ignore[misc]
     with pytest.raises(Exception, match="frozen"):
         q.tariff.effective_from = None  # type: ignore[misc]
+
+
+def test_the_compact_answer_built_from_the_engine_equals_the_compact_form_of_the_full_quotes(tariffs):
+    """`TariffSet.quote_compact` skips the `ServiceQuote`s; it must say exactly what `compact(q)` says of
+    them, field for field and in the same key order (the HTTP answer's bytes), over every status, epoch,
+    group, confidence filter and the reason codes that depend on a declared value or a group."""
+    seen: set[tuple[str, ...]] = set()
+    for k, parcel in enumerate(_parcels(600, seed=11)):
+        level = (None, "official", "third_party")[k % 3]
+        direct = tariffs.quote_compact(parcel, min_confidence=level)
+        via_models = [compact(q) for q in tariffs.quote(parcel, min_confidence=level)]
+        assert direct == via_models
+        assert [list(d) for d in direct] == [list(d) for d in via_models], "same key order"
+        for d in direct:
+            seen.add((d["status"], *d.get("reasons", ()), *d.get("warnings", ())))
+    statuses = {s[0] for s in seen}
+    codes = {c for s in seen for c in s[1:]}
+    assert statuses == {"ok", "unpriced", "ineligible"}
+    assert {
+        "rate_unpublished",
+        "no_shipment_group",
+        "no_rate_for_group",
+        "declared_value_unchecked",
+        "weight_above_max",
+        "billed_weight_below_actual",
+    } <= codes, codes
