@@ -99,3 +99,12 @@ def test_the_plain_table_is_drawn_for_the_usual_quote_and_left_to_rich_when_unsu
     assert table_text(jupyter, columns, usual) is None, "a notebook gets rich's own rendering"
     terminal = Console(file=io.StringIO(), width=80, force_terminal=True, color_system="256")
     assert (table_text(terminal, columns, usual) or "").startswith("\x1b[1mService"), "the header is bold"
+
+
+def test_a_stream_that_cannot_encode_the_dashes_is_left_to_rich():
+    """rich adds a PYTHONIOENCODING hint to the UnicodeEncodeError; the plain table never takes that path."""
+    latin = io.TextIOWrapper(io.BytesIO(), encoding="latin-1")
+    columns = [Column("Service", max_width=30), Column("Days", right=True)]
+    assert table_text(Console(file=latin, width=80), columns, [["ABT Economy", "17–29"]]) is None
+    utf8 = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    assert table_text(Console(file=utf8, width=80), columns, [["ABT Economy", "17–29"]]) is not None

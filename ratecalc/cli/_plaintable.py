@@ -9,7 +9,7 @@ header cell and each of its padding spaces wrapped in `ESC[1m` ... `ESC[0m`).
 
 `table_text` answers only when it is sure that rich would print the same characters; otherwise it
 returns None and the caller draws the rich table. Not sure means: a console other than a plain stream or
-an ANSI terminal (Windows' legacy console, Jupyter), a cell holding markup or emoji syntax (`[`, `:`) or
+an ANSI terminal (Windows' legacy console, Jupyter), a stream that does not encode UTF-8, a cell holding markup or emoji syntax (`[`, `:`) or
 characters whose width is not one cell, a cell wider than its column's `max_width`, or a table wider
 than the console (rich would then shrink and wrap columns). tests/test_cli_plaintable.py holds
 the two equal over many tables and widths.
@@ -51,6 +51,9 @@ def table_text(
         return None
     if console.is_jupyter or not rows:
         return None
+    encoding = getattr(console.file, "encoding", None)  # None: an in-memory stream, which takes any text
+    if encoding is not None and encoding.lower().replace("-", "").replace("_", "") != "utf8":
+        return None  # rich adds a hint to the UnicodeEncodeError a dash would raise: let it
     bold = console.color_system is not None  # rich's `header_style="bold"`: the same SGR in every ANSI mode
     cells = [[c.header for c in columns], *rows]
     widths = []
