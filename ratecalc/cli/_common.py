@@ -110,7 +110,7 @@ def _without_pydantic_plugins() -> Iterator[None]:
     """pydantic's plugins are not looked for while a library command runs, unless the user set PLUGINS_ENV.
 
     Why: the first validator a process builds makes pydantic read the entry points of every installed
-    distribution to find its plugins (observability hooks such as logfire's), ~0.04 s of CPU of a cold
+    distribution to find its plugins (observability hooks such as logfire's), ~0.02 s of CPU of a cold
     `ratecalc quote`; the models a command builds are ratecalc's own, and typer already builds its
     parameter validators this way. Set `PYDANTIC_DISABLE_PLUGINS=` (empty) to have plugins load as
     usual. Scoped to the command body and undone after it: `serve` (the API) is not run through here.
@@ -165,9 +165,9 @@ def collector_off_until_loaded(ctx: typer.Context) -> None:
     """The cyclic garbage collector is off from here (before the command parses its arguments) until the
     command has loaded its tariffs (`load` freezes them and turns it back on) or ends.
 
-    Why: a cold start imports pydantic, numpy and ratecalc's models and reads the tariff set, ~0.5 M new
-    objects, none of them garbage; the collections they set off walk them and free nothing (~0.03 s of
-    CPU of a cold `ratecalc quote`). Only for the library's commands, each one short process: `serve` (a
+    Why: a cold start imports pydantic, numpy and ratecalc's models and reads the tariff set, ~50,000
+    objects the collector tracks, none of them garbage; the collections they set off walk them again and
+    again and free nothing (~0.03 s of CPU of a cold `ratecalc quote`). Only for the library's commands, each one short process: `serve` (a
     long-running server, added by the API) keeps the collector as it is, and so does a process that had
     turned it off itself.
     """
@@ -187,7 +187,7 @@ def load(tariffs: Optional[List[Path]]) -> TariffSet:
     from ..tariffset import TariffSet  # here, not at import: `--help` must not load numpy and pydantic
 
     loaded = TariffSet.load(tariffs or ())
-    # A command is one short process: the ~100,000 objects of the tariff set live until it exits. Frozen,
+    # A command is one short process: the objects of the tariff set (and of the imports) live until it exits. Frozen,
     # the cyclic collector stops walking them on every collection the quoting and printing set off
     # (~0.05 s of a cold `ratecalc quote`). It was off since the command started (ratecalc.cli's
     # `collector_off_until_loaded`): the command's own work runs with it on.
