@@ -56,6 +56,7 @@ def main() -> None:
     ap.add_argument("--n", type=int, default=2000)
     ap.add_argument("--date", default=None)
     ap.add_argument("--repeat", type=int, default=3, help="runs of the quote measurement (report the best)")
+    ap.add_argument("--floors", action="store_true", help="also time bare typed records: the floor of any result")
     args = ap.parse_args()
     ts = load()
     compiled = ts.compiled()
@@ -86,8 +87,50 @@ def main() -> None:
         "  sorted ServiceQuotes from its answer",
         timed(lambda p: build_one(compiled, answers[id(p)], p), parcels),
     )
+    report(
+        "TariffSet.quote_compact(parcel) (the same quotes as compact JSON-ready dicts, no ServiceQuotes)",
+        timed(ts.quote_compact, parcels),
+    )
     arrays = [to_arrays([p]) for p in parcels]
     report("bulk engine on a one-parcel array (iter_blocks)", timed(lambda a: list(E.iter_blocks(compiled, a)), arrays))
+    if args.floors:
+        floors(parcels, n_services)
+
+
+def floors(parcels: list, n: int) -> None:
+    """What any typed result costs before a single value is computed: n records per parcel, made the
+    cheapest way for each kind, holding the fields a quote has (no values worked out, no sorting)."""
+    from collections import namedtuple
+
+    from ratecalc.result import ServiceQuote, _set_dict, _set_extra, _set_fields_set, _set_private
+
+    names = list(ServiceQuote.model_fields)
+    template = dict.fromkeys(names)
+    fields_set = set(names)
+
+    def pydantic_models(_p) -> list:
+        out = []
+        for _ in range(n):
+            q = object.__new__(ServiceQuote)
+            _set_dict(q, template.copy())
+            _set_fields_set(q, fields_set)
+            _set_extra(q, None)
+            _set_private(q, None)
+            out.append(q)
+        return out
+
+    Record = namedtuple("Record", names)  # the lightest typed record Python has
+    values = [None] * len(names)
+    make = tuple.__new__
+
+    def named_tuples(_p) -> list:
+        return [make(Record, values) for _ in range(n)]
+
+    report(
+        f"  floor: {n} bare ServiceQuote models (template copy, object.__new__, slots set)",
+        timed(pydantic_models, parcels),
+    )
+    report(f"  floor: {n} bare named tuples of the same {len(names)} fields", timed(named_tuples, parcels))
 
 
 if __name__ == "__main__":

@@ -521,13 +521,13 @@ def _kept(rows: list[_Row], max_rank: Optional[int]) -> Optional[set[int]]:
 def _price_order(rows: _RowSet, status: list[int], price: list[int], kept: Optional[set[int]]) -> list[int]:
     """Columns of one parcel in price order: ok by (currency, price), then unpriced, then ineligible; ties
     by service name and id (the order `sort_quotes` gives, from the integers instead of the models)."""
-    parts = rows.rows
-    ok = [j for j, st in enumerate(status) if st == E.STATUS_OK]
-    if len(ok) > 1:
-        ok.sort(key=lambda j: (parts[j].ccy_rank, price[j], parts[j].name_rank))
-    order = ok
-    order += [j for j in rows.name_order if status[j] == E.STATUS_UNPRICED]
-    order += [j for j in rows.name_order if status[j] == E.STATUS_INELIGIBLE]
+    # a stable sort by status of the columns in name order (ok, unpriced, ineligible: 0, 1, 2), then the ok
+    # ones by (currency, price), stable again, so that equal prices stay in name order
+    order = sorted(rows.name_order, key=status.__getitem__)
+    n_ok = status.count(E.STATUS_OK)
+    if n_ok > 1:
+        parts = rows.rows
+        order[:n_ok] = sorted(order[:n_ok], key=lambda j: (parts[j].ccy_rank, price[j]))
     return order if kept is None else [j for j in order if j in kept]
 
 
@@ -673,6 +673,8 @@ def build_compact_one(
     parts, group = rows.rows, rows.group
     statuses, bits_of, prices, charges = one.status, one.reasons, one.price_minor, one.chargeable_g
     names, ok, unpriced = E.STATUS_NAMES, E.STATUS_OK, E.STATUS_UNPRICED
+    known_codes = tariffs.cache.setdefault("result_reason_codes", {})
+    no_value, no_group = parcel.declared_value is None, group.name is None
     out = []
     for j in _price_order(rows, statuses, prices, _kept(parts, max_rank)):
         c = compact_rows[j]
@@ -687,7 +689,9 @@ def build_compact_one(
         d["chargeable_weight_g"] = charges[j]
         bits = bits_of[j]
         if bits:
-            reasons, warnings = _codes(tariffs, parts[j], bits, parcel, group)
+            r = parts[j]
+            found = known_codes.get((bits, r.reason_id, no_value, no_group))
+            reasons, warnings = found if found is not None else _codes(tariffs, r, bits, parcel, group)
             if st == unpriced:
                 reasons += (E.CODE_RATE_UNPUBLISHED,)
             if reasons:
