@@ -22,7 +22,7 @@ import bisect
 import sys
 import threading
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterator, NamedTuple, Optional, Union
+from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional, Union
 
 import numpy as np
 
@@ -326,6 +326,9 @@ class LimitKey(NamedTuple):
     max_val: int
     batteries: int  # policy: 0 accepted, 1 refused, 2 with (M)SDS, 3 unknown
     liquids: int  # policy: 0 accepted, 1 refused, 3 unknown
+
+
+_OneParcelFn = Callable[["ParcelScalars"], "ScalarQuotes"]  # a plan's generated function (`_scalar_source`)
 
 
 @dataclass
@@ -676,14 +679,6 @@ def _charge_py(key: BillingKey, w: int, volume: int, total: int) -> int:
     return max(units * step, min_bill)
 
 
-class _OneParcelFn:
-    """How the type checker sees a plan's generated function (`_scalar_source`); at run time it is that
-    function, never an instance of this class."""
-
-    def __call__(self, p: ParcelScalars, /) -> ScalarQuotes:
-        raise NotImplementedError
-
-
 def _charge_lines(b: int, key: BillingKey, weight_units: dict[int, str]) -> list[str]:
     """Source setting `c{b}`, the chargeable grams of billing rule `b` (the scalar twin of `_charge`)."""
     basis, threshold, divisor, step, direction, min_bill = key
@@ -967,8 +962,7 @@ def quote_one(tariffs: CompiledTariffs, p: ParcelScalars) -> ScalarQuotes:
     plan = plans[d][g]
     if plan is None:  # first parcel of this block (two threads here store the same plan)
         plan = plans[d][g] = _plan(tariffs, e, d, g)
-    fn = plan._scalar
-    return (fn if fn is not None else plan.scalar())(p)
+    return plan.scalar()(p)
 
 
 _executor: Optional[ThreadPoolExecutor] = None

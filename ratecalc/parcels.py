@@ -148,34 +148,18 @@ def to_arrays(parcels: Iterable[Parcel]) -> ParcelArrays:
 
 
 def to_scalars(p: Parcel) -> ParcelScalars:
-    """One parcel in the engine's integer units (the row `to_arrays` would build), for `engine.quote_one`.
-
-    On the one-quote latency path: three sides ordered by compares (0.2 µs less than `sorted`), the tuple
-    made by `tuple.__new__` (`ParcelScalars(...)` goes through a Python-level `__new__`: 0.3 µs more)."""
-    d0, d1, d2 = p.dims_mm
-    if d0 < d1:
-        d0, d1 = d1, d0
-    if d1 < d2:
-        d1, d2 = d2, d1
-        if d0 < d1:
-            d0, d1 = d1, d0
+    """One parcel in the engine's integer units (the row `to_arrays` would build), for `engine.quote_one`."""
+    d0, d1, d2 = sorted(p.dims_mm, reverse=True)
     value = p.declared_value
-    if value is None:
-        minor = ccy = -1
-    else:
-        minor, ccy = value.to_minor(), CURRENCY_INDEX[value.currency]
-    return tuple.__new__(
-        ParcelScalars,
-        (
-            p.weight_g,
-            d0,
-            d1,
-            d2,
-            minor,
-            ccy,
-            day_number(p.order_date),
-            DELIVERY_ALIASES[p.delivery],
-            bool(p.battery),
-            bool(p.liquid),
-        ),
+    return ParcelScalars(
+        p.weight_g,
+        d0,
+        d1,
+        d2,
+        -1 if value is None else value.to_minor(),
+        -1 if value is None else CURRENCY_INDEX[value.currency],
+        day_number(p.order_date),
+        DELIVERY_ALIASES[p.delivery],
+        bool(p.battery),
+        bool(p.liquid),
     )

@@ -271,13 +271,7 @@ def _reasons(
 
 
 def _said(code: str, message: str) -> ReasonOut:
-    """A `ReasonOut` made without validation (`_trusted`, inlined: a few per ineligible parcel)."""
-    m = _new(ReasonOut)
-    _set_dict(m, {"code": code, "message": message})
-    _set_fields_set(m, _REASON_FIELDS)
-    _set_extra(m, None)
-    _set_private(m, None)
-    return m
+    return _trusted(ReasonOut, {"code": code, "message": message}, _REASON_FIELDS)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -296,7 +290,6 @@ _set_dict = BaseModel.__dict__["__dict__"].__set__
 _set_fields_set = BaseModel.__dict__["__pydantic_fields_set__"].__set__
 _set_extra = BaseModel.__dict__["__pydantic_extra__"].__set__
 _set_private = BaseModel.__dict__["__pydantic_private__"].__set__
-_new = object.__new__
 
 
 def _trusted(cls: Any, values: dict, fields_set: Optional[set] = None) -> Any:
@@ -449,9 +442,10 @@ def _block_rows(tariffs: CompiledTariffs, key: tuple[int, int, int], services: l
             fixed = dict(r.template, delivery_type=DELIVERY_TYPES[delivery], volumetric_weight_g=None)
             if r.grouped:  # the readings that shaped the block's group (none for a stand-in row of no group)
                 fixed["tariff"] = r.tariff(group.readings)
-            templates.append(tuple(dict(fixed, status=name) for name in E.STATUS_NAMES))
+            ok, unpriced, ineligible = (dict(fixed, status=name) for name in E.STATUS_NAMES)
+            templates.append((ok, unpriced, ineligible))
         order = sorted(range(len(parts)), key=lambda j: parts[j].name_rank)
-        found = cache[key] = _RowSet(parts, order, group, templates)  # type: ignore[arg-type]
+        found = cache[key] = _RowSet(parts, order, group, templates)
     return found
 
 
@@ -673,8 +667,6 @@ def build_compact_one(
     parts, group = rows.rows, rows.group
     statuses, bits_of, prices, charges = one.status, one.reasons, one.price_minor, one.chargeable_g
     names, ok, unpriced = E.STATUS_NAMES, E.STATUS_OK, E.STATUS_UNPRICED
-    known_codes = tariffs.cache.setdefault("result_reason_codes", {})
-    no_value, no_group = parcel.declared_value is None, group.name is None
     out = []
     for j in _price_order(rows, statuses, prices, _kept(parts, max_rank)):
         c = compact_rows[j]
@@ -689,9 +681,7 @@ def build_compact_one(
         d["chargeable_weight_g"] = charges[j]
         bits = bits_of[j]
         if bits:
-            r = parts[j]
-            found = known_codes.get((bits, r.reason_id, no_value, no_group))
-            reasons, warnings = found if found is not None else _codes(tariffs, r, bits, parcel, group)
+            reasons, warnings = _codes(tariffs, parts[j], bits, parcel, group)
             if st == unpriced:
                 reasons += (E.CODE_RATE_UNPUBLISHED,)
             if reasons:
