@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, List, Optional, Sequence, Union
 import typer
 
 from ..errors import InputError
+from ..i18n import ENGLISH, Lang
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -74,15 +75,18 @@ def _money_or_rub(text: Optional[str], field: str):
     return Money(parse_decimal(text, field, what="amount"), "RUB")
 
 
-def _pct(f) -> str:
+def _pct(f, t: Lang = ENGLISH) -> str:
     from decimal import Decimal
 
-    return f"{Decimal(f.numerator) / Decimal(f.denominator) * 100:.2f} %"
+    value = Decimal(f.numerator) / Decimal(f.denominator) * 100
+    return f"{value:.2f} %" if t is ENGLISH else t.percent(value)
 
 
-def _r(minor: int) -> str:
+def _r(minor: int, t: Lang = ENGLISH) -> str:
     from decimal import Decimal
 
+    if t is not ENGLISH:
+        return t.number(Decimal(minor).scaleb(-2), 2)
     return f"{Decimal(minor).scaleb(-2):,.2f}".replace(",", " ")
 
 

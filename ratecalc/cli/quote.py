@@ -10,13 +10,15 @@ from __future__ import annotations
 import sys
 import textwrap
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Literal, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Callable, List, Literal, Optional, Sequence, Union
 
 import typer
 
 from ..errors import InputError
+from ..i18n import ENGLISH, Lang
 from ..tariffdata.confidence import confidence_of
 from ._common import TariffsOpt, consoles, guarded, load
+from ._lang import LangOpt
 from ._parcel import parcel_from_flags
 from ._plaintable import Column, table_text
 
@@ -31,21 +33,29 @@ if TYPE_CHECKING:
 SortBy = Literal["price", "days"]
 
 
-def _price(q: ServiceQuote) -> str:
-    return f"{q.price.amount} {q.price.currency}" if q.price else "—"
+def _price(q: ServiceQuote, t: Lang = ENGLISH) -> str:
+    return t.money(q.price.amount, q.price.currency) if q.price else "—"
 
 
-def _days(q: ServiceQuote) -> str:
+def _days(q: ServiceQuote, t: Lang = ENGLISH) -> str:
     if not q.delivery_days:
         return "—"
     days = f"{q.delivery_days.min}–{q.delivery_days.max}"
     if q.delivery_days.basis == "dropoff_to_sorting_centre":
-        days += " to SC"  # Ozon's 2026 sheets count days to its sorting centre, not to the buyer
+        days += t._(" to SC")  # Ozon's 2026 sheets count days to its sorting centre, not to the buyer
     return days
 
 
 def confidence(q: ServiceQuote) -> str:
     return confidence_of(q.tariff.sources, q.tariff.confidence)
+
+
+def _confidence_label(q: ServiceQuote, t: Lang) -> str:
+    if t is ENGLISH:
+        return confidence(q)
+    from ..pricing.wording import CONFIDENCE
+
+    return t._(CONFIDENCE.get(confidence(q), confidence(q)))
 
 
 def order(quotes: Sequence[ServiceQuote], sort: SortBy) -> list[ServiceQuote]:
@@ -86,6 +96,10 @@ def _wrap(console: Out, first: str, text: str) -> None:
         break_long_words=False,
         break_on_hyphens=False,
     )
+    if not (first + text).isascii():  # Chinese takes two cells a character and breaks between characters
+        from ._wrap import label, wrap
+
+        lines = wrap(label(first, text), width)
     for line in lines:
         console.print(line, highlight=False, markup=False, soft_wrap=True)
 
@@ -96,8 +110,11 @@ def render_quotes(
     *,
     show_all: bool = False,
     top: Optional[int] = None,
+    t: Lang = ENGLISH,
+    why: Optional[Callable[[ServiceQuote], str]] = None,
 ) -> None:
-    """The priced services as a table (in the order given), then the others counted or listed."""
+    """The priced services as a table (in the order given), then the others counted or listed; `t` is the
+    language, `why` words a service's reasons in it (default: the library's English sentences)."""
     console = console or consoles.out
     priced = [q for q in quotes if q.status == "ok"]
     shown = priced[:top] if top else priced
@@ -105,41 +122,46 @@ def render_quotes(
     ineligible = [q for q in quotes if q.status == "ineligible"]
     rub = any(q.total_rub or q.price_rub for q in shown)
     if shown:
-        columns = [Column("Service", max_width=30), Column("Price", right=True)]
+        columns = [Column(t._("Service"), max_width=30), Column(t._("Price"), right=True)]
         if rub:
             columns.append(Column("RUB", right=True))
-        columns += [Column("Days", right=True), Column("Charged", right=True), Column("Confidence")]
+        columns += [Column(t._("Days"), right=True), Column(t._("Charged"), right=True), Column(t._("Confidence"))]
         rows = []
         for q in shown:
-            row = [q.service, _price(q)]
+            row = [q.service, _price(q, t)]
             if rub:
                 money = q.total_rub or q.price_rub
-                row.append(money.amount if money else "—")
-            row += [_days(q), f"{q.chargeable_weight_g} g", confidence(q)]
+                row.append((money.amount if t is ENGLISH else t.number(money.amount, 2)) if money else "—")
+            row += [_days(q, t), t.grams(q.chargeable_weight_g), _confidence_label(q, t)]
             rows.append(row)
         _print_table(console, columns, rows)
     else:
-        console.print("No service has a published price for this parcel on this date.", highlight=False)
+        console.print(t._("No service has a published price for this parcel on this date."), highlight=False)
     rest = []
     if len(shown) < len(priced):
-        rest.append(f"{len(priced) - len(shown)} more priced")
+        rest.append(t._("%(n)s more priced", n=len(priced) - len(shown)))
     if unpriced:
-        rest.append(f"{len(unpriced)} without a published rate")
+        rest.append(t._("%(n)s without a published rate", n=len(unpriced)))
     if ineligible:
-        rest.append(f"{len(ineligible)} cannot carry it")
+        rest.append(t._("%(n)s cannot carry it", n=len(ineligible)))
     if rest and not show_all:
-        _wrap(console, "Also", ", ".join(rest) + " (--all lists them with the reasons)")
+        _wrap(console, t._("Also"), t._(", ").join(rest) + t._(" (--all lists them with the reasons)"))
     if show_all:
+        word = why or (lambda q: "; ".join(r.message for r in q.reasons))
         for q in priced[len(shown) :]:
-            _wrap(console, f"  {q.service}", f"{_price(q)}, {_days(q)} days")
+            _wrap(console, f"  {q.service}", t._("%(price)s, %(days)s days", price=_price(q, t), days=_days(q, t)))
         by_reason: dict[str, list[str]] = {}
         for q in unpriced:  # most share one reason ("rate not published"): say it once
-            why = "; ".join(r.message for r in q.reasons) or "rate not published"
-            by_reason.setdefault(why, []).append(q.service)
-        for why, names in by_reason.items():
-            _wrap(console, f"No published rate ({len(names)})", f"{', '.join(names)}. Why: {why}")
+            text = word(q) or t._("rate not published")
+            by_reason.setdefault(text, []).append(q.service)
+        for text, names in by_reason.items():
+            _wrap(
+                console,
+                t._("No published rate (%(n)s)", n=len(names)),
+                t._("%(names)s. Why: %(why)s", names=", ".join(names), why=text),
+            )
         for q in ineligible:
-            _wrap(console, f"Cannot carry it: {q.service}", "; ".join(r.message for r in q.reasons) or "ineligible")
+            _wrap(console, t._("Cannot carry it: %(service)s", service=q.service), word(q) or t._("ineligible"))
 
 
 def _print_table(console: Out, columns: list[Column], rows: list[list[str]]) -> None:
@@ -168,19 +190,21 @@ rich_tables_only = False
 """True: always draw the table with rich (tests compare the two ways)."""
 
 
-def _header(quotes: Sequence[ServiceQuote], parcel) -> str:
-    value = f", declared {parcel.declared_value}" if parcel.declared_value else ""
-    where = "courier" if parcel.delivery == "courier" else "pickup point"
-    out = (
-        f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm{value}, "
-        f"order date {parcel.order_date.isoformat()}, {where}"
+def _header(quotes: Sequence[ServiceQuote], parcel, t: Lang = ENGLISH) -> str:
+    dv = parcel.declared_value
+    value = t._(", declared %(value)s", value=t.money(dv.amount, dv.currency) if t is not ENGLISH else dv) if dv else ""
+    where = t._("courier") if parcel.delivery == "courier" else t._("pickup point")
+    sep = t._(", ")
+    dims = "x".join(str(s) for s in parcel.dims_mm) + " " + t._("mm")
+    out = sep.join(
+        [t.grams(parcel.weight_g), dims + value, t._("order date %(day)s", day=t.date(parcel.order_date)), where]
     )
     group = next((q.group.name for q in quotes if q.group is not None and q.group.name), None)
     if group:
-        out += f"; shipment group {group}"
+        out += t._("; shipment group %(group)s", group=group)
     readings = sorted({r for q in quotes for r in q.tariff.readings})
     if readings:
-        out += f"; reading {', '.join(readings)}"
+        out += t._("; reading %(names)s", names=", ".join(readings))
     return out
 
 
@@ -234,10 +258,14 @@ def quote(
         "--min-confidence",
         help="Drop services whose rates are less sure than this: official, carrier_sheet, third_party, inferred.",
     ),
+    lang: Optional[str] = LangOpt,
 ) -> None:
     """Quote one parcel against every service in force on the order date."""
 
     def run() -> None:
+        from ..i18n import choose_cli
+
+        t = _lang_of(choose_cli(lang))
         if sort not in ("price", "days"):
             raise InputError("--sort", f"{sort!r} is not an order; use price or days")
         total_weight, total_value = _weight_and_value(weight, value, item)
@@ -275,30 +303,56 @@ def quote(
             sys.stdout.write("\n")
             return
         out = consoles.plain_out
-        _wrap(out, "Parcel", _header(quotes, parcel))
+        _wrap(out, t._("Parcel"), _header(quotes, parcel, t))
+        if notice and t is not ENGLISH:
+            from ..pricing.wording import coverage_text
+
+            notice = coverage_text(ts.coverage(parcel.order_date, readings=reading or ()), t)
         if notice:
-            _wrap(out, "Note", notice)
-        render_quotes(quotes, out, show_all=show_all, top=top)
+            _wrap(out, t._("Note"), notice)
+        render_quotes(quotes, out, show_all=show_all, top=top, t=t, why=_why(ts, parcel, reading, t))
         if rub:
-            _rates_lines(quotes, out)
+            _rates_lines(quotes, out, t)
 
     guarded(run)
 
 
-def _rates_lines(quotes: Sequence[ServiceQuote], console: Out) -> None:
+def _rates_lines(quotes: Sequence[ServiceQuote], console: Out, t: Lang = ENGLISH) -> None:
     """Which rates made the RUB column, and why a row has none."""
     seen: dict[tuple, None] = {}
     for q in quotes:
         if q.fx is not None and q.fx.currency != "RUB":
             seen[(q.fx.currency, q.fx.rate, q.fx.date, q.fx.source)] = None
     for cur, rate, day, source in seen:
-        _wrap(console, "Rate", f"1 {cur} = {rate} RUB ({day}, {source}); RUB = price × rate + Ozon fee")
+        _wrap(
+            console,
+            t._("Rate"),
+            t._("1 %(cur)s = %(rate)s RUB (%(day)s, %(source)s); RUB = price × rate + Ozon fee",
+                cur=cur, rate=rate, day=day, source=source),
+        )  # fmt: skip
     missing = {q.rub_missing_reason for q in quotes if q.status == "ok" and q.rub_missing_reason}
     for reason in sorted(missing):
-        _wrap(console, "No RUB", reason)
+        _wrap(console, t._("No RUB"), reason)
     duty = next((q.customs for q in quotes if q.status == "ok" and q.customs is not None), None)
     if duty is not None:
-        _wrap(console, "Customs (paid by the buyer, not in the totals)", duty.explanation)
+        _wrap(console, t._("Customs (paid by the buyer, not in the totals)"), duty.explanation)
+
+
+def _lang_of(code: str) -> Lang:
+    from ..i18n import lang
+
+    return lang(code)
+
+
+def _why(ts, parcel, reading, t: Lang) -> Optional[Callable[[ServiceQuote], str]]:
+    """Reasons worded in `t` from the rows that applied (None in English: the library's sentences)."""
+    if t is ENGLISH:
+        return None
+    from ..pricing.facts import facts_for
+    from ..pricing.wording import reasons_text
+
+    compiled = ts.compiled(reading or ())
+    return lambda q: reasons_text(q, parcel, facts_for(compiled, q, parcel), t, only_blocking=False)
 
 
 def register(app: typer.Typer) -> None:
