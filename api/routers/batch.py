@@ -240,7 +240,7 @@ async def quote_batch(
     ),
     status: Optional[list[Literal["ok", "unpriced", "ineligible"]]] = Query(None, description="NDJSON bodies only"),
     sort: Optional[Sort] = Query(None, description="NDJSON bodies only: price or days"),
-    expand: list[str] = Query([], description="add parts to each quote: billing, tariff, reasons or all"),
+    expand: list[str] = Query([], description="add parts to each quote: billing, tariff, reasons, ties or all"),
 ) -> Response:
     """One result per parcel, in order; a bad parcel yields an error entry and does not fail the others.
 

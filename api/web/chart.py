@@ -60,12 +60,30 @@ def colours_for(resp: CurvesResponse) -> dict[str, str]:
     return colours([b.service_id for b in resp.cheapest.bands], [b.service_id for b in resp.fastest.bands])
 
 
-def draw(resp: CurvesResponse, t: Lang = ENGLISH) -> Picture:
-    """The chart and the strip, wide and narrow, labelled in `t`'s language."""
+def draw(resp: CurvesResponse, t: Lang = ENGLISH, ties: Optional[list[list[tuple[str, str]]]] = None) -> Picture:
+    """The chart and the strip, wide and narrow, labelled in `t`'s language; `ties` (per cheapest band, the
+    services tied with its winner: money.bands.band_ties) name the tie on the strip instead of one of them."""
     palette = colours_for(resp)
     wide, currency = _chart(resp, palette, WIDE, t)
     narrow, _ = _chart(resp, palette, NARROW, t)
-    return Picture(wide, _strip(resp, palette, WIDE, t), narrow, _strip(resp, palette, NARROW, t), palette, currency)
+    names = [
+        band_label(b.service, (ties or [])[i] if ties and i < len(ties) else [])
+        for i, b in enumerate(resp.cheapest.bands)
+    ]
+    strip_wide, strip_narrow = _strip(resp, palette, WIDE, t, names), _strip(resp, palette, NARROW, t, names)
+    return Picture(wide, strip_wide, narrow, strip_narrow, palette, currency)
+
+
+def band_label(winner: Optional[str], tied: list[tuple[str, str]]) -> Optional[str]:
+    """The band's name: its winner, or its tie ("Economy: ABT, ATC, CEL" when they share the last word)."""
+    if len(tied) < 2:
+        return winner
+    names = [n for _, n in tied]
+    last = {n.rsplit(" ", 1)[-1] for n in names}
+    if len(last) == 1 and all(" " in n for n in names):
+        tier = last.pop()
+        return f"{tier}: " + ", ".join(n.rsplit(" ", 1)[0] for n in names)
+    return ", ".join(names)
 
 
 def _chart(resp: CurvesResponse, colours: dict[str, str], size: Size, t: Lang) -> tuple[str, Optional[str]]:
@@ -166,7 +184,7 @@ def _chart(resp: CurvesResponse, colours: dict[str, str], size: Size, t: Lang) -
     return "\n".join(out), currency
 
 
-def _strip(resp: CurvesResponse, colours: dict[str, str], size: Size, t: Lang) -> str:
+def _strip(resp: CurvesResponse, colours: dict[str, str], size: Size, t: Lang, names: list[Optional[str]]) -> str:
     """One bar across the weight axis (aligned with the chart's), coloured by the cheapest service of each band."""
     W, LEFT = size.w, size.left
     pw = W - LEFT - size.right
@@ -180,12 +198,12 @@ def _strip(resp: CurvesResponse, colours: dict[str, str], size: Size, t: Lang) -
         + "</title>",
     ]
     prev_end = 0
-    for b in resp.cheapest.bands:
+    for i, b in enumerate(resp.cheapest.bands):
         x0 = LEFT + pw * prev_end / x_max
         x1 = LEFT + pw * b.to_g / x_max
         prev_end = b.to_g
         colour = colours.get(b.service_id or "", "#eeeeee")
-        name = b.service or t._("no price")
+        name = names[i] or t._("no price")
         out.append(
             f'<rect class="band" data-service="{escape(b.service_id or "")}" x="{x0:.1f}" y="2" '
             f'width="{max(x1 - x0, 1):.1f}" height="{h - 4}" fill="{colour}"><title>{_kg(b.from_g, t)}–{_kg(b.to_g, t)}: '

@@ -22,8 +22,10 @@ from fastapi.templating import Jinja2Templates
 
 from ratecalc import InputError, TariffSet
 from ratecalc.i18n import LANGUAGES, NAMES, Lang
+from ratecalc.money.bands import band_ties, cheapest_bands
 from ratecalc.pricing.facts import facts_for
 from ratecalc.pricing.result import ServiceQuote
+from ratecalc.pricing.ties import group_ties
 from ratecalc.pricing.wording import CONFIDENCE, DELIVERY, reasons_text
 from ratecalc.tariffdata.confidence import confidence_of
 
@@ -34,6 +36,7 @@ from ..quoting import Invalid, quote_parcels
 from ..routers.curves import CurvesResponse, curves_response, parcel_from_query, run_curves
 from . import i18n
 from .chart import Picture, draw
+from .ties import TieRow, tie_rows
 from .wording import band_note, field_error
 
 HERE = Path(__file__).parent
@@ -66,6 +69,8 @@ class View:
     t: Lang
     errors: dict[str, str] = field(default_factory=dict)
     priced: list[Row] = field(default_factory=list)
+    ties: list[TieRow] = field(default_factory=list)  # the priced services, ties as one row
+    band_ties: list[list[tuple[str, str]]] = field(default_factory=list)  # per cheapest band: (id, name) tied
     unpriced: list[Row] = field(default_factory=list)
     ineligible: list[Row] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)  # parts of one line, none to be broken inside
@@ -168,6 +173,7 @@ def build_view(ts: TariffSet, request: Request, t: Lang) -> View:
         why = reasons_text(q, parcel, facts_for(compiled, q, parcel), t) if q.status != "ok" else ""
         rows.append(_row(q, t, why))
     view.priced = [r for r in rows if r.status == "ok"]
+    view.ties = tie_rows(group_ties(quotes), {r.service_id: r for r in view.priced}, compiled, parcel, t)
     view.unpriced = [r for r in rows if r.status == "unpriced"]
     view.ineligible = [r for r in rows if r.status == "ineligible"]
     view.days_to_sc = any(r.to_sc for r in view.priced)
@@ -185,7 +191,8 @@ def build_view(ts: TariffSet, request: Request, t: Lang) -> View:
     view.notice = _notice(ts, parcel.order_date, t)
     view.curves = curves_response(curves)
     view.band_note = band_note(view.curves.cheapest.note, t)
-    view.picture = draw(view.curves, t)
+    view.band_ties = band_ties(curves, cheapest_bands(curves, "price"))
+    view.picture = draw(view.curves, t, view.band_ties)
     view.curves_url = "/v1/curves?" + urlencode(
         [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "sort")]
     )

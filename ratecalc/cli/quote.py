@@ -121,22 +121,60 @@ def render_quotes(
     unpriced = [q for q in quotes if q.status == "unpriced"]
     ineligible = [q for q in quotes if q.status == "ineligible"]
     rub = any(q.total_rub or q.price_rub for q in shown)
+    from ..pricing.ties import group_ties
+
+    ties = group_ties(shown)
+    grouped = not show_all and len(ties) < len(shown)  # ties as one row, unless --all asks for every service
     if shown:
         columns = [Column(t._("Service"), max_width=30), Column(t._("Price"), right=True)]
         if rub:
             columns.append(Column("RUB", right=True))
         columns += [Column(t._("Days"), right=True), Column(t._("Charged"), right=True), Column(t._("Confidence"))]
         rows = []
-        for q in shown:
-            row = [q.service, _price(q, t)]
-            if rub:
-                money = q.total_rub or q.price_rub
-                row.append((money.amount if t is ENGLISH else t.number(money.amount, 2)) if money else "—")
-            row += [_days(q, t), t.grams(q.chargeable_weight_g), _confidence_label(q, t)]
-            rows.append(row)
+        firsts = [tie.first for tie in ties] if grouped else shown
+        width = _name_width(console, columns, [_quote_row(q, "", rub, t) for q in firsts], shown)
+        for tie in ties if grouped else [None]:
+            for q in [tie.first] if tie is not None else shown:
+                lines = _tie_lines(tie, width) if tie is not None else [q.service]
+                rows.append(_quote_row(q, lines[0], rub, t))
+                rows.extend([line] + [""] * (len(columns) - 1) for line in lines[1:])
         _print_table(console, columns, rows)
+        if grouped:
+            _wrap(console, t._("Ties"), t._("one row per price, days and rules; --all lists every service"))
     else:
         console.print(t._("No service has a published price for this parcel on this date."), highlight=False)
+    _rest(console, priced, shown, unpriced, ineligible, show_all, t, why)
+
+
+def _name_width(console: Out, columns: list[Column], rows: list[list[str]], shown: Sequence[ServiceQuote]) -> int:
+    """How wide tie names may wrap: what the other columns leave of the console (as the plain table pads
+    them), between the longest service name (at least 12) and the column's 30."""
+    others = sum(max(len(c.header), *(len(r[i]) for r in rows)) + 2 for i, c in enumerate(columns) if i) - 1
+    room = console.width - others - len(columns) - 1
+    return max(12, *(len(q.service) for q in shown), min(30, room))
+
+
+def _tie_lines(tie, width: int) -> list[str]:
+    """A tie's name cell as lines of at most `width` cells ("Economy (8) ABT, ATC," / "  GBS, ..."), so the
+    table stays plain text rows as narrow as the services' own names; a service alone keeps its name."""
+    if not tie.tied:
+        return [tie.first.service]
+    from ._wrap import wrap
+
+    head = tie.tier or tie.first.service
+    return wrap(f"{head} ({len(tie.quotes)}) {', '.join(tie.names())}", min(width, 30), indent="  ")
+
+
+def _quote_row(q: ServiceQuote, name: str, rub: bool, t: Lang) -> list[str]:
+    row = [name, _price(q, t)]
+    if rub:
+        money = q.total_rub or q.price_rub
+        row.append((money.amount if t is ENGLISH else t.number(money.amount, 2)) if money else "—")
+    return row + [_days(q, t), t.grams(q.chargeable_weight_g), _confidence_label(q, t)]
+
+
+def _rest(console, priced, shown, unpriced, ineligible, show_all: bool, t: Lang, why) -> None:
+    """The services not in the table: counted, or with --all listed with their reasons."""
     rest = []
     if len(shown) < len(priced):
         rest.append(t._("%(n)s more priced", n=len(priced) - len(shown)))

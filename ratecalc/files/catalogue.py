@@ -681,6 +681,7 @@ def _chosen_table(
     cols["margin_pct"] = signed_decimal(_pct_hundredths(picks["profit"], picks["sale"]), priced)
     cols["roi_pct"] = signed_decimal(_pct_hundredths(picks["profit"], picks["invested"]), has & (picks["invested"] > 0))
     reason = _obj(list(picks["reason"]))
+    cols["tied_with"] = pa.array(list(picks["tied"]), pa.string())
     cols["no_choice"] = text(reason, has)
     return pa.table(cols)
 
@@ -728,6 +729,7 @@ def cost_catalogue(
     for k in ("sale", "carrier", "rate", "commission", "fee", "other", "costs", "profit", "invested"):
         picks[k] = np.zeros(V, np.int64)
     reason = [""] * V
+    picks["tied"] = [""] * V  # type: ignore[assignment]  # services tied with the chosen one (pricing.ties)
     fwd = np.flatnonzero(econ.mode == 0)
     if len(fwd):
         sub = parcels.take(fwd)
@@ -759,6 +761,19 @@ def _take_pick(picks: dict[str, np.ndarray], at: np.ndarray, pr: _Priced, sel: n
     picks["invested"][at] = ln.invested
 
 
+def _take_tied(compiled, picks, at: np.ndarray, pr: _Priced, entries: np.ndarray, first: np.ndarray) -> None:
+    """The services that tie with each row's chosen one (same price, days and rules): the same costs and
+    profit, so the row names them all instead of only the first by name."""
+    from ..pricing.ties import tied_columns
+
+    ids = [s.id for s in compiled.services]
+    texts = tied_columns(
+        compiled.table, pr.pos[entries], pr.service[entries], pr.table_row[entries], pr.price[entries], first, ids
+    )
+    for r, text in zip(at.tolist(), texts):
+        picks["tied"][r] = text
+
+
 def _service_rank(compiled: CompiledTariffs) -> np.ndarray:
     """Rank of each service by (name, id): the single-SKU answer's order among equally profitable lines."""
     keys = [(s.name, s.id) for s in compiled.services]
@@ -779,6 +794,7 @@ def _forward(compiled, parcels, at_rows, econ, opts, fx, picks, reason) -> None:
     chosen = sel[first]
     ln_c = _lines(_sub_econ(econ, at_rows), pr, chosen, sale_of[pr.pos[chosen]], opts)
     _take_pick(picks, at_rows[pr.pos[chosen]], pr, chosen, ln_c)
+    _take_tied(compiled, picks, at_rows[pr.pos[chosen]], pr, sel, first)
     got = np.zeros(len(at_rows), bool)
     got[pr.pos[chosen]] = True
     for i in np.flatnonzero(~got):
@@ -859,6 +875,7 @@ def _reverse_segment(compiled, parcels, at_rows, sub_econ, todo, a, b, opts, fx,
     chosen = hit[first]
     ln_c = _lines(e_sub, pr, chosen, price[first], opts)
     _take_pick(picks, at_rows[todo[pr.pos[chosen]]], pr, chosen, ln_c)
+    _take_tied(compiled, picks, at_rows[todo[pr.pos[chosen]]], pr, hit, first)
 
 
 def cost_file(
