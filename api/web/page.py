@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.concurrency import run_in_threadpool
 
 from ratecalc import InputError, TariffSet
 from ratecalc.i18n import LANGUAGES, NAMES, Lang
@@ -36,6 +37,7 @@ from ..quoting import Invalid, quote_parcels
 from ..routers.curves import CurvesResponse, curves_response, parcel_from_query, run_curves
 from . import i18n
 from .chart import Picture, draw
+from .money import MoneyView, build_money, money_form, suggestions
 from .ties import TieRow, tie_rows
 from .wording import band_note, field_error
 
@@ -80,6 +82,7 @@ class View:
     notice: Optional[str] = None  # the tariff set's word on the date (no rates held, stale rates)
     days_to_sc: bool = False  # some days count to Ozon's sorting centre (explained under the table)
     band_note: Optional[str] = None
+    money: Optional[MoneyView] = None  # the money part (profit per carrier, or the price for a target)
     lang: str = ""  # the language named in the query string ("" = chosen from the browser's)
     switch: list[tuple[str, str, str, bool]] = field(default_factory=list)  # (code, name, url, current)
 
@@ -154,6 +157,7 @@ def _errors(view: View, errors: list[FieldError]) -> None:
 def build_view(ts: TariffSet, request: Request, t: Lang) -> View:
     form = _form(request)
     view = View(form=form, t=t, lang=i18n.explicit_lang(request), switch=_switch(request, t.code))
+    view.money = MoneyView(form=money_form(request), categories=suggestions(dt.date.today(), t))
     if not form["weight"] and not form["dims"]:
         return view  # an empty form: nothing asked yet
     raw = {k: form[k] or None for k in FIELDS} | {"battery": form["battery"], "liquid": form["liquid"]}
@@ -193,8 +197,10 @@ def build_view(ts: TariffSet, request: Request, t: Lang) -> View:
     view.band_note = band_note(view.curves.cheapest.note, t)
     view.band_ties = band_ties(curves, cheapest_bands(curves, "price"))
     view.picture = draw(view.curves, t, view.band_ties)
+    allow_cbr = bool(getattr(request.app.state, "settings", None) and request.app.state.settings.page_cbr)
+    view.money = build_money(ts, parcel, form, request, t, allow_cbr)
     view.curves_url = "/v1/curves?" + urlencode(
-        [(k, v) for k, v in request.query_params.multi_items() if k not in ("lang", "sort")]
+        [(k, v) for k, v in request.query_params.multi_items() if k in FIELDS or k in ("battery", "liquid")]
     )
     return view
 
@@ -206,8 +212,8 @@ def install(app: FastAPI) -> None:
     async def index(request: Request) -> HTMLResponse:
         ts = await tariffs(request)
         t = i18n.request_lang(request)
-        view = build_view(ts, request, t)
-        status = 422 if view.errors else 200
+        view = await run_in_threadpool(build_view, ts, request, t)  # the money part searches prices: CPU
+        status = 422 if view.errors or (view.money and view.money.errors) else 200
         i18n.use(t)
         response = templates.TemplateResponse(request, "page.html", {"v": view, "t": t}, status_code=status)
         response.headers["Content-Language"] = {"zh": "zh-Hans"}.get(t.code, t.code)
