@@ -9,7 +9,6 @@ grouped by the one tie rule (ratecalc.pricing.ties) among the quotes at the pric
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Optional
@@ -18,11 +17,11 @@ from pydantic import ValidationError
 from starlette.requests import Request
 
 from ratecalc import TariffSet
-from ratecalc.i18n import N_, Lang
+from ratecalc.i18n import Lang
 from ratecalc.money.commissions import table_for
+from ratecalc.money.ties import group_label, line_groups
+from ratecalc.money.wording import cliff_text, skipped_text
 from ratecalc.pricing.parcels import Parcel
-from ratecalc.pricing.ties import group_ties
-from ratecalc.units import Money
 
 from ..errors import ApiProblem, FieldError, from_pydantic
 from ..routers.economics import EconomicsRequest, post_economics
@@ -126,16 +125,6 @@ def _pct(t: Lang, text: Optional[str]) -> str:
     return "—" if text is None else t.percent(Decimal(text))
 
 
-def _ties_at(ts: TariffSet, parcel: Parcel, price: str) -> dict[str, tuple[int, Any]]:
-    """service_id -> (tie index, Tie) among the quotes at this sale price (it is the declared price)."""
-    at = dataclasses.replace(parcel, declared_value=Money(Decimal(price), "RUB"))
-    out = {}
-    for i, tie in enumerate(group_ties(ts.quote(at))):
-        for sid in tie.service_ids:
-            out[sid] = (i, tie)
-    return out
-
-
 def _row(lines: list[dict], tie, t: Lang, price: Optional[str]) -> MoneyRow:
     ln = lines[0]
     rub = ln["rub"]
@@ -151,12 +140,9 @@ def _row(lines: list[dict], tie, t: Lang, price: Optional[str]) -> MoneyRow:
         "roi": ln["roi_pct"] or "",
     }
     ids = [x["service_id"] for x in lines]
-    names = [x["service"] for x in lines]
-    if tie is not None and len(ids) > 1:
-        short = [n for n, q in zip(tie.names(), tie.quotes) if q.service_id in ids]
-        label, names = tie.tier or names[0], short or names
-    else:
-        label, names = names[0], [ln["carrier"]]
+    label, names = group_label(tie, ids, [x["service"] for x in lines])
+    if len(ids) == 1:
+        names = [ln["carrier"]]
     cp = ln["carrier_price"]
     cells = {
         "price": _rub(t, numbers["price"]),
@@ -172,36 +158,14 @@ def _row(lines: list[dict], tie, t: Lang, price: Optional[str]) -> MoneyRow:
 
 
 def _group(ts: TariffSet, parcel: Parcel, items: list[tuple[dict, str]], t: Lang) -> list[MoneyRow]:
-    """Lines (each with the price it is costed at) grouped: same price and the same tie there."""
-    ties: dict[str, dict] = {}
-    groups: dict[tuple, list[dict]] = {}
-    tie_of: dict[tuple, Any] = {}
-    for line, price in items:
-        if price not in ties:
-            ties[price] = _ties_at(ts, parcel, price)
-        index, tie = ties[price].get(line["service_id"], (None, None))
-        key = (price, index if index is not None else line["service_id"])
-        groups.setdefault(key, []).append(line)
-        tie_of[key] = tie
-    return [_row(lines, tie_of[key], t, key[0]) for key, lines in groups.items()]
-
-
-CLIFFS = {
-    "lower_price": N_("Lowering the price to %(at)s raises the profit by up to %(delta)s."),
-    "price_jump": N_("Crossing %(at)s changes the profit by up to %(delta)s."),
-    "lighter_parcel": N_("A parcel of %(at)s raises the profit by up to %(delta)s."),
-    "service_lost": N_("Above %(at)s some services no longer take the parcel."),
-}
+    """Lines (each with the price it is costed at) grouped by money.ties.line_groups: the same price and
+    one tie there."""
+    groups = line_groups(ts, parcel, [(ln["service_id"], Decimal(price)) for ln, price in items])
+    return [_row([items[i][0] for i in idx], tie, t, items[idx[0]][1]) for idx, tie in groups]
 
 
 def _cliff(c: dict, t: Lang) -> str:
-    if t.code == "en":
-        return c["message"]
-    amount, _, unit = c["at"].partition(" ")
-    at = t.grams(int(amount)) if unit == "g" else t.money(amount, unit or "RUB")
-    deltas = [Decimal(v) for v in c["deltas_rub"].values() if v]
-    delta = t.money(max(deltas, key=abs), "RUB") if deltas else "—"
-    return t._(CLIFFS.get(c["kind"], CLIFFS["price_jump"]), at=at, delta=delta)
+    return cliff_text(c["kind"], c["at"], list(c["deltas_rub"].values()), c["message"], t)
 
 
 def _category_name(day, category_id: str, t: Lang) -> str:
@@ -210,14 +174,6 @@ def _category_name(day, category_id: str, t: Lang) -> str:
     except (StopIteration, Exception):
         return category_id
     return getattr(c, t.code, None) or c.en
-
-
-SKIPPED = {
-    "no_rate": N_("no exchange rate for the carrier's currency: give fx, like CNY=11.2"),
-    "no_fee_rule": N_("no Ozon fee rule for the carrier's currency on this date"),
-    "unpriced": N_("no published rate"),
-    "ineligible": N_("cannot carry the parcel"),
-}
 
 
 def _errors(view: MoneyView, errors: list[FieldError], t: Lang) -> None:
@@ -288,8 +244,7 @@ def _skipped(skipped: list[dict], t: Lang) -> list[str]:
     for s in skipped:
         by.setdefault(s["status"], []).append(s["service"])
     return [
-        t._("%(names)s: %(why)s", names=", ".join(names), why=t._(SKIPPED.get(status, SKIPPED["unpriced"])))
-        for status, names in by.items()
+        t._("%(names)s: %(why)s", names=", ".join(names), why=skipped_text(status, t)) for status, names in by.items()
     ]
 
 

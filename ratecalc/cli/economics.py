@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING, List, Optional, Sequence, Union
 import typer
 
 from ..errors import InputError
-from ..i18n import ENGLISH, Lang
+from ._econ_table import render_forward, render_reverse
+from ._lang import LangOpt
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -73,124 +74,6 @@ def _money_or_rub(text: Optional[str], field: str):
     if any(c.isalpha() for c in str(text)):
         return parse_money(text, field)
     return Money(parse_decimal(text, field, what="amount"), "RUB")
-
-
-def _pct(f, t: Lang = ENGLISH) -> str:
-    from decimal import Decimal
-
-    value = Decimal(f.numerator) / Decimal(f.denominator) * 100
-    return f"{value:.2f} %" if t is ENGLISH else t.percent(value)
-
-
-def _r(minor: int, t: Lang = ENGLISH) -> str:
-    from decimal import Decimal
-
-    if t is not ENGLISH:
-        return t.number(Decimal(minor).scaleb(-2), 2)
-    return f"{Decimal(minor).scaleb(-2):,.2f}".replace(",", " ")
-
-
-def render_commission(com, console: Console) -> None:
-    """The commission at the sale price, with its category, tier, table and confidence (as a tariff's)."""
-    cat = com.category
-    names = " / ".join(x for x in (cat.en, cat.ru, cat.zh) if x)
-    console.print(
-        f"commission: {com.percent:f} % = {com.amount_rub:.2f} RUB — {names}"
-        + (f" [brand {cat.brand}]" if cat.brand else "")
-        + f", tier {com.tier_label}, {com.scheme}, table {com.table.id}, confidence {com.confidence}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    if com.note:
-        console.print(f"note: {com.note}", highlight=False, soft_wrap=True)
-
-
-def render_forward(result, console: Console, top: Optional[int]) -> None:
-    if result.commission is not None:
-        render_commission(result.commission, console)
-    from rich.table import Table
-
-    table = Table(header_style="bold", title=f"Sale price {_r(result.sale_price_minor)} RUB — per carrier, RUB")
-    for col in (
-        "Service",
-        "Group",
-        "Carrier price",
-        "Carrier",
-        "Commission",
-        "Ozon fee",
-        "Other costs",
-        "Profit",
-        "Margin",
-        "ROI",
-    ):
-        table.add_column(col, overflow="fold", justify="left" if col in ("Service", "Group") else "right")
-    for ln in result.lines[:top] if top else result.lines:
-        other = ln.costs_rub - ln.carrier_rub - ln.commission_rub - ln.ozon_fee_rub
-        table.add_row(
-            ln.service,
-            ln.group or "—",
-            f"{ln.carrier_price.amount} {ln.carrier_price.currency}",
-            _r(ln.carrier_rub),
-            f"{_r(ln.commission_rub)} ({ln.commission.percent}%)",
-            _r(ln.ozon_fee_rub),
-            _r(other),
-            _r(ln.profit_rub),
-            _pct(ln.margin),
-            _pct(ln.roi) if ln.roi is not None else "—",
-        )
-    console.print(table)
-    if top and len(result.lines) > top:
-        console.print(f"({len(result.lines) - top} more priced services: drop --top or use --json)")
-    for c in result.cliffs:
-        console.print(f"[yellow]cliff:[/] {c.message}", highlight=False, soft_wrap=True)
-    _render_skipped(result.skipped, console)
-    if result.customs is not None:
-        duty = result.customs
-        extra = f" = {duty.duty_rub} RUB" if duty.duty_rub is not None and duty.duty_free is False else ""
-        console.print(
-            f"customs (paid by the buyer, not in the costs): {duty.explanation}{extra}", highlight=False, soft_wrap=True
-        )
-    for w in result.warnings:
-        console.print(f"[red]warning:[/] {w}", highlight=False, soft_wrap=True)
-    for n in result.notes:
-        console.print(f"note: {n}", highlight=False, soft_wrap=True)
-
-
-def _render_skipped(skipped, console: Console) -> None:
-    by: dict[str, list[str]] = {}
-    for s in skipped:
-        by.setdefault(s.status, []).append(s.service_id)
-    for status, ids in sorted(by.items()):
-        console.print(f"not costed ({status}, reasons in --json): {', '.join(ids)}", highlight=False, soft_wrap=True)
-
-
-def render_reverse(result, console: Console, top: Optional[int]) -> None:
-    from rich.table import Table
-
-    table = Table(header_style="bold", title=f"Lowest sale price reaching {result.target.label()}")
-    for col in ("Service", "Lowest price RUB", "Group", "Carrier price", "Profit", "Margin", "ROI"):
-        table.add_column(col, overflow="fold", justify="left" if col in ("Service", "Group") else "right")
-    reached = [r for r in result.lines if r.price_minor is not None]
-    for r in reached[:top] if top else reached:
-        ln = r.line
-        table.add_row(
-            r.service,
-            _r(r.price_minor),
-            ln.group or "—",
-            f"{ln.carrier_price.amount} {ln.carrier_price.currency}",
-            _r(ln.profit_rub),
-            _pct(ln.margin),
-            _pct(ln.roi) if ln.roi is not None else "—",
-        )
-    console.print(table)
-    unreached = [r for r in result.lines if r.price_minor is None]
-    reasons: dict[str, list[str]] = {}
-    for r in unreached:
-        reasons.setdefault(r.reason or "", []).append(r.service_id)
-    for why, ids in reasons.items():
-        console.print(f"not reached: {', '.join(ids)} — {why}", highlight=False, soft_wrap=True)
-    for n in result.notes:
-        console.print(f"note: {n}", highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:
@@ -265,17 +148,22 @@ def register(app: typer.Typer) -> None:
         ),
         no_progress: bool = typer.Option(False, "--no-progress", help="Do not draw the progress bar."),
         tariffs: Optional[List[Path]] = cli.TariffsOpt,
+        show_all: bool = typer.Option(False, "--all", help="List every service (services that tie share a row)."),
+        lang: Optional[str] = LangOpt,
     ) -> None:
         """Profit, margin and ROI per carrier at a sale price, or the lowest price reaching a target;
         with --input, the same for every SKU of a catalogue file (one row per SKU; exit 1 if some rows failed)."""
         failed = {"any": False}
 
         def run() -> None:
+            from ..i18n import choose_cli
+            from ..i18n import lang as lang_of
             from ..money.economics import EconomicsInput, EconomicsResult, ReverseResult, Target, reverse_price
             from ..money.economics import economics as forward
             from ..money.fx import build_chain
             from ..pricing.parcels import Parcel
 
+            t = lang_of(choose_cli(lang))
             chain = build_chain(fx, rates_file, cbr=cbr)
             if input_path is not None:
                 failed["any"] = _catalogue(
@@ -324,7 +212,6 @@ def register(app: typer.Typer) -> None:
             if sale_price is not None:
                 sale = _money_or_rub(sale_price, "sale_price")
                 result = forward(ts, inp, sale, chain)
-                render = render_forward
             else:
                 target = (
                     Target("margin", parse_pct(target_margin, "target_margin"))
@@ -332,21 +219,21 @@ def register(app: typer.Typer) -> None:
                     else Target("profit", parse_pct(target_profit, "target_profit"))
                 )
                 result = reverse_price(ts, inp, target, chain)
-                render = render_reverse
             if as_json:
                 import json
 
                 sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
             else:
-                console = cli.consoles.out
-                console.print(
-                    f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm, order date "
-                    f"{parcel.order_date}, {parcel.delivery}, category {category}"
-                    + (f", brand {brand}" if brand else "")
-                    + f", scheme {scheme}",
-                    highlight=False,
-                )
-                render(result, console, top)
+                from .quote import _header, _wrap
+
+                console = cli.consoles.plain_out
+                what = t._("; category %(category)s", category=category) + (f", {brand}" if brand else "")
+                _wrap(console, t._("Parcel"), _header([], parcel, t) + what + f", {scheme}")
+                how = dict(top=top, show_all=show_all, t=t, readings=tuple(reading or ()))
+                if isinstance(result, ReverseResult):
+                    render_reverse(result, ts, parcel, console, **how)  # type: ignore[arg-type]
+                else:
+                    render_forward(result, ts, parcel, console, **how)  # type: ignore[arg-type]
 
         cli.guarded(run)
         if failed["any"]:
