@@ -156,10 +156,11 @@ def register(app: typer.Typer) -> None:
             took = time.perf_counter() - started
             rate = summary.rows / took if took > 0 else 0.0
             err.print(
-                f"{summary.rows:,} rows: {summary.quoted:,} quoted, {summary.failed:,} failed; "
-                f"{summary.output_rows:,} output rows in {took:.2f} s ({rate:,.0f} rows/s)\n"
+                "\n".join(summary.lines())
+                + f"\n{summary.output_rows:,} output rows in {took:.2f} s ({rate:,.0f} rows/s)\n"
                 f"output: {summary.output}\nerrors: {summary.errors_path or 'none (every row quoted)'}",
                 highlight=False,
+                markup=False,
             )
             if best is not None:
                 err.print(

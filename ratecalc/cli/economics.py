@@ -274,8 +274,9 @@ def _catalogue(
         )
     took = time.perf_counter() - started
     err.print(
-        f"{summary.rows:,} SKUs: {summary.quoted:,} costed, {summary.failed:,} failed in {took:.2f} s\n"
-        f"output: {summary.output}\nerrors: {summary.errors_path or 'none (every SKU costed)'}",
+        "\n".join(summary.lines("SKUs", "costed", took))
+        + f"\noutput: {summary.output}\nerrors: {summary.errors_path or 'none (every SKU costed)'}",
         highlight=False,
+        markup=False,
     )
     return summary.failed > 0

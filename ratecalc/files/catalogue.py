@@ -920,6 +920,7 @@ def cost_file(
             writer.write(res.table)
             if len(res.errors):
                 err_writer.write(bf._errors_table(res.ingested, chunk, offset))
+                summary.count(res.errors.column, res.errors.reason)
             summary.rows += res.n_input
             summary.quoted += res.costed
             summary.failed += res.n_input - res.costed
