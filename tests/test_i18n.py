@@ -94,7 +94,7 @@ NAMES = {
     "ratecalc", "Ozon", "API", "JSON", "CNY", "RUB", "USD", "EUR", "rFBS", "FBP", "RETS", "ABT", "ATC", "CEL",
     "GBS", "GUOO", "OYX", "XY", "Xingyuan", "Ural", "ZTO", "Tanais", "Leader", "Cainiao", "ETS", "Hecny",
     "Unitrade", "Economy", "Standard", "Express", "Extra", "Small", "Budget", "Big", "Premium", "English",
-    "lang", "SDS", "CN", "ROI", "POST", "v1", "economics", "Apple", "Dyson", "Samsung", "Sony", "kg", "cm", "mm", "g", "YYYY", "MM", "DD", "import", "tariffs", "tariff",
+    "lang", "SDS", "CN", "ROI", "POST", "v1", "economics", "Apple", "Dyson", "Samsung", "Sony", "CSV", "XLSX", "JavaScript", "csv", "xlsx", "batch", "input", "MB", "kg", "cm", "mm", "g", "YYYY", "MM", "DD", "import", "tariffs", "tariff",
 }  # fmt: skip
 
 

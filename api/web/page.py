@@ -35,7 +35,7 @@ from ..errors import FieldError, from_input_error
 from ..models import QuoteOptions
 from ..quoting import Invalid, quote_parcels
 from ..routers.curves import CurvesResponse, curves_response, parcel_from_query, run_curves
-from . import i18n
+from . import catalogue, i18n
 from .chart import Picture, draw
 from .money import MoneyView, build_money, money_form, suggestions
 from .ties import TieRow, tie_rows
@@ -83,6 +83,7 @@ class View:
     days_to_sc: bool = False  # some days count to Ozon's sorting centre (explained under the table)
     band_note: Optional[str] = None
     money: Optional[MoneyView] = None  # the money part (profit per carrier, or the price for a target)
+    upload: Optional[Any] = None  # the catalogue part: its limits and its script's words
     lang: str = ""  # the language named in the query string ("" = chosen from the browser's)
     switch: list[tuple[str, str, str, bool]] = field(default_factory=list)  # (code, name, url, current)
 
@@ -158,6 +159,7 @@ def build_view(ts: TariffSet, request: Request, t: Lang) -> View:
     form = _form(request)
     view = View(form=form, t=t, lang=i18n.explicit_lang(request), switch=_switch(request, t.code))
     view.money = MoneyView(form=money_form(request), categories=suggestions(dt.date.today(), t))
+    view.upload = catalogue.upload_view(request, t)
     if not form["weight"] and not form["dims"]:
         return view  # an empty form: nothing asked yet
     raw = {k: form[k] or None for k in FIELDS} | {"battery": form["battery"], "liquid": form["liquid"]}
@@ -207,6 +209,7 @@ def build_view(ts: TariffSet, request: Request, t: Lang) -> View:
 
 def install(app: FastAPI) -> None:
     app.mount("/assets/web", StaticFiles(directory=str(HERE / "static")), name="web-assets")
+    catalogue.install(app)
 
     @app.get("/", include_in_schema=False, response_class=HTMLResponse)
     async def index(request: Request) -> HTMLResponse:

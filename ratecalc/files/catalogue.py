@@ -878,6 +878,17 @@ def _reverse_segment(compiled, parcels, at_rows, sub_econ, todo, a, b, opts, fx,
     _take_tied(compiled, picks, at_rows[todo[pr.pos[chosen]]], pr, hit, first)
 
 
+def _sliced(chunks, rows: Optional[int]):
+    """The chunks as they are, or cut into slices of `rows` rows (an empty chunk passes as it is)."""
+    for chunk in chunks:
+        n = chunk.table.num_rows
+        if not rows or n <= rows:
+            yield chunk
+            continue
+        for start in range(0, n, rows):
+            yield chunk.slice(start, rows)
+
+
 def cost_file(
     input_path: Union[str, Path],
     output_path: Union[str, Path],
@@ -892,11 +903,14 @@ def cost_file(
     output_format: Optional[str] = None,
     delimiter: str = ",",
     progress: Optional[Progress] = None,
+    slice_rows: Optional[int] = None,
 ) -> BatchSummary:
     """A catalogue file (CSV/Parquet, read in chunks as `ratecalc batch` reads it) -> one row per SKU.
 
     The errors file (default OUTPUT-stem.errors.csv) is written only when some row failed, as in `batch`.
     Raises InputError for problems of the whole file (missing, no category / purchase cost / price column).
+    `slice_rows`: cost each chunk in slices of this many rows, calling `progress` after each (the page's
+    upload shows its progress this way); every row is costed on its own, so the answer is the same.
     """
     from . import batchfile as bf
 
@@ -909,7 +923,7 @@ def cost_file(
     err_writer = bf._Writer(err_path, "csv", field="errors")
     empty: Optional[pa.Table] = None
     try:
-        for chunk in bf.read_chunks(input_path, in_fmt, delimiter=delimiter):
+        for chunk in _sliced(bf.read_chunks(input_path, in_fmt, delimiter=delimiter), slice_rows):
             if chunk.table.num_rows == 0:
                 empty = chunk.table
                 continue
