@@ -146,8 +146,10 @@ def _row(lines: list[dict], tie, t: Lang, price: Optional[str]) -> MoneyRow:
     cp = ln["carrier_price"]
     cells = {
         "price": _rub(t, numbers["price"]),
-        "carrier": _rub(t, rub["carrier"]) + " (" + t.money(cp["amount"], cp["currency"]) + ")",
-        "commission": _rub(t, rub["commission"]) + " (" + t.percent(Decimal(ln["commission"]["percent"])) + ")",
+        "carrier": _rub(t, rub["carrier"]),
+        "carrier_price": t.money(cp["amount"], cp["currency"]),  # the carrier's own price, under its RUB
+        "commission": _rub(t, rub["commission"]),
+        "commission_pct": t.percent(Decimal(ln["commission"]["percent"])),
         "ozon_fee": _rub(t, rub["ozon_fee"]),
         "returns": _rub(t, rub["returns"]),
         "profit": _rub(t, rub["profit"]),

@@ -73,6 +73,7 @@ class View:
     priced: list[Row] = field(default_factory=list)
     ties: list[TieRow] = field(default_factory=list)  # the priced services, ties as one row
     band_ties: list[list[tuple[str, str]]] = field(default_factory=list)  # per cheapest band: (id, name) tied
+    tied_count: dict[str, int] = field(default_factory=dict)  # band winner -> how many tie with it there
     unpriced: list[Row] = field(default_factory=list)
     ineligible: list[Row] = field(default_factory=list)
     summary: list[str] = field(default_factory=list)  # parts of one line, none to be broken inside
@@ -198,6 +199,9 @@ def build_view(ts: TariffSet, request: Request, t: Lang) -> View:
     view.curves = curves_response(curves)
     view.band_note = band_note(view.curves.cheapest.note, t)
     view.band_ties = band_ties(curves, cheapest_bands(curves, "price"))
+    for tied in view.band_ties:  # the legend says a band's winner is one of a tie, not the cheapest alone
+        if tied:
+            view.tied_count[tied[0][0]] = max(view.tied_count.get(tied[0][0], 0), len(tied) - 1)
     view.picture = draw(view.curves, t, view.band_ties)
     allow_cbr = bool(getattr(request.app.state, "settings", None) and request.app.state.settings.page_cbr)
     view.money = build_money(ts, parcel, form, request, t, allow_cbr)

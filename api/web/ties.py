@@ -87,8 +87,8 @@ def tie_rows(ties: list[Tie], rows: dict, compiled: CompiledTariffs, parcel: Par
                 values = {m.cells[key] for m in row.members}
                 if len(values) > 1:
                     row.differ.append((key, t._(header)))
-                else:
-                    row.same.append(t._("%(what)s: %(value)s", what=t._(header), value=values.pop()))
+                elif (value := values.pop()) != "—":  # what the sheet does not say is not a likeness
+                    row.same.append(t._("%(what)s: %(value)s", what=t._(header), value=value))
         out.append(row)
     return out
 

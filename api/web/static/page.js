@@ -66,7 +66,13 @@ window.addEventListener("pageshow", () => {
       }
       body.replaceChildren(...shown.map((r) => {
         const row = document.createElement("tr");
-        r.forEach((v, i) => row.append(cell("td", v, numeric[i])));
+        r.forEach((v, i) => {
+          if (columns[i] !== "tied_with" || !v) { row.append(cell("td", v, numeric[i])); return; }
+          const tied = cell("td", "+" + v.split(", ").length, true);  // the list itself: on hover and in the files
+          tied.title = v;
+          tied.className = "num tied";
+          row.append(tied);
+        });
         return row;
       }));
     }
