@@ -124,3 +124,11 @@ def test_the_page_states_the_limit_and_offers_the_templates(client):
     page = client.get("/", params={"lang": "ru"}).text
     assert "до 2,0 МБ и 5\u00a0000 строк" in page
     assert 'href="/catalogue/template.xlsx?lang=ru"' in page and 'href="/catalogue/template.csv?lang=ru"' in page
+
+
+def test_bad_lines_are_said_in_the_pages_language_and_the_files_keep_the_librarys_words(client):
+    text = HEADER + "\nS1,-5,200,150,40,Books,30CNY,1000,,,\n"
+    [result] = [m for m in upload(client, text.encode(), "c.csv", lang="zh") if m["type"] == "result"]
+    assert [(e["line"], e["column"], e["reason"]) for e in result["errors"]] == [("2", "weight_g", "不能为负数")]
+    assert result["summary"]["reasons"] == [["weight_g: 不能为负数", 1]]
+    assert "must not be negative" in base64.b64decode(result["errors_csv"]).decode()

@@ -30,6 +30,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 from ratecalc import InputError, TariffSet
+from ratecalc.files.wording import FIXED
 from ratecalc.i18n import N_, Lang
 
 from ..deps import tariffs
@@ -93,7 +94,13 @@ def _read(path: Path) -> tuple[list[str], list[list[str]]]:
 
 
 def price_file(
-    ts: TariffSet, data: bytes, kind: str, query: dict[str, str], max_rows: int, tick: Callable[[int, int], None]
+    ts: TariffSet,
+    data: bytes,
+    kind: str,
+    query: dict[str, str],
+    max_rows: int,
+    tick: Callable[[int, int], None],
+    t: Optional[Lang] = None,
 ) -> dict[str, Any]:
     """Run `cost_file` on the uploaded file; the answer's rows, bad lines, counts and both files."""
     from ratecalc.files.catalogue import Options, cost_file
@@ -130,6 +137,13 @@ def price_file(
         bad_header, bad = _read(errs) if summary.errors_path else ([], [])
         errors_csv = errs.read_bytes() if summary.errors_path else b""
     errors = [dict(zip(bad_header, r)) for r in bad]
+    said = (lambda reason: t._(reason) if reason in FIXED else reason) if t is not None else (lambda reason: reason)
+    for e in errors:  # the files keep the library's words; the page shows a reader's
+        e["reason"] = said(e.get("reason", ""))
+    reasons = []
+    for key, count in summary.top_reasons(5):
+        column, _, reason = key.partition(": ")
+        reasons.append([f"{column}: {said(reason)}", count])
     if lines_of is not None:  # a workbook's bad line is its sheet row (the CSV made of it has no blank rows)
         for e in errors:
             k = int(e.get("line") or 0) - 2
@@ -142,7 +156,7 @@ def price_file(
             "rows": summary.rows,
             "costed": summary.quoted,
             "failed": summary.failed,
-            "reasons": summary.top_reasons(5),
+            "reasons": reasons,
             "errors": summary.errors,
         },  # fmt: skip
         "header": header,
@@ -271,7 +285,7 @@ async def _stream(ts, data, kind, query, max_rows, t: Lang, too_big: str) -> Asy
     def tick(done: int, total: int) -> None:
         loop.call_soon_threadsafe(queue.put_nowait, (done, total))
 
-    job = loop.run_in_executor(None, price_file, ts, data, kind, query, max_rows, tick)
+    job = loop.run_in_executor(None, price_file, ts, data, kind, query, max_rows, tick, t)
     while True:
         waiter = asyncio.ensure_future(queue.get())
         pending: set[asyncio.Future[Any]] = {waiter, job}
