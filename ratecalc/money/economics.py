@@ -8,12 +8,15 @@ give prices that do not reach the target, or miss a cheaper price below a cliff.
 
 Money is integer kopecks throughout. Each cost line is rounded once, half-up to the kopeck:
   commission  = price × category % (tier by price)         acquiring / FX loss / ads = price × their %
-  carrier     = carrier price × rate (order date)          returns = return % × (carrier + packaging + first mile)
+  carrier     = carrier price × rate (order date)          returns, not collected: by the service's rule (below)
   Ozon fee    = by its rule (flat, or % of price clamped)   purchase, packaging, first mile: × rate if not RUB
+  storage     = border-warehouse days beyond the free ones × price per m³ per day × volume (fbp, when given)
   profit = price − every line; margin = profit ÷ price; ROI = profit ÷ (purchase + packaging + first mile + carrier)
-Returns model: on a returned order the carrier, packaging and first-mile money is lost and the goods come
-back resaleable (commission and Ozon fee are refunded on returns); so the expected cost per order is the
-return rate × those lines. FX loss applies to the sale proceeds (the price).
+Returns model: what a returned or uncollected order costs follows the rule Ozon states for the quoted row's
+group (ratecalc.money.returns): destroyed (the goods are lost with the forward costs), or back with a
+surcharge on the China-to-Russia rate, or back with none. The commission and Ozon fee are refunded on
+returns. Rows that state no rule keep the older formula (forward costs lost, goods back) and say so.
+FX loss applies to the sale proceeds (the price).
 """
 
 from __future__ import annotations
@@ -38,7 +41,9 @@ from .customs import CustomsResult, customs_for
 from .economics_schema import Category, CommissionTable, FeeRule
 from .fees import fee_breakpoints, fee_minor, select_rule
 from .fx import FxChain, FxQuote, quantize_minor, rate_or_reason
+from .returns import CASES, ReturnRule, cost_minor, rules_for
 from .rounding import pct_of_minor
+from .storage import StorageCost, check_storage_days, storage_cost
 
 MAX_PRICE = Decimal("1000000")  # search ceiling for reverse pricing (RUB): far above any group band
 CLIFF_WINDOW = Fraction(1, 10)  # cliffs within ±10 % of the price (or weight) are reported
@@ -65,21 +70,29 @@ def _pct_str(value: Fraction) -> str:
 # --------------------------------------------------------------------------- inputs
 
 
-PERCENTAGES = ("acquiring", "fx_loss", "ads", "return_rate")
+PERCENTAGES = ("acquiring", "fx_loss", "ads", "return_rate", "not_collected_rate")
 
 
 def check_percentages(inputs: object) -> None:
-    """acquiring, FX loss, ads (of the price) and the return rate: each from 0 to below 100 %."""
+    """acquiring, FX loss, ads (of the price), the return and not-collected rates: each from 0 to below 100 %;
+    returned and uncollected orders together below 100 % (an order is one or the other, or delivered)."""
     for name in PERCENTAGES:
         value = Decimal(getattr(inputs, name))
         if not value.is_finite() or value < 0 or value >= 100:
             raise InputError(name, f"must be a percentage from 0 to below 100, got {value}", limit=[0, 100])
+    both = sum((Decimal(getattr(inputs, n)) for n in ("return_rate", "not_collected_rate")), Decimal(0))
+    if both >= 100:
+        raise InputError(
+            "not_collected_rate", f"return rate + not-collected rate must be below 100 %, got {both}", limit=100
+        )
 
 
 @dataclass(frozen=True)
 class EconomicsInput:
     """One SKU: its parcel (declared value is ignored: the sale price is the declared price), category,
-    costs. Percentages are of the sale price except `return_rate` (share of orders returned)."""
+    costs. Percentages are of the sale price except `return_rate` (share of orders a buyer returns) and
+    `not_collected_rate` (share of orders never picked up). `storage_days`: days a unit waits at Ozon's
+    border warehouse before it ships (fbp only; None = not costed)."""
 
     parcel: Parcel
     category: str
@@ -94,9 +107,12 @@ class EconomicsInput:
     return_rate: Decimal = Decimal(0)
     ozon_fee: Optional[str] = None
     readings: tuple[str, ...] = ()
+    not_collected_rate: Decimal = Decimal(0)
+    storage_days: Optional[int] = None
 
     def __post_init__(self) -> None:
         check_percentages(self)
+        check_storage_days(self.storage_days, self.scheme)
         for name in ("purchase_cost", "packaging", "first_mile"):
             money = getattr(self, name)
             if money is not None and money.amount < 0:
@@ -134,9 +150,11 @@ class _Ctx:
     fx_loss: Fraction
     ads: Fraction
     returns: Fraction
+    not_collected: Fraction
     table: CommissionTable
     category: Category
     commission_note: Optional[str] = None
+    storage: Optional[StorageCost] = None
     fx_used: dict[str, FxQuote] = field(default_factory=dict)
     memo: dict[tuple[int, int], dict[str, ServiceQuote]] = field(default_factory=dict)
 
@@ -172,6 +190,11 @@ def _context(ts: TariffSet, inp: EconomicsInput, fx: Optional[FxChain]) -> _Ctx:
     table = table_for(day)
     category, note = resolve(table, inp.category, inp.brand)  # fails early, listing the closest categories
     used: dict[str, FxQuote] = {}
+    storage = None
+    if inp.storage_days is not None:
+        storage = storage_cost(inp.storage_days, _volume_mm3(inp.parcel), day, fx)
+        if storage.fx is not None:
+            used[storage.fx.currency] = storage.fx
     return _Ctx(
         ts=ts,
         inp=inp,
@@ -184,11 +207,18 @@ def _context(ts: TariffSet, inp: EconomicsInput, fx: Optional[FxChain]) -> _Ctx:
         fx_loss=_ratio(inp.fx_loss),
         ads=_ratio(inp.ads),
         returns=_ratio(inp.return_rate),
+        not_collected=_ratio(inp.not_collected_rate),
         table=table,
         category=category,
         commission_note=note,
+        storage=storage,
         fx_used=used,
     )
+
+
+def _volume_mm3(parcel: Parcel) -> int:
+    length, width, height = parcel.dims_mm
+    return length * width * height
 
 
 # --------------------------------------------------------------------------- one line
@@ -234,6 +264,10 @@ class Line:
     first_mile_rub: int
     group: Optional[str]
     delivery_days: Optional[tuple[int, int]]
+    not_collected_rub: int = 0
+    storage_rub: int = 0
+    returns_rule: Optional[ReturnRule] = None
+    not_collected_rule: Optional[ReturnRule] = None
 
     @property
     def costs_rub(self) -> int:
@@ -248,6 +282,8 @@ class Line:
             + self.fx_loss_rub
             + self.ads_rub
             + self.returns_rub
+            + self.not_collected_rub
+            + self.storage_rub
         )
 
     @property
@@ -289,8 +325,14 @@ class Line:
                 "fx_loss": _rub(self.fx_loss_rub),
                 "ads": _rub(self.ads_rub),
                 "returns": _rub(self.returns_rub),
+                "not_collected": _rub(self.not_collected_rub),
+                "storage": _rub(self.storage_rub),
                 "costs": _rub(self.costs_rub),
                 "profit": _rub(self.profit_rub),
+            },
+            "returns_rule": {
+                case: None if rule is None else rule.to_dict()
+                for case, rule in (("returned", self.returns_rule), ("not_collected", self.not_collected_rule))
             },
             "margin_pct": _pct_str(self.margin * 100),
             "roi_pct": None if self.roi is None else _pct_str(self.roi * 100),
@@ -302,9 +344,28 @@ def _commission(ctx: _Ctx, price_minor: int) -> CommissionResult:
     return charge(ctx.table, ctx.category, ctx.inp.scheme, price_minor, ctx.commission_note)
 
 
+def _return_rules(q: ServiceQuote) -> tuple[ReturnRule, ReturnRule]:
+    """The quoted row's rules for a buyer's return and a parcel not collected (ratecalc.money.returns)."""
+    t = q.tariff
+    return rules_for(t.returns, t.source_row, t.sources)
+
+
+def _return_minor(ctx: _Ctx, rule: ReturnRule, share: Fraction, carrier_rub: int) -> int:
+    """One of the two return lines, by ratecalc.money.returns.cost_minor (the catalogue's rule too)."""
+    if not share:
+        return 0
+    return int(
+        cost_minor(
+            share.numerator, share.denominator, rule.outcome == "destroyed", rule.surcharge,
+            carrier_rub, ctx.packaging, ctx.first_mile, ctx.purchase,
+        )
+    )  # fmt: skip
+
+
 def _line(ctx: _Ctx, q: ServiceQuote, c: _Carrier, price_minor: int) -> Line:
     com = _commission(ctx, price_minor)
     carrier_rub = c.minor_rub or 0
+    returned, not_collected = _return_rules(q)
     return Line(
         service_id=q.service_id,
         service=q.service,
@@ -320,12 +381,16 @@ def _line(ctx: _Ctx, q: ServiceQuote, c: _Carrier, price_minor: int) -> Line:
         acquiring_rub=_pct_of(price_minor, ctx.acquiring),
         fx_loss_rub=_pct_of(price_minor, ctx.fx_loss),
         ads_rub=_pct_of(price_minor, ctx.ads),
-        returns_rub=_pct_of(carrier_rub + ctx.packaging + ctx.first_mile, ctx.returns),
+        returns_rub=_return_minor(ctx, returned, ctx.returns, carrier_rub),
         purchase_rub=ctx.purchase,
         packaging_rub=ctx.packaging,
         first_mile_rub=ctx.first_mile,
         group=q.group.name if q.group is not None else None,
         delivery_days=None if q.delivery_days is None else (q.delivery_days.min, q.delivery_days.max),
+        not_collected_rub=_return_minor(ctx, not_collected, ctx.not_collected, carrier_rub),
+        storage_rub=0 if ctx.storage is None else ctx.storage.amount_minor,
+        returns_rule=returned,
+        not_collected_rule=not_collected,
     )
 
 
@@ -334,6 +399,10 @@ def _carrier(ctx: _Ctx, q: ServiceQuote) -> _Carrier:
         why = "; ".join(r.message for r in q.reasons) or q.status
         return _Carrier(q.status, None, None, None, None, why)
     money = Money(Decimal(q.price.amount), q.price.currency)
+    for case, share, words in zip(CASES, (ctx.returns, ctx.not_collected), _return_rules(q)):
+        if share and words.outcome == "unknown":
+            why = f"the tariff's {case.replace('_', ' ')} rule {words.text!r} is not understood, so it cannot be costed"
+            return _Carrier("no_return_rule", money, None, None, None, why)
     rule = select_rule(ctx.day, money.currency, ctx.inp.ozon_fee)
     if rule is None:
         return _Carrier(
@@ -447,6 +516,21 @@ def _notes(ctx: _Ctx) -> list[str]:
         notes.append(f"commission table {table.id} is partial: only the categories published in our sources")
     for cur, q in sorted(ctx.fx_used.items()):
         notes.append(f"{cur} rate {q.rate} RUB ({q.date}, {q.source}) used for costs")
+    if ctx.returns or ctx.not_collected:
+        notes.append(
+            "returns and uncollected orders: each line applies its own tariff row's rule (returns_rule: the "
+            "words, the formula, the source row); the commission and Ozon fee are refunded on returns"
+        )
+    st = ctx.storage
+    if st is not None:
+        r = st.rule
+        notes.append(
+            f"border-warehouse storage ({r.id}, confidence {r.confidence}): {st.days} days, {r.free_days} free, "
+            f"{st.charged_days} charged × {r.per_m3_per_day} {r.currency}/m³/day × "
+            f"{Decimal(st.volume_mm3).scaleb(-9):f} m³ = {_rub(st.amount_minor)} RUB per unit; {r.confidence_note}"
+        )
+    elif ctx.inp.scheme.lower() == "fbp":
+        notes.append("border-warehouse storage not costed: give storage_days (days a unit waits before it ships)")
     return notes
 
 
@@ -478,6 +562,12 @@ def economics(
     warnings = []
     if not lines:
         warnings.append("no service could be costed in RUB at this price; see skipped")
+    unstated = sorted({ln.service_id for ln in lines if ln.returns_rule and ln.returns_rule.outcome == "unstated"})
+    if unstated and (ctx.returns or ctx.not_collected):
+        warnings.append(
+            "no return rule stated in the tariff of " + ", ".join(unstated) + ": the older formula applies "
+            "(forward costs lost, goods back, no surcharge)"
+        )
     found = _cliffs(ctx, price_minor, lines) if cliffs and lines else []
     eur = fx.rate("EUR", ctx.day) if fx is not None else None
     duty = customs_for(Money.from_minor(price_minor, "RUB"), inp.parcel.weight_g, ctx.day, eur)
