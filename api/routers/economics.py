@@ -314,7 +314,7 @@ def post_economics_batch(
             storage_days=body.storage_days,
         )
         chain = build_chain(dict(body.fx), os.environ.get(RATES_FILE_ENV) or None, cbr=body.cbr)
-        res = cost_catalogue(table, ts.compiled(tuple(body.readings)), chain, opts, date=body.date)
+        res = cost_catalogue(table, ts.compiled(tuple(body.readings), body.scheme), chain, opts, date=body.date)
     except InputError as exc:
         raise invalid([from_input_error(exc, f"$.items[*].{exc.field}")]) from None
     rows = []

@@ -392,7 +392,7 @@ def _catalogue(
     if output is None:
         raise InputError("output", "--input needs --output (-o) FILE.csv or FILE.parquet")
     opts = Options(**options)
-    compiled = cli.load(tariffs).compiled(reading or ())
+    compiled = cli.load(tariffs).compiled(reading or (), opts.scheme)
     err = cli.consoles.err
     started = time.perf_counter()
     with file_progress(input_path, err, show=not no_progress, verb="costing", unit="SKUs") as tick:

@@ -776,7 +776,13 @@ def cost_catalogue(
     mapping: Optional[Mapping[str, str]] = None,
     row_offset: int = 0,
 ) -> CatalogueResult:
-    """One chunk of a catalogue -> one row per SKU that could be costed (+ errors for the others)."""
+    """One chunk of a catalogue -> one row per SKU that could be costed (+ errors for the others).
+
+    `compiled` holds the lanes of `opts.scheme` (`TariffSet.compiled(readings, scheme)`)."""
+    if compiled.scheme != opts.scheme.lower():
+        raise InputError(
+            "scheme", f"the tariffs given hold the {compiled.scheme} lanes, the options ask for {opts.scheme}"
+        )
     table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
     mapping = dict(mapping or {})
     own = {canon: mapping.pop(canon) for canon in list(mapping) if canon in ECONOMICS_COLUMNS}

@@ -33,10 +33,10 @@ import numpy as np
 from ..errors import InputError
 from ..pricing.parcels import Parcel
 from ..pricing.result import ServiceQuote
-from ..pricing.tariffset import TariffSet
+from ..pricing.tariffset import TariffSet, check_scheme
 from ..tariffdata.compile import day_number
 from ..units import Money
-from .commissions import SCHEMES, CommissionResult, charge, resolve, table_for, tier_breakpoints
+from .commissions import CommissionResult, charge, resolve, table_for, tier_breakpoints
 from .customs import CustomsResult, customs_for
 from .economics_schema import Category, CommissionTable, FeeRule
 from .fees import fee_breakpoints, fee_minor, select_rule
@@ -185,8 +185,7 @@ def _to_minor_rub(money: Optional[Money], name: str, day: dt.date, fx: Optional[
 
 def _context(ts: TariffSet, inp: EconomicsInput, fx: Optional[FxChain]) -> _Ctx:
     day = inp.parcel.order_date
-    if inp.scheme.lower() not in SCHEMES:
-        raise InputError("scheme", f"unknown scheme {inp.scheme!r}; use rfbs or fbp")
+    check_scheme(inp.scheme)
     table = table_for(day)
     category, note = resolve(table, inp.category, inp.brand)  # fails early, listing the closest categories
     used: dict[str, FxQuote] = {}
@@ -437,7 +436,9 @@ def _quote_at(
     missing = sorted({k for k in keys if k not in ctx.memo})
     if missing:
         runs = ctx.ts.quote_many(
-            _parcels_at(ctx, [k[0] for k in missing], [k[1] for k in missing]), readings=ctx.inp.readings
+            _parcels_at(ctx, [k[0] for k in missing], [k[1] for k in missing]),
+            readings=ctx.inp.readings,
+            scheme=ctx.inp.scheme,
         )
         for k, quotes in zip(missing, runs):
             ctx.memo[k] = {q.service_id: q for q in quotes}
@@ -581,7 +582,7 @@ def economics(
 
 def _epoch(ctx: _Ctx):
     """The compiled tariffs and the epoch in force on the order date (groups, bands)."""
-    compiled = ctx.ts.compiled(ctx.inp.readings)
+    compiled = ctx.ts.compiled(ctx.inp.readings, ctx.inp.scheme)
     return compiled, compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
 
 
