@@ -102,15 +102,32 @@ def test_the_usd_era_states_no_rule_and_keeps_the_older_formula(tariffs):
 
 
 def test_rule_words_are_read_in_english_and_in_the_sheet_s_chinese():
-    assert read_words("destroyed, no surcharge") == ("destroyed", 0)
-    assert read_words("无附加费销毁") == ("destroyed", 0)
-    assert read_words("无附加费退回") == ("back", 0)
-    assert read_words("从中国运往俄罗斯的运费费率 × 1,5") == ("back", Fraction(3, 2))
-    assert read_words("China-to-Russia shipping rate x 2") == ("back", 2)
-    assert read_words("returned to the seller's warehouse at cost") == ("unknown", 0)
-    assert read_words(None) == ("unstated", 0)
+    assert read_words("destroyed, no surcharge")[:2] == ("destroyed", 0)
+    assert read_words("无附加费销毁")[:2] == ("destroyed", 0)
+    assert read_words("无附加费退回")[:2] == ("back", 0)
+    assert read_words("从中国运往俄罗斯的运费费率 × 1,5")[:2] == ("back", Fraction(3, 2))
+    assert read_words("China-to-Russia shipping rate x 2")[:2] == ("back", 2)
+    assert read_words("returned to the seller's warehouse at cost")[:2] == ("unknown", 0)
+    assert read_words(None)[:2] == ("unstated", 0)
     returned, not_collected = rules_for({"before_customs": "destroyed, no surcharge"}, None, ["a sheet"])
     assert (returned.column, returned.outcome, not_collected.outcome) == ("before_customs", "destroyed", "unstated")
+
+
+def test_a_rule_by_order_value_applies_its_part_at_the_sale_price():
+    # Ozon's FBP list of 2026-09-01, Small and Big after customs: destroyed below 5000 RUB, 1.5 x above
+    words = (
+        "destroyed, no surcharge, if the order value is below 5000 RUB; "
+        "China-to-Russia shipping rate x 1.5 if it is above 5000 RUB"
+    )
+    assert read_words(words) == ("back", Fraction(3, 2), 500000, ("destroyed", Fraction(0)))
+    returned, _ = rules_for({"after_customs": words}, None, ["the FBP list"])
+    assert returned.rule == "by_order_value"
+    assert (returned.at(500000).rule, returned.at(500001).rule) == ("destroyed", "back_with_surcharge")
+    assert returned.formula().startswith("up to 5000.00 RUB: return % × (purchase + carrier")
+    assert (
+        read_words("destroyed, no surcharge, if the order value is below 5000 RUB; moon if it is above 5000 RUB")[0]
+        == "unknown"
+    )
 
 
 UNKNOWN_RULE = """
@@ -230,11 +247,13 @@ def test_the_catalogue_costs_storage_per_row(tariffs):
         ["B", "250", "400", "300", "200", "pharmacy", "40CNY", "1000", "2026-09-15"],
     ]
     t = _table(rows).append_column("storage_days", pa.array(["120", None], pa.string()))
-    res = cost_catalogue(t, tariffs.compiled(()), FX, Options(scheme="fbp", storage_days=91))
+    fbp = tariffs.compiled((), "fbp")
+    res = cost_catalogue(t, fbp, FX, Options(scheme="fbp", storage_days=91))
     out = {o["sku"]: o for o in res.table.to_pylist()}
     assert (out["A"]["storage_rub"], out["B"]["storage_rub"]) == (D("33.12"), D("1.10"))
+    assert out["A"]["service_id"].split("-")[1] == "fbp"  # the border warehouse's lanes
     bad = t.set_column(t.column_names.index("storage_days"), "storage_days", pa.array(["many", "10"]))
-    res = cost_catalogue(bad, tariffs.compiled(()), FX, Options(scheme="fbp"))
+    res = cost_catalogue(bad, fbp, FX, Options(scheme="fbp"))
     assert [o["sku"] for o in res.table.to_pylist()] == ["B"]
     assert res.errors.column == ["storage_days"] and res.errors.value == ["many"]
     with pytest.raises(InputError) as exc:

@@ -260,14 +260,15 @@ def tariffs_diff(
     catalogue: Optional[Path] = typer.Option(
         None, "--catalogue", help="CSV (weight, dims, value[, quantity]): total cheapest shipping cost on each side."
     ),
+    scheme: str = typer.Option("rfbs", "--scheme", help="rfbs, or fbp: the lanes of Ozon's border-warehouse list."),
     tariffs: Optional[List[Path]] = TariffsOpt,
 ) -> None:
-    """Per service and group: what changed (rate, days, limits, added, removed) between two tariff sets."""
+    """Per service and group: what changed (rate, days, limits, returns, added, removed) between two tariff sets."""
     from ..pricing.tariff_diff import catalogue_cost, diff, side
 
     def run() -> None:
         a, b = side(old, tariffs or ()), side(new, tariffs or ())
-        result = diff(a, b)
+        result = diff(a, b, scheme)
         from rich.table import Table
 
         table = Table(header_style="bold")
@@ -278,7 +279,7 @@ def tariffs_diff(
         consoles.out.print(table)
         consoles.out.print(result.summary(), highlight=False, soft_wrap=True)
         if catalogue is not None:
-            for line in catalogue_cost(a, b, catalogue).lines():
+            for line in catalogue_cost(a, b, catalogue, scheme).lines():
                 consoles.out.print(line, highlight=False, soft_wrap=True)
 
     guarded(run)

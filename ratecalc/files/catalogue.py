@@ -44,7 +44,7 @@ from ..money.economics import MAX_PRICE, check_percentages, to_minor_rub
 from ..money.economics_schema import CommissionTable, FeeRule
 from ..money.fees import fee_breakpoints, fee_minor, select_rule
 from ..money.fx import FxChain, rate_or_reason
-from ..money.returns import RowRules, cost_minor, row_rules
+from ..money.returns import RowRules, cost_minor, row_rules, value_limits
 from ..money.rounding import pct_of_minor, ratio
 from ..money.storage import MAX_STORAGE_DAYS, check_storage_days, storage_cost
 from ..pricing import engine as E
@@ -552,10 +552,10 @@ def _lines(econ: _Econ, pr: _Priced, sel: np.ndarray, price: np.ndarray, opts: O
         cost = np.zeros(len(sel), np.int64)
         if share:
             num, den = ratio(Decimal(share))
-            r = pr.returns
+            destroyed, s_num, s_den = pr.returns.at(case, trow, price)
             cost = cost_minor(  # type: ignore[assignment]
-                num, den, r.destroyed[case][trow], (r.s_num[case][trow], r.s_den[case][trow]),
-                carrier, econ.packaging[pos], econ.first_mile[pos], econ.purchase[pos],
+                num, den, destroyed, (s_num, s_den), carrier, econ.packaging[pos], econ.first_mile[pos],
+                econ.purchase[pos],
             )  # fmt: skip
         back.append(cost)
     other += back[0] + back[1] + econ.storage[pos]
@@ -598,6 +598,8 @@ def price_edges(compiled: CompiledTariffs, econ: _Econ, opts: Options) -> list[i
         mv = row.limits.max_declared_value
         if mv is not None and mv.currency == "RUB":
             edges.add(Money(Decimal(mv.amount), "RUB").to_minor())
+    if opts.return_rate or opts.not_collected_rate:  # a return rule by order value changes the line there
+        edges.update(value_limits(compiled))
     return sorted(e for e in edges if e > 0)
 
 
@@ -749,10 +751,17 @@ def _chosen_table(
     cols["returns_rub"] = minor_to_decimal(np.where(has, picks["returns"], -1))
     cols["not_collected_rub"] = minor_to_decimal(np.where(has, picks["not_collected"], -1))
     cols["storage_rub"] = minor_to_decimal(econ.storage)
-    rules: list = row_rules(compiled).rules or [(None, None)]  # per compiled row, read by index (no loop per SKU)
-    for case, name in enumerate(("returns_rule", "not_collected_rule")):
-        cols[name] = text(_obj([None if p[case] is None else p[case].rule for p in rules])[trow], ~has)
-    cols["returns_source"] = text(_obj([None if p[0] is None else _source(p[0]) for p in rules])[trow], ~has)
+    rr = row_rules(compiled)
+    if rr.rules:  # per compiled row, read by index (no loop per SKU); a rule by order value at the sale price
+        for case, name in enumerate(("returns_rule", "not_collected_rule")):
+            lim = rr.limit[case]
+            lo = _obj([p[case].at(int(lim[i])).rule for i, p in enumerate(rr.rules)])
+            hi = _obj([p[case].at(int(lim[i]) + 1).rule for i, p in enumerate(rr.rules)])
+            cols[name] = text(np.where(picks["sale"] > lim[trow], hi[trow], lo[trow]), ~has)
+        cols["returns_source"] = text(_obj([_source(p[0]) for p in rr.rules])[trow], ~has)
+    else:
+        for name in ("returns_rule", "not_collected_rule", "returns_source"):
+            cols[name] = pa.nulls(V, pa.string())
     cols["profit_rub"] = signed_decimal(picks["profit"], has)
     cols["margin_pct"] = signed_decimal(_pct_hundredths(picks["profit"], picks["sale"]), priced)
     cols["roi_pct"] = signed_decimal(_pct_hundredths(picks["profit"], picks["invested"]), has & (picks["invested"] > 0))

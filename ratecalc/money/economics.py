@@ -41,7 +41,7 @@ from .customs import CustomsResult, customs_for
 from .economics_schema import Category, CommissionTable, FeeRule
 from .fees import fee_breakpoints, fee_minor, select_rule
 from .fx import FxChain, FxQuote, quantize_minor, rate_or_reason
-from .returns import CASES, ReturnRule, cost_minor, rules_for
+from .returns import CASES, ReturnRule, cost_minor, rules_for, value_limits
 from .rounding import pct_of_minor
 from .storage import StorageCost, check_storage_days, storage_cost
 
@@ -364,7 +364,7 @@ def _return_minor(ctx: _Ctx, rule: ReturnRule, share: Fraction, carrier_rub: int
 def _line(ctx: _Ctx, q: ServiceQuote, c: _Carrier, price_minor: int) -> Line:
     com = _commission(ctx, price_minor)
     carrier_rub = c.minor_rub or 0
-    returned, not_collected = _return_rules(q)
+    returned, not_collected = (rule.at(price_minor) for rule in _return_rules(q))
     return Line(
         service_id=q.service_id,
         service=q.service,
@@ -608,6 +608,9 @@ def _price_edges(ctx: _Ctx) -> list[tuple[int, str, str]]:
                 edges.append((minor, f"Ozon fee {rule.id} {below}", f"Ozon fee {rule.id} {above}"))
     # shipment-group price bands and declared-value limits, read from the compiled tariffs
     compiled, ep = _epoch(ctx)
+    if ctx.returns or ctx.not_collected:  # a return rule by order value changes the return line there
+        for lim in value_limits(compiled):
+            edges.append((lim, f"return rule up to {_rub(lim)} RUB", f"return rule above {_rub(lim)} RUB"))
     w = ctx.inp.parcel.weight_g
     for g in ep.groups:
         if g.price_currency == "RUB" and g.weight_min_g <= w <= g.weight_max_g:  # the parcel's weight band only
