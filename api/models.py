@@ -313,6 +313,7 @@ class ServiceSummary(BaseModel):
     name: str
     tier: Optional[str]
     origin: str
+    scheme: Literal["rfbs", "fbp"] = Field("rfbs", description="quoted with this scheme (fbp: Ozon's border warehouse)")
     periods: list[str] = Field(description="effective ranges of its versions, from→until (… = open)")
     rates_published: bool
 

@@ -39,17 +39,22 @@ def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
     """List every service with its carrier and, per period, whether it has rates."""
 
     def run() -> None:
+        from ..tariffdata.schema import SCHEMES
+
         ts = load(tariffs)
         from rich import box
         from rich.table import Table
 
         table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
         table.add_column("Service id", no_wrap=True)
+        table.add_column("Scheme", no_wrap=True)
         table.add_column("Period", no_wrap=True)
         table.add_column("Rates", no_wrap=True, overflow="ellipsis")
-        for svc in ts.services:
-            for i, v in enumerate(svc.model.versions):
-                table.add_row(svc.id if i == 0 else "", _period(v), period_rates(v))
+        for scheme in SCHEMES:
+            for svc in ts.compiled(scheme=scheme).services:
+                for i, v in enumerate(svc.model.versions):
+                    first = i == 0
+                    table.add_row(svc.id if first else "", scheme if first else "", _period(v), period_rates(v))
         consoles.out.print(table)
 
     guarded(run)

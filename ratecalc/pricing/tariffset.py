@@ -80,12 +80,15 @@ class TariffSet:
 
     @property
     def services(self) -> list[ServiceInfo]:
+        """The services quoted by default (scheme rfbs); `compiled(scheme="fbp").services` for the others."""
         return self.compiled().services
 
     def service(self, service_id: str) -> ServiceInfo:
-        for svc in self.services:
-            if svc.id == service_id:
-                return svc
+        """A service by id, of any scheme."""
+        for scheme in SCHEMES:
+            for svc in self.compiled(scheme=scheme).services:
+                if svc.id == service_id:
+                    return svc
         raise InputError("service", f"unknown service {service_id!r}")
 
     @property
