@@ -225,3 +225,35 @@ def _long(compiled, part):
     from ratecalc.files.columnar import quote_ingested
 
     return quote_ingested(compiled, part).to_arrow()
+
+
+def test_the_july_rfbs_set_agrees_with_the_transcription_of_ozons_file_and_stays_third_party(tariffs):
+    """All 133 Russia rFBS lanes of China_scoring_ENG_CN_24_07_26 (a public transcription of Ozon's file) are
+    the lanes held from 2026-07-24: rates, days, batteries, liquids, limits and billing; the level stays
+    third_party (no one here read Ozon's file) and the note says what confirms it."""
+    groups = {"extraSmall": "Extra Small", "budget": "Budget", "small": "Small", "big": "Big"}
+    groups |= {"premiumSmall": "Premium Small", "premiumBig": "Premium Big"}
+    held = {}
+    for svc in tariffs.services:
+        for v in svc.model.versions:
+            if v.effective_from is not None and str(v.effective_from) == "2026-07-24":
+                for r in v.rates:
+                    held[(svc.carrier, svc.tier, r.group)] = (r, v)
+    with (DATA / "rfbs-ru-2026-07-24-lanes.csv").open(encoding="utf-8") as fh:
+        lanes = list(csv.DictReader(fh))
+    assert len(lanes) == len(held) == 133
+    for lane in lanes:
+        carrier = {"Xingyuan(XY)": "Xingyuan"}.get(lane["carrier"], lane["carrier"])
+        r, v = held[(carrier, lane["tier"].capitalize(), groups[lane["group"]])]
+        assert (r.fixed, r.per_step) == (D(lane["base_cny"]), D(lane["per_gram_cny"])), lane
+        assert f"{r.delivery_days.min}-{r.delivery_days.max}" == lane["days"]
+        policy = {"1": "allowed", "0": "forbidden"}
+        assert (r.batteries, r.liquids) == (policy[lane["batteries_allowed"]], policy[lane["liquids_allowed"]])
+        lim = r.limits
+        assert (lim.min_weight_g, lim.max_weight_g) == (int(lane["weight_min_g"]), int(lane["weight_max_g"]))
+        assert (lim.max_sum_cm, lim.max_longest_cm) == (D(lane["side_sum_cm"]), D(lane["max_side_cm"]))
+        assert lim.max_declared_value.amount == D(lane["price_max_rub"])
+        assert (r.billing or v.billing).basis == ("greater_of" if lane["vol_divisor"] else "actual")
+        assert v.confidence == "third_party"
+        assert "transcription of Ozon's own file China_scoring_ENG_CN_24_07_26" in v.confidence_note
+        assert any("rfbs-ru-2026-07-24-lanes.csv" in s for s in v.sources)
