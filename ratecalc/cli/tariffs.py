@@ -45,17 +45,20 @@ def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
         from rich import box
         from rich.table import Table
 
-        table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-        table.add_column("Service id", no_wrap=True)
-        table.add_column("Scheme", no_wrap=True)
-        table.add_column("Period", no_wrap=True)
-        table.add_column("Rates", no_wrap=True, overflow="ellipsis")
         for scheme in SCHEMES:
-            for svc in ts.compiled(scheme=scheme).services:
+            services = ts.compiled(scheme=scheme).services
+            if not services:
+                continue
+            if scheme != SCHEMES[0]:
+                consoles.out.print(f"\nScheme {scheme} (Ozon's border warehouse):", highlight=False)
+            table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+            table.add_column("Service id", no_wrap=True)
+            table.add_column("Period", no_wrap=True)
+            table.add_column("Rates", no_wrap=True, overflow="ellipsis")
+            for svc in services:
                 for i, v in enumerate(svc.model.versions):
-                    first = i == 0
-                    table.add_row(svc.id if first else "", scheme if first else "", _period(v), period_rates(v))
-        consoles.out.print(table)
+                    table.add_row(svc.id if i == 0 else "", _period(v), period_rates(v))
+            consoles.out.print(table)
 
     guarded(run)
 
