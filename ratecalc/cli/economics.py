@@ -161,10 +161,10 @@ def _render_return_rules(lines, console: Console) -> None:
             if rule is None or not amount:
                 continue
             label = ("returned" if rule.case == "returned" else "not collected") + f" ({rule.text or 'no rule stated'})"
-            where = rule.source_row or "no sheet row"
-            by.setdefault((label, rule.formula()), []).append(f"{ln.service} [{where}]")
+            where = f" ({rule.source_row})" if rule.source_row else ""
+            by.setdefault((label, rule.formula()), []).append(f"{ln.service}{where}")
     for (label, formula), names in by.items():
-        console.print(f"{label}: {formula} — {', '.join(names)}", highlight=False, soft_wrap=True)
+        console.print(f"{label}: {formula} — {', '.join(names)}", highlight=False, soft_wrap=True, markup=False)
 
 
 def _render_skipped(skipped, console: Console) -> None:

@@ -469,9 +469,11 @@ class EconomicsResult:
     notes: list[str]
     customs: Optional[CustomsResult] = None  # the BUYER's duty at this price: shown, not in any cost line
     commission: Optional[CommissionResult] = None  # at this price, whatever the carrier (the same in every line)
+    storage: Optional[StorageCost] = None  # border-warehouse storage per unit (fbp, when storage_days is given)
 
     def to_dict(self) -> dict:
         return {
+            "storage": None if self.storage is None else self.storage.to_dict(),
             "sale_price_rub": _rub(self.sale_price_minor),
             "commission": None
             if self.commission is None
@@ -528,7 +530,7 @@ def _notes(ctx: _Ctx) -> list[str]:
         notes.append(
             f"border-warehouse storage ({r.id}, confidence {r.confidence}): {st.days} days, {r.free_days} free, "
             f"{st.charged_days} charged × {r.per_m3_per_day} {r.currency}/m³/day × "
-            f"{Decimal(st.volume_mm3).scaleb(-9):f} m³ = {_rub(st.amount_minor)} RUB per unit; {r.confidence_note}"
+            f"{st.volume_m3} m³ = {_rub(st.amount_minor)} RUB per unit; {r.confidence_note}"
         )
     elif ctx.inp.scheme.lower() == "fbp":
         notes.append("border-warehouse storage not costed: give storage_days (days a unit waits before it ships)")
@@ -573,7 +575,7 @@ def economics(
     eur = fx.rate("EUR", ctx.day) if fx is not None else None
     duty = customs_for(Money.from_minor(price_minor, "RUB"), inp.parcel.weight_g, ctx.day, eur)
     return EconomicsResult(
-        price_minor, lines, skipped, warnings, found, _notes(ctx), duty, _commission(ctx, price_minor)
+        price_minor, lines, skipped, warnings, found, _notes(ctx), duty, _commission(ctx, price_minor), ctx.storage
     )
 
 

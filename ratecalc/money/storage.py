@@ -33,6 +33,11 @@ class StorageCost:
     amount_minor: int  # RUB kopecks
     fx: Optional[FxQuote]
 
+    @property
+    def volume_m3(self) -> str:
+        """The box's volume in m³, exact, without trailing zeros."""
+        return f"{Decimal(self.volume_mm3).scaleb(-9).normalize():f}"
+
     def to_dict(self) -> dict:
         r = self.rule
         return {
@@ -41,7 +46,7 @@ class StorageCost:
             "free_days": r.free_days,
             "charged_days": self.charged_days,
             "per_m3_per_day": f"{r.per_m3_per_day:f} {r.currency}",
-            "volume_m3": f"{Decimal(self.volume_mm3).scaleb(-9):f}",
+            "volume_m3": self.volume_m3,
             "amount_rub": f"{Decimal(self.amount_minor).scaleb(-2):.2f}",
             "confidence": r.confidence,
             "source": r.sources[0],
