@@ -177,7 +177,12 @@ def test_storage_past_ninety_days(tariffs):
     assert r.lines and {ln.storage_rub for ln in r.lines} == {3312}
     assert any("border-warehouse-2026-09" in n and "30 charged" in n and "33.12 RUB" in n for n in r.notes)
     st = r.to_dict()["storage"]
-    assert (st["charged_days"], st["volume_m3"], st["amount_rub"], st["confidence"]) == (30, "0.024", "33.12", "third_party")
+    assert (st["charged_days"], st["volume_m3"], st["amount_rub"], st["confidence"]) == (
+        30,
+        "0.024",
+        "33.12",
+        "third_party",
+    )
     for days, kopecks in ((91, 110), (90, 0), (0, 0)):
         r = economics(tariffs, sku(storage_days=days, **box), "1000", FX, cliffs=False)
         assert {ln.storage_rub for ln in r.lines} == {kopecks}, days
