@@ -1,6 +1,6 @@
 """Request and response bodies of the HTTP API (pydantic at the edge).
 
-Quotes are `ratecalc.compact.CompactQuote` in every answer (the CLI's `--json`; `?expand=` adds the rest of
+Quotes are `ratecalc.pricing.compact.CompactQuote` in every answer (the CLI's `--json`; `?expand=` adds the rest of
 the library's `ServiceQuote`); nothing here redefines them. A parcel may be written as people write it (`"1.2kg"`,
 `"30x20x10cm"`, `"1500RUB"`) or in integer units (`weight_g`, `dims_mm`, `value` as an object);
 the response echoes it back resolved to integer units.
@@ -25,8 +25,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ratecalc.compact import CompactQuote
-from ratecalc.schema import Service
+from ratecalc.pricing.compact import CompactQuote
+from ratecalc.tariffdata.schema import Service
 from ratecalc.units import MAX_SIDE_MM, MAX_WEIGHT_G, parse_dims, parse_money, parse_weight
 
 from .errors import PATTERN_PARSERS, FieldError
@@ -283,7 +283,7 @@ CompactQuotes = Annotated[
     list[dict[str, Any]],
     WithJsonSchema({"type": "array", "items": {"$ref": "#/components/schemas/CompactQuote"}}),
 ]
-"""Compact quotes as built by `ratecalc.compact.compact` (plain dicts: already the JSON, no second pass)."""
+"""Compact quotes as built by `ratecalc.pricing.compact.compact` (plain dicts: already the JSON, no second pass)."""
 
 
 class BatchItem(BaseModel):

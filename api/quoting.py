@@ -14,11 +14,11 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from ratecalc import InputError, Parcel, TariffSet
-from ratecalc.compact import compact, parse_expand
-from ratecalc.confidence import confidence_rank
-from ratecalc.groups import group_input_error, require_group_inputs
-from ratecalc.parcels import to_arrays
-from ratecalc.result import STATUS_RANK, ServiceQuote, sort_quotes
+from ratecalc.pricing.compact import compact, parse_expand
+from ratecalc.pricing.groups import group_input_error, require_group_inputs
+from ratecalc.pricing.parcels import to_arrays
+from ratecalc.pricing.result import STATUS_RANK, ServiceQuote, sort_quotes
+from ratecalc.tariffdata.confidence import confidence_rank
 from ratecalc.units import Money
 
 from .errors import FieldError, from_input_error, invalid
@@ -255,7 +255,7 @@ def _quote_known(
 def quotes_json(
     quotes: Sequence[ServiceQuote], options: QuoteOptions, expand: frozenset[str] = frozenset()
 ) -> list[dict]:
-    """The answer's quotes in their compact form (`ratecalc.compact`); `delivery_type` is named on each
+    """The answer's quotes in their compact form (`ratecalc.pricing.compact`); `delivery_type` is named on each
     quote only when the request asked for several delivery types."""
     several = len(_delivery_types(options) or ()) > 1
     return [compact(q, expand, delivery_type=several) for q in quotes]

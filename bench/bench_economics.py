@@ -26,8 +26,8 @@ DAY = "2025-12-05"
 
 
 def write_catalogue(path: Path, rows: int, reverse_share: float, seed: int = 7) -> None:
-    from ratecalc.commissions import table_for
-    from ratecalc.parcels import parse_date
+    from ratecalc.money.commissions import table_for
+    from ratecalc.pricing.parcels import parse_date
 
     rng = np.random.default_rng(seed)
     cats = table_for(parse_date(DAY)).categories

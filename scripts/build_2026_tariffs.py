@@ -4,7 +4,7 @@ Run from the repository root: `python3 scripts/build_2026_tariffs.py`. Idempoten
 starting on or after 2025-12-17 is replaced, older versions are left as they are.
 
 What it writes (decisions in README "Today's rates"):
-* the April 2026 set, imported from Ozon's own file with `ratecalc.ozon_sheet`, in force 2026-04-07 to
+* the April 2026 set, imported from Ozon's own file with `ratecalc.tariffdata.ozon_sheet`, in force 2026-04-07 to
   2026-07-23 (confidence `official`), and the same numbers from 2025-12-17 to 2026-04-06 (confidence
   `inferred`: Ozon announced new rates from 2025-12-17; no source states these numbers for those dates);
 * the July 2026 set from 2026-07-24 (`rates-2026-07.yaml`, a public conversion of Ozon's July file and
@@ -27,8 +27,9 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ratecalc.loader import load_documents  # noqa: E402
-from ratecalc.ozon_sheet import (  # noqa: E402
+from ratecalc.pricing.tariffset import TariffSet  # noqa: E402
+from ratecalc.tariffdata.loader import load_documents  # noqa: E402
+from ratecalc.tariffdata.ozon_sheet import (  # noqa: E402
     SheetRow,
     VersionMeta,
     dump_yaml,
@@ -39,8 +40,7 @@ from ratecalc.ozon_sheet import (  # noqa: E402
     to_documents,
     version_dict,
 )
-from ratecalc.tariffset import TariffSet  # noqa: E402
-from ratecalc.yamlload import _DecimalLoader  # noqa: E402
+from ratecalc.tariffdata.yamlload import _DecimalLoader  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "ozon-2026"
 TARIFFS = ROOT / "tariffs"

@@ -16,8 +16,8 @@ from fastapi.testclient import TestClient
 from api import Settings, create_app
 from api.logs import JsonFormatter
 from ratecalc import Parcel
-from ratecalc.compact import CompactQuote, compact
-from ratecalc.loader import builtin_dir
+from ratecalc.pricing.compact import CompactQuote, compact
+from ratecalc.tariffdata.loader import builtin_dir
 from ratecalc.units import MAX_WEIGHT_G
 
 PROBLEM = "application/problem+json"

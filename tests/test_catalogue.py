@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ratecalc.catalogue import Options, cost_catalogue
-from ratecalc.economics import EconomicsInput, Target, economics, reverse_price
-from ratecalc.fx import build_chain
-from ratecalc.parcels import Parcel
+from ratecalc.files.catalogue import Options, cost_catalogue
+from ratecalc.money.economics import EconomicsInput, Target, economics, reverse_price
+from ratecalc.money.fx import build_chain
+from ratecalc.pricing.parcels import Parcel
 from ratecalc.units import Money
 
 DAY = "2025-12-05"

@@ -1,4 +1,4 @@
-"""Price-vs-weight curves and weight bands (ratecalc.curves): one engine run, the same numbers as quotes."""
+"""Price-vs-weight curves and weight bands (ratecalc.pricing.curves): one engine run, the same numbers as quotes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from ratecalc import InputError, Parcel
-from ratecalc.curves import cheapest_bands, price_curves, weight_grid
-from ratecalc.fx import build_chain
+from ratecalc.money.bands import cheapest_bands
+from ratecalc.money.fx import build_chain
+from ratecalc.pricing.curves import price_curves, weight_grid
 
 CNY_ERA = dict(date="2025-10-01", value="1000RUB")
 

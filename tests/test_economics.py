@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ratecalc import Parcel
-from ratecalc.economics import EconomicsInput, Target, economics, meets, reverse_price
 from ratecalc.errors import InputError
-from ratecalc.fx import build_chain
+from ratecalc.money.economics import EconomicsInput, Target, economics, meets, reverse_price
+from ratecalc.money.fx import build_chain
 from ratecalc.units import Money
 
 FX = build_chain(["USD=51.158", "CNY=11.5", "EUR=90"], cbr=False)

@@ -13,9 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ratecalc import Parcel
-from ratecalc.engine import assign_groups
 from ratecalc.errors import InputError, TariffError
-from ratecalc.groups import (
+from ratecalc.pricing.engine import assign_groups
+from ratecalc.pricing.groups import (
     MISSING,
     WRONG_CURRENCY,
     combine_items,
@@ -24,9 +24,9 @@ from ratecalc.groups import (
     in_group_model,
     require_group_inputs,
 )
-from ratecalc.loader import builtin_dir, load_documents
-from ratecalc.parcels import to_arrays
-from ratecalc.tariffset import TariffSet
+from ratecalc.pricing.parcels import to_arrays
+from ratecalc.pricing.tariffset import TariffSet
+from ratecalc.tariffdata.loader import builtin_dir, load_documents
 from ratecalc.units import Money
 
 DATE = "2025-10-01"

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from ratecalc import Parcel, TariffSet
-from ratecalc.ozon_sheet import SheetError, date_from_name, read_sheet
+from ratecalc.tariffdata.ozon_sheet import SheetError, date_from_name, read_sheet
 
 DATA = Path(__file__).parent / "data" / "ozon-2026"
 APRIL = DATA / "China_scoring_ENG_CN_7_04_26_1775544002.xlsx"

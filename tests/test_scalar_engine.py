@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ratecalc import engine as E
+from ratecalc.pricing import engine as E
 
 STEPS = st.sampled_from([1, 10, 50, 100, 500, 1000])
 

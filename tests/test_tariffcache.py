@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from ratecalc import Parcel, TariffSet, tariffcache
-from ratecalc.compile import VOLUMETRIC_GREATER_OF
-from ratecalc.loader import builtin_dir, tariff_dirs
+from ratecalc import Parcel, TariffSet
+from ratecalc.tariffdata import tariffcache
+from ratecalc.tariffdata.compile import VOLUMETRIC_GREATER_OF
+from ratecalc.tariffdata.loader import builtin_dir, tariff_dirs
 
 ROOT = Path(__file__).resolve().parent.parent
 DATES = ["2022-06-01", "2023-06-01", "2024-12-04", "2025-03-01", "2026-01-15", "2026-04-10", "2026-08-01"]
@@ -298,7 +299,7 @@ def test_the_tariff_models_describe_themselves_when_none_was_ever_validated(tmp_
         "from pydantic import TypeAdapter\n"
         "from ratecalc import TariffSet\n"
         "TariffSet.load()\n"
-        "from ratecalc.schema import GroupOverride, Service\n"
+        "from ratecalc.tariffdata.schema import GroupOverride, Service\n"
         "props = TypeAdapter(Service).json_schema()['$defs']['Version']['properties']\n"
         "print(props['limits']['default']['batteries'], 'price' in TypeAdapter(GroupOverride).json_schema()['properties'])\n"
     )

@@ -21,7 +21,7 @@ import typer
 import ratecalc
 from api import Settings, create_app
 from api.cli import app as cli_app
-from ratecalc.columnar import _UNIT_ALTERNATIVES, INPUT_COLUMNS
+from ratecalc.files.columnar import _UNIT_ALTERNATIVES, INPUT_COLUMNS
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 SURFACES = ("cli", "json", "column", "library")

@@ -22,7 +22,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ratecalc import InputError, Parcel, TariffSet
-from ratecalc.compact import parse_expand
+from ratecalc.pricing.compact import parse_expand
 
 from ..deps import tariffs
 from ..errors import (

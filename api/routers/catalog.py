@@ -10,7 +10,7 @@ from pathlib import PurePath
 from fastapi import APIRouter, Depends, Path
 
 from ratecalc import TariffSet
-from ratecalc.schema import CarrierFile
+from ratecalc.tariffdata.schema import CarrierFile
 
 from ..deps import tariffs
 from ..errors import ApiProblem, Problem

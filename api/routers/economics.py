@@ -1,7 +1,7 @@
 """POST /v1/economics: profit, margin and ROI per carrier at a sale price, or the lowest price reaching
-a target margin or profit (ratecalc.economics). Bad input is a 422 problem naming the field.
+a target margin or profit (ratecalc.money.economics). Bad input is a 422 problem naming the field.
 
-POST /v1/economics/batch: the same for many SKUs at once, one row per SKU (ratecalc.catalogue).
+POST /v1/economics/batch: the same for many SKUs at once, one row per SKU (ratecalc.files.catalogue).
 
 Rates: explicit `fx` in the request, then the file named by RATECALC_RATES_FILE (server side), then the
 CBR feed only when the request sets `cbr` (a network call must not surprise a caller).
@@ -18,8 +18,8 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from ratecalc import InputError, Parcel, TariffSet
-from ratecalc.economics import EconomicsInput, Target, economics, reverse_price
-from ratecalc.fx import build_chain
+from ratecalc.money.economics import EconomicsInput, Target, economics, reverse_price
+from ratecalc.money.fx import build_chain
 from ratecalc.units import MAX_TEXT_CHARS, Money, parse_money
 
 from ..deps import tariffs
@@ -267,7 +267,7 @@ def post_economics_batch(
     """The `ratecalc economics --input` engine on JSON items: partial success, bad items listed in `errors`."""
     import pyarrow as pa
 
-    from ratecalc.catalogue import Options, cost_catalogue
+    from ratecalc.files.catalogue import Options, cost_catalogue
 
     limit = request.app.state.settings.max_batch
     if len(body.items) > limit:

@@ -20,7 +20,7 @@ from ..errors import InputError, RatecalcError, TariffError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..tariffset import TariffSet
+    from ..pricing.tariffset import TariffSet
     from ._plainout import PlainConsole
 
 
@@ -184,7 +184,7 @@ def _resume_collector() -> None:
 
 
 def load(tariffs: Optional[List[Path]]) -> TariffSet:
-    from ..tariffset import TariffSet  # here, not at import: `--help` must not load numpy and pydantic
+    from ..pricing.tariffset import TariffSet  # here, not at import: `--help` must not load numpy and pydantic
 
     loaded = TariffSet.load(tariffs or ())
     # A command is one short process: the objects of the tariff set (and of the imports) live until it exits. Frozen,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional, Union
 
 if TYPE_CHECKING:  # the engine and the unit parsers are imported by the commands that run them, not by --help
-    from ..parcels import Parcel
+    from ..pricing.parcels import Parcel
     from ..units import Money
 
 
@@ -20,7 +20,7 @@ def parcel_from_flags(
     liquid: bool,
 ) -> Parcel:
     """Parcel.parse, refusing a bare `--weight 1` or `--dims 30x20x10` (InputError naming the units)."""
-    from ..parcels import Parcel
+    from ..pricing.parcels import Parcel
     from ..units import parse_dims, parse_weight
 
     if isinstance(weight, str):  # an int is grams already (summed --item weights)

@@ -36,8 +36,8 @@ def _rub_ranking(best, engine, fx, rates_file, cbr):
         raise InputError("fx", "rates (--fx, --rates-file, --cbr) rank --best in RUB; add --best cheapest or fastest")
     if engine != "local":
         raise InputError("fx", "comparing in RUB runs on the local engine; drop --engine dask")
-    from ..fx import build_chain
-    from ..fxcolumns import rub_converter
+    from ..money.fx import build_chain
+    from ..money.fxcolumns import rub_converter
 
     return rub_converter(build_chain(fx, rates_file, cbr=cbr))
 
@@ -103,13 +103,13 @@ def register(app: typer.Typer) -> None:
                 raise InputError("engine", f"unknown engine {engine!r}; use local or dask")
             names = _mapping(mapping)
             to_common = _rub_ranking(best, engine, fx, rates_file, cbr)
-            from ..batchfile import file_format
+            from ..files.batchfile import file_format
 
             file_format(input_path, input_format, "--input-format")  # before any work: exit 2, one line
             file_format(output, output_format, "--output-format")
             ts = load(tariffs)
             if engine == "dask":
-                from ..dask import quote_file_dask
+                from ..files.dask import quote_file_dask
 
                 started = time.perf_counter()
                 summary = quote_file_dask(
@@ -127,7 +127,7 @@ def register(app: typer.Typer) -> None:
                     delimiter=delimiter,
                 )
             else:
-                from ..batchfile import quote_file
+                from ..files.batchfile import quote_file
 
                 compiled = ts.compiled(reading or ())
                 started = time.perf_counter()

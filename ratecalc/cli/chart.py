@@ -13,14 +13,15 @@ from . import _curves as flags
 from ._common import TariffsOpt, consoles, guarded
 
 if TYPE_CHECKING:
-    from ..curves import Bands, Curves
+    from ..money.bands import Bands
+    from ..pricing.curves import Curves
 
 FORMATS = (".svg", ".png", ".html")
 
 
 def figure(curves: Curves, cheapest: Bands, fastest: Bands, marked: bool):
     """A matplotlib Figure: the step curves over the band strip. Needs the `chart` extra."""
-    from ..curves import MUTED, colours
+    from ..pricing.curves import MUTED, colours
 
     try:
         import matplotlib
@@ -108,7 +109,7 @@ def chart(
         curves = flags.run_curves(
             weight, dims, date, value, courier, battery, liquid, max_weight, step, reading, tariffs
         )
-        from ..curves import cheapest_bands
+        from ..money.bands import cheapest_bands
 
         cheapest, fastest = cheapest_bands(curves, "price"), cheapest_bands(curves, "days")
         fig = figure(curves, cheapest, fastest, marked=weight is not None)

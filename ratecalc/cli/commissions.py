@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
         """
 
         def run() -> None:
-            from ..commission_import import categories, read_workbook, to_yaml
+            from ..money.commission_import import categories, read_workbook, to_yaml
 
             wb = read_workbook(file, sheet)
             text = to_yaml(
@@ -83,7 +83,7 @@ def register(app: typer.Typer) -> None:
         def run() -> None:
             from rich.table import Table
 
-            from ..commissions import search, table_for
+            from ..money.commissions import search, table_for
 
             day = _date(date, "date") or dt.date.today()
             table = table_for(day)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from ..result import ServiceQuote
+    from ..pricing.result import ServiceQuote
 
 
 def render_rub(quotes: Sequence[ServiceQuote], console: Console) -> None:
@@ -267,10 +267,10 @@ def register(app: typer.Typer) -> None:
         failed = {"any": False}
 
         def run() -> None:
-            from ..economics import EconomicsInput, EconomicsResult, ReverseResult, Target, reverse_price
-            from ..economics import economics as forward
-            from ..fx import build_chain
-            from ..parcels import Parcel
+            from ..money.economics import EconomicsInput, EconomicsResult, ReverseResult, Target, reverse_price
+            from ..money.economics import economics as forward
+            from ..money.fx import build_chain
+            from ..pricing.parcels import Parcel
 
             chain = build_chain(fx, rates_file, cbr=cbr)
             if input_path is not None:
@@ -356,7 +356,7 @@ def _catalogue(
     """`economics --input`: the catalogue, chunk by chunk, with the progress bar of `ratecalc batch`."""
     import time
 
-    from ..catalogue import Options, cost_file
+    from ..files.catalogue import Options, cost_file
     from ._progress import file_progress
     from .batch import _mapping
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, List, Literal, Optional, Sequence, Union
 
 import typer
 
-from ..confidence import confidence_of
 from ..errors import InputError
+from ..tariffdata.confidence import confidence_of
 from ._common import TariffsOpt, consoles, guarded, load
 from ._parcel import parcel_from_flags
 from ._plaintable import Column, table_text
@@ -23,7 +23,7 @@ from ._plaintable import Column, table_text
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..result import ServiceQuote
+    from ..pricing.result import ServiceQuote
     from ._plainout import PlainConsole
 
     Out = Union[Console, PlainConsole]
@@ -185,14 +185,14 @@ def _header(quotes: Sequence[ServiceQuote], parcel) -> str:
 
 
 def _weight_and_value(weight: Optional[str], value: Optional[str], items: Optional[List[str]]):
-    """--weight/--value, or the sums of the --item WEIGHT:PRICE list (ratecalc.groups.combine_items)."""
+    """--weight/--value, or the sums of the --item WEIGHT:PRICE list (ratecalc.pricing.groups.combine_items)."""
     if not items:
         if weight is None:
             raise InputError("weight", "give --weight (or one --item WEIGHT:PRICE per item)")
         return weight, value
     if weight is not None or value is not None:
         raise InputError("item", "give either --item (per item) or --weight/--value (totals), not both")
-    from ..groups import combine_items, parse_item
+    from ..pricing.groups import combine_items, parse_item
 
     return combine_items(parse_item(text, i) for i, text in enumerate(items))
 
@@ -254,9 +254,9 @@ def quote(
         quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence)
         notice = ts.coverage(parcel.order_date, readings=reading or ()).message
         rub = bool(fx or rates_file or cbr or ozon_fee)
-        if rub:  # RUB figures: ratecalc.costs adds them (rate, its date and source on every quote)
-            from ..costs import with_rub
-            from ..fx import build_chain
+        if rub:  # RUB figures: ratecalc.money.costs adds them (rate, its date and source on every quote)
+            from ..money.costs import with_rub
+            from ..money.fx import build_chain
 
             quotes = with_rub(quotes, parcel, build_chain(fx, rates_file, cbr=cbr), ozon_fee=ozon_fee)
         quotes = order(select(quotes, carrier or []), sort)  # type: ignore[arg-type]
@@ -266,7 +266,7 @@ def quote(
             if full:
                 data = [q.model_dump(mode="json") for q in quotes]
             else:
-                from ..compact import compact
+                from ..pricing.compact import compact
 
                 data = [compact(q) for q in quotes]
             import json  # here: `--help` and the table output never need it

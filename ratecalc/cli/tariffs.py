@@ -14,7 +14,7 @@ from ._common import TariffsOpt, consoles, fail, guarded, load
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from ..schema import Billing, Limits, Version
+    from ..tariffdata.schema import Billing, Limits, Version
 
 tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
 
@@ -157,12 +157,12 @@ def tariffs_check(
     directory: Optional[Path] = typer.Argument(None, help="Directory to check (default: the built-in tariffs)."),
 ) -> None:
     """Validate every tariff file in a directory; exit 1 listing every problem."""
-    from ..loader import builtin_dir
+    from ..tariffdata.loader import builtin_dir
 
     target = directory or builtin_dir()
     try:
-        from ..loader import load_documents
-        from ..tariffset import TariffSet
+        from ..pricing.tariffset import TariffSet
+        from ..tariffdata.loader import load_documents
 
         docs = load_documents([target])
         TariffSet(docs, [target]).compiled()
@@ -180,7 +180,7 @@ def tariffs_schema(
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
     import json
 
-    from ..schema import json_schema
+    from ..tariffdata.schema import json_schema
 
     output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     consoles.out.print(f"wrote {output}")
@@ -205,8 +205,8 @@ def tariffs_import(
     """Import Ozon's own rate sheet as tariff YAML (one file per carrier) to layer over the built-in set."""
     import datetime as dt
 
-    from ..ozon_sheet import date_from_name, known_services, read_sheet, to_documents, write_documents
-    from ..tariffset import TariffSet
+    from ..pricing.tariffset import TariffSet
+    from ..tariffdata.ozon_sheet import date_from_name, known_services, read_sheet, to_documents, write_documents
 
     def run() -> None:
         if effective_from is not None:
@@ -263,7 +263,7 @@ def tariffs_diff(
     tariffs: Optional[List[Path]] = TariffsOpt,
 ) -> None:
     """Per service and group: what changed (rate, days, limits, added, removed) between two tariff sets."""
-    from ..tariff_diff import catalogue_cost, diff, side
+    from ..pricing.tariff_diff import catalogue_cost, diff, side
 
     def run() -> None:
         a, b = side(old, tariffs or ()), side(new, tariffs or ())

@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
-from .compile import CompiledTariffs, ServiceInfo, compile_tariffs
-from .confidence import CONFIDENCE_LEVELS
-from .coverage import Coverage, coverage
+from ..errors import InputError
+from ..tariffdata.compile import CompiledTariffs, ServiceInfo, compile_tariffs
+from ..tariffdata.confidence import CONFIDENCE_LEVELS
+from ..tariffdata.coverage import Coverage, coverage
+from ..tariffdata.loader import TariffDocuments, tariff_dirs
+from ..tariffdata.tariffcache import load_compiled
 from .engine import ScalarQuotes, iter_blocks, quote_one
-from .errors import InputError
 from .groups import check_group_inputs, lacks_group_input
-from .loader import TariffDocuments, tariff_dirs
 from .parcels import Parcel, to_arrays, to_scalars
 from .result import BlockQuotes, QuoteList, ServiceQuote, build_compact_one, build_one
-from .tariffcache import load_compiled
 
 
 def check_min_confidence(level: Optional[str], field: str = "min_confidence") -> Optional[int]:
@@ -93,7 +93,7 @@ class TariffSet:
     def quote_compact(
         self, parcel: Parcel, *, readings: Sequence[str] = (), min_confidence: Optional[str] = None
     ) -> list[dict]:
-        """`[ratecalc.compact.compact(q) for q in self.quote(parcel, ...)]`, as JSON-ready dicts, without
+        """`[ratecalc.pricing.compact.compact(q) for q in self.quote(parcel, ...)]`, as JSON-ready dicts, without
         building the `ServiceQuote`s: the compact answer (no RUB figures, no expansions) at a fraction of
         the cost, for callers that serialise it straight away (the HTTP API)."""
         compiled, one, rank = self._quote_one(parcel, readings, min_confidence)

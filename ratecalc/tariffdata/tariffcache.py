@@ -19,7 +19,7 @@ that cannot be read is ignored and rebuilt: the cache never serves a result a fr
 Format and safety: the payload is a pickle, because the compiled set holds the validated pydantic models
 that results quote from (rates, limits, billing); rebuilding them from a neutral format (JSON, npz) would
 re-validate ~12,000 models and cost what the cache saves. Before it is stored, equal Decimals and equal
-frozen models of the set are made one object (`ratecalc.sharing`): the file is a third smaller and reads
+frozen models of the set are made one object (`ratecalc.tariffdata.sharing`): the file is a third smaller and reads
 back about three times faster. Unpickling a file someone else wrote would run
 their code, so a file is read only if it belongs to the current user and no one else may write it (not
 group- or world-writable), checked on the open file; files are written 0600 in a directory made 0700.
@@ -41,7 +41,7 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import Optional, Sequence
 
-from .cachedir import cache_root
+from ..cachedir import cache_root
 from .compile import CompiledTariffs, compile_tariffs
 from .loader import TariffDocuments, load_documents
 
@@ -84,8 +84,9 @@ def _environment() -> list[str]:
     if spec is not None and spec.origin:
         info = os.stat(spec.origin)
         lines.append(f"yaml {spec.origin} {info.st_size} {info.st_mtime_ns}")
-    package = Path(__file__).parent
-    lines += [f"source {p.name} {_sha256(p)}" for p in sorted(package.glob("*.py"))]
+    package = Path(__file__).resolve().parent.parent  # ratecalc/: every module but the command line's
+    sources = sorted(p for p in package.rglob("*.py") if "cli" not in p.relative_to(package).parts[:-1])
+    lines += [f"source {p.relative_to(package).as_posix()} {_sha256(p)}" for p in sources]
     return lines
 
 

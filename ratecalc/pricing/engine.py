@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Callable, Iterator, NamedTuple, Optional, Unio
 
 import numpy as np
 
-from .compile import (
+from ..tariffdata.compile import (
     BIG,
     CURRENCIES,
     FLAG_NO_GROUP,
@@ -34,7 +34,7 @@ from .compile import (
     MICRO,
     CompiledTariffs,
 )
-from .units import CURRENCY_EXPONENT
+from ..units import CURRENCY_EXPONENT
 
 if TYPE_CHECKING:  # imported by `_pool`: concurrent.futures loads logging (~0.01 s), which one quote never needs
     from concurrent.futures import ThreadPoolExecutor
@@ -448,7 +448,7 @@ def _output_dtypes(billing_keys: list[BillingKey], prices: list[PriceTerms]) -> 
     """int32 chargeable weights and prices where no admissible parcel can exceed int32 (less memory
     traffic: the outputs are most of the engine's work); int64 otherwise. The bound is exact: the
     largest weight and box the input parser admits, stepped up, then priced."""
-    from .units import MAX_SIDE_MM, MAX_WEIGHT_G
+    from ..units import MAX_SIDE_MM, MAX_WEIGHT_G
 
     max_charge = 0
     for k in billing_keys:
@@ -871,7 +871,7 @@ def _compile_scalar(
     if code is None:
         if len(_compiled_sources) >= 4096:  # tariff sets reloaded many times over: start again
             _compiled_sources.clear()
-        code = _compiled_sources[source] = compile(source, "<ratecalc.engine one-parcel plan>", "exec")
+        code = _compiled_sources[source] = compile(source, "<ratecalc.pricing.engine one-parcel plan>", "exec")
     exec(code, namespace)  # our own source: numbers only
     return namespace["quote"]
 

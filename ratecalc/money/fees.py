@@ -17,8 +17,8 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
+from ..errors import InputError
 from .economics_schema import FeeRule, in_force, load_fee_rules
-from .errors import InputError
 from .rounding import pct_of_minor, ratio
 
 

@@ -27,18 +27,18 @@ from typing import Literal, Optional, Sequence
 
 import numpy as np
 
+from ..errors import InputError
+from ..pricing.parcels import Parcel
+from ..pricing.result import ServiceQuote
+from ..pricing.tariffset import TariffSet
+from ..tariffdata.compile import day_number
+from ..units import Money
 from .commissions import SCHEMES, CommissionResult, charge, resolve, table_for, tier_breakpoints
-from .compile import day_number
 from .customs import CustomsResult, customs_for
 from .economics_schema import Category, CommissionTable, FeeRule
-from .errors import InputError
 from .fees import fee_breakpoints, fee_minor, select_rule
 from .fx import FxChain, FxQuote, quantize_minor, rate_or_reason
-from .parcels import Parcel
-from .result import ServiceQuote
 from .rounding import pct_of_minor
-from .tariffset import TariffSet
-from .units import Money
 
 MAX_PRICE = Decimal("1000000")  # search ceiling for reverse pricing (RUB): far above any group band
 CLIFF_WINDOW = Fraction(1, 10)  # cliffs within ±10 % of the price (or weight) are reported
@@ -298,7 +298,7 @@ class Line:
 
 
 def _commission(ctx: _Ctx, price_minor: int) -> CommissionResult:
-    """ratecalc.commissions.charge with the table and category resolved once per SKU."""
+    """ratecalc.money.commissions.charge with the table and category resolved once per SKU."""
     return charge(ctx.table, ctx.category, ctx.inp.scheme, price_minor, ctx.commission_note)
 
 

@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Optional, Union
 
-from .cachedir import cache_root
+from ..cachedir import cache_root
 from .fx_types import FxQuote, FxUnavailable
 
 DEFAULT_URL = "https://www.cbr.ru/scripts/XML_daily.asp"

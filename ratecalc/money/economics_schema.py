@@ -16,9 +16,9 @@ from typing import Literal, Optional, TypeVar, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from .errors import TariffError, TariffProblem
-from .loader import builtin_dir
-from .yamlload import load_decimal_yaml
+from ..errors import TariffError, TariffProblem
+from ..tariffdata.loader import builtin_dir
+from ..tariffdata.yamlload import load_decimal_yaml
 
 
 class _Model(BaseModel):

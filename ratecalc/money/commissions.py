@@ -23,8 +23,8 @@ from typing import Optional, Sequence, Union
 
 import numpy as np
 
+from ..errors import InputError
 from .economics_schema import Category, CommissionTable, in_force, load_commission_tables
-from .errors import InputError
 from .rounding import pct_of_minor
 
 SCHEMES = ("rfbs", "fbp")

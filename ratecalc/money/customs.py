@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Optional, Sequence
 
+from ..units import Money
 from .economics_schema import CustomsRule, in_force, load_customs_rules
 from .fx import FxQuote, from_rub, quantize_minor
-from .units import Money
 
 
 @dataclass(frozen=True)

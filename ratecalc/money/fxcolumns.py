@@ -2,7 +2,7 @@
 
 Why a module: a catalogue spanning dates mixes USD-era and CNY-era prices; ranking them needs each
 price × the rate of its own currency and order date. The arithmetic is exact integers: kopecks =
-price_minor × rate / 10^exponent × 100, rounded half-up once (the same rounding as ratecalc.fx.to_rub).
+price_minor × rate / 10^exponent × 100, rounded half-up once (the same rounding as ratecalc.money.fx.to_rub).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from typing import Callable
 
 import numpy as np
 
-from .compile import CURRENCIES, EPOCH_DAY0
-from .errors import InputError
+from ..errors import InputError
+from ..tariffdata.compile import CURRENCIES, EPOCH_DAY0
+from ..units import CURRENCY_EXPONENT
 from .fx import FxChain
-from .units import CURRENCY_EXPONENT
 
 RATE_SCALE = 10**8  # rates are held as integers of 10^-8 RUB (CBR publishes 4 decimals; files may give more)
 
@@ -29,7 +29,7 @@ def _rate_units(rate: Decimal, currency: str) -> int:
 
 
 def rub_converter(chain: FxChain) -> Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]:
-    """`to_common(price_minor, currency_index, day_number) -> kopecks` for ratecalc.columnar.
+    """`to_common(price_minor, currency_index, day_number) -> kopecks` for ratecalc.files.columnar.
 
     Raises InputError (field `fx`) naming the currency, the date and every provider's reason when a rate
     is missing: a ranking that silently skipped a currency would pick the wrong service.

@@ -20,8 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator,
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
+from ..units import CURRENCY_EXPONENT
 from .confidence import Confidence
-from .units import CURRENCY_EXPONENT
 
 SCHEMA_VERSION: Final = 1
 MONEY_DECIMALS = 6  # the engine computes in micro-units; a tariff may not be more precise than that

@@ -20,9 +20,9 @@ from typing import Iterable, Mapping, Optional, Sequence, Union
 
 import yaml
 
-from .errors import InputError
+from ..errors import InputError
+from ..units import CURRENCY_EXPONENT, Money, check_currency, parse_decimal
 from .fx_types import FxProvider, FxQuote, FxUnavailable
-from .units import CURRENCY_EXPONENT, Money, check_currency, parse_decimal
 
 __all__ = [
     "FxChain",

@@ -38,14 +38,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import engine as E
-from .compile import CURRENCIES, CompiledTariffs, day_number
-from .engine import ParcelArrays
-from .errors import InputError
-from .groups import group_input_error, require_group_inputs
-from .parcels import DATE_PATTERN, DELIVERY_ALIASES, parse_date
-from .tariffset import TariffSet, default_tariffs
-from .units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G
+from ..errors import InputError
+from ..pricing import engine as E
+from ..pricing.engine import ParcelArrays
+from ..pricing.groups import group_input_error, require_group_inputs
+from ..pricing.parcels import DATE_PATTERN, DELIVERY_ALIASES, parse_date
+from ..pricing.tariffset import TariffSet, default_tariffs
+from ..tariffdata.compile import CURRENCIES, CompiledTariffs, day_number
+from ..units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G
 
 _PRICE_SCALE = CURRENCY_EXPONENT[CURRENCIES[0]]
 if any(CURRENCY_EXPONENT[c] != _PRICE_SCALE for c in CURRENCIES):  # pragma: no cover - all are 2 today
@@ -1152,7 +1152,7 @@ def quote_table(
 @functools.wraps(quote_table)
 def quote_many(*args: Any, **kwargs: Any) -> ColumnarQuotes:
     warnings.warn(
-        "ratecalc.columnar.quote_many is renamed quote_table (same arguments)", DeprecationWarning, stacklevel=2
+        "ratecalc.files.columnar.quote_many is renamed quote_table (same arguments)", DeprecationWarning, stacklevel=2
     )
     return quote_table(*args, **kwargs)
 

@@ -14,12 +14,12 @@ from typing import Any, Iterable, Iterator, Literal, NamedTuple, Optional, Seque
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..tariffdata.compile import CURRENCIES, CompiledTariffs, RowInfo, ServiceInfo
+from ..tariffdata.confidence import confidence_rank
+from ..tariffdata.schema import DELIVERY_TYPES
+from ..units import CURRENCY_EXPONENT, Money
 from . import engine as E
-from .compile import CURRENCIES, CompiledTariffs, RowInfo, ServiceInfo
-from .confidence import confidence_rank
 from .parcels import Parcel
-from .schema import DELIVERY_TYPES
-from .units import CURRENCY_EXPONENT, Money
 
 # Frozen: parts shared between quotes (see BlockQuotes.build). defer_build: quotes are built from engine
 # arrays without validation, so pydantic's validators and serialisers are made the first time something
@@ -130,7 +130,7 @@ class ServiceQuote(BaseModel):
     price: Optional[Price]
     delivery_days: Optional[DaysOut]
     tariff: TariffRef
-    # Filled only when RUB figures were asked for (ratecalc.costs.with_rub); optional and additive.
+    # Filled only when RUB figures were asked for (ratecalc.money.costs.with_rub); optional and additive.
     fx: Optional[FxOut] = Field(default=None, description="exchange rate used for the RUB figures")
     price_rub: Optional[Price] = Field(default=None, description="carrier price × rate, half-up to the kopeck")
     ozon_fee_rub: Optional[Price] = Field(default=None, description="Ozon's fee per delivered shipment")
@@ -611,7 +611,7 @@ def build_one(
 
 
 class _CompactRow(NamedTuple):
-    """What the compact form of a quote takes from its row (see `ratecalc.compact`)."""
+    """What the compact form of a quote takes from its row (see `ratecalc.pricing.compact`)."""
 
     head: dict  # service_id, service, carrier_id
     days: Optional[tuple[int, int]]

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple, Optional
 
 import numpy as np
 
+from ..units import CURRENCY_EXPONENT
 from .loader import TariffDocuments
 from .schema import (
     DELIVERY_TYPES,
@@ -29,7 +30,6 @@ from .schema import (
     Service,
     Version,
 )
-from .units import CURRENCY_EXPONENT
 
 BIG = np.iinfo(np.int64).max // 4  # "no limit": far above any input the parser admits
 MICRO = 10**MONEY_DECIMALS
@@ -249,7 +249,7 @@ def check_readings(docs: TariffDocuments, readings: frozenset[str]) -> dict[str,
 
     InputError names the field `readings` (CLI `--reading`, request field `readings`).
     """
-    from .errors import InputError
+    from ..errors import InputError
 
     available: dict[str, str] = {}
     conflict_of: dict[str, str] = {}
@@ -450,7 +450,7 @@ class _Rows:
 
 
 def _undefined_group(svc: ServiceInfo, group: str, probe: dt.date) -> Exception:
-    from .errors import TariffError, TariffProblem
+    from ..errors import TariffError, TariffProblem
 
     return TariffError(
         [

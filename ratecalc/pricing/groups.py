@@ -18,10 +18,10 @@ from typing import Iterable, Optional
 
 import numpy as np
 
-from .compile import CURRENCIES, CompiledTariffs, day_number
+from ..errors import InputError
+from ..tariffdata.compile import CURRENCIES, CompiledTariffs, day_number
+from ..units import Money, check_weight_g
 from .engine import ParcelArrays
-from .errors import InputError
-from .units import Money, check_weight_g
 
 MISSING = 1  # no declared price
 WRONG_CURRENCY = 2  # declared, but not in the groups' price currency (no exchange rate is applied here)
@@ -142,7 +142,7 @@ def combine_items(items: Iterable[tuple[int, Money]]) -> tuple[int, Money]:
 
 def parse_item(text: str, index: int = 0) -> tuple[int, Money]:
     """`300g:900RUB` -> (300, 900 RUB): one item of a multi-item shipment as a person types it."""
-    from .units import parse_money, parse_weight
+    from ..units import parse_money, parse_weight
 
     where = f"items[{index}]"
     weight, sep, price = str(text).partition(":")

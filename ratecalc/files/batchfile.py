@@ -3,7 +3,7 @@
 Why chunks: a 10^7-row catalogue quoted against every service is 10^8+ output rows; holding either side in
 memory is not an option, and neither is a Python object per row. The input is read one Arrow record batch
 at a time (pyarrow's streaming CSV reader or Parquet row groups), each batch is validated and quoted with
-`ratecalc.columnar`, and its result is appended to the output before the next batch is read. Rows that
+`ratecalc.files.columnar`, and its result is appended to the output before the next batch is read. Rows that
 cannot be quoted go to an errors file (line, row, sku, column, value, reason) and every other row goes
 through; a malformed CSV line (wrong number of fields, an unclosed quote, bytes that are not UTF-8) is such
 an error row too, with its raw text cut to ERROR_TEXT_CHARS.
@@ -35,10 +35,10 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
+from ..errors import InputError
+from ..pricing.parcels import parse_date
+from ..tariffdata.compile import CompiledTariffs
 from .columnar import ColumnarQuotes, Ingested, ingest, long_form_table, quote_best, quote_ingested
-from .compile import CompiledTariffs
-from .errors import InputError
-from .parcels import parse_date
 
 Format = Literal["csv", "parquet"]
 Best = Optional[Literal["cheapest", "fastest"]]
@@ -553,7 +553,7 @@ def quote_file(
                     if in_fmt == "csv":
                         table = text_sku_required(table)
                 else:  # one row per parcel: chosen block by block, the long form is never built
-                    # to_common (with best): rank in one currency, e.g. ratecalc.fxcolumns.rub_converter
+                    # to_common (with best): rank in one currency, e.g. ratecalc.money.fxcolumns.rub_converter
                     table = quote_best(compiled, ing, best, to_common=to_common, threads=threads, row_offset=offset)
                 writer.write(table)
                 if len(ing.errors):

@@ -30,9 +30,9 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence, Union
 
+from ..errors import InputError
+from ..tariffdata.yamlload import load_decimal_yaml
 from .economics_schema import CommissionTable
-from .errors import InputError
-from .yamlload import load_decimal_yaml
 
 SHEET = "Full ChinaHK"
 _START_RE = re.compile(r"starts\s+from\s+(\d{1,2})[./](\d{1,2})[./](\d{4})", re.IGNORECASE)

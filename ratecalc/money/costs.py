@@ -16,12 +16,12 @@ import datetime as dt
 from decimal import Decimal
 from typing import Optional, Sequence
 
+from ..pricing.parcels import Parcel
+from ..pricing.result import CustomsOut, FxOut, Price, ServiceQuote
+from ..units import Money
 from .customs import CustomsResult, customs_for
 from .fees import fee_amount, select_rule
 from .fx import FxChain, FxQuote, rate_or_reason, to_rub
-from .parcels import Parcel
-from .result import CustomsOut, FxOut, Price, ServiceQuote
-from .units import Money
 
 
 def _price(amount: Decimal) -> Price:

@@ -30,7 +30,7 @@ from typing import Any, Iterable, Optional, Sequence
 
 import yaml
 
-from .errors import RatecalcError
+from ..errors import RatecalcError
 
 SEPARATOR = "переход"
 COLUMNS = "ABCDEFGHIJKLMNOPQRSTUV"

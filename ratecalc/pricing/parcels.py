@@ -9,11 +9,10 @@ from typing import Iterable, Optional, Sequence, Union
 
 import numpy as np
 
-from .compile import CURRENCY_INDEX, day_number
-from .engine import ParcelArrays, ParcelScalars
-from .errors import InputError
-from .schema import DELIVERY_TYPES
-from .units import (
+from ..errors import InputError
+from ..tariffdata.compile import CURRENCY_INDEX, day_number
+from ..tariffdata.schema import DELIVERY_TYPES
+from ..units import (
     Money,
     check_amount,
     check_currency,
@@ -23,6 +22,7 @@ from .units import (
     parse_money,
     parse_weight,
 )
+from .engine import ParcelArrays, ParcelScalars
 
 DELIVERY_ALIASES = {"pickup_point": 0, "pickup": 0, "pudo": 0, "courier": 1, "door": 1}
 

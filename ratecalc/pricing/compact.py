@@ -20,8 +20,8 @@ from typing import Iterable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .confidence import Confidence
-from .errors import InputError
+from ..errors import InputError
+from ..tariffdata.confidence import Confidence
 from .result import BillingOut, CustomsOut, DaysOut, FxOut, Price, ReasonOut, ServiceQuote, TariffRef
 
 EXPANSIONS = ("billing", "tariff", "reasons")

@@ -2,12 +2,12 @@
 
 Why Dask and not a home-made pool: when a catalogue outgrows one machine, scheduling, data locality,
 retries and spilling are solved problems. Each partition is an ordinary pandas DataFrame that
-`ratecalc.columnar` validates and quotes exactly as the local path does, so results are identical.
+`ratecalc.files.columnar` validates and quotes exactly as the local path does, so results are identical.
 
 The tariffs travel with the tasks (the parsed documents, sent once per worker), so workers need ratecalc
 installed but not the tariff files; they compile once per process and reuse it.
 
-Note: this module is `ratecalc.dask`; inside it `import dask` is the top-level Dask package (absolute
+Note: this module is `ratecalc.files.dask`; inside it `import dask` is the top-level Dask package (absolute
 imports), which tests/test_dask.py checks.
 """
 
@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from ..errors import InputError
+from ..tariffdata.compile import CompiledTariffs, compile_tariffs
+from ..tariffdata.loader import TariffDocuments
 from .batchfile import BatchSummary, default_errors_path, file_format
 from .columnar import ingest, quote_ingested
-from .compile import CompiledTariffs, compile_tariffs
-from .errors import InputError
-from .loader import TariffDocuments
 
 Best = Optional[Literal["cheapest", "fastest"]]
 

@@ -17,9 +17,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Iterable, Optional, Sequence, Union
 
-from .errors import InputError
+from ..errors import InputError
+from ..tariffdata.schema import RateRow, Version
 from .parcels import Parcel, parse_date
-from .schema import RateRow, Version
 from .tariffset import TariffSet
 
 PERCENT = Decimal("0.1")

@@ -20,7 +20,7 @@ from typing import Any, Iterable, Optional, Union
 
 from pydantic import ValidationError
 
-from .errors import TariffError, TariffProblem
+from ..errors import TariffError, TariffProblem
 from .schema import CarrierFile, GroupsFile, Service, parse_document
 
 ENV_VAR = "RATECALC_TARIFFS"
@@ -40,10 +40,11 @@ def __getattr__(name: str) -> Any:
 
 def builtin_dir() -> Path:
     """The tariffs shipped with the package (wheel) or beside it (source checkout)."""
-    packaged = Path(__file__).parent / "_tariffs"
+    package = Path(__file__).resolve().parent.parent  # ratecalc/
+    packaged = package / "_tariffs"
     if packaged.is_dir():
         return packaged
-    return Path(__file__).resolve().parent.parent / "tariffs"
+    return package.parent / "tariffs"
 
 
 def _format_loc(loc: tuple) -> str:

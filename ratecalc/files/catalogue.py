@@ -38,17 +38,17 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from . import engine as E
+from ..errors import InputError
+from ..money.commissions import SCHEMES, charge_minor, rate_hundredths, resolve, table_for
+from ..money.economics import MAX_PRICE, check_percentages, to_minor_rub
+from ..money.economics_schema import CommissionTable, FeeRule
+from ..money.fees import fee_breakpoints, fee_minor, select_rule
+from ..money.fx import FxChain, rate_or_reason
+from ..money.rounding import pct_of_minor, ratio
+from ..pricing import engine as E
+from ..tariffdata.compile import CURRENCIES, EPOCH_DAY0, CompiledTariffs
+from ..units import Money, parse_money
 from .columnar import Ingested, RowErrors, ingest, minor_to_decimal, quote_ingested
-from .commissions import SCHEMES, charge_minor, rate_hundredths, resolve, table_for
-from .compile import CURRENCIES, EPOCH_DAY0, CompiledTariffs
-from .economics import MAX_PRICE, check_percentages, to_minor_rub
-from .economics_schema import CommissionTable, FeeRule
-from .errors import InputError
-from .fees import fee_breakpoints, fee_minor, select_rule
-from .fx import FxChain, rate_or_reason
-from .rounding import pct_of_minor, ratio
-from .units import Money, parse_money
 
 if TYPE_CHECKING:
     from .batchfile import BatchSummary, Progress
@@ -511,7 +511,7 @@ def price_edges(compiled: CompiledTariffs, econ: _Econ, opts: Options) -> list[i
     """Last kopeck of every band where a cost line can jump (all epochs, tables and fee rules in play)."""
     edges: set[int] = set(int(b) for b in np.unique(econ.bounds) if b != BIG)
     for rule_id in [opts.ozon_fee] if opts.ozon_fee else ["flat-15", "percent-2"]:
-        from .fees import rule_by_id
+        from ..money.fees import rule_by_id
 
         try:
             rule = rule_by_id(rule_id)
