@@ -1,7 +1,7 @@
 import json
 from pathlib import Path
 
-from ratecalc.tariffdata.schema import json_schema
+from ratecalc.tariffdata.compact_schema import json_schema
 
 SCHEMA = Path(__file__).resolve().parent.parent / "tariffs" / "schema.json"
 

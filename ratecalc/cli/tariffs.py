@@ -180,7 +180,7 @@ def tariffs_schema(
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
     import json
 
-    from ..tariffdata.schema import json_schema
+    from ..tariffdata.compact_schema import json_schema
 
     output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
     consoles.out.print(f"wrote {output}")
