@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import tarfile
 from decimal import Decimal
 from pathlib import Path
@@ -298,3 +299,19 @@ def test_the_full_form_and_the_compact_form_of_a_carrier_give_the_same_quotes(tm
         for key in ("carrier", "carrier_id", "service_id"):
             a.pop(key), b.pop(key)
         assert a == b, weight
+
+
+def test_the_hand_written_example_of_the_format_guide_loads_and_quotes_with_its_override(tmp_path):
+    page = (Path(__file__).resolve().parent.parent / "docs" / "tariff-format.md").read_text(encoding="utf-8")
+    [example] = [b for b in re.findall(r"```yaml\n(.*?)```", page, flags=re.S) if "carrier_id:" in b]
+    ts = TariffSet.load([write(tmp_path, example, "example.yaml")])
+    [version] = service(ts, "example-express").versions
+    assert [r.group for r in version.rates] == ["Extra Small", "Budget", "Small"]
+    assert version.rates[1].limits.max_weight_g == 25000 and version.rates[2].limits.max_weight_g == 2000
+
+    def quote(weight: str, value: str):
+        found = ts.quote(Parcel.parse(weight, "30x20x10cm", value=value, date="2026-09-01"))
+        return next(q for q in found if q.service_id == "example-express")
+
+    assert quote("300g", "1000RUB").price.amount == "17.30"  # 3.2 + 0.047 x 300
+    assert quote("24kg", "1000RUB").status == "ok" and quote("26kg", "1000RUB").status == "ineligible"
