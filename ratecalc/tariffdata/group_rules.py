@@ -232,14 +232,9 @@ def compact_service(service: dict[str, Any], groups: GroupsFile) -> Optional[dic
         if compact is None:
             return None
         versions.append(compact)
-    out: dict[str, Any] = {}
-    for key, value in service.items():
-        if key != "versions":
-            out[key] = value
-        if key == "tier" or (key == "origin" and "tier" not in service):
-            out["group_rules"] = groups.id
-    out.setdefault("group_rules", groups.id)
-    out["versions"] = versions
+    head = {k: v for k, v in service.items() if k not in ("notes", "versions")}  # id, name, origin, tier
+    notes = {k: v for k, v in service.items() if k == "notes"}
+    out = {**head, "group_rules": groups.id, **notes, "versions": versions}
     try:
         again = expand_service(CompactService.model_validate(out), {groups.id: groups})
     except (RulesError, ValueError):

@@ -190,7 +190,7 @@ class RowRules(_Strict):
 
     Kept once, with the group it belongs to (`row_rules` of a group and of a `shipment_groups` version), and
     added to the rows of every service that names the group set in `group_rules`. A row's own `override`
-    wins. `limits`, `returns` and `delivery_days` merge key by key, so an override of one limit keeps the others.
+    wins. `limits` and `returns` merge key by key, so an override of one limit keeps the others.
     """
 
     delivery: Optional[list[DeliveryType]] = Field(None, min_length=1)
