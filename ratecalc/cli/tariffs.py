@@ -186,11 +186,9 @@ def tariffs_schema(
     output: Path = typer.Option(Path("tariffs/schema.json"), "--output", "-o", help="Where to write it."),
 ) -> None:
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
-    import json
+    from ..tariffdata.compact_schema import json_schema_text
 
-    from ..tariffdata.compact_schema import json_schema
-
-    output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    output.write_text(json_schema_text(), encoding="utf-8")
     consoles.out.print(f"wrote {output}")
 
 

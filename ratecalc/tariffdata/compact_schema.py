@@ -10,6 +10,7 @@ holds the models of what a file may say (the JSON schema editors use), `schema` 
 
 import datetime as dt
 import functools
+import json
 from decimal import Decimal
 from typing import Annotated, Literal, Optional, Union
 
@@ -144,3 +145,25 @@ def json_schema() -> dict:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "ratecalc tariff file"
     return schema
+
+
+def _json_text(value: object, indent: int = 0, lead: int = 0, width: int = 118) -> str:
+    """JSON with every object or array that fits in `width` on one line: a property reads as one line."""
+    one = json.dumps(value, ensure_ascii=False)
+    if indent + lead + len(one) <= width or not isinstance(value, (dict, list)) or not value:
+        return one
+    pad = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = []
+        for key, item in value.items():
+            head = json.dumps(key, ensure_ascii=False) + ": "
+            items.append(pad + head + _json_text(item, indent + 2, len(head), width))
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    return (
+        "[\n" + ",\n".join(pad + _json_text(item, indent + 2, 0, width) for item in value) + "\n" + " " * indent + "]"
+    )
+
+
+def json_schema_text() -> str:
+    """`tariffs/schema.json` as `ratecalc tariffs schema` writes it."""
+    return _json_text(json_schema()) + "\n"
