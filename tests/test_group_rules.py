@@ -315,3 +315,19 @@ def test_the_hand_written_example_of_the_format_guide_loads_and_quotes_with_its_
 
     assert quote("300g", "1000RUB").price.amount == "17.30"  # 3.2 + 0.047 x 300
     assert quote("24kg", "1000RUB").status == "ok" and quote("26kg", "1000RUB").status == "ineligible"
+
+
+def test_a_group_set_without_the_rules_a_compact_service_needs_is_named_in_the_refusal(tmp_path):
+    """A user's own `ozon-groups` (it replaces the built-in set) that gives no currency or billing: the compact
+    files that rely on it say what is missing and where, not a bare "field required"."""
+    data = (builtin_dir() / "ozon-groups.yaml").read_text(encoding="utf-8")
+    bare = "\n".join(line for line in data.splitlines() if not line.startswith("  row_rules: {delivery"))
+    write(tmp_path, bare, "ozon-groups.yaml")
+    found = problems(write(tmp_path, COMPACT))
+    assert any(
+        p.file.endswith("hand.yaml")
+        and p.path == "services[0].versions[0].rates[0]"
+        and "no currency" in p.message
+        and "'ozon-groups' from 2025-12-17" in p.message
+        for p in found
+    )

@@ -103,16 +103,21 @@ def expand_version(version: CompactVersion, groups: GroupsFile) -> dict[str, Any
     out = version.model_dump(exclude_unset=True, exclude={"rates"})
     for key, value in _dump(gv.version_rules).items():
         out.setdefault(key, value)
+    since = f"{groups.id!r} from {gv.effective_from or '…'}"
+    if "billing" not in out:
+        raise RulesError((), f"no billing: the version states none and {since} gives none in version_rules")
     rows = []
     for j, row in enumerate(version.rates):
         rules = row_rules(gv, row.group)
         if rules is None:
             names = ", ".join(g.name for g in gv.groups)
+            raise RulesError(("rates", j, "group"), f"group {row.group!r} is not a group of {since} ({names})")
+        expanded = expand_row(row, rules)
+        if "currency" not in expanded:
             raise RulesError(
-                ("rates", j, "group"),
-                f"group {row.group!r} is not a group of {groups.id!r} from {gv.effective_from or '…'} ({names})",
+                ("rates", j), f"no currency: {since} gives none in row_rules, and the row's override states none"
             )
-        rows.append(expand_row(row, rules))
+        rows.append(expanded)
     out["rates"] = rows
     return out
 
