@@ -1,5 +1,6 @@
 """Write tariffs/<carrier>-fbp.yaml: Ozon's FBP (border-warehouse) lanes to Russia of 2026, from
-tests/data/ozon-2026-h2/fbp-ru-2026.csv.
+tests/data/ozon-2026-h2/fbp-ru-2026.csv, in the compact form (docs/tariff-format.md): every row takes its
+group's rules from tariffs/ozon-groups.yaml and states in `override` only where the list says otherwise.
 
 The CSV holds every Russia lane of Ozon's two FBP lists seen in public transcriptions (their sources are in
 SOURCES below, and in tests/data/ozon-2026-h2/fbp-2026.md): the list of 2026-07-24 and the list dated
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import sys
 from collections import defaultdict
 from pathlib import Path
 
@@ -36,10 +38,7 @@ LISTS = {
             "5527514bd7cbeb25610a6538a20db91a584f25a8/server/data/pricing-logistics-catalog.json (fbp, ru records)",
             REFERENCE,
         ],
-        "note": (
-            "The July transcription has no return columns: the returns are Ozon's rules per group as its rate sheets "
-            "state them (April 2026 sheet, columns T-V), as for the July rFBS set."
-        ),
+        "note": "Returns: Ozon's group rules (the transcription has no return columns), as for the July rFBS set.",
     },
     "2026-09-01": {
         "from": "2026-09-01",
@@ -52,10 +51,7 @@ LISTS = {
             "config/ozon_fbp_channels.json (RU channels)",
             REFERENCE,
         ],
-        "note": (
-            "Returns as the list states them per row (reverse_policy): Small and Big after customs are destroyed "
-            "with no surcharge below 5000 RUB of order value and charged 1.5 x the China-to-Russia rate above it."
-        ),
+        "note": "Returns as the list states them per row (Small and Big after customs: by order value).",
     },
 }
 
@@ -73,11 +69,7 @@ IDS = {("Ural HK", "Express"): "ural-fbp-express-hk"}
 POLICY = {"allowed": "allowed", "forbidden": "forbidden", "msds": "msds_required"}
 GROUP_ORDER = ["Extra Small", "Budget", "Small", "Big", "Premium Small", "Premium Big"]
 
-SERVICE_NOTE = (
-    "Ozon FBP lane: the carrier takes the parcel from Ozon's border warehouse in China to Ozon's sorting centre "
-    "in Russia (quoted with scheme fbp). Pickup-point and courier delivery to the buyer are Ozon's last mile and "
-    "do not change the carrier's price, so one row serves both."
-)
+SERVICE_NOTE = "Ozon FBP lane: from Ozon's border warehouse in China to Ozon's sorting centre (scheme fbp)."
 EXTRA_NOTES = {
     ("Ural", "Super Express"): (
         "The list writes two rows for the parcels that are not Extra Small ('Other'): 1-31000 g at 1501-150000 RUB "
@@ -119,51 +111,111 @@ def _num(text: str):
 
 def _days(text: str) -> dict:
     lo, hi = text.split("-")
-    return _Flow(min=int(lo), max=int(hi), basis="dropoff_to_sorting_centre")
+    return _Flow(min=int(lo), max=int(hi))  # the basis (drop-off to Ozon's sorting centre) is the group set's
+
+
+# What Ozon's group rules (tariffs/ozon-groups.yaml, from 2025-12-17) state for every row of a group: a lane
+# that says otherwise writes it in `override`.
+GROUP_RULES = {
+    "Extra Small": (1, 500, 90, 60, 1500, 1, "actual", ("returned, no surcharge", "destroyed, no surcharge")),
+    "Budget": (501, 30000, 150, 60, 1500, 1, "actual", ("returned, no surcharge", "destroyed, no surcharge")),
+    "Small": (
+        1,
+        2000,
+        150,
+        60,
+        7000,
+        1501,
+        "actual",
+        ("returned, no surcharge", "China-to-Russia shipping rate x 1.5"),
+    ),
+    "Big": (
+        2001,
+        30000,
+        310,
+        150,
+        7000,
+        1501,
+        "max12000",
+        ("returned, no surcharge", "China-to-Russia shipping rate x 1.5"),
+    ),
+    "Premium Small": (
+        1,
+        5000,
+        250,
+        150,
+        250000,
+        7001,
+        "actual",
+        ("returned, no surcharge", "China-to-Russia shipping rate x 1.5"),
+    ),
+    "Premium Big": (
+        5001,
+        30000,
+        310,
+        150,
+        250000,
+        7001,
+        "max12000",
+        ("returned, no surcharge", "China-to-Russia shipping rate x 1.5"),
+    ),
+}
+
+
+def _override(r: dict) -> dict:
+    """Where the lane differs from its group's rule: limits, billing, loss cap, returns."""
+    wmin, wmax, s_max, side, price_max, price_min, charge, (nc, back) = GROUP_RULES[r["group"]]
+    out: dict = {}
+    limits: dict = {}
+    if (int(r["weight_min_g"]), int(r["weight_max_g"])) != (wmin, wmax):
+        limits.update(min_weight_g=int(r["weight_min_g"]), max_weight_g=int(r["weight_max_g"]))
+    if (int(r["side_sum_cm"]), int(r["max_side_cm"])) != (s_max, side):
+        limits.update(max_sum_cm=int(r["side_sum_cm"]), max_longest_cm=int(r["max_side_cm"]))
+    if (int(r["price_min_rub"]), int(r["price_max_rub"])) != (price_min, price_max):
+        limits["max_declared_value"] = _Flow(amount=int(r["price_max_rub"]), currency="RUB")
+        limits["value_ranges"] = [_Flow(min=int(r["price_min_rub"]), max=int(r["price_max_rub"]), currency="RUB")]
+    if limits:
+        out["limits"] = limits
+    if r["charge"] != charge:
+        if r["charge"] == "max6000_above_sum":
+            out["billing"] = _Flow(
+                basis="greater_of",
+                threshold_sum_cm=int(r["vol_threshold_sum_cm"]),
+                divisor=6000,
+                rounding=_Flow(step_g=1, direction="up", stated=False, note="volumetric grams rounded up"),
+            )
+        else:  # billed on the actual weight where the group bills the greater of actual and volumetric
+            out["billing"] = _Flow(
+                basis="actual", rounding=_Flow(step_g=1, direction="up", stated=False, note="per-gram price")
+            )
+    if int(r["loss_cap_rub"]) != price_max:
+        out["loss_compensation_cap"] = _Flow(amount=int(r["loss_cap_rub"]), currency="RUB")
+    group_returns = {"not_collected": nc, "before_customs": back, "after_customs": back}
+    returns = {
+        k: r[f"returns_{k}"]
+        for k in ("not_collected", "before_customs", "after_customs")
+        if r[f"returns_{k}"] != group_returns[k]
+    }
+    if returns:
+        out["returns"] = returns
+    return out
 
 
 def _row(r: dict) -> dict:
     row: dict = {
-        "delivery": _FlowList(["pickup_point", "courier"]),
         "group": r["group"],
         "fixed": _num(r["base_cny"]),
         "per_step": _num(r["per_gram_cny"]),
-        "step_g": 1,
-        "currency": "CNY",
         "delivery_days": _days(r["days"]),
         "batteries": POLICY[r["batteries"]],
         "liquids": "unknown" if r["liquids"] == "msds" else POLICY[r["liquids"]],
+        "method": r["method"],
     }
-    if r["charge"] == "max12000":
-        row["billing"] = {
-            "basis": "greater_of",
-            "divisor": 12000,
-            "rounding": _Flow(step_g=1, direction="up", stated=False, note="volumetric grams rounded up"),
-        }
-    elif r["charge"] == "max6000_above_sum":
-        row["billing"] = {
-            "basis": "greater_of",
-            "threshold_sum_cm": int(r["vol_threshold_sum_cm"]),
-            "divisor": 6000,
-            "rounding": _Flow(step_g=1, direction="up", stated=False, note="volumetric grams rounded up"),
-        }
-    row["limits"] = {
-        "min_weight_g": int(r["weight_min_g"]),
-        "max_weight_g": int(r["weight_max_g"]),
-        "max_sum_cm": int(r["side_sum_cm"]),
-        "sum_strict": False,
-        "max_longest_cm": int(r["max_side_cm"]),
-        "max_declared_value": _Flow(amount=int(r["price_max_rub"]), currency="RUB"),
-        "value_ranges": [_Flow(min=int(r["price_min_rub"]), max=int(r["price_max_rub"]), currency="RUB")],
-    }
-    row["loss_compensation_cap"] = _Flow(amount=int(r["loss_cap_rub"]), currency="RUB")
-    row["returns"] = {
-        "not_collected": r["returns_not_collected"],
-        "before_customs": r["returns_before_customs"],
-        "after_customs": r["returns_after_customs"],
-    }
-    row["method"] = r["method"]
-    return row
+    override = _override(r)
+    if override:  # a row with an override is written over several lines, the others on one
+        row["override"] = override
+        return row
+    return _Flow(row)
 
 
 def _version(lst: str, rows: list[dict], ends_early: bool, key: tuple[str, str]) -> dict:
@@ -172,18 +224,13 @@ def _version(lst: str, rows: list[dict], ends_early: bool, key: tuple[str, str])
     until = meta["until"] or ("2026-08-31" if ends_early else None)
     if until:
         version["effective_until"] = dt.date.fromisoformat(until)
-    version["date_basis"] = "order date"
     version["sources"] = meta["sources"]
+    version["rates"] = [_row(r) for r in sorted(rows, key=lambda r: GROUP_ORDER.index(r["group"]))]
     version["confidence"] = "third_party"
     version["confidence_note"] = (
         f"a public transcription of Ozon's own file {meta['file']}; Ozon's file itself was not read"
     )
-    version["billing"] = {
-        "basis": "actual",
-        "rounding": _Flow(step_g=1, direction="up", stated=False, note="per-gram price; whole grams"),
-    }
-    version["rates"] = [_row(r) for r in sorted(rows, key=lambda r: GROUP_ORDER.index(r["group"]))]
-    notes = [meta["note"], "Delivery days run from drop-off to Ozon's sorting centre."]
+    notes = [meta["note"]]
     if key in EXTRA_NOTES:
         notes.insert(0, EXTRA_NOTES[key])
     version["notes"] = " ".join(notes)
@@ -215,6 +262,7 @@ def build() -> dict[Path, dict]:
                 "origin": origin,
                 "tier": tier,
                 "scheme": "fbp",
+                "group_rules": "ozon-groups",
                 "notes": SERVICE_NOTE,
                 "versions": versions,
             }
@@ -225,16 +273,45 @@ def build() -> dict[Path, dict]:
 
 
 HEADER = (
-    "# {carrier}: Ozon FBP (border-warehouse) lanes to Russia, 2026. Written by scripts/build_fbp_2026.py from\n"
-    "# tests/data/ozon-2026-h2/fbp-ru-2026.csv (public transcriptions of Ozon's FBP lists of 2026-07-24 and\n"
-    "# 01.09.2026; see ../shared/reference/ozon-2026-h2/fbp-2026.md). Edit the CSV and run the script.\n"
+    "{carrier}: Ozon FBP (border-warehouse) lanes to Russia, 2026. Written by scripts/build_fbp_2026.py from\n"
+    "tests/data/ozon-2026-h2/fbp-ru-2026.csv (public transcriptions of Ozon's FBP lists of 2026-07-24 and\n"
+    "01.09.2026; see ../shared/reference/ozon-2026-h2/fbp-2026.md). Edit the CSV and run the script."
 )
+
+
+def _as_written(doc: dict) -> str:
+    """The file as scripts/build_2026_tariffs.py writes every carrier file (expanded, compacted again, dumped), so
+    the two scripts agree byte for byte."""
+    sys.path.insert(0, str(ROOT))
+    from ratecalc.tariffdata.compact_schema import parse_written
+    from ratecalc.tariffdata.group_rules import compact_carrier, expand_carrier
+    from ratecalc.tariffdata.yamldump import dump_carrier_file
+
+    sets = _group_sets()
+    text = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
+    written = parse_written(yaml.load(text, Loader=_decimal_loader()))
+    full, problems = expand_carrier(written, sets)  # type: ignore[arg-type]
+    assert not problems, problems
+    return dump_carrier_file(compact_carrier(full, sets), HEADER.format(carrier=doc["carrier"]))
+
+
+def _group_sets() -> dict:
+    from ratecalc.tariffdata.schema import parse_document
+    from ratecalc.tariffdata.yamlload import load_decimal_yaml
+
+    groups = parse_document(load_decimal_yaml((OUT / "ozon-groups.yaml").read_text(encoding="utf-8")))
+    return {groups.id: groups}
+
+
+def _decimal_loader():
+    from ratecalc.tariffdata.yamlload import _DecimalLoader
+
+    return _DecimalLoader
 
 
 def main() -> None:
     for path, doc in build().items():
-        text = yaml.dump(doc, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=120)
-        path.write_text(HEADER.format(carrier=doc["carrier"]) + text, encoding="utf-8")
+        path.write_text(_as_written(doc), encoding="utf-8")
         print(f"wrote {path.relative_to(ROOT)}: {len(doc['services'])} services")
 
 

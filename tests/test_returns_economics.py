@@ -312,7 +312,15 @@ def _api_checks(client) -> None:
     assert row["storage_rub"] == "33.12" and row["returns_rule"] in ("destroyed", "back_with_surcharge")
 
 
-def test_a_real_sku_from_the_april_sheet_reads_its_rule_from_the_tariff_file():
-    """The rule is data: the words in tariffs/ural.yaml, not a constant in the code."""
-    text = (Path(__file__).resolve().parent.parent / "tariffs" / "ural.yaml").read_text(encoding="utf-8")
+def test_the_rule_is_data_written_once_with_ozons_groups(tariffs):
+    """The words are in tariffs/ozon-groups.yaml (each group's rules), not a constant in the code; a carrier
+    row takes them, and a user's tariff file can state others (see the test of words not understood)."""
+    text = (Path(__file__).resolve().parent.parent / "tariffs" / "ozon-groups.yaml").read_text(encoding="utf-8")
     assert "destroyed, no surcharge" in text and "China-to-Russia shipping rate x 1.5" in text
+    parcel = Parcel.parse("250g", "20x15x5cm", date=APRIL, value="1000RUB")
+    [q] = [q for q in tariffs.quote(parcel) if q.service_id == "ural-express"]
+    assert q.tariff.returns == {
+        "not_collected": "returned, no surcharge",
+        "before_customs": "destroyed, no surcharge",
+        "after_customs": "destroyed, no surcharge",
+    }
