@@ -6,6 +6,7 @@ the same kopecks as the single-SKU answer."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -324,3 +325,31 @@ def test_the_rule_is_data_written_once_with_ozons_groups(tariffs):
         "before_customs": "destroyed, no surcharge",
         "after_customs": "destroyed, no surcharge",
     }
+
+
+def test_the_fbp_rule_by_order_value_switches_at_5000_rub(tariffs):
+    # FBP list of 2026-09-01, CEL FBP Standard Small: 17.97 + 0.0393 x 1000 = 57.27 CNY = 658.61 RUB (658.605 up).
+    # Up to 5000.00 RUB the return is destroyed: 5 % x (460.00 + 658.61 + 57.50 + 23.00) = 59.9555 -> 59.96;
+    # above, back at 1.5 x: 5 % x (2.5 x 658.61 + 57.50 + 23.00) = 86.35125 -> 86.35.
+    inp = dataclasses.replace(
+        sku(date="2026-09-15", scheme="fbp", return_rate=D(5)),
+        parcel=Parcel.parse("1kg", "20x15x10cm", date="2026-09-15"),
+    )
+    at, above = (line(tariffs, inp, p, "cel-fbp-standard") for p in ("5000", "5000.01"))
+    assert at.carrier_rub == above.carrier_rub == 65861
+    assert (at.returns_rub, at.returns_rule.rule) == (5996, "destroyed")
+    assert (above.returns_rub, above.returns_rule.rule) == (8635, "back_with_surcharge")
+    assert "below 5000 RUB" in at.returns_rule.text
+    rows = [["A", "1000", "200", "150", "100", "pharmacy", "40CNY", p, "2026-09-15"] for p in ("5000", "5000.01")]
+    t = (
+        _table(rows)
+        .append_column("packaging", pa.array(["5CNY"] * 2))
+        .append_column("first_mile", pa.array(["2CNY"] * 2))
+    )
+    out = cost_catalogue(t, tariffs.compiled((), "fbp"), FX, Options(scheme="fbp", return_rate=D(5))).table
+    by = {(r["sale_price"], r["service_id"]): r for r in out.to_pylist()}
+    for price in (D("5000.00"), D("5000.01")):
+        r = next(r for (p, _), r in by.items() if p == price)
+        best = economics(tariffs, inp, str(price), FX, cliffs=False).lines[0]
+        assert (r["service_id"], r["returns_rub"]) == (best.service_id, D(best.returns_rub) / 100)
+        assert r["returns_rule"] == best.returns_rule.rule
