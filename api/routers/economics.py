@@ -20,7 +20,8 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstrain
 from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.money.economics import EconomicsInput, Target, economics, reverse_price
 from ratecalc.money.fx import build_chain
-from ratecalc.units import MAX_TEXT_CHARS, Money, parse_money
+from ratecalc.pricing.parcels import DATE_PATTERN
+from ratecalc.units import MAX_TEXT_CHARS, Money, decimal_pattern, parse_money
 
 from ..deps import tariffs
 from ..errors import ApiProblem, FieldError, Problem, from_input_error, invalid
@@ -31,9 +32,10 @@ router = APIRouter(prefix="/v1", tags=["economics"])
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 RATES_FILE_ENV = "RATECALC_RATES_FILE"
 
-Pct = Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}([.,]\d{1,4})?%?$")]
-PriceRub = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,2})?$")]
-Rate = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,8})?$")]
+# numbers in the one grammar of ratecalc.units (ASCII digits, no comma before exactly three digits)
+Pct = Annotated[str, StringConstraints(pattern=rf"^-?{decimal_pattern(3, 4)}%?$")]
+PriceRub = Annotated[str, StringConstraints(pattern=rf"^{decimal_pattern(7, 2)}$")]
+Rate = Annotated[str, StringConstraints(pattern=rf"^{decimal_pattern(7, 8)}$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 
 
@@ -56,7 +58,7 @@ class EconomicsRequest(BaseModel):
     dims: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=DIMS_PATTERN)] = Field(
         examples=["20x15x10cm"]
     )
-    date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
+    date: Optional[Annotated[str, StringConstraints(pattern=DATE_PATTERN)]] = Field(
         None, examples=["2025-12-05"], validation_alias=_alias("date", "order_date")
     )
     delivery: Literal["pickup_point", "courier"] = "pickup_point"
@@ -217,7 +219,7 @@ class CatalogueRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     items: list[CatalogueItem] = Field(min_length=1)
-    date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = None
+    date: Optional[Annotated[str, StringConstraints(pattern=DATE_PATTERN)]] = None
     category: Optional[CatalogueText] = None
     brand: Optional[CatalogueText] = None
     scheme: Literal["rfbs", "fbp"] = "rfbs"

@@ -105,10 +105,12 @@ def tariffs_show(
 
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
+        from rich.text import Text
+
         out = consoles.out
-        out.print(f"[bold]{svc.name}[/] ({svc.id}), {svc.carrier}, from {svc.origin}", highlight=False)
+        out.print(Text.assemble((svc.name, "bold"), f" ({svc.id}), {svc.carrier}, from {svc.origin}"), highlight=False)
         for v in svc.model.versions:
-            out.print(f"\n[bold]{_period(v)}[/]: {period_rates(v)}", highlight=False)
+            out.print(Text.assemble("\n", (_period(v), "bold"), f": {period_rates(v)}"), highlight=False)
             out.print(f"Billed: {_billing(v.billing)}", highlight=False)
             out.print(f"Limits: {_limits(v.limits)}", highlight=False)
             if v.delivery_days:
@@ -159,18 +161,21 @@ def tariffs_check(
     """Validate every tariff file in a directory; exit 1 listing every problem."""
     from ..tariffdata.loader import builtin_dir
 
-    target = directory or builtin_dir()
-    try:
-        from ..pricing.tariffset import TariffSet
-        from ..tariffdata.loader import load_documents
+    def run() -> None:
+        target = directory or builtin_dir()
+        try:
+            from ..pricing.tariffset import TariffSet
+            from ..tariffdata.loader import load_documents
 
-        docs = load_documents([target])
-        TariffSet(docs, [target]).compiled()
-    except TariffError as exc:
-        for problem in exc.problems:
-            consoles.err.print(str(problem), highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
-    consoles.out.print(f"ok: {len(docs.files)} files, {len(docs.services)} services in {target}")
+            docs = load_documents([target])
+            TariffSet(docs, [target]).compiled()
+        except TariffError as exc:
+            for problem in exc.problems:
+                consoles.err.print(str(problem), highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
+        consoles.out.print(f"ok: {len(docs.files)} files, {len(docs.services)} services in {target}")
+
+    guarded(run)
 
 
 @tariffs_app.command("schema")
@@ -178,12 +183,18 @@ def tariffs_schema(
     output: Path = typer.Option(Path("tariffs/schema.json"), "--output", "-o", help="Where to write it."),
 ) -> None:
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
-    import json
 
-    from ..tariffdata.schema import json_schema
+    def run() -> None:
+        import json
 
-    output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    consoles.out.print(f"wrote {output}")
+        from ..files.paths import check_paths, write_atomic
+        from ..tariffdata.schema import json_schema
+
+        check_paths([("output", output)])
+        write_atomic(output, (json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+        consoles.out.print(f"wrote {output}", highlight=False)
+
+    guarded(run)
 
 
 @tariffs_app.command("import")
@@ -223,8 +234,11 @@ def tariffs_import(
                 f"effective from {start.isoformat()}: taken from the file name (set it with --effective-from)",
                 highlight=False,
             )
-        if not file.is_file():
-            fail(f"FILE: {file} does not exist")
+        from ..files.paths import check_input, check_paths
+
+        check_input("FILE", file)  # a directory named .xlsx is "a directory", not "does not exist"
+        target = output or Path(f"ozon-tariffs-{start.isoformat()}")
+        check_paths([("output", target)], [("FILE", file)], directories=("output",))
         imp = read_sheet(file)
         for problem in imp.problems:
             consoles.err.print(f"bad row {problem}", highlight=False, soft_wrap=True)
@@ -237,7 +251,6 @@ def tariffs_import(
             fail(f"no rate rows found in sheet {imp.sheet!r}")
         base = load(tariffs)
         docs = to_documents(imp, start, known_services(base.services))
-        target = output or Path(f"ozon-tariffs-{start.isoformat()}")
         written = write_documents(docs, target, f"Imported by `ratecalc tariffs import` from {imp.file}; see notes.")
         TariffSet.load([*(tariffs or ()), target])  # the result must load and compile over the current set
         services = sum(len(d["services"]) for d in docs.values())
