@@ -120,7 +120,7 @@ _BARE_DIMS_RE = re.compile(rf"^{SPACE}{_NUM}{SPACE}{TIMES}{SPACE}{_NUM}{SPACE}{T
 _MONEY_RE = re.compile(rf"^{SPACE}{_NUM}{SPACE}([a-zA-Z]{{3}}){SPACE}$")
 _PLAIN_DECIMAL_RE = re.compile(rf"^{SPACE}(-?){SPACE}{_NUM}{SPACE}$")
 _BARE_RE = re.compile(rf"^{SPACE}{_NUM}{SPACE}$")
-_AMBIGUOUS_COMMA_RE = re.compile(r"(?<![0-9.,])[0-9]*,[0-9]{3}(?![0-9])")
+_AMBIGUOUS_COMMA_RE = re.compile(r"(?<![0-9.,])[0-9]*,[0-9]{3}(?![0-9.,])")
 _NEGATIVE_RE = re.compile(rf"^{SPACE}-{SPACE}[0-9.,]")
 
 

@@ -21,10 +21,10 @@ from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.money.economics import EconomicsInput, Target, economics, reverse_price
 from ratecalc.money.fx import build_chain
 from ratecalc.pricing.parcels import DATE_PATTERN
-from ratecalc.units import MAX_TEXT_CHARS, Money, decimal_pattern, parse_money
+from ratecalc.units import MAX_TEXT_CHARS, Money, decimal_pattern, parse_decimal, parse_money
 
 from ..deps import tariffs
-from ..errors import ApiProblem, FieldError, Problem, from_input_error, invalid
+from ..errors import PATTERN_PARSERS, ApiProblem, FieldError, Problem, from_input_error, invalid
 from ..models import DIMS_PATTERN, WEIGHT_PATTERN, MoneyAny, MoneyIn, bounded_values
 
 router = APIRouter(prefix="/v1", tags=["economics"])
@@ -32,10 +32,21 @@ router = APIRouter(prefix="/v1", tags=["economics"])
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 RATES_FILE_ENV = "RATECALC_RATES_FILE"
 
-# numbers in the one grammar of ratecalc.units (ASCII digits, no comma before exactly three digits)
-Pct = Annotated[str, StringConstraints(pattern=rf"^-?{decimal_pattern(3, 4)}%?$")]
-PriceRub = Annotated[str, StringConstraints(pattern=rf"^{decimal_pattern(7, 2)}$")]
-Rate = Annotated[str, StringConstraints(pattern=rf"^{decimal_pattern(7, 8)}$")]
+# numbers in the one grammar of ratecalc.units (ASCII digits, no comma before exactly three digits); a
+# refused one is explained by the grammar's own parser where it can say why (`1,000`, `３００`)
+PCT_PATTERN = rf"^-?{decimal_pattern(3, 4)}%?$"
+PRICE_RUB_PATTERN = rf"^{decimal_pattern(7, 2)}$"
+RATE_PATTERN = rf"^{decimal_pattern(7, 8)}$"
+Pct = Annotated[str, StringConstraints(pattern=PCT_PATTERN)]
+PriceRub = Annotated[str, StringConstraints(pattern=PRICE_RUB_PATTERN)]
+Rate = Annotated[str, StringConstraints(pattern=RATE_PATTERN)]
+PATTERN_PARSERS.update(
+    {
+        PCT_PATTERN: lambda text: parse_decimal(text.strip().rstrip("%"), "percent", signed=True),
+        PRICE_RUB_PATTERN: lambda text: parse_decimal(text, "amount"),
+        RATE_PATTERN: lambda text: parse_decimal(text, "rate"),
+    }
+)
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 
 

@@ -67,19 +67,21 @@ def neutralise_formulas(table: pa.Table) -> pa.Table:
     for i, f in enumerate(table.schema):
         if not _is_text(f.type):
             continue
-        col = table.column(i)
-        chunks = [_neutralised(c) for c in col.chunks]
-        if any(new is not old for new, old in zip(chunks, col.chunks)):
+        old = table.column(i).chunks
+        chunks = [_neutralised(c) for c in old]
+        if any(new is not was for new, was in zip(chunks, old)):
             table = table.set_column(i, f, pa.chunked_array(chunks, f.type))
     return table
 
 
 def neutralise_frame(frame: Any) -> Any:
     """The same for a pandas DataFrame (the Dask engine's CSV output): text (object or string) columns."""
+    import pandas as pd
+
     out = frame
     for name in frame.columns:
         col = frame[name]
-        if col.dtype != object and str(col.dtype) != "string":
+        if not (pd.api.types.is_object_dtype(col) or pd.api.types.is_string_dtype(col)):
             continue
         is_text = col.map(lambda v: isinstance(v, str)).astype(bool)  # an object column may hold numbers too
         text = col.astype("string")
