@@ -279,6 +279,10 @@ def tariffs_diff(
     from ..pricing.tariff_diff import catalogue_cost, diff, side
 
     def run() -> None:
+        if catalogue is not None:
+            from ..files.paths import check_input
+
+            check_input("--catalogue", catalogue)  # a directory or a FIFO: named, never opened
         a, b = side(old, tariffs or ()), side(new, tariffs or ())
         result = diff(a, b)
         from rich.table import Table

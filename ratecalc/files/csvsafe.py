@@ -19,7 +19,8 @@ import pyarrow.compute as pc
 
 TRIGGERS = "=+-@\t\r"
 """First characters a spreadsheet may read as the start of a formula (OWASP)."""
-_TRIGGER_BYTES = np.frombuffer(TRIGGERS.encode(), np.uint8)
+_IS_TRIGGER = np.zeros(256, bool)  # by first byte (each trigger is one ASCII byte in UTF-8)
+_IS_TRIGGER[np.frombuffer(TRIGGERS.encode(), np.uint8)] = True
 
 
 def _risky(arr: pa.Array) -> np.ndarray:
@@ -34,9 +35,8 @@ def _risky(arr: pa.Array) -> np.ndarray:
     data = np.frombuffer(data_buf, np.uint8)
     starts = offsets[:-1]
     filled = offsets[1:] > starts
-    first = np.zeros(n, np.uint8)
-    first[filled] = data[starts[filled]]
-    risky = filled & np.isin(first, _TRIGGER_BYTES)
+    first = data[np.minimum(starts, len(data) - 1)]  # an empty value's byte is masked off by `filled`
+    risky = filled & _IS_TRIGGER[first]
     if arr.null_count:
         risky &= arr.is_valid().to_numpy(zero_copy_only=False)
     return risky
@@ -51,8 +51,9 @@ def _neutralised(arr: pa.Array) -> pa.Array:
     risky = _risky(arr)
     if not risky.any():
         return arr
-    quoted = pc.binary_join_element_wise(pa.scalar("'", arr.type), arr, pa.scalar("", arr.type))
-    return pc.if_else(pa.array(risky), quoted, arr)
+    at = pa.array(np.flatnonzero(risky))
+    quoted = pc.binary_join_element_wise(pa.scalar("'", arr.type), arr.take(at), pa.scalar("", arr.type))
+    return pc.replace_with_mask(arr, pa.array(risky), quoted)  # only the risky cells are rebuilt
 
 
 def _is_text(t: pa.DataType) -> bool:

@@ -320,6 +320,18 @@ def test_an_input_that_is_a_directory_is_named_as_one(tmp_path):
     for args in (["tariffs", "import", "--effective-from", "2025-01-01"], ["commissions", "import"]):
         r = _cli(*args, str(tmp_path / "sheet.xlsx"), cwd=tmp_path)
         _one_line(r, "FILE", "sheet.xlsx is a directory")
+    r = _cli("tariffs", "diff", "2023-01-01", "2024-01-01", "--catalogue", str(tmp_path / "cat.csv"))
+    _one_line(r, "--catalogue", "is a directory")
+
+
+def test_inputs_that_are_fifos_are_refused_without_hanging(tmp_path):
+    fifo = _fifo(tmp_path, "cat.csv")
+    _one_line(_cli("batch", str(fifo), "-o", str(tmp_path / "o.csv"), "--no-progress"), "INPUT", "FIFO")
+    rates = _fifo(tmp_path, "rates.csv")
+    r = _cli("quote", "-w", "1kg", "-d", "10x10x10cm", "--date", "2023-06-01", "--rates-file", str(rates))
+    _one_line(r, "--rates-file", "not a regular file")
+    _still(fifo, stat.S_ISFIFO)
+    _still(rates, stat.S_ISFIFO)
 
 
 @pytest.mark.parametrize(
