@@ -39,7 +39,7 @@ def test_a_slice_and_a_chunked_column_are_read_from_their_own_offsets():
 
 
 def test_a_table_without_risky_cells_is_returned_as_it_is():
-    table = pa.table({"s": ["a", "b"], "n": [-1, -2]})
+    table = pa.table({"s": ["a", "b"], "n": [-1, -2], "empty": ["", ""], "none": pa.array([None, None], pa.string())})
     assert neutralise_formulas(table) is table
 
 

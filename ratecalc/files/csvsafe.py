@@ -33,6 +33,8 @@ def _risky(arr: pa.Array) -> np.ndarray:
     width = np.int64 if pa.types.is_large_string(arr.type) else np.int32
     offsets = np.frombuffer(offsets_buf, width)[arr.offset : arr.offset + n + 1].astype(np.int64, copy=False)
     data = np.frombuffer(data_buf, np.uint8)
+    if len(data) == 0:  # every value empty (or null)
+        return np.zeros(n, bool)
     starts = offsets[:-1]
     filled = offsets[1:] > starts
     first = data[np.minimum(starts, len(data) - 1)]  # an empty value's byte is masked off by `filled`
