@@ -2,7 +2,9 @@
 
 An input is a regular file: a directory, a FIFO, a device or a socket is refused by name ("is a
 directory"), never reported as missing nor as an internal error, and never opened (a FIFO with no writer
-would hang the command, `/dev/zero` would never end; a catalogue is read twice when it has no rows). The rules for outputs (docs/input.md, "Output files"):
+would hang the command, `/dev/zero` would never end; a catalogue is read twice when it has no rows).
+
+The rules for outputs (docs/input.md, "Output files"):
 
 * an output is a regular file or a path that does not exist yet. A directory, FIFO, device or socket is
   refused before any work (exit 2 on the command line), and is never renamed over nor unlinked: `-o
