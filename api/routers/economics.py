@@ -20,10 +20,12 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstrain
 from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.money.economics import EconomicsInput, Target, economics, reverse_price
 from ratecalc.money.fx import build_chain
-from ratecalc.units import MAX_TEXT_CHARS, Money, parse_money
+from ratecalc.money.storage import MAX_STORAGE_DAYS
+from ratecalc.pricing.parcels import DATE_PATTERN
+from ratecalc.units import MAX_TEXT_CHARS, Money, decimal_pattern, parse_decimal, parse_money
 
 from ..deps import tariffs
-from ..errors import ApiProblem, FieldError, Problem, from_input_error, invalid
+from ..errors import PATTERN_PARSERS, ApiProblem, FieldError, Problem, from_input_error, invalid
 from ..models import DIMS_PATTERN, WEIGHT_PATTERN, MoneyAny, MoneyIn, bounded_values
 
 router = APIRouter(prefix="/v1", tags=["economics"])
@@ -31,10 +33,23 @@ router = APIRouter(prefix="/v1", tags=["economics"])
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 RATES_FILE_ENV = "RATECALC_RATES_FILE"
 
-Pct = Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}([.,]\d{1,4})?%?$")]
-PriceRub = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,2})?$")]
-Rate = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,8})?$")]
+# numbers in the one grammar of ratecalc.units (ASCII digits, no comma before exactly three digits); a
+# refused one is explained by the grammar's own parser where it can say why (`1,000`, `３００`)
+PCT_PATTERN = rf"^-?{decimal_pattern(3, 4)}%?$"
+PRICE_RUB_PATTERN = rf"^{decimal_pattern(7, 2)}$"
+RATE_PATTERN = rf"^{decimal_pattern(7, 8)}$"
+Pct = Annotated[str, StringConstraints(pattern=PCT_PATTERN)]
+PriceRub = Annotated[str, StringConstraints(pattern=PRICE_RUB_PATTERN)]
+Rate = Annotated[str, StringConstraints(pattern=RATE_PATTERN)]
+PATTERN_PARSERS.update(
+    {
+        PCT_PATTERN: lambda text: parse_decimal(text.strip().rstrip("%"), "percent", signed=True),
+        PRICE_RUB_PATTERN: lambda text: parse_decimal(text, "amount"),
+        RATE_PATTERN: lambda text: parse_decimal(text, "rate"),
+    }
+)
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
+StorageDays = Annotated[int, Field(ge=0, le=MAX_STORAGE_DAYS)]
 
 
 def _alias(name: str, *old: str) -> AliasChoices:
@@ -56,7 +71,7 @@ class EconomicsRequest(BaseModel):
     dims: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=DIMS_PATTERN)] = Field(
         examples=["20x15x10cm"]
     )
-    date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
+    date: Optional[Annotated[str, StringConstraints(pattern=DATE_PATTERN)]] = Field(
         None, examples=["2025-12-05"], validation_alias=_alias("date", "order_date")
     )
     delivery: Literal["pickup_point", "courier"] = "pickup_point"
@@ -77,7 +92,15 @@ class EconomicsRequest(BaseModel):
     acquiring: Pct = Field("0", validation_alias=_alias("acquiring", "acquiring_pct"))
     fx_loss: Pct = Field("0", validation_alias=_alias("fx_loss", "fx_loss_pct"))
     ads: Pct = Field("0", validation_alias=_alias("ads", "ads_pct"))
-    return_rate: Pct = Field("0", validation_alias=_alias("return_rate", "return_rate_pct"))
+    return_rate: Pct = Field(
+        "0",
+        description="share of orders a buyer returns, %; costed by each service's own return rule",
+        validation_alias=_alias("return_rate", "return_rate_pct"),
+    )
+    not_collected_rate: Pct = Field("0", description="share of orders never picked up, %")
+    storage_days: Optional[StorageDays] = Field(
+        None, description="days a unit waits at Ozon's border warehouse before it ships (scheme fbp only)"
+    )
     # The three modes are absent or a string, never null: the schema's oneOf counts a present key.
     sale_price: PriceRub = Field(  # type: ignore[assignment]
         None,
@@ -169,6 +192,8 @@ def post_economics(body: EconomicsRequest, ts: TariffSet = Depends(tariffs)) -> 
             return_rate=_dec(body.return_rate),
             ozon_fee=body.ozon_fee,
             readings=tuple(body.readings),
+            not_collected_rate=_dec(body.not_collected_rate),
+            storage_days=body.storage_days,
         )
         chain = build_chain(dict(body.fx), os.environ.get(RATES_FILE_ENV) or None, cbr=body.cbr)
         if body.sale_price is not None:
@@ -210,6 +235,7 @@ class CatalogueItem(BaseModel):
     sale_price: Optional[CatalogueText] = None
     target_margin: Optional[CatalogueText] = None
     target_profit: Optional[CatalogueText] = None
+    storage_days: Optional[StorageDays] = None
 
 
 class CatalogueRequest(BaseModel):
@@ -217,7 +243,7 @@ class CatalogueRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     items: list[CatalogueItem] = Field(min_length=1)
-    date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = None
+    date: Optional[Annotated[str, StringConstraints(pattern=DATE_PATTERN)]] = None
     category: Optional[CatalogueText] = None
     brand: Optional[CatalogueText] = None
     scheme: Literal["rfbs", "fbp"] = "rfbs"
@@ -225,6 +251,8 @@ class CatalogueRequest(BaseModel):
     fx_loss: Pct = Field("0", validation_alias=_alias("fx_loss", "fx_loss_pct"))
     ads: Pct = Field("0", validation_alias=_alias("ads", "ads_pct"))
     return_rate: Pct = Field("0", validation_alias=_alias("return_rate", "return_rate_pct"))
+    not_collected_rate: Pct = "0"
+    storage_days: Optional[StorageDays] = Field(None, description="for items without their own (scheme fbp only)")
     fx: dict[Code, Rate] = Field(
         default_factory=dict,
         description='RUB per unit, e.g. {"CNY": "11.5"}',
@@ -295,9 +323,11 @@ def post_economics_batch(
             ads=_dec(body.ads),
             return_rate=_dec(body.return_rate),
             ozon_fee=body.ozon_fee,
+            not_collected_rate=_dec(body.not_collected_rate),
+            storage_days=body.storage_days,
         )
         chain = build_chain(dict(body.fx), os.environ.get(RATES_FILE_ENV) or None, cbr=body.cbr)
-        res = cost_catalogue(table, ts.compiled(tuple(body.readings)), chain, opts, date=body.date)
+        res = cost_catalogue(table, ts.compiled(tuple(body.readings), body.scheme), chain, opts, date=body.date)
     except InputError as exc:
         raise invalid([from_input_error(exc, f"$.items[*].{exc.field}")]) from None
     rows = []

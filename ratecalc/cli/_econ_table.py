@@ -102,7 +102,7 @@ def render_forward(
             numbers = [
                 _r(ln.carrier_rub, t),
                 _r(ln.ozon_fee_rub, t),
-                _r(ln.returns_rub, t),
+                _r(ln.returns_rub + getattr(ln, "not_collected_rub", 0), t),  # returned and never collected
                 _r(ln.profit_rub, t),
                 _pct(ln.margin, t),
                 _pct(ln.roi, t),
@@ -122,7 +122,29 @@ def render_forward(
         _wrap(console, t._("Also"), t._("%(n)s more rows: drop --top or use --json", n=len(rows) - top))
     if not show_all and len(rows) < len(result.lines):
         _wrap(console, t._("Ties"), t._("one row per price, days and rules; --all lists every service"))
+    _return_rules([ln for ln, _, _ in shown], console, t)
     _tail(result, console, t)
+
+
+def _return_rules(lines: Sequence[Line], console: Out, t: Lang) -> None:
+    """Which return rule each shown line applied, one line per rule, with the services and their source rows."""
+    from .quote import _wrap
+
+    by: dict[tuple[str, str], list[str]] = {}
+    for ln in lines:
+        for rule, amount in (
+            (getattr(ln, "returns_rule", None), ln.returns_rub),
+            (getattr(ln, "not_collected_rule", None), getattr(ln, "not_collected_rub", 0)),
+        ):
+            if rule is None or not amount:
+                continue
+            case = t._("Returned") if rule.case == "returned" else t._("Not collected")
+            said = rule.text or t._("no rule stated")
+            label = f"{case} ({said})"
+            where = f" ({rule.source_row})" if rule.source_row else ""
+            by.setdefault((label, rule.formula()), []).append(f"{ln.service}{where}")
+    for (label, formula), names in by.items():
+        _wrap(console, label, f"{formula} — {', '.join(names)}")
 
 
 def _wrapped(console: Out, headers, body, width: int) -> list[tuple[str, list[str]]]:

@@ -110,13 +110,23 @@ def register(app: typer.Typer) -> None:
             None, "--target-profit", help="Find the lowest price reaching this profit in RUB."
         ),
         date: Optional[str] = typer.Option(None, "--date", help="Order date YYYY-MM-DD (default: today)."),
-        scheme: str = typer.Option("rfbs", "--scheme", help="rfbs or fbp (commission column)."),
+        scheme: str = typer.Option(
+            "rfbs", "--scheme", help="rfbs or fbp (border warehouse): the commission column and the lanes quoted."
+        ),
         packaging: Optional[str] = typer.Option(None, "--packaging", help="Packaging per order, e.g. 5CNY."),
         first_mile: Optional[str] = typer.Option(None, "--first-mile", help="First-mile cost per order, e.g. 2CNY."),
         acquiring: Optional[str] = typer.Option(None, "--acquiring", help="Acquiring / payment fee, % of price."),
         fx_loss: Optional[str] = typer.Option(None, "--fx-loss", help="FX / withdrawal loss, % of price."),
         ads: Optional[str] = typer.Option(None, "--ads", help="Advertising, % of price."),
-        return_rate: Optional[str] = typer.Option(None, "--return-rate", help="Share of orders returned, %."),
+        return_rate: Optional[str] = typer.Option(
+            None, "--return-rate", help="Share of orders a buyer returns, %: costed by each service's own return rule."
+        ),
+        not_collected_rate: Optional[str] = typer.Option(
+            None, "--not-collected-rate", help="Share of orders never picked up, %."
+        ),
+        storage_days: Optional[int] = typer.Option(
+            None, "--storage-days", help="Days a unit waits at Ozon's border warehouse (with --scheme fbp)."
+        ),
         courier: bool = typer.Option(False, "--courier", help="Courier (door) delivery instead of pickup point."),
         battery: bool = typer.Option(False, "--battery", help="The parcel contains batteries."),
         liquid: bool = typer.Option(False, "--liquid", help="The parcel contains liquids."),
@@ -166,6 +176,7 @@ def register(app: typer.Typer) -> None:
             t = lang_of(choose_cli(lang))
             chain = build_chain(fx, rates_file, cbr=cbr)
             if input_path is not None:
+                _check_catalogue_paths(input_path, output, errors_path, rates_file)
                 failed["any"] = _catalogue(
                     cli, chain, input_path, output, errors_path, input_format, output_format, delimiter, mapping,
                     no_progress, tariffs, reading, date,
@@ -173,6 +184,8 @@ def register(app: typer.Typer) -> None:
                         scheme=scheme, category=category, brand=brand, purchase_cost=purchase_cost,
                         acquiring=parse_pct(acquiring, "acquiring"), fx_loss=parse_pct(fx_loss, "fx_loss"),
                         ads=parse_pct(ads, "ads"), return_rate=parse_pct(return_rate, "return_rate"), ozon_fee=ozon_fee,
+                        not_collected_rate=parse_pct(not_collected_rate, "not_collected_rate"),
+                        storage_days=storage_days,
                     ),
                 )  # fmt: skip
                 return
@@ -206,6 +219,8 @@ def register(app: typer.Typer) -> None:
                 return_rate=parse_pct(return_rate, "return_rate"),
                 ozon_fee=ozon_fee,
                 readings=tuple(reading or ()),
+                not_collected_rate=parse_pct(not_collected_rate, "not_collected_rate"),
+                storage_days=storage_days,
             )
             ts = cli.load(tariffs)
             result: Union[EconomicsResult, ReverseResult]
@@ -235,9 +250,23 @@ def register(app: typer.Typer) -> None:
                 else:
                     render_forward(result, ts, parcel, console, **how)  # type: ignore[arg-type]
 
-        cli.guarded(run)
+        cli.guarded(run, flags={"input": "--input"})
         if failed["any"]:
             raise typer.Exit(1)
+
+
+def _check_catalogue_paths(input_path: Path, output: Optional[Path], errors: Optional[Path], rates: Optional[Path]):
+    """Before any work: a regular input, and outputs that are neither an input, each other nor special."""
+    from ..files.batchfile import default_errors_path
+    from ..files.paths import check_input, check_paths
+
+    if output is None:
+        raise InputError("output", "--input needs --output (-o) FILE.csv or FILE.parquet")
+    check_input("input", input_path)
+    check_paths(
+        [("output", output), ("errors", errors or default_errors_path(output))],
+        [("input", input_path), ("rates_file", rates)],
+    )
 
 
 def _catalogue(
@@ -251,10 +280,8 @@ def _catalogue(
     from ._progress import file_progress
     from .batch import _mapping
 
-    if output is None:
-        raise InputError("output", "--input needs --output (-o) FILE.csv or FILE.parquet")
     opts = Options(**options)
-    compiled = cli.load(tariffs).compiled(reading or ())
+    compiled = cli.load(tariffs).compiled(reading or (), opts.scheme)
     err = cli.consoles.err
     started = time.perf_counter()
     with file_progress(input_path, err, show=not no_progress, verb="costing", unit="SKUs") as tick:

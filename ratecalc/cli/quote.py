@@ -228,7 +228,7 @@ rich_tables_only = False
 """True: always draw the table with rich (tests compare the two ways)."""
 
 
-def _header(quotes: Sequence[ServiceQuote], parcel, t: Lang = ENGLISH) -> str:
+def _header(quotes: Sequence[ServiceQuote], parcel, t: Lang = ENGLISH, scheme: str = "rfbs") -> str:
     dv = parcel.declared_value
     value = t._(", declared %(value)s", value=t.money(dv.amount, dv.currency) if t is not ENGLISH else dv) if dv else ""
     where = t._("courier") if parcel.delivery == "courier" else t._("pickup point")
@@ -237,6 +237,8 @@ def _header(quotes: Sequence[ServiceQuote], parcel, t: Lang = ENGLISH) -> str:
     out = sep.join(
         [t.grams(parcel.weight_g), dims + value, t._("order date %(day)s", day=t.date(parcel.order_date)), where]
     )
+    if scheme.lower() == "fbp":
+        out += t._(", from Ozon's border warehouse (fbp)")
     group = next((q.group.name for q in quotes if q.group is not None and q.group.name), None)
     if group:
         out += t._("; shipment group %(group)s", group=group)
@@ -296,9 +298,12 @@ def quote(
         "--min-confidence",
         help="Drop services whose rates are less sure than this: official, carrier_sheet, third_party, inferred.",
     ),
+    scheme: str = typer.Option(
+        "rfbs", "--scheme", help="rfbs: you hand the parcel to the carrier; fbp: Ozon's border warehouse lanes."
+    ),
     lang: Optional[str] = LangOpt,
 ) -> None:
-    """Quote one parcel against every service in force on the order date."""
+    """Quote one parcel against every service of the scheme in force on the order date."""
 
     def run() -> None:
         from ..i18n import choose_cli
@@ -317,8 +322,8 @@ def quote(
             liquid=liquid,
         )
         ts = load(tariffs)
-        quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence)
-        notice = ts.coverage(parcel.order_date, readings=reading or ()).message
+        quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence, scheme=scheme)
+        notice = ts.coverage(parcel.order_date, readings=reading or (), scheme=scheme).message
         rub = bool(fx or rates_file or cbr or ozon_fee)
         if rub:  # RUB figures: ratecalc.money.costs adds them (rate, its date and source on every quote)
             from ..money.costs import with_rub
@@ -341,7 +346,7 @@ def quote(
             sys.stdout.write("\n")
             return
         out = consoles.plain_out
-        _wrap(out, t._("Parcel"), _header(quotes, parcel, t))
+        _wrap(out, t._("Parcel"), _header(quotes, parcel, t, scheme))
         if notice and t is not ENGLISH:
             from ..pricing.wording import coverage_text
 

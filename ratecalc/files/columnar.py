@@ -21,6 +21,8 @@ delivery       optional; pickup_point (default) or courier
 battery        optional; true/false, 1/0, yes/no (empty = false)
 liquid         optional; as battery
 sku            optional; any identifier, carried through to the result
+scheme         optional; rfbs or fbp (Ozon's border warehouse): whose lanes the row is quoted against;
+               empty = the caller's default (see `quote_schemes`)
 ============== =====================================================================================
 
 Decimal text is read exactly with up to 9 decimal places and 9 integer digits.
@@ -45,14 +47,16 @@ from ..pricing.groups import group_input_error, require_group_inputs
 from ..pricing.parcels import DATE_PATTERN, DELIVERY_ALIASES, parse_date
 from ..pricing.tariffset import TariffSet, default_tariffs
 from ..tariffdata.compile import CURRENCIES, CompiledTariffs, day_number
-from ..units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G
+from ..tariffdata.schema import SCHEMES
+from ..units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G, SPACE, decimal_pattern, explain_number
 
 _PRICE_SCALE = CURRENCY_EXPONENT[CURRENCIES[0]]
 if any(CURRENCY_EXPONENT[c] != _PRICE_SCALE for c in CURRENCIES):  # pragma: no cover - all are 2 today
     raise ImportError("columnar prices assume one minor-unit exponent for every currency")
 
 _SCALE = 10**9  # fixed-point scale of decimal text (9 decimal places)
-_NUMBER_RE = r"^\s*(?P<num>[0-9]{1,9}(?:[.,][0-9]{1,9})?|[.,][0-9]{1,9})\s*(?P<ccy>[A-Za-z]{3})?\s*$"
+# the one number grammar of ratecalc.units (ASCII digits, no comma before exactly three digits), in RE2
+_NUMBER_RE = rf"^{SPACE}(?P<num>{decimal_pattern(9, 9)}){SPACE}(?P<ccy>[A-Za-z]{{3}})?{SPACE}$"
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 
@@ -68,6 +72,7 @@ INPUT_COLUMNS = (
     "battery",
     "liquid",
     "sku",
+    "scheme",
 )
 # alternative unit columns: name -> (canonical name, factor to the canonical unit)
 _UNIT_ALTERNATIVES = {
@@ -134,6 +139,11 @@ class RowErrors:
         self.value.extend(texts)
         self.reason.extend([reason] * len(rows))
 
+    def add_each(self, rows: np.ndarray, column: str, values: pa.Array, reasons: list[str]) -> None:
+        """`add` with a reason per row."""
+        self.add(rows, column, values, "")
+        self.reason[len(self.reason) - len(rows) :] = reasons
+
     def to_arrow(self, offset: int = 0) -> pa.Table:
         order = np.argsort(np.asarray(self.row, dtype=np.int64), kind="stable")
         return pa.table(
@@ -155,6 +165,12 @@ class Ingested:
     n_input: int
     errors: RowErrors
     sku: Optional[pa.Array] = None  # (n_input,) as given
+    scheme: Optional[np.ndarray] = None  # (V,) per valid row: -1 the default, else an index into SCHEMES
+
+    def take(self, idx: np.ndarray) -> Ingested:
+        """The valid rows at `idx` (errors stay with the whole: they are reported once)."""
+        scheme = None if self.scheme is None else self.scheme[idx]
+        return Ingested(self.parcels.take(idx), self.rows[idx], self.n_input, RowErrors(), self.sku, scheme)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -348,7 +364,13 @@ def _fixed_point_general(
         raw = trimmed.take(pa.array(bad, pa.int64())).to_pylist()
         negative = np.array([r.startswith("-") for r in raw], dtype=bool)
         errors.add(bad[negative], name, text, "must not be negative")
-        errors.add(bad[~negative], name, text, "not a number (digits with at most 9 decimals and 9 integer digits)")
+        # a grammar reason (non-ASCII digits, an ambiguous comma) where there is one, once per distinct text
+        why = {r: explain_number(r, "400 or 0.4") for r in set(raw)}
+        reasons = [None if neg else why[r] for r, neg in zip(raw, negative)]
+        grammar = np.array([r is not None for r in reasons], dtype=bool)
+        if grammar.any():
+            errors.add_each(bad[grammar], name, text, [r for r in reasons if r is not None])
+        errors.add(bad[~negative & ~grammar], name, text, _TOO_BIG)
     num = pc.replace_substring(pc.struct_field(parts, "num"), ",", ".")
     num = pc.if_else(pa.array(matched), num, pa.scalar("0"))
     dec = pc.cast(num, pa.decimal128(24, 9))
@@ -520,6 +542,20 @@ def _read_delivery(cols: _Columns, errors: RowErrors, bad: np.ndarray) -> np.nda
     return np.asarray(codes, np.int64)[np.nan_to_num(pos, nan=0).astype(np.int64)]
 
 
+def _read_scheme(cols: _Columns, errors: RowErrors, bad: np.ndarray) -> Optional[np.ndarray]:
+    """Scheme codes (index into SCHEMES; -1 = empty, the caller's default), or None without the column."""
+    col = cols.get("scheme")
+    if col is None:
+        return None
+    text = pc.fill_null(pc.utf8_lower(pc.utf8_trim_whitespace(_as_text(col, "scheme"))), "")
+    pos = pc.index_in(text, value_set=pa.array(list(SCHEMES) + [""])).to_numpy(zero_copy_only=False)
+    unknown = np.isnan(pos) if pos.dtype.kind == "f" else np.zeros(cols.n, bool)
+    errors.add(np.flatnonzero(unknown), "scheme", text, "unknown scheme; use rfbs or fbp")
+    bad[unknown] = True
+    codes = np.nan_to_num(pos, nan=0).astype(np.int64)
+    return np.where(codes == len(SCHEMES), -1, codes)
+
+
 def _read_group_inputs(
     compiled: CompiledTariffs, parcels: ParcelArrays, vcol: Optional[pa.Array], errors: RowErrors, bad: np.ndarray
 ) -> None:
@@ -569,6 +605,7 @@ def ingest(
     delivery = _read_delivery(cols, errors, bad)
     battery = _bools(cols.get("battery"), "battery", n, errors, bad)
     liquid = _bools(cols.get("liquid"), "liquid", n, errors, bad)
+    scheme = _read_scheme(cols, errors, bad)
     dims = -np.sort(-sides, axis=1)
     parcels = ParcelArrays(weight, dims, value_minor, value_ccy, day, delivery, battery, liquid)
     if compiled is not None:
@@ -576,7 +613,45 @@ def ingest(
     valid = np.flatnonzero(~bad)
     if row_offset:
         errors.row = [r + row_offset for r in errors.row]
-    return Ingested(parcels.take(valid) if len(valid) < n else parcels, valid, n, errors, cols.get("sku"))
+    return Ingested(
+        parcels.take(valid) if len(valid) < n else parcels,
+        valid,
+        n,
+        errors,
+        cols.get("sku"),
+        None if scheme is None else scheme[valid],
+    )
+
+
+def quote_schemes(
+    ing: Ingested,
+    default: str,
+    compiled_of: Callable[[str], CompiledTariffs],
+    quote: Callable[[CompiledTariffs, Ingested], pa.Table],
+) -> pa.Table:
+    """`quote(compiled, ing)` per scheme of the rows (a `scheme` column; empty cells take `default`), one
+    table in input-row order with a `scheme` column. Without the column: `quote(compiled_of(default), ing)`.
+
+    Each scheme has its own compiled lanes (`TariffSet.compiled(readings, scheme)`), so their dictionary
+    columns differ: with a scheme column they are written as plain text, the same in every chunk."""
+    if ing.scheme is None:
+        return quote(compiled_of(default), ing)
+    codes = np.where(ing.scheme < 0, SCHEMES.index(default), ing.scheme)
+    parts = []
+    for code in range(len(SCHEMES)):
+        at = np.flatnonzero(codes == code)
+        if not len(at) and code != SCHEMES.index(default):
+            continue
+        table = quote(compiled_of(SCHEMES[code]), ing.take(at))
+        table = pa.table(
+            {
+                name: (col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col)
+                for name, col in zip(table.column_names, table.columns)
+            }
+        )
+        parts.append(table.append_column("scheme", pa.array([SCHEMES[code]] * table.num_rows, pa.string())))
+    merged = pa.concat_tables(parts)
+    return merged.take(pc.sort_indices(merged, sort_keys=[("row", "ascending")]))
 
 
 # ---------------------------------------------------------------------------------------------------------
