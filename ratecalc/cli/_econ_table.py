@@ -39,10 +39,10 @@ def _rows(
     lines: Sequence[Line],
     show_all: bool,
     readings: Sequence[str],
-) -> list[tuple[Line, str, list[str]]]:
-    """(the line, its label, short names) per row: ties grouped unless --all."""
+) -> list[tuple[Line, str, list[str], list[Line]]]:
+    """(the first line, its label, short names, every line) per row: ties grouped unless --all."""
     if show_all:
-        return [(ln, ln.service, [ln.service]) for ln in lines]
+        return [(ln, ln.service, [ln.service], [ln]) for ln in lines]
     from ..money.ties import group_label, line_groups
 
     items = [(ln.service_id, Decimal(ln.price_minor).scaleb(-2)) for ln in lines]
@@ -50,7 +50,7 @@ def _rows(
     for idx, tie in line_groups(ts, parcel, items, readings):
         ids = [lines[i].service_id for i in idx]
         label, names = group_label(tie, ids, [lines[i].service for i in idx])
-        out.append((lines[idx[0]], label, names if len(idx) > 1 else []))
+        out.append((lines[idx[0]], label, names if len(idx) > 1 else [], [lines[i] for i in idx]))
     return out
 
 
@@ -98,7 +98,7 @@ def render_forward(
         _wrap(console, t._("Per carrier, RUB"), t._("sale price %(price)s", price=_r(result.sale_price_minor, t)))
         width = console.width
         body = []
-        for ln, label, names in shown:
+        for ln, label, names, _ in shown:
             numbers = [
                 _r(ln.carrier_rub, t),
                 _r(ln.ozon_fee_rub, t),
@@ -122,14 +122,12 @@ def render_forward(
         _wrap(console, t._("Also"), t._("%(n)s more rows: drop --top or use --json", n=len(rows) - top))
     if not show_all and len(rows) < len(result.lines):
         _wrap(console, t._("Ties"), t._("one row per price, days and rules; --all lists every service"))
-    _return_rules([ln for ln, _, _ in shown], console, t)
+    _return_rules([m for *_, members in shown for m in members], console, t)
     _tail(result, console, t)
 
 
 def _return_rules(lines: Sequence[Line], console: Out, t: Lang) -> None:
     """Which return rule each shown line applied, one line per rule, with the services and their source rows."""
-    from .quote import _wrap
-
     by: dict[tuple[str, str], list[str]] = {}
     for ln in lines:
         for rule, amount in (
@@ -143,8 +141,15 @@ def _return_rules(lines: Sequence[Line], console: Out, t: Lang) -> None:
             label = f"{case} ({said})"
             where = f" ({rule.source_row})" if rule.source_row else ""
             by.setdefault((label, rule.formula()), []).append(f"{ln.service}{where}")
+    from ._wrap import label as labelled
+    from ._wrap import wrap, wrap_items
+
+    width = max(console.width, 40)
     for (label, formula), names in by.items():
-        _wrap(console, label, f"{formula} — {', '.join(names)}")
+        lines = wrap(labelled(label, f"{formula} —"), width)  # the names after it, never split inside one
+        lines[-1:] = wrap_items(lines[-1], names, width)
+        for line in lines:
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
 def _wrapped(console: Out, headers, body, width: int) -> list[tuple[str, list[str]]]:
@@ -256,7 +261,7 @@ def render_reverse(
         body = [
             (label, names, [_r(ln.price_minor, t), _r(ln.carrier_rub, t), _r(ln.ozon_fee_rub, t), _r(ln.profit_rub, t),
                             _pct(ln.margin, t), _pct(ln.roi, t)])
-            for ln, label, names in shown
+            for ln, label, names, _ in shown
         ]  # fmt: skip
         headers = [
             (t._("Service"), False),

@@ -53,3 +53,19 @@ def label(first: str, text: str) -> str:
     """`first: text`, with the full-width colon after a Chinese label."""
     sep = "：" if first and _wide(first[-1]) else ": "
     return f"{first}{sep}{text}"
+
+
+def wrap_items(head: str, items: list[str], width: int, indent: str = "    ") -> list[str]:
+    """`head` then the items joined by ", ", lines broken only between items (an item is never split)."""
+    lines: list[str] = []
+    line = head
+    for i, item in enumerate(items):
+        piece = item + ("," if i < len(items) - 1 else "")
+        sep = "" if line in (head,) and head.endswith(" ") else " "
+        if cells(line) + len(sep) + cells(piece) > width and line.strip() and line != head:
+            lines.append(line)
+            line = indent + piece
+        else:
+            line = line + sep + piece if line else piece
+    lines.append(line)
+    return lines
