@@ -146,9 +146,9 @@ def _return_rules(lines: Sequence[Line], console: Out, t: Lang) -> None:
 
     width = max(console.width, 40)
     for (label, formula), names in by.items():
-        lines = wrap(labelled(label, f"{formula} —"), width)  # the names after it, never split inside one
-        lines[-1:] = wrap_items(lines[-1], names, width)
-        for line in lines:
+        text = wrap(labelled(label, f"{formula} —"), width)  # the names after it, never split inside one
+        text[-1:] = wrap_items(text[-1], names, width)
+        for line in text:
             console.print(line, highlight=False, markup=False, soft_wrap=True)
 
 
