@@ -862,11 +862,14 @@ def _take_pick(picks: dict[str, np.ndarray], at: np.ndarray, pr: _Priced, sel: n
 def _take_tied(compiled, picks, at: np.ndarray, pr: _Priced, entries: np.ndarray, first: np.ndarray) -> None:
     """The services that tie with each row's chosen one (same price, days and rules): the same costs and
     profit, so the row names them all instead of only the first by name."""
-    from ..pricing.ties import tied_columns
+    from ..pricing.ties import row_rule_codes, tied_columns
 
     ids = [s.id for s in compiled.services]
+    rules = compiled.cache.get("tie_rules")
+    if rules is None:
+        rules = compiled.cache["tie_rules"] = row_rule_codes(compiled.table)
     texts = tied_columns(
-        compiled.table, pr.pos[entries], pr.service[entries], pr.table_row[entries], pr.price[entries], first, ids
+        rules, pr.pos[entries], pr.service[entries], pr.table_row[entries], pr.price[entries], first, ids
     )
     for r, text in zip(at.tolist(), texts):
         picks["tied"][r] = text

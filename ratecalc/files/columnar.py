@@ -840,12 +840,15 @@ def _id_rank(compiled: CompiledTariffs) -> np.ndarray:
 
 def _tied(compiled: CompiledTariffs, rows, service, table_row, price, chosen) -> list[str]:
     """Per chosen cell, the other services of its parcel that tie with it (ratecalc.pricing.ties), ids joined."""
-    from ..pricing.ties import tied_columns
+    from ..pricing.ties import row_rule_codes, tied_columns
 
     ids = compiled.cache.get("service_ids")
     if ids is None:
         ids = compiled.cache["service_ids"] = [s.id for s in compiled.services]
-    return tied_columns(compiled.table, rows, service, table_row, price, chosen, ids)
+    rules = compiled.cache.get("tie_rules")
+    if rules is None:
+        rules = compiled.cache["tie_rules"] = row_rule_codes(compiled.table)
+    return tied_columns(rules, rows, service, table_row, price, chosen, ids)
 
 
 def _best_table(

@@ -54,6 +54,15 @@ def row_keys(table: RowTable, table_row: np.ndarray, price_minor: np.ndarray) ->
     )
 
 
+def row_rule_codes(table: RowTable) -> np.ndarray:
+    """Per rate row, a code equal for rows that tie at an equal price (`tie_keys` with the price left out):
+    a catalogue compares two entries at one price by two lookups instead of eight columns."""
+    zero = np.zeros(len(table.currency), np.int64)
+    keys = tie_keys(table.currency, zero, table.days_min, table.days_max, table.basis, table.threshold_mm,
+                    table.divisor, table.round_step)  # fmt: skip
+    return tie_codes(keys)
+
+
 def quote_keys(quotes: Sequence[ServiceQuote]) -> np.ndarray:
     """`tie_keys` of priced quotes (status ok)."""
 
@@ -146,7 +155,7 @@ def tied_with(quotes: Sequence[ServiceQuote]) -> dict[str, list[str]]:
 
 
 def tied_columns(
-    table: RowTable,
+    rules: np.ndarray,
     rows: np.ndarray,
     service: np.ndarray,
     table_row: np.ndarray,
@@ -156,35 +165,43 @@ def tied_columns(
     sep: str = ", ",
 ) -> list[str]:
     """For a catalogue: per chosen entry (an index into the entry arrays, one per row), the names of the other
-    entries of its row that tie with it, ordered and joined; "" when none. `names[service]` names a service.
+    entries of its row that tie with it, ordered and joined; "" when none. `names[service]` names a service;
+    `rules` is `row_rule_codes` of the rate rows: entries at one price tie when their rows' codes are equal.
 
-    Only entries at the chosen price are compared by the full rule (`row_keys`), so a catalogue of
-    10^5 rows x 30 services never builds the keys of every entry."""
+    Only entries at the chosen price are compared, so a catalogue of 10^5 rows x 30 services never builds the
+    keys of every entry; and the text of each distinct set of tied services is made once (a catalogue has
+    few: the tiers of a few groups)."""
     if not len(chosen):
         return []
     order = np.argsort(rows[chosen], kind="stable")
     crow = rows[chosen][order]
-    cidx = chosen[order]
-    pos = np.searchsorted(crow, rows)
-    pos = np.minimum(pos, len(crow) - 1)
-    has = crow[pos] == rows
-    lead = cidx[pos]
-    cand = np.flatnonzero(has & (price_minor == price_minor[lead]) & (np.arange(len(rows)) != lead))
-    out = [""] * len(chosen)
+    pos = np.minimum(np.searchsorted(crow, rows), len(crow) - 1)
+    lead = chosen[order][pos]
+    cand = np.flatnonzero((crow[pos] == rows) & (price_minor == price_minor[lead]) & (np.arange(len(rows)) != lead))
     if not len(cand):
-        return out
-    lead = lead[cand]
-    same = (
-        row_keys(table, table_row[cand], price_minor[cand]) == row_keys(table, table_row[lead], price_minor[lead])
-    ).all(axis=1)
-    cand, lead = cand[same], lead[same]
-    slot = {int(c): k for k, c in enumerate(chosen.tolist())}
-    found: dict[int, list[str]] = {}
-    for e, c in zip(cand.tolist(), lead.tolist()):
-        found.setdefault(slot[c], []).append(names[int(service[e])])
-    for k, members in found.items():
-        out[k] = sep.join(sorted(members))
-    return out
+        return [""] * len(chosen)
+    cand = cand[rules[table_row[cand]] == rules[table_row[lead[cand]]]]
+    slot = order[pos[cand]]  # which chosen entry each tied entry belongs to
+    members = np.zeros((len(chosen), len(names)), bool)
+    members[slot, service[cand]] = True
+    packed = np.ascontiguousarray(np.packbits(members, axis=1))
+    keys = packed.view(np.dtype((np.void, packed.shape[1]))).reshape(-1)
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    texts = []
+    for u in uniq:
+        ids = np.flatnonzero(np.unpackbits(np.frombuffer(u.tobytes(), np.uint8))[: len(names)])
+        texts.append(sep.join(sorted(names[int(i)] for i in ids)))
+    return [texts[int(k)] for k in inverse.reshape(-1)]
 
 
-__all__ = ["Tie", "group_ties", "quote_keys", "row_keys", "tie_codes", "tie_keys", "tied_columns", "tied_with"]
+__all__ = [
+    "Tie",
+    "group_ties",
+    "quote_keys",
+    "row_keys",
+    "row_rule_codes",
+    "tie_codes",
+    "tie_keys",
+    "tied_columns",
+    "tied_with",
+]
