@@ -6,7 +6,7 @@
     python3 bench/probe_http_edge.py --cases slow --slow 1100 --nofile 1024
     python3 bench/probe_http_edge.py --cases ndjson --batches 200 --parcels 1000
 
-Each case starts its own server (so its peak memory is its own) from `--root` (default: this checkout) and
+Each case starts its own server (so its peak memory, with its worker processes', is its own) from `--root` (default: this checkout) and
 stops it afterwards. Meanwhile a prober opens a new connection for `GET /healthz` every 50 ms, as an
 orchestrator's liveness probe does, and reports the slowest answer and the failures.
 
@@ -89,10 +89,18 @@ class Server:
         raise SystemExit("the server did not start")
 
     def peak_mb(self) -> float:
-        for line in Path(f"/proc/{self.proc.pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-        return float("nan")
+        """Peak resident memory of the server and of its worker processes (the sum of each one's peak)."""
+        total, todo = 0, [self.proc.pid]
+        while todo:
+            pid = todo.pop()
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+                for task in Path(f"/proc/{pid}/task").iterdir():
+                    todo += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                continue
+            total += next(int(ln.split()[1]) for ln in status.splitlines() if ln.startswith("VmHWM:"))
+        return total / 1024
 
     def stop(self) -> None:
         self.proc.terminate()
@@ -116,37 +124,52 @@ def request(
         conn.close()
 
 
+PROBE = """
+import http.client, json, sys, threading, time
+port, cap = int(sys.argv[1]), float(sys.argv[2])
+times, failures, stop = [], 0, threading.Event()
+threading.Thread(target=lambda: (sys.stdin.read(), stop.set()), daemon=True).start()
+while not stop.is_set():
+    started = time.monotonic()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=cap)
+        conn.request("GET", "/healthz")
+        ok = conn.getresponse().status == 200
+        conn.close()
+    except OSError:
+        ok = False
+    if ok:
+        times.append(time.monotonic() - started)
+    else:
+        failures += 1
+    stop.wait(0.05)
+print(json.dumps({"times": times, "failures": failures}))
+"""
+
+
 class Prober:
-    """GET /healthz on a new connection every 50 ms: the slowest answer and the failures."""
+    """GET /healthz on a new connection every 50 ms from a process of its own (the load's client threads
+    share this process's interpreter lock and would slow the probe): the slowest answer and the failures."""
 
     def __init__(self, port: int, cap: float):
         self.port, self.cap = port, cap
         self.times: list[float] = []
         self.failures = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            started = time.monotonic()
-            try:
-                ok = request(self.port, "GET", "/healthz", timeout=self.cap)[0] == 200
-            except OSError:
-                ok = False
-            if ok:
-                self.times.append(time.monotonic() - started)
-            else:
-                self.failures += 1
-            self._stop.wait(0.05)
 
     @contextmanager
     def running(self) -> Iterator[Prober]:
-        self._thread.start()
+        proc = subprocess.Popen(
+            [sys.executable, "-c", PROBE, str(self.port), str(self.cap)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         try:
             yield self
         finally:
-            self._stop.set()
-            self._thread.join()
+            out, _ = proc.communicate("", timeout=self.cap + 30)
+            result = json.loads(out)
+            self.times, self.failures = result["times"], result["failures"]
 
     def summary(self) -> str:
         worst = max(self.times, default=float("nan")) * 1000
