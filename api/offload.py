@@ -27,13 +27,11 @@ import logging
 import os
 import pickle
 import signal
+import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Optional
 
 if TYPE_CHECKING:  # the parent's types; a worker imports what it needs after its start-up
-    from multiprocessing.connection import Connection
-    from multiprocessing.context import SpawnProcess
-
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from ratecalc import TariffSet
@@ -71,26 +69,70 @@ COUNTERS = ("ratecalc_quotes_computed_total", "ratecalc_batch_item_errors_total"
 
 
 class _Worker:
-    """One worker process and the parent's end of its pipe."""
+    """One worker process and the parent's end of the socket to it.
+
+    A plain subprocess (`python -c`), not multiprocessing: a spawned multiprocessing child re-imports the
+    parent's main module, which fails (or runs it again) when the app is embedded in a script without a
+    `__main__` guard; this child imports only this package."""
 
     def __init__(self, settings: Settings):
-        import multiprocessing
+        import subprocess
+        import sys
 
-        ctx = multiprocessing.get_context("spawn")  # a fresh interpreter: no copy of this process's threads
-        self.conn, child = ctx.Pipe()
-        self.proc: SpawnProcess = ctx.Process(
-            target=worker_main, args=(child, settings), name="ratecalc-offload", daemon=True
+        self.sock, child = socket.socketpair()
+        package = __name__.rsplit(".", 1)[0]
+        code = f"import sys; from {package}.offload import worker_entry; worker_entry(int(sys.argv[1]))"
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", code, str(child.fileno())],
+            pass_fds=(child.fileno(),),
+            stdin=subprocess.DEVNULL,
+            env=env,
         )
-        self.proc.start()
         child.close()
         self.alive = True
+        self.answered = False  # has answered a request (a worker that dies before that failed to start)
+        send_message(self.sock, settings)
+
+    def running(self) -> bool:
+        return self.alive and self.proc.poll() is None
+
+    def send(self, message: Any) -> None:
+        send_message(self.sock, message)
+
+    def recv(self) -> Any:
+        return recv_message(self.sock)
 
     def stop(self) -> None:
-        """Close the pipe and end the process (SIGTERM: a worker holds nothing worth a graceful stop)."""
+        """Close the socket and end the process (SIGTERM: a worker holds nothing worth a graceful stop)."""
         self.alive = False
-        self.conn.close()
-        if self.proc.is_alive():
+        self.sock.close()
+        if self.proc.poll() is None:
             self.proc.terminate()
+
+
+def send_message(sock: socket.socket, message: Any) -> None:
+    """One pickled message, length first (blocking: the parent calls it from its I/O threads)."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    sock.sendall(len(data).to_bytes(8, "little"))
+    sock.sendall(data)
+
+
+def recv_message(sock: socket.socket) -> Any:
+    """The next message; EOFError when the other side has gone."""
+    return pickle.loads(_exactly(sock, int.from_bytes(_exactly(sock, 8), "little")))
+
+
+def _exactly(sock: socket.socket, n: int) -> bytearray:
+    buf = bytearray(n)
+    view = memoryview(buf)
+    got = 0
+    while got < n:
+        k = sock.recv_into(view[got:])
+        if k == 0:
+            raise EOFError("the other side closed the connection")
+        got += k
+    return buf
 
 
 class Workers:
@@ -104,6 +146,7 @@ class Workers:
         self._idle: list[_Worker] = []
         self._all: list[_Worker] = []
         self._starting = 0  # workers being started
+        self._failed_starts = 0  # workers in a row that stopped before their first answer
         self._waiting: list[asyncio.Future[_Worker]] = []
         self._blob: tuple[str, bytes] = ("", b"")  # the current tariff set, pickled once per checksum
         # pipe reads and writes block: they get threads of their own, outside the app's thread limit
@@ -111,16 +154,32 @@ class Workers:
 
     async def answer(self, ts: TariffSet, scope: Scope, body: bytes, send: Send) -> None:
         """Answer one request in a worker. Raises OSError/EOFError, with `answer_started` set on it, if the
-        worker dies; the worker is then replaced."""
+        worker dies (it is then replaced), and NoWorkers once workers cannot be started at all."""
         worker = await self._acquire()
         clean = False
         try:
             await self._relay(worker, ts, scope, body, send)
             clean = True
+            worker.answered = True
+            self._failed_starts = 0
         finally:
-            if not clean:  # died, or this task was cancelled mid-answer: its pipe may still hold messages
+            if not clean:  # died, or this task was cancelled mid-answer: its socket may still hold messages
                 worker.alive = False
+                if not worker.answered:
+                    self._failed_starts += 1
+                    if self._failed_starts >= 3:
+                        self._give_up("three worker processes in a row stopped before their first answer")
             self._release(worker)
+
+    def _give_up(self, why: str) -> None:
+        """Answer in this process from now on: a server that cannot start workers must still serve."""
+        if self.processes:
+            log.error("offload workers disabled; answering in this process", extra={"reason": why})
+        self.processes = 0
+        waiting, self._waiting = self._waiting, []
+        for waiter in waiting:
+            if not waiter.done():
+                waiter.set_exception(NoWorkers())
 
     async def _relay(self, worker: _Worker, ts: TariffSet, scope: Scope, body: bytes, send: Send) -> None:
         from .logs import request_id_var
@@ -132,15 +191,15 @@ class Workers:
         try:
             while True:
                 request = ("request", ts.checksum, blob, small, body, request_id_var.get())
-                await loop.run_in_executor(self._io, worker.conn.send, request)
-                reply = await loop.run_in_executor(self._io, worker.conn.recv)
+                await loop.run_in_executor(self._io, worker.send, request)
+                reply = await loop.run_in_executor(self._io, worker.recv)
                 if reply[0] != "need":
                     break
                 blob = await loop.run_in_executor(self._io, self._pickled, ts)
             while reply[0] == "send":
                 started = True
                 await send(reply[1])
-                reply = await loop.run_in_executor(self._io, worker.conn.recv)
+                reply = await loop.run_in_executor(self._io, worker.recv)
         except (OSError, EOFError) as exc:
             exc.answer_started = started  # type: ignore[union-attr]
             raise
@@ -165,7 +224,10 @@ class Workers:
         loop = asyncio.get_running_loop()
 
         async def start_one() -> None:
-            self._release(await self._start())
+            try:
+                self._release(await self._start())
+            except NoWorkers:
+                pass  # logged; requests are answered in this process
 
         for _ in range(self.processes - len(self._all) - self._starting):
             loop.create_task(start_one())
@@ -173,11 +235,13 @@ class Workers:
     async def _acquire(self) -> _Worker:
         while self._idle:
             worker = self._idle.pop()
-            if worker.alive and worker.proc.is_alive():
+            if worker.running():
                 return worker
             self._drop(worker)
         if len(self._all) + self._starting < self.processes:
             return await self._start()
+        if self.processes == 0:
+            raise NoWorkers()
         waiter: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
         self._waiting.append(waiter)
         return await waiter
@@ -186,13 +250,16 @@ class Workers:
         self._starting += 1
         try:
             worker = await asyncio.get_running_loop().run_in_executor(self._io, _Worker, self.settings)
+        except Exception as exc:
+            self._give_up(f"cannot start a worker process: {exc!r}")
+            raise NoWorkers() from exc
         finally:
             self._starting -= 1
         self._all.append(worker)
         return worker
 
     def _release(self, worker: _Worker) -> None:
-        if not worker.alive or not worker.proc.is_alive():
+        if not worker.running():
             self._drop(worker)
             if self._waiting:  # room for a new worker: the next waiter gets one
                 asyncio.get_running_loop().create_task(self._hand_new(self._waiting.pop(0)))
@@ -205,7 +272,12 @@ class Workers:
         self._idle.append(worker)
 
     async def _hand_new(self, waiter: asyncio.Future[_Worker]) -> None:
-        worker = await self._start()
+        try:
+            worker = await self._start()
+        except NoWorkers as exc:
+            if not waiter.done():
+                waiter.set_exception(exc)
+            return
         if waiter.done():
             self._release(worker)
         else:
@@ -215,7 +287,7 @@ class Workers:
         if worker in self._all:
             self._all.remove(worker)
         worker.stop()
-        self._io.submit(worker.proc.join, 10)  # reaped off the event loop
+        self._io.submit(worker.proc.wait, 10)  # reaped off the event loop
 
     def close(self) -> None:
         """Stop every worker (the app's shutdown)."""
@@ -223,7 +295,10 @@ class Workers:
         for worker in workers:
             worker.stop()
         for worker in workers:
-            worker.proc.join(timeout=5)
+            try:
+                worker.proc.wait(timeout=5)
+            except Exception:  # subprocess.TimeoutExpired: it will not go; make it
+                worker.proc.kill()
         self._io.shutdown(wait=False, cancel_futures=True)
 
 
@@ -255,6 +330,8 @@ class Offload:
             return
         try:
             await self.workers.answer(ts, scope, body, send)
+        except NoWorkers:
+            await self.app(scope, _replay(body), send)
         except (OSError, EOFError) as exc:
             log.error("offload worker stopped while answering", extra={"error": repr(exc), "path": scope["path"]})
             if not getattr(exc, "answer_started", False):
@@ -267,6 +344,24 @@ class Offload:
                     f"the worker process answering this request stopped; retry in {retry} s",
                     headers=[(b"retry-after", str(retry).encode())],
                 )
+
+
+class NoWorkers(Exception):
+    """No worker process can be had: answer in this process."""
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        await asyncio.Event().wait()
+        return {"type": "http.disconnect"}
+
+    return receive
 
 
 async def _read_body(receive: Receive) -> Optional[bytes]:
@@ -284,12 +379,18 @@ async def _read_body(receive: Receive) -> Optional[bytes]:
 # --------------------------------------------------------------------------- in the worker process
 
 
-def worker_main(conn: Connection, settings: Settings) -> None:
-    """A worker's life: answer requests one at a time until the parent stops it or goes away."""
+def worker_entry(fd: int) -> None:
+    """A worker's life: its settings first, then requests one at a time until the parent stops it or goes
+    away (the socket closes)."""
     # its counters go back to the parent with each answer, never into the multiprocess metrics directory
     os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
     for sig in (signal.SIGINT, signal.SIGHUP):  # Ctrl-C and reload signals are the parent's business
         signal.signal(sig, signal.SIG_IGN)
+    sock = socket.socket(fileno=fd)
+    try:
+        settings = recv_message(sock)
+    except (EOFError, OSError):
+        return
     from ratecalc import TariffSet
 
     from .app import create_app
@@ -300,15 +401,13 @@ def worker_main(conn: Connection, settings: Settings) -> None:
     checksum = None
     while True:
         try:
-            message = conn.recv()
+            message = recv_message(sock)
         except (EOFError, OSError):
-            return
-        if message[0] == "stop":
             return
         _, wanted, blob, scope, body, rid = message
         if wanted != checksum:
             if blob is None:
-                conn.send(("need",))
+                send_message(sock, ("need",))
                 continue
             ts = TariffSet(**pickle.loads(blob))
             app = create_app(settings, tariffs=ts, worker=True)
@@ -316,12 +415,12 @@ def worker_main(conn: Connection, settings: Settings) -> None:
             checksum = wanted
         request_id_var.set(rid)
         before = _counters(app.state.metrics)
-        loop.run_until_complete(_answer(app, scope, body, conn))
+        loop.run_until_complete(_answer(app, scope, body, sock))
         after = _counters(app.state.metrics)
-        conn.send(("done", {k: v - before.get(k, 0.0) for k, v in after.items() if v != before.get(k, 0.0)}))
+        send_message(sock, ("done", {k: v - before.get(k, 0.0) for k, v in after.items() if v != before.get(k, 0.0)}))
 
 
-async def _answer(app: Any, scope: dict, body: bytes, conn: Connection) -> None:
+async def _answer(app: Any, scope: dict, body: bytes, sock: socket.socket) -> None:
     sent_body = False
 
     async def receive() -> dict:
@@ -333,7 +432,7 @@ async def _answer(app: Any, scope: dict, body: bytes, conn: Connection) -> None:
         return {"type": "http.disconnect"}
 
     async def send(message: dict) -> None:
-        conn.send(("send", message))
+        send_message(sock, ("send", message))
 
     await app({**scope, "state": {}}, receive, send)
 
