@@ -26,7 +26,6 @@ import dataclasses
 import logging
 import os
 import pickle
-import signal
 import socket
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Optional
@@ -65,7 +64,7 @@ SCOPE_KEYS = (
     "client",
     "server",
 )
-COUNTERS = ("ratecalc_quotes_computed_total", "ratecalc_batch_item_errors_total")
+COUNTERS = ("ratecalc_quotes_computed_total", "ratecalc_batch_item_errors_total")  # sent back by workers
 
 
 class _Worker:
@@ -81,7 +80,7 @@ class _Worker:
 
         self.sock, child = socket.socketpair()
         package = __name__.rsplit(".", 1)[0]
-        code = f"import sys; from {package}.offload import worker_entry; worker_entry(int(sys.argv[1]))"
+        code = f"import sys; from {package}.offload_worker import worker_entry; worker_entry(int(sys.argv[1]))"
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
         self.proc = subprocess.Popen(
             [sys.executable, "-c", code, str(child.fileno())],
@@ -374,74 +373,3 @@ async def _read_body(receive: Receive) -> Optional[bytes]:
         chunks.append(message.get("body", b""))
         if not message.get("more_body", False):
             return b"".join(chunks)
-
-
-# --------------------------------------------------------------------------- in the worker process
-
-
-def worker_entry(fd: int) -> None:
-    """A worker's life: its settings first, then requests one at a time until the parent stops it or goes
-    away (the socket closes)."""
-    # its counters go back to the parent with each answer, never into the multiprocess metrics directory
-    os.environ.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    for sig in (signal.SIGINT, signal.SIGHUP):  # Ctrl-C and reload signals are the parent's business
-        signal.signal(sig, signal.SIG_IGN)
-    sock = socket.socket(fileno=fd)
-    try:
-        settings = recv_message(sock)
-    except (EOFError, OSError):
-        return
-    from ratecalc import TariffSet
-
-    from .app import create_app
-    from .logs import request_id_var
-
-    loop = asyncio.new_event_loop()
-    app: Any = None
-    checksum = None
-    while True:
-        try:
-            message = recv_message(sock)
-        except (EOFError, OSError):
-            return
-        _, wanted, blob, scope, body, rid = message
-        if wanted != checksum:
-            if blob is None:
-                send_message(sock, ("need",))
-                continue
-            ts = TariffSet(**pickle.loads(blob))
-            app = create_app(settings, tariffs=ts, worker=True)
-            app.state.holder.install(ts)
-            checksum = wanted
-        request_id_var.set(rid)
-        before = _counters(app.state.metrics)
-        loop.run_until_complete(_answer(app, scope, body, sock))
-        after = _counters(app.state.metrics)
-        send_message(sock, ("done", {k: v - before.get(k, 0.0) for k, v in after.items() if v != before.get(k, 0.0)}))
-
-
-async def _answer(app: Any, scope: dict, body: bytes, sock: socket.socket) -> None:
-    sent_body = False
-
-    async def receive() -> dict:
-        nonlocal sent_body
-        if not sent_body:
-            sent_body = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        await asyncio.Event().wait()  # nothing more will come; the app does not wait for a disconnect
-        return {"type": "http.disconnect"}
-
-    async def send(message: dict) -> None:
-        send_message(sock, ("send", message))
-
-    await app({**scope, "state": {}}, receive, send)
-
-
-def _counters(metrics: Any) -> dict[tuple[str, tuple], float]:
-    out: dict[tuple[str, tuple], float] = {}
-    for family in (metrics.quotes, metrics.batch_item_errors):
-        for metric in family.collect():
-            for sample in metric.samples:
-                if sample.name in COUNTERS:
-                    out[(sample.name, tuple(sorted(sample.labels.items())))] = sample.value
-    return out
