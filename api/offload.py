@@ -111,7 +111,8 @@ class _Worker:
 
 
 def send_message(sock: socket.socket, message: Any) -> None:
-    """One pickled message, length first (blocking: the parent calls it from its I/O threads)."""
+    """One pickled message, length first (blocking: the parent calls it from its I/O threads). Pickle is
+    safe here: the socket is one end of a socketpair shared only with the worker this process started."""
     data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
     sock.sendall(len(data).to_bytes(8, "little"))
     sock.sendall(data)
