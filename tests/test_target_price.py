@@ -115,6 +115,17 @@ SKUS = [
     ("250g", "20x15x10cm", "2025-12-05", "pharmacy", "40CNY", {"acquiring": D("1.9"), "ads": D("5")}),
     ("1200g", "30x20x15cm", "2025-12-05", "books", "700", {"fx_loss": D("1.2"), "return_rate": D("3")}),
     ("500g", "10x10x10cm", "2022-07-01", "kids", "62CNY", {"acquiring": D("1.9"), "ads": D("5")}),
+    # returns and uncollected orders by the row's own rule (destroyed, or back with a surcharge)
+    ("250g", "20x15x5cm", "2026-05-01", "pharmacy", "40CNY", {"return_rate": D("7.5"), "not_collected_rate": D(4)}),
+    # the border warehouse: a return rule by order value (5000 RUB) and storage
+    (
+        "900g",
+        "30x20x15cm",
+        "2026-09-15",
+        "pharmacy",
+        "400CNY",
+        {"scheme": "fbp", "storage_days": 120, "return_rate": D(5), "not_collected_rate": D(3)},
+    ),
 ]
 
 
@@ -134,7 +145,8 @@ def test_one_sku_and_the_catalogue_give_the_same_lowest_price(tariffs, margin):
         reached = [ln for ln in single.lines if ln.price_minor is not None]
         table = pa.table({k: pa.array(v[i : i + 1], pa.string()) for k, v in rows.items()})
         table = table.append_column("target_margin", pa.array([margin], pa.string()))
-        cat_res = cost_catalogue(table, tariffs.compiled(), FX, Options(**pcts), date=day)
+        compiled = tariffs.compiled((), pcts.get("scheme", "rfbs"))
+        cat_res = cost_catalogue(table, compiled, FX, Options(**pcts), date=day)
         [row] = cat_res.table.to_pylist()
         if not reached:
             assert row["sale_price"] is None and row["no_choice"] == "target_not_reached", (i, margin)

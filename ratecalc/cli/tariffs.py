@@ -39,18 +39,26 @@ def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
     """List every service with its carrier and, per period, whether it has rates."""
 
     def run() -> None:
+        from ..tariffdata.schema import SCHEMES
+
         ts = load(tariffs)
         from rich import box
         from rich.table import Table
 
-        table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-        table.add_column("Service id", no_wrap=True)
-        table.add_column("Period", no_wrap=True)
-        table.add_column("Rates", no_wrap=True, overflow="ellipsis")
-        for svc in ts.services:
-            for i, v in enumerate(svc.model.versions):
-                table.add_row(svc.id if i == 0 else "", _period(v), period_rates(v))
-        consoles.out.print(table)
+        for scheme in SCHEMES:
+            services = ts.compiled(scheme=scheme).services
+            if not services:
+                continue
+            if scheme != SCHEMES[0]:
+                consoles.out.print(f"\nScheme {scheme} (Ozon's border warehouse):", highlight=False)
+            table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+            table.add_column("Service id", no_wrap=True)
+            table.add_column("Period", no_wrap=True)
+            table.add_column("Rates", no_wrap=True, overflow="ellipsis")
+            for svc in services:
+                for i, v in enumerate(svc.model.versions):
+                    table.add_row(svc.id if i == 0 else "", _period(v), period_rates(v))
+            consoles.out.print(table)
 
     guarded(run)
 
@@ -156,21 +164,29 @@ def tariffs_show(
 def tariffs_check(
     directory: Optional[Path] = typer.Argument(None, help="Directory to check (default: the built-in tariffs)."),
 ) -> None:
-    """Validate every tariff file in a directory; exit 1 listing every problem."""
+    """Validate every tariff file in a directory, as it loads over the built-in set; exit 1 listing every problem.
+
+    Over the built-in set, because that is how a directory is used: its compact services take their group
+    rules from the built-in shipment groups, and its services continue the built-in ones.
+    """
     from ..tariffdata.loader import builtin_dir
 
-    target = directory or builtin_dir()
+    builtin = builtin_dir()
+    target = directory or builtin
+    dirs = [builtin] if target.resolve() == builtin.resolve() else [builtin, target]
     try:
         from ..pricing.tariffset import TariffSet
         from ..tariffdata.loader import load_documents
 
-        docs = load_documents([target])
-        TariffSet(docs, [target]).compiled()
+        docs = load_documents(dirs)
+        TariffSet(docs, dirs).compiled()
     except TariffError as exc:
         for problem in exc.problems:
             consoles.err.print(str(problem), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
-    consoles.out.print(f"ok: {len(docs.files)} files, {len(docs.services)} services in {target}")
+    files = [f for f in docs.files if f.layer == len(dirs) - 1]
+    services = {s.id for f in files if f.document.kind == "carrier" for s in f.document.services}
+    consoles.out.print(f"ok: {len(files)} files, {len(services)} services in {target}")
 
 
 @tariffs_app.command("schema")
@@ -178,11 +194,9 @@ def tariffs_schema(
     output: Path = typer.Option(Path("tariffs/schema.json"), "--output", "-o", help="Where to write it."),
 ) -> None:
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
-    import json
+    from ..tariffdata.compact_schema import json_schema_text
 
-    from ..tariffdata.schema import json_schema
-
-    output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    output.write_text(json_schema_text(), encoding="utf-8")
     consoles.out.print(f"wrote {output}")
 
 
@@ -238,7 +252,9 @@ def tariffs_import(
         base = load(tariffs)
         docs = to_documents(imp, start, known_services(base.services))
         target = output or Path(f"ozon-tariffs-{start.isoformat()}")
-        written = write_documents(docs, target, f"Imported by `ratecalc tariffs import` from {imp.file}; see notes.")
+        header = f"Imported by `ratecalc tariffs import` from {imp.file}; see notes."
+        group_sets = {groups.id: groups for groups, _ in base.documents.groups}
+        written = write_documents(docs, target, header, group_sets)  # compact where Ozon's group rules hold
         TariffSet.load([*(tariffs or ()), target])  # the result must load and compile over the current set
         services = sum(len(d["services"]) for d in docs.values())
         consoles.out.print(
@@ -260,14 +276,15 @@ def tariffs_diff(
     catalogue: Optional[Path] = typer.Option(
         None, "--catalogue", help="CSV (weight, dims, value[, quantity]): total cheapest shipping cost on each side."
     ),
+    scheme: str = typer.Option("rfbs", "--scheme", help="rfbs, or fbp: the lanes of Ozon's border-warehouse list."),
     tariffs: Optional[List[Path]] = TariffsOpt,
 ) -> None:
-    """Per service and group: what changed (rate, days, limits, added, removed) between two tariff sets."""
+    """Per service and group: what changed (rate, days, limits, returns, added, removed) between two tariff sets."""
     from ..pricing.tariff_diff import catalogue_cost, diff, side
 
     def run() -> None:
         a, b = side(old, tariffs or ()), side(new, tariffs or ())
-        result = diff(a, b)
+        result = diff(a, b, scheme)
         from rich.table import Table
 
         table = Table(header_style="bold")
@@ -278,7 +295,7 @@ def tariffs_diff(
         consoles.out.print(table)
         consoles.out.print(result.summary(), highlight=False, soft_wrap=True)
         if catalogue is not None:
-            for line in catalogue_cost(a, b, catalogue).lines():
+            for line in catalogue_cost(a, b, catalogue, scheme).lines():
                 consoles.out.print(line, highlight=False, soft_wrap=True)
 
     guarded(run)

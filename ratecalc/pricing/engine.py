@@ -33,6 +33,7 @@ from ..tariffdata.compile import (
     FLAG_NO_ROW,
     MICRO,
     CompiledTariffs,
+    RowTable,
 )
 from ..units import CURRENCY_EXPONENT
 
@@ -368,6 +369,26 @@ class _Plan:
 _plans_lock = threading.Lock()
 
 
+def _row_keys(t: RowTable, r: int) -> tuple[BillingKey, PriceTerms, LimitKey]:
+    """One compiled row's billing rule, price terms and limits, as the hashable keys services share."""
+    bkey = BillingKey(
+        int(t.basis[r]), int(t.threshold_mm[r]), int(t.divisor[r]),
+        int(t.round_step[r]), int(t.round_dir[r]), int(t.min_bill[r]),
+    )  # fmt: skip
+    if bkey.basis == 0:  # actual weight: threshold and divisor play no part
+        bkey = bkey._replace(threshold_mm=0, divisor=0)
+    terms = PriceTerms(
+        bool(t.published[r]), int(t.fixed_micro[r]), int(t.per_micro[r]),
+        int(t.rate_step[r]), int(_MINOR_DIV[t.currency[r]]),
+    )  # fmt: skip
+    limits = LimitKey(
+        int(t.max_w[r]), int(t.min_w[r]), int(t.max_d0[r]), int(t.max_d1[r]), int(t.max_d2[r]),
+        int(t.max_sum[r]), bool(t.sum_strict[r]), int(t.max_long[r]), int(t.val_ccy[r]), int(t.max_val[r]),
+        int(t.batteries[r]), int(t.liquids[r]),
+    )  # fmt: skip
+    return bkey, terms, limits
+
+
 def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
     """Built once per (tariffs, epoch, delivery, group) and kept on the compiled tariffs object."""
     with _plans_lock:
@@ -384,42 +405,10 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
     prices: list[PriceTerms] = []
     limits: list[LimitKey] = []
     for r in rows.tolist():
-        bkey = BillingKey(
-            int(t.basis[r]),
-            int(t.threshold_mm[r]),
-            int(t.divisor[r]),
-            int(t.round_step[r]),
-            int(t.round_dir[r]),
-            int(t.min_bill[r]),
-        )
-        if bkey.basis == 0:  # actual weight: threshold and divisor play no part
-            bkey = bkey._replace(threshold_mm=0, divisor=0)
+        bkey, terms, lkey = _row_keys(t, r)
         billing_of.append(keys.setdefault(bkey, len(keys)))
-        prices.append(
-            PriceTerms(
-                bool(t.published[r]),
-                int(t.fixed_micro[r]),
-                int(t.per_micro[r]),
-                int(t.rate_step[r]),
-                int(_MINOR_DIV[t.currency[r]]),
-            )
-        )
-        limits.append(
-            LimitKey(
-                int(t.max_w[r]),
-                int(t.min_w[r]),
-                int(t.max_d0[r]),
-                int(t.max_d1[r]),
-                int(t.max_d2[r]),
-                int(t.max_sum[r]),
-                bool(t.sum_strict[r]),
-                int(t.max_long[r]),
-                int(t.val_ccy[r]),
-                int(t.max_val[r]),
-                int(t.batteries[r]),
-                int(t.liquids[r]),
-            )
-        )
+        prices.append(terms)
+        limits.append(lkey)
     billing_keys = list(keys)
     dtypes = _output_dtypes(billing_keys, prices)
     divisor = t.divisor[rows].astype(np.int64)
@@ -807,6 +796,9 @@ def _scalar_source(
     divisors: list[int],
 ) -> str:
     """The source of a plan's one-parcel function `quote(p)` (see the note above `_units_py`).
+
+    Long by nature: a code generator, one emitted line per rule, read best beside its output
+    (`_Plan.scalar_source()`).
 
     Per service j: reasons = limit bits | fixed flags | W_BILLED_BELOW_ACTUAL (volumetric-only rule billing
     below the actual weight); status = ineligible if a blocking bit, else ok or unpriced as published;
