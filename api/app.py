@@ -174,6 +174,7 @@ def create_app(
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.holder = holder
+    app.state.workers = workers
     errors.install(app)
 
     if settings.cors_origins:

@@ -319,12 +319,16 @@ class Offload:
         ):
             await self.app(scope, receive, send)
             return
+        from .edge import name_route
         from .errors import ApiProblem, send_problem
 
         try:
             body = await _read_body(receive)
         except ApiProblem as exc:  # over the body limit, or not UTF-8: the problem the route would give
-            await send_problem(send, exc.status_code, exc.slug, exc.title, str(exc.detail), exc.errors)
+            name_route(scope)
+            await send_problem(
+                send, exc.status_code, exc.slug, exc.title, str(exc.detail), exc.errors, instance=scope["path"]
+            )
             return
         if body is None:  # the client went away before its body arrived
             return
@@ -336,12 +340,14 @@ class Offload:
             log.error("offload worker stopped while answering", extra={"error": repr(exc), "path": scope["path"]})
             if not getattr(exc, "answer_started", False):
                 retry = self.workers.settings.retry_after
+                name_route(scope)
                 await send_problem(
                     send,
                     503,
                     "worker-stopped",
                     "Service unavailable",
                     f"the worker process answering this request stopped; retry in {retry} s",
+                    instance=scope["path"],
                     headers=[(b"retry-after", str(retry).encode())],
                 )
 

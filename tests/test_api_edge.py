@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import threading
+import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -74,6 +76,26 @@ def test_a_large_answer_is_compressed_in_the_worker_when_asked(tariffs):
         r = c.post("/v1/quotes/batch", json={"parcels": [PARCEL] * 20}, headers={"accept-encoding": "gzip"})
         assert r.status_code == 200 and r.headers["content-encoding"] == "gzip"
         assert len(r.json()["results"]) == 20
+
+
+def test_a_worker_that_dies_mid_answer_is_a_503_and_is_replaced(tariffs):
+    app = create_app(settings(processes=1), tariffs=tariffs)
+    with TestClient(app) as c:
+        assert c.post("/v1/quotes/batch", json={"parcels": [PARCEL]}).status_code == 200  # a worker is up
+        [worker] = app.state.workers._all
+        answer: dict = {}
+        big = threading.Thread(
+            target=lambda: answer.update(r=c.post("/v1/quotes/batch", json={"parcels": [PARCEL] * 10_000}))
+        )
+        big.start()
+        time.sleep(0.5)  # the request is in the worker: 10,000 parcels take seconds, answered all at once
+        worker.proc.kill()
+        big.join(60)
+        r = answer["r"]
+        assert r.status_code == 503 and r.headers["retry-after"] == "2"
+        assert r.headers["content-type"] == "application/problem+json" and "Traceback" not in r.text
+        again = c.post("/v1/quotes/batch", json={"parcels": [PARCEL]})
+        assert again.status_code == 200 and app.state.workers._all[0] is not worker  # replaced
 
 
 @pytest.mark.parametrize(
