@@ -15,9 +15,9 @@ What this protocol adds (settings in api/settings.py; docs/limits.md, "HTTP serv
   byte of a later request on it) is answered 408, or the connection silently closed when nothing came;
 - a request body that stalls, or an answer the client leaves unread, for `idle_timeout` seconds closes
   the connection (the route sees the client gone);
-- past `max_connections` open connections, the longest-idle one without a request in progress is closed
-  to make room (a flood of idle or slow connections cannot lock out new clients), and only if every
-  connection is busy is the newcomer closed.
+- past `max_connections` open connections, the one that has waited longest without a request in progress
+  (idle, or a head trickling in) is closed to make room, so a flood of idle or slow connections cannot lock
+  new clients out; only if every connection is answering a request is the newcomer closed.
 
 `serve` runs it when httptools is installed (what uvicorn[standard] brings); without httptools it falls
 back to uvicorn's h11 with its header-size limit (`h11_max_incomplete_event_size`) only.
@@ -73,24 +73,26 @@ class EdgeProtocol(HttpToolsProtocol):
         self._refused = False  # answered here (431, 408) and closing: ignore the rest
         self._read_timer: Optional[asyncio.TimerHandle] = None
         self._write_timer: Optional[asyncio.TimerHandle] = None
-        self.last_active = 0.0
+        self.waiting_since = 0.0  # when this connection began waiting for its current request
 
     # ------------------------------------------------------------------ connections
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
-        self.last_active = self.loop.time()
+        self.waiting_since = self.loop.time()
         self._arm_read(self._limits.header_timeout)
         if len(self.connections) > self._limits.max_connections:
             self._make_room()
 
     def _make_room(self) -> None:
-        """Close the longest-idle connection with no request in progress; if none, this newcomer."""
+        """Close the connection that has waited longest for a request it does not have yet (idle, or a head
+        trickling in byte by byte: its clock does not restart with each byte); if every one is answering a
+        request, this newcomer."""
         victim: Optional[EdgeProtocol] = None
         for conn in self.connections:
             if conn is self or not isinstance(conn, EdgeProtocol) or conn.busy:
                 continue
-            if victim is None or conn.last_active < victim.last_active:
+            if victim is None or conn.waiting_since < victim.waiting_since:
                 victim = conn
         (victim or self).transport.close()
 
@@ -109,7 +111,6 @@ class EdgeProtocol(HttpToolsProtocol):
     def data_received(self, data: bytes) -> None:
         if self._refused:
             return
-        self.last_active = self.loop.time()
         was_head = self._in_head
         if was_head:
             if self._head_bytes > self._limits.max_header_bytes:
@@ -169,7 +170,7 @@ class EdgeProtocol(HttpToolsProtocol):
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
-        self.last_active = self.loop.time()
+        self.waiting_since = self.loop.time()
         super().on_response_complete()
 
     def send_400_response(self, msg: str) -> None:
