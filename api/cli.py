@@ -68,7 +68,8 @@ def register(app: typer.Typer) -> None:
             None, help="Seconds an idle keep-alive connection stays open. Default 5."
         ),
         max_connections: Optional[int] = typer.Option(
-            None, help="Open connections per worker; the longest-idle one makes room beyond. Default 1000."
+            None,
+            help="Open connections per worker; beyond, the one waiting longest for a request makes room. Default 1000.",
         ),
         max_concurrent_batches: Optional[int] = typer.Option(
             None, help="Batch requests in progress per worker (503 + Retry-After beyond). Default 2."

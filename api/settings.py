@@ -69,8 +69,8 @@ class Settings(BaseSettings):
         1000,
         ge=2,
         le=1_000_000,
-        description="Open connections per worker; past it the longest-idle connection without a request in "
-        "progress is closed to make room (kept below the process's file-descriptor limit).",
+        description="Open connections per worker; past it the connection waiting longest for a request is "
+        "closed to make room (kept below the process's file-descriptor limit).",
     )
     max_concurrent_batches: int = Field(
         2,
