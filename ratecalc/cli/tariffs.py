@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
     from ..tariffdata.schema import Billing, Limits, Version
 
+SHOWN_PROBLEMS = 20
+"""Bad rows listed one per line by `tariffs import`; the rest are counted (a broken sheet is one screen)."""
+
 tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
 
 
@@ -223,11 +226,15 @@ def tariffs_import(
                 f"effective from {start.isoformat()}: taken from the file name (set it with --effective-from)",
                 highlight=False,
             )
-        if not file.is_file():
-            fail(f"FILE: {file} does not exist")
-        imp = read_sheet(file)
-        for problem in imp.problems:
+        imp = read_sheet(file)  # refuses a path that is not a regular file, a hostile or oversized workbook
+        for problem in imp.problems[:SHOWN_PROBLEMS]:
             consoles.err.print(f"bad row {problem}", highlight=False, soft_wrap=True)
+        if len(imp.problems) > SHOWN_PROBLEMS:
+            consoles.err.print(
+                f"… and {len(imp.problems) - SHOWN_PROBLEMS:,} more bad rows (the first {SHOWN_PROBLEMS} are shown)",
+                highlight=False,
+                soft_wrap=True,
+            )
         if imp.problems and not skip_bad_rows:
             fail(
                 f"{len(imp.problems)} row(s) of {imp.sheet!r} could not be read; nothing written "
