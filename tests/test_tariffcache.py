@@ -158,13 +158,15 @@ def _filled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]
     return _only_file(tmp_path / "cache"), key
 
 
-def test_a_payload_with_a_matching_digest_but_not_a_tariff_set_is_refused(tmp_path, monkeypatch):
+def test_a_payload_with_a_matching_hmac_but_not_a_tariff_set_is_refused(tmp_path, monkeypatch):
     import pickle
 
     entry, key = _filled(tmp_path, monkeypatch)
     assert tariffcache.read(entry, key) is not None
     payload = pickle.dumps({"not": "tariffs"})
-    entry.write_bytes(tariffcache._header(key, payload) + payload)
+    secret = tariffcache.secret(entry.parent, create=False)
+    assert secret is not None
+    entry.write_bytes(tariffcache._header(secret, key, payload) + payload)
     assert tariffcache.read(entry, key) is None
 
 
@@ -206,7 +208,7 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     monkeypatch.setattr(tariffcache.os, "replace", refuse)
     d = _small_dir(tmp_path)
     assert TariffSet.load([d], builtin=False).services
-    assert list(cache.iterdir()) == []
+    assert [p.name for p in cache.iterdir()] == ["key"], "only the cache's secret, no temporary file"
 
 
 def test_a_set_that_cannot_be_stored_still_quotes(tmp_path, monkeypatch):
