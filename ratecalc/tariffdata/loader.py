@@ -86,7 +86,11 @@ def _scale_problems(data: dict, name: str, text: str) -> list[TariffProblem]:
         return []
     problems = []
     if len(services) > MAX_SERVICES:
-        problems.append(TariffProblem(name, "services", f"{len(services):,} services; a tariff set may have at most {MAX_SERVICES:,}"))
+        problems.append(
+            TariffProblem(
+                name, "services", f"{len(services):,} services; a tariff set may have at most {MAX_SERVICES:,}"
+            )
+        )
     for i, service in enumerate(services):
         versions = service.get("versions") if isinstance(service, dict) else None
         if isinstance(versions, list) and len(versions) > MAX_VERSIONS:
@@ -232,7 +236,11 @@ def load_documents(dirs: Iterable[Union[str, Path]]) -> TariffDocuments:
             by_group[doc.id] = (doc, loaded)
     if len(by_service) > MAX_SERVICES:
         problems.append(
-            TariffProblem(", ".join(map(str, dirs)), "", f"{len(by_service):,} services; a tariff set may have at most {MAX_SERVICES:,}")
+            TariffProblem(
+                ", ".join(map(str, dirs)),
+                "",
+                f"{len(by_service):,} services; a tariff set may have at most {MAX_SERVICES:,}",
+            )
         )
     if problems:
         raise TariffError(problems)

@@ -84,9 +84,7 @@ def read_regular(path: Union[str, Path], limit: int, what: str = "file") -> byte
     fd, info = open_regular(path)
     try:
         if info.st_size > limit:
-            raise UnreadableFile(
-                path, f"is {size_text(info.st_size)}; a {what} may be at most {size_text(limit)}"
-            )
+            raise UnreadableFile(path, f"is {size_text(info.st_size)}; a {what} may be at most {size_text(limit)}")
         chunks = []
         left = limit + 1  # a file that grows while it is read is caught too
         while left > 0:

@@ -203,9 +203,7 @@ class CheckedWorkbook:
         except WorkbookError:
             raise
         except Exception as exc:  # openpyxl raises many types for a part it cannot read
-            raise WorkbookError(
-                self.path, f"sheet {name!r} cannot be read ({type(exc).__name__}: {exc})"
-            ) from None
+            raise WorkbookError(self.path, f"sheet {name!r} cannot be read ({type(exc).__name__}: {exc})") from None
         return out
 
 

@@ -48,7 +48,7 @@ class _Checks(SafeConstructor):
     """The constructors every ratecalc YAML loader shares (on either parser): Decimal floats and the refusals
     listed in the module docstring."""
 
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:  # type: ignore[override]
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
         if isinstance(node, yaml.MappingNode):
             seen: dict[tuple[str, str], yaml.Node] = {}
             for key_node, _ in node.value:
@@ -118,7 +118,8 @@ _EXPONENT_FLOAT = re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"
 """`1e14`, `2E-3`: numbers in YAML 1.2, text in YAML 1.1 (which needs a dot): read as numbers here."""
 
 
-def _install(cls: type) -> None:
+def _install(cls: Any) -> None:
+    """Put the shared constructors and the YAML 1.2 exponent resolver on a loader class."""
     cls.add_constructor("tag:yaml.org,2002:float", _construct_decimal)
     cls.add_constructor("tag:yaml.org,2002:int", _construct_int)
     cls.add_constructor("tag:yaml.org,2002:timestamp", _construct_date)
@@ -146,7 +147,7 @@ def _fast_loader() -> type:
     if not getattr(yaml, "__with_libyaml__", False):
         return _DecimalLoader
 
-    class _CDecimalLoader(_Checks, yaml.CSafeLoader):  # type: ignore[misc]
+    class _CDecimalLoader(_Checks, yaml.CSafeLoader):
         """libyaml's parser, the Python safe constructors, floats as Decimal."""
 
     _install(_CDecimalLoader)
@@ -172,7 +173,9 @@ def structure_problem(text: str) -> Optional[DataError]:
         if isinstance(event, CollectionStartEvent):
             stack.append([event.anchor, 1])
             if len(stack) > MAX_DEPTH:
-                return DataError(f"nested more than {MAX_DEPTH} levels deep; a data file needs far fewer", event.start_mark)
+                return DataError(
+                    f"nested more than {MAX_DEPTH} levels deep; a data file needs far fewer", event.start_mark
+                )
             continue
         if isinstance(event, CollectionEndEvent):
             anchor, size = stack.pop()
@@ -220,7 +223,13 @@ def load_decimal_yaml(text: str) -> object:
         if _FastDecimalLoader is _DecimalLoader:
             raise
         if "maximum nesting depth" in str(getattr(exc, "problem", "")):  # libyaml's own bound (1,000 levels)
-            raise DataError(f"nested more than {MAX_DEPTH} levels deep; a data file needs far fewer", exc.problem_mark) from None
+            try:
+                found = structure_problem(text)  # the line where MAX_DEPTH is crossed, where the events reach it
+            except yaml.YAMLError:
+                found = None
+            raise found or DataError(
+                f"nested more than {MAX_DEPTH} levels deep; a data file needs far fewer", exc.problem_mark
+            ) from None
     return _load(text, _DecimalLoader)  # raises the error a person reads
 
 

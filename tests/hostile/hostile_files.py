@@ -65,8 +65,14 @@ def row_xml(number: int, cells: Sequence[object], first_col: int = 1) -> bytes:
 
 def sheet_xml(rows: Iterable[bytes], dimension: Optional[str] = None, prolog: bytes = b"") -> bytes:
     dim = f'<dimension ref="{dimension}"/>'.encode() if dimension else b""
-    return XML_DECL + prolog + f'<worksheet xmlns="{MAIN}">'.encode() + dim + b"<sheetData>" + b"".join(rows) + (
-        b"</sheetData></worksheet>"
+    return (
+        XML_DECL
+        + prolog
+        + f'<worksheet xmlns="{MAIN}">'.encode()
+        + dim
+        + b"<sheetData>"
+        + b"".join(rows)
+        + (b"</sheetData></worksheet>")
     )
 
 
@@ -152,8 +158,12 @@ def with_prolog(xml: bytes, prolog: bytes, entity: bytes) -> bytes:
 
 
 def shared_strings(prolog: bytes, entity: bytes) -> bytes:
-    return XML_DECL + prolog + f'<sst xmlns="{MAIN}" count="1" uniqueCount="1"><si><t>'.encode() + entity + (
-        b"</t></si></sst>"
+    return (
+        XML_DECL
+        + prolog
+        + f'<sst xmlns="{MAIN}" count="1" uniqueCount="1"><si><t>'.encode()
+        + entity
+        + (b"</t></si></sst>")
     )
 
 
