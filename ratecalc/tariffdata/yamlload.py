@@ -157,7 +157,7 @@ def _fast_loader() -> type:
 _FastDecimalLoader = _fast_loader()
 
 
-_ANCHOR = re.compile(r"(?:^|[\s\[{,:-])&[^\s,\[\]{}]")
+_ANCHOR = re.compile(r"(?<![^\s\[{,:-])&[^\s,\[\]{}]")
 """An anchor (`&name`) somewhere in the text: only then can an alias repeat anything."""
 
 
@@ -211,7 +211,7 @@ def load_decimal_yaml(text: str) -> object:
     """Parse one YAML document with every float read as Decimal (data files hold money and rates), on
     libyaml's parser; a YAMLError is raised as the pure-Python loader reports it, a DataError for what a
     data file must not hold (module docstring)."""
-    if _ANCHOR.search(text):  # bounded before anything is built from the aliases
+    if "&" in text and _ANCHOR.search(text):  # bounded before anything is built from the aliases
         found = structure_problem(text)
         if found is not None:
             raise found
