@@ -75,8 +75,11 @@ def column_letters(n: int) -> str:
 
 
 def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> int:
-    """Inflate one XML part in chunks: refuse a DTD, non-UTF-8 text or a sheet past the bounds; its size."""
-    worksheet = info.filename.startswith("xl/worksheets/")
+    """Inflate one part in chunks: refuse a DTD, non-UTF-8 XML or a sheet past the bounds; its size.
+
+    Every part is scanned, whatever its name: a workbook's relationships may point a sheet at any part.
+    """
+    xml = info.filename.lower().endswith(_XML_SUFFIXES)
     inflated = rows = highest = 0
     tail = b""
     with archive.open(info) as part:
@@ -84,7 +87,7 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> i
             chunk = part.read(1 << 20)
             if not chunk:
                 break
-            if inflated == 0 and chunk.startswith(_NOT_UTF8_STARTS):
+            if inflated == 0 and xml and chunk.startswith(_NOT_UTF8_STARTS):
                 raise WorkbookError(path, f"part {info.filename} is not UTF-8 XML; spreadsheet programs write UTF-8")
             inflated += len(chunk)
             if inflated > info.file_size:  # not reached: the zip reader stops at the declared size
@@ -99,23 +102,23 @@ def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> i
                 raise WorkbookError(
                     path, f"part {info.filename} declares a DTD or entities (<!DOCTYPE/<!ENTITY); no workbook needs one"
                 )
-            if worksheet:
-                rows += len(_ROW_TAG.findall(block))
-                numbers = _ROW_NUMBER.findall(block)
-                if numbers:
-                    highest = max(highest, max(map(int, numbers)))
-                if max(rows, highest) > MAX_ROWS:
-                    raise WorkbookError(
-                        path,
-                        f"a sheet ({info.filename}) has a row at {max(rows, highest):,}; "
-                        f"a sheet may have at most {MAX_ROWS:,} rows",
-                    )
-                if _WIDE_CELL.search(block):
-                    raise WorkbookError(
-                        path,
-                        f"a sheet ({info.filename}) has a cell past column {column_letters(MAX_COLUMNS)}; "
-                        f"a sheet may have at most {MAX_COLUMNS} columns",
-                    )
+            # rows and cells are counted in every part (a sheet may hide under any name)
+            rows += len(_ROW_TAG.findall(block))
+            numbers = _ROW_NUMBER.findall(block)
+            if numbers:
+                highest = max(highest, max(map(int, numbers)))
+            if max(rows, highest) > MAX_ROWS:
+                raise WorkbookError(
+                    path,
+                    f"a sheet ({info.filename}) has a row at {max(rows, highest):,}; "
+                    f"a sheet may have at most {MAX_ROWS:,} rows",
+                )
+            if _WIDE_CELL.search(block):
+                raise WorkbookError(
+                    path,
+                    f"a sheet ({info.filename}) has a cell past column {column_letters(MAX_COLUMNS)}; "
+                    f"a sheet may have at most {MAX_COLUMNS} columns",
+                )
     if tail and _DTD.search(tail):
         raise WorkbookError(path, f"part {info.filename} declares a DTD or entities; no workbook needs one")
     return inflated
@@ -150,8 +153,7 @@ def _checked_archive(path: Path, data: bytes) -> None:
             )
         try:
             for info in infos:
-                if info.filename.lower().endswith(_XML_SUFFIXES):
-                    _scan_part(archive, info, path)
+                _scan_part(archive, info, path)
         except WorkbookError:
             raise
         except Exception as exc:  # a bad CRC, a broken deflate stream, an encrypted entry

@@ -168,13 +168,14 @@ def shared_strings(prolog: bytes, entity: bytes) -> bytes:
 
 
 def inflating_entry(path: Path, base: dict[str, bytes], name: str, size: int, around: bytes = b"") -> Path:
-    """The workbook `base` with entry `name` replaced by `size` bytes of padding, deflated (1 GiB -> ~1 MB).
+    """The workbook `base` with entry `name` replaced by `size` bytes of padding, deflated at the fastest
+    level (1 GiB -> ~4.5 MB in ~2 s; the best level makes ~1 MB in ~8 s).
 
     `around`: XML to wrap the padding in (the padding goes before its last `</`), so a sheet stays valid XML.
     """
     cut = around.rindex(b"</") if around else 0
     write_zip(path, {k: v for k, v in base.items() if k != name})
-    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=9) as z:
+    with zipfile.ZipFile(path, "a", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         info = zipfile.ZipInfo(name)
         info.compress_type = zipfile.ZIP_DEFLATED
         with z.open(info, "w", force_zip64=True) as f:
