@@ -33,6 +33,7 @@ from ..tariffdata.compile import (
     FLAG_NO_ROW,
     MICRO,
     CompiledTariffs,
+    RowTable,
 )
 from ..units import CURRENCY_EXPONENT
 
@@ -368,6 +369,26 @@ class _Plan:
 _plans_lock = threading.Lock()
 
 
+def _row_keys(t: RowTable, r: int) -> tuple[BillingKey, PriceTerms, LimitKey]:
+    """One compiled row's billing rule, price terms and limits, as the hashable keys services share."""
+    bkey = BillingKey(
+        int(t.basis[r]), int(t.threshold_mm[r]), int(t.divisor[r]),
+        int(t.round_step[r]), int(t.round_dir[r]), int(t.min_bill[r]),
+    )  # fmt: skip
+    if bkey.basis == 0:  # actual weight: threshold and divisor play no part
+        bkey = bkey._replace(threshold_mm=0, divisor=0)
+    terms = PriceTerms(
+        bool(t.published[r]), int(t.fixed_micro[r]), int(t.per_micro[r]),
+        int(t.rate_step[r]), int(_MINOR_DIV[t.currency[r]]),
+    )  # fmt: skip
+    limits = LimitKey(
+        int(t.max_w[r]), int(t.min_w[r]), int(t.max_d0[r]), int(t.max_d1[r]), int(t.max_d2[r]),
+        int(t.max_sum[r]), bool(t.sum_strict[r]), int(t.max_long[r]), int(t.val_ccy[r]), int(t.max_val[r]),
+        int(t.batteries[r]), int(t.liquids[r]),
+    )  # fmt: skip
+    return bkey, terms, limits
+
+
 def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
     """Built once per (tariffs, epoch, delivery, group) and kept on the compiled tariffs object."""
     with _plans_lock:
@@ -384,42 +405,10 @@ def _plan(tariffs: CompiledTariffs, e: int, d: int, g: int) -> _Plan:
     prices: list[PriceTerms] = []
     limits: list[LimitKey] = []
     for r in rows.tolist():
-        bkey = BillingKey(
-            int(t.basis[r]),
-            int(t.threshold_mm[r]),
-            int(t.divisor[r]),
-            int(t.round_step[r]),
-            int(t.round_dir[r]),
-            int(t.min_bill[r]),
-        )
-        if bkey.basis == 0:  # actual weight: threshold and divisor play no part
-            bkey = bkey._replace(threshold_mm=0, divisor=0)
+        bkey, terms, lkey = _row_keys(t, r)
         billing_of.append(keys.setdefault(bkey, len(keys)))
-        prices.append(
-            PriceTerms(
-                bool(t.published[r]),
-                int(t.fixed_micro[r]),
-                int(t.per_micro[r]),
-                int(t.rate_step[r]),
-                int(_MINOR_DIV[t.currency[r]]),
-            )
-        )
-        limits.append(
-            LimitKey(
-                int(t.max_w[r]),
-                int(t.min_w[r]),
-                int(t.max_d0[r]),
-                int(t.max_d1[r]),
-                int(t.max_d2[r]),
-                int(t.max_sum[r]),
-                bool(t.sum_strict[r]),
-                int(t.max_long[r]),
-                int(t.val_ccy[r]),
-                int(t.max_val[r]),
-                int(t.batteries[r]),
-                int(t.liquids[r]),
-            )
-        )
+        prices.append(terms)
+        limits.append(lkey)
     billing_keys = list(keys)
     dtypes = _output_dtypes(billing_keys, prices)
     divisor = t.divisor[rows].astype(np.int64)
@@ -497,12 +486,26 @@ def _charge(
     return charge, units
 
 
-def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], lo: int, hi: int, out: tuple) -> None:
-    """Fill block columns lo:hi of the (S, P) outputs from input parcels `rows`, service by service."""
-    status_out, reasons_out, charge_out, price_out = out
-    n = hi - lo
-    u32 = np.uint32
-    w = p.weight_g[rows]
+class _Chunk(NamedTuple):
+    """One chunk's parcel columns, taken once: every service of the block reads the same arrays."""
+
+    n: int
+    w: np.ndarray
+    d0: np.ndarray
+    d1: np.ndarray
+    d2: np.ndarray
+    total: np.ndarray  # sum of the sides
+    volume: np.ndarray
+    vccy: np.ndarray
+    vminor: np.ndarray
+    batt: np.ndarray
+    liq: np.ndarray
+    any_batt: bool
+    any_liq: bool
+    any_declared: bool
+
+
+def _chunk(p: ParcelArrays, rows: Union[slice, np.ndarray]) -> _Chunk:
     dims = p.dims_mm[rows]
     d0 = np.ascontiguousarray(dims[:, 0])
     d1 = np.ascontiguousarray(dims[:, 1])
@@ -512,124 +515,142 @@ def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], l
     volume = d0 * d1
     volume *= d2
     vccy = p.value_ccy[rows]
-    vminor = p.value_minor[rows]
     batt = p.battery[rows]
     liq = p.liquid[rows]
-    any_batt = bool(batt.any())
-    any_liq = bool(liq.any())
-    any_declared = bool((vccy >= 0).any())
+    return _Chunk(
+        len(d0), p.weight_g[rows], d0, d1, d2, total, volume, vccy, p.value_minor[rows], batt, liq,
+        bool(batt.any()), bool(liq.any()), bool((vccy >= 0).any()),
+    )  # fmt: skip
 
-    charges = [_charge(k, w, volume, total) for k in plan.billing_keys]
+
+class _LimitChecks:
+    """Reason bits per limit set. Services sharing limits share their bits: computed once per chunk (31
+    services had 7 sets). Each entry is (reason bits, blocked mask, status arrays by `published`)."""
+
+    def __init__(self, c: _Chunk) -> None:
+        self.c = c
+        self.bit = np.empty(c.n, np.uint32)
+        self.ccy: dict[int, np.ndarray] = {}
+        self.done: dict[LimitKey, tuple[np.ndarray, np.ndarray, dict]] = {}
+
+    def __call__(self, lim: LimitKey) -> tuple[np.ndarray, np.ndarray, dict]:
+        found = self.done.get(lim)
+        if found is None:
+            r = self._reasons(lim)
+            found = self.done[lim] = (r, np.bitwise_and(r, np.uint32(BLOCKING)) != 0, {})
+        return found
+
+    def _add(self, condition: np.ndarray, flag: int, r: np.ndarray) -> None:
+        np.multiply(condition, np.uint32(flag), out=self.bit)
+        r |= self.bit
+
+    def _same_currency(self, val_ccy: int) -> tuple[np.ndarray, np.ndarray]:
+        """(declared in the limit's currency, declared in another one), cached per currency."""
+        c = self.c
+        same = self.ccy.get(val_ccy)
+        if same is None:
+            same = self.ccy[val_ccy] = c.vccy == val_ccy
+        other = self.ccy.get(-2 - val_ccy)
+        if other is None:
+            other = self.ccy[-2 - val_ccy] = (c.vccy >= 0) & ~same
+        return same, other
+
+    def _reasons(self, lim: LimitKey) -> np.ndarray:
+        c, add = self.c, self._add
+        r = np.zeros(c.n, np.uint32)
+        if lim.max_w < BIG:
+            add(c.w > lim.max_w, R_WEIGHT_MAX, r)
+        if lim.min_w > 0:
+            add(c.w < lim.min_w, R_WEIGHT_MIN, r)
+        m0, m1, m2 = lim.max_d0, lim.max_d1, lim.max_d2
+        if m0 < BIG or m1 < BIG or m2 < BIG:
+            dm = c.d0 > m0
+            if m1 < BIG:
+                dm |= c.d1 > m1
+            if m2 < BIG:
+                dm |= c.d2 > m2
+            add(dm, R_DIMS, r)
+        if lim.max_sum < BIG:
+            add(c.total >= lim.max_sum if lim.sum_strict else c.total > lim.max_sum, R_SUM, r)
+        if lim.max_long < BIG:
+            add(c.d0 > lim.max_long, R_LONGEST, r)
+        if lim.val_ccy >= 0 and c.any_declared:
+            same, other = self._same_currency(lim.val_ccy)
+            add(same & (c.vminor > lim.max_val), R_VALUE, r)
+            add(other, W_VALUE_UNCHECKED, r)
+        if c.any_batt and lim.batteries:
+            add(c.batt, (0, R_BATTERY, W_BATTERY_MSDS, W_BATTERY_UNKNOWN)[lim.batteries], r)
+        if c.any_liq and lim.liquids in (1, 3):
+            add(c.liq, R_LIQUID if lim.liquids == 1 else W_LIQUID_UNKNOWN, r)
+        return r
+
+
+def _started_steps(charge: np.ndarray, units: Optional[np.ndarray], step: int, rate_step: int) -> np.ndarray:
+    """Rate steps started by the charged weight (the first step is charged too)."""
+    if rate_step == 1:
+        return charge
+    if units is not None and step % rate_step == 0:  # charge is whole steps: no division
+        return units if step == rate_step else units * (step // rate_step)
+    return -((-charge) // rate_step)
+
+
+def _write_prices(pj: np.ndarray, steps: np.ndarray, fixed: int, per: int, div: int, blocked: np.ndarray) -> None:
+    """fixed + per × steps, in micro-units, rounded once half-up to the currency's minor unit; -1 where blocked."""
+    if fixed % div == 0 and per % div == 0:  # exact in minor units: no rounding happens
+        np.multiply(steps, per // div, out=pj)
+        pj += fixed // div
+    else:  # micro-units overflow int32: compute in int64, store the minor units
+        micro = steps * per
+        micro += fixed + div // 2
+        micro //= div
+        pj[...] = micro
+    np.copyto(pj, -1, where=blocked)
+
+
+def _quote_chunk(plan: _Plan, p: ParcelArrays, rows: Union[slice, np.ndarray], lo: int, hi: int, out: tuple) -> None:
+    """Fill block columns lo:hi of the (S, P) outputs from input parcels `rows`, service by service."""
+    status_out, reasons_out, charge_out, price_out = out
+    c = _chunk(p, rows)
+    charges = [_charge(k, c.w, c.volume, c.total) for k in plan.billing_keys]
     below_cache: dict[int, np.ndarray] = {}
     steps_cache: dict[tuple[int, int], np.ndarray] = {}
-    bit = np.empty(n, u32)
-    ccy_cache: dict[int, np.ndarray] = {}
-    # services sharing limits share their reason bits: computed once per chunk (31 services had 7 sets)
-    checked: dict[tuple, tuple[np.ndarray, np.ndarray, dict]] = {}
-
-    def add(condition: np.ndarray, flag: int, r: np.ndarray) -> None:
-        np.multiply(condition, u32(flag), out=bit)
-        r |= bit
-
-    def check(lim: LimitKey) -> tuple[np.ndarray, np.ndarray, dict]:
-        max_w, min_w, max_sum, strict, max_long = lim.max_w, lim.min_w, lim.max_sum, lim.sum_strict, lim.max_long
-        m0, m1, m2 = lim.max_d0, lim.max_d1, lim.max_d2
-        val_ccy, max_val, bpol, lpol = lim.val_ccy, lim.max_val, lim.batteries, lim.liquids
-        r = np.zeros(n, u32)
-        if max_w < BIG:
-            add(w > max_w, R_WEIGHT_MAX, r)
-        if min_w > 0:
-            add(w < min_w, R_WEIGHT_MIN, r)
-        if m0 < BIG or m1 < BIG or m2 < BIG:
-            dm = d0 > m0
-            if m1 < BIG:
-                dm |= d1 > m1
-            if m2 < BIG:
-                dm |= d2 > m2
-            add(dm, R_DIMS, r)
-        if max_sum < BIG:
-            add(total >= max_sum if strict else total > max_sum, R_SUM, r)
-        if max_long < BIG:
-            add(d0 > max_long, R_LONGEST, r)
-        if val_ccy >= 0 and any_declared:
-            same = ccy_cache.get(val_ccy)
-            if same is None:
-                same = ccy_cache[val_ccy] = vccy == val_ccy
-            add(same & (vminor > max_val), R_VALUE, r)
-            other = ccy_cache.get(-2 - val_ccy)
-            if other is None:
-                other = ccy_cache[-2 - val_ccy] = (vccy >= 0) & ~same
-            add(other, W_VALUE_UNCHECKED, r)
-        if any_batt and bpol:
-            add(batt, (0, R_BATTERY, W_BATTERY_MSDS, W_BATTERY_UNKNOWN)[bpol], r)
-        if any_liq and lpol in (1, 3):
-            add(liq, R_LIQUID if lpol == 1 else W_LIQUID_UNKNOWN, r)
-        blocked = np.bitwise_and(r, u32(BLOCKING)) != 0
-        return r, blocked, {}
-
+    limits = _LimitChecks(c)
     for j in range(len(plan.rows)):
         flags = plan.flags[j]
-        lkey = plan.limits[j]
-        found = checked.get(lkey)
-        if found is None:
-            found = checked[lkey] = check(lkey)
-        base, blocked, statuses = found
+        base, blocked, statuses = limits(plan.limits[j])
         r = reasons_out[j, lo:hi]
         if flags:
-            np.bitwise_or(base, u32(flags), out=r)
+            np.bitwise_or(base, np.uint32(flags), out=r)
         else:
             r[...] = base
-
         b = plan.billing_of[j]
         charge, units = charges[b]
         charge_out[j, lo:hi] = charge
         if plan.billing_keys[b].basis == 2:  # the literal volumetric reading can bill below the actual weight
             below = below_cache.get(b)
             if below is None:
-                below = below_cache[b] = (charge < w).astype(u32) * u32(W_BILLED_BELOW_ACTUAL)
+                below = below_cache[b] = (charge < c.w).astype(np.uint32) * np.uint32(W_BILLED_BELOW_ACTUAL)
             r |= below
         terms = plan.prices[j]
-        published, fixed, per, rate_step, div = (
-            terms.published,
-            terms.fixed_micro,
-            terms.per_micro,
-            terms.rate_step,
-            terms.minor_div,
-        )
         s = status_out[j, lo:hi]
         pj = price_out[j, lo:hi]
         if flags & BLOCKING:
             s.fill(STATUS_INELIGIBLE)
             pj.fill(-1)
             continue
-        st = statuses.get(published)
+        st = statuses.get(terms.published)
         if st is None:  # ok / ineligible, or unpriced / ineligible
-            st = statuses[published] = np.where(
-                blocked, STATUS_INELIGIBLE, STATUS_OK if published else STATUS_UNPRICED
-            ).astype(np.uint8)
+            ok = STATUS_OK if terms.published else STATUS_UNPRICED
+            st = statuses[terms.published] = np.where(blocked, STATUS_INELIGIBLE, ok).astype(np.uint8)
         s[...] = st
-        if not published:
+        if not terms.published:
             pj.fill(-1)
             continue
-        steps = steps_cache.get((b, rate_step))
+        steps = steps_cache.get((b, terms.rate_step))
         if steps is None:
-            step = plan.billing_keys[b].step
-            if rate_step == 1:
-                steps = charge
-            elif units is not None and step % rate_step == 0:  # charge is whole steps: no division
-                steps = units if step == rate_step else units * (step // rate_step)
-            else:
-                steps = -((-charge) // rate_step)  # started steps
-            steps_cache[(b, rate_step)] = steps
-        if fixed % div == 0 and per % div == 0:  # exact in minor units: no rounding happens
-            np.multiply(steps, per // div, out=pj)
-            pj += fixed // div
-        else:  # micro-units overflow int32: compute in int64, store the minor units
-            micro = steps * per
-            micro += fixed + div // 2
-            micro //= div  # half-up to the currency's minor unit
-            pj[...] = micro
-        np.copyto(pj, -1, where=blocked)
+            steps = _started_steps(charge, units, plan.billing_keys[b].step, terms.rate_step)
+            steps_cache[(b, terms.rate_step)] = steps
+        _write_prices(pj, steps, terms.fixed_micro, terms.per_micro, terms.minor_div, blocked)
 
 
 SMALL = 4  # blocks of at most this many parcels are quoted in plain Python (one-parcel latency)
@@ -775,6 +796,9 @@ def _scalar_source(
     divisors: list[int],
 ) -> str:
     """The source of a plan's one-parcel function `quote(p)` (see the note above `_units_py`).
+
+    Long by nature: a code generator, one emitted line per rule, read best beside its output
+    (`_Plan.scalar_source()`).
 
     Per service j: reasons = limit bits | fixed flags | W_BILLED_BELOW_ACTUAL (volumetric-only rule billing
     below the actual weight); status = ineligible if a blocking bit, else ok or unpriced as published;
