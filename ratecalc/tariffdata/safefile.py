@@ -52,8 +52,20 @@ def size_text(n: int) -> str:
 def open_regular(path: Union[str, Path]) -> tuple[int, os.stat_result]:
     """A descriptor of `path` (symlinks followed) and its stat; UnreadableFile unless it is a regular file.
 
-    O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer. The caller closes the fd.
+    The kind is checked before the open (a device or FIFO is never opened) and again on the open file (it
+    cannot have been swapped in between); O_NONBLOCK: should a FIFO appear in between, opening it does not
+    wait for a writer. The caller closes the fd.
     """
+    try:
+        before = os.stat(path)
+    except FileNotFoundError:
+        raise UnreadableFile(path, "does not exist") from None
+    except PermissionError:
+        raise UnreadableFile(path, "cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise UnreadableFile(path, f"cannot be opened ({exc.strerror or exc})") from None
+    if not stat.S_ISREG(before.st_mode):
+        raise UnreadableFile(path, f"is {_kind(before.st_mode)}, not a regular file")
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)

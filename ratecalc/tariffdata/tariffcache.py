@@ -150,8 +150,11 @@ def _private_dir(directory: Path) -> bool:
 
 def _read_secret(directory: Path) -> Optional[bytes]:
     """The cache's HMAC secret if it is there and provably private; None otherwise."""
+    path = directory / SECRET_NAME
     try:
-        fd = os.open(directory / SECRET_NAME, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
+        fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
     except OSError:
         return None
     try:
@@ -211,10 +214,12 @@ def _header(secret_: bytes, key: str, payload: bytes) -> bytes:
 def _read_entry(path: Path) -> Optional[bytes]:
     """The bytes of the entry at `path` if it is a regular file of ours, not writable by others; else None.
 
-    Opened non-blocking and without following a symlink, checked on the open file: a FIFO, a device or a
-    link planted at the path is never waited on, read or followed.
+    Checked before the open (a FIFO, a device or a link planted at the path is never opened), opened
+    non-blocking and without following a symlink, and checked again on the open file.
     """
     try:
+        if not stat.S_ISREG(os.lstat(path).st_mode):
+            return None
         fd = os.open(path, os.O_RDONLY | _NOFOLLOW | _NONBLOCK)
     except OSError:
         return None
