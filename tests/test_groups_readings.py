@@ -276,8 +276,7 @@ def test_a_user_layer_can_replace_a_group_era_service(tmp_path):
     """A seller who holds another Leader Standard rate layers it over the built-in one; groups still apply."""
     text = (builtin_dir() / "leader.yaml").read_text(encoding="utf-8")
     mine = text.replace(
-        "      group: Extra Small\n      fixed: 3\n      per_step: 0.0345",
-        "      group: Extra Small\n      fixed: 4\n      per_step: 0.0345",
+        "{group: Extra Small, fixed: 3, per_step: 0.0345,", "{group: Extra Small, fixed: 4, per_step: 0.0345,"
     )
     assert mine != text
     (tmp_path / "leader.yaml").write_text(mine, encoding="utf-8")

@@ -159,21 +159,29 @@ def tariffs_show(
 def tariffs_check(
     directory: Optional[Path] = typer.Argument(None, help="Directory to check (default: the built-in tariffs)."),
 ) -> None:
-    """Validate every tariff file in a directory; exit 1 listing every problem."""
+    """Validate every tariff file in a directory, as it loads over the built-in set; exit 1 listing every problem.
+
+    Over the built-in set, because that is how a directory is used: its compact services take their group
+    rules from the built-in shipment groups, and its services continue the built-in ones.
+    """
     from ..tariffdata.loader import builtin_dir
 
-    target = directory or builtin_dir()
+    builtin = builtin_dir()
+    target = directory or builtin
+    dirs = [builtin] if target.resolve() == builtin.resolve() else [builtin, target]
     try:
         from ..pricing.tariffset import TariffSet
         from ..tariffdata.loader import load_documents
 
-        docs = load_documents([target])
-        TariffSet(docs, [target]).compiled()
+        docs = load_documents(dirs)
+        TariffSet(docs, dirs).compiled()
     except TariffError as exc:
         for problem in exc.problems:
             consoles.err.print(str(problem), highlight=False, soft_wrap=True)
         raise typer.Exit(1)
-    consoles.out.print(f"ok: {len(docs.files)} files, {len(docs.services)} services in {target}")
+    files = [f for f in docs.files if f.layer == len(dirs) - 1]
+    services = {s.id for f in files if f.document.kind == "carrier" for s in f.document.services}
+    consoles.out.print(f"ok: {len(files)} files, {len(services)} services in {target}")
 
 
 @tariffs_app.command("schema")
@@ -181,11 +189,9 @@ def tariffs_schema(
     output: Path = typer.Option(Path("tariffs/schema.json"), "--output", "-o", help="Where to write it."),
 ) -> None:
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
-    import json
+    from ..tariffdata.compact_schema import json_schema_text
 
-    from ..tariffdata.schema import json_schema
-
-    output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    output.write_text(json_schema_text(), encoding="utf-8")
     consoles.out.print(f"wrote {output}")
 
 
@@ -245,7 +251,9 @@ def tariffs_import(
         base = load(tariffs)
         docs = to_documents(imp, start, known_services(base.services))
         target = output or Path(f"ozon-tariffs-{start.isoformat()}")
-        written = write_documents(docs, target, f"Imported by `ratecalc tariffs import` from {imp.file}; see notes.")
+        header = f"Imported by `ratecalc tariffs import` from {imp.file}; see notes."
+        group_sets = {groups.id: groups for groups, _ in base.documents.groups}
+        written = write_documents(docs, target, header, group_sets)  # compact where Ozon's group rules hold
         TariffSet.load([*(tariffs or ()), target])  # the result must load and compile over the current set
         services = sum(len(d["services"]) for d in docs.values())
         consoles.out.print(

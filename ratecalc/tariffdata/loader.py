@@ -16,11 +16,14 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, Optional, Union
 
 from pydantic import ValidationError
 
 from ..errors import TariffError, TariffProblem
+from .compact_schema import WrittenCarrierFile, is_compact, parse_written
+from .group_rules import expand_carrier
 from .schema import CarrierFile, GroupsFile, Service, parse_document
 
 ENV_VAR = "RATECALC_TARIFFS"
@@ -58,8 +61,10 @@ def _format_loc(loc: tuple) -> str:
 
 
 def _clean_loc(loc: tuple) -> tuple:
-    """Drop pydantic's union-branch tags (`carrier`, `shipment_groups`) from an error location."""
-    return tuple(p for p in loc if p not in ("carrier", "shipment_groups") or not isinstance(p, str))
+    """Drop pydantic's union-branch tags (`carrier`, `shipment_groups`, a service's `full` / `compact` form)
+    from an error location."""
+    tags = ("carrier", "shipment_groups", "full", "compact")
+    return tuple(p for p in loc if p not in tags or not isinstance(p, str))
 
 
 @dataclass(frozen=True)
@@ -107,8 +112,33 @@ def _scale_problems(data: dict, name: str, text: str) -> list[TariffProblem]:
     return problems
 
 
-def parse_file(path: Path, layer: int = 0) -> tuple[Optional[LoadedFile], list[TariffProblem]]:
-    """Read and validate one file; never raises for content problems."""
+@dataclass(frozen=True)
+class ReadFile:
+    """A file read as YAML, not yet validated: its text stays for the line numbers of any problem."""
+
+    path: Path
+    layer: int
+    sha256: str
+    text: str
+    data: dict
+
+    def problem(self, loc: tuple, message: str) -> TariffProblem:
+        """A problem at `loc` (keys and indices), on the line of the deepest part of it the file has."""
+        from .yamlload import line_map
+
+        lines = line_map(self.text)
+        line = next((lines[loc[:cut]] for cut in range(len(loc), -1, -1) if loc[:cut] in lines), None)
+        return TariffProblem(str(self.path), _format_loc(loc), message, line)
+
+    def invalid(self, exc: ValidationError) -> list[TariffProblem]:
+        return [
+            self.problem(_clean_loc(tuple(err["loc"])), err["msg"].removeprefix("Value error, "))
+            for err in exc.errors()
+        ]
+
+
+def read_file(path: Path, layer: int = 0) -> tuple[Optional[ReadFile], list[TariffProblem]]:
+    """Read one file as YAML; never raises for content problems."""
     from .safefile import UnreadableFile, read_regular
 
     name = str(path)
@@ -121,7 +151,7 @@ def parse_file(path: Path, layer: int = 0) -> tuple[Optional[LoadedFile], list[T
         return None, [TariffProblem(name, "", f"cannot read file: {exc}")]
     import yaml
 
-    from .yamlload import DataError, line_map, load_decimal_yaml
+    from .yamlload import DataError, load_decimal_yaml
 
     try:
         data = load_decimal_yaml(text)
@@ -136,22 +166,37 @@ def parse_file(path: Path, layer: int = 0) -> tuple[Optional[LoadedFile], list[T
     too_big = _scale_problems(data, name, text)
     if too_big:
         return None, too_big
+    return ReadFile(path, layer, hashlib.sha256(raw).hexdigest(), text, data), []
+
+
+def validate_file(
+    read: ReadFile, group_sets: Mapping[str, GroupsFile] = MappingProxyType({})
+) -> tuple[Optional[LoadedFile], list[TariffProblem]]:
+    """Validate a read file; a carrier file with compact services (`group_rules`) is expanded first with the
+    rules of `group_sets` (id -> the shipment_groups set of the load), then validated in full."""
+    data = read.data
+    if is_compact(data):
+        try:
+            written = parse_written(data)
+        except ValidationError as exc:
+            return None, read.invalid(exc)
+        assert isinstance(written, WrittenCarrierFile)  # is_compact: a carrier file
+        data, failures = expand_carrier(written, group_sets)
+        if failures:
+            return None, [read.problem(loc, message) for loc, message in failures]
     try:
         document = parse_document(data)
     except ValidationError as exc:
-        lines = line_map(text)
-        problems = []
-        for err in exc.errors():
-            loc = _clean_loc(tuple(err["loc"]))
-            line = None
-            for cut in range(len(loc), -1, -1):
-                if loc[:cut] in lines:
-                    line = lines[loc[:cut]]
-                    break
-            msg = err["msg"].removeprefix("Value error, ")
-            problems.append(TariffProblem(name, _format_loc(loc), msg, line))
-        return None, problems
-    return LoadedFile(path, layer, hashlib.sha256(raw).hexdigest(), document), []
+        return None, read.invalid(exc)
+    return LoadedFile(read.path, read.layer, read.sha256, document), []
+
+
+def parse_file(
+    path: Path, layer: int = 0, group_sets: Mapping[str, GroupsFile] = MappingProxyType({})
+) -> tuple[Optional[LoadedFile], list[TariffProblem]]:
+    """Read and validate one file; never raises for content problems."""
+    read, problems = read_file(path, layer)
+    return (None, problems) if read is None else validate_file(read, group_sets)
 
 
 def tariff_dirs(extra: Iterable[Union[str, Path]] = (), *, builtin: bool = True) -> list[Path]:
@@ -195,19 +240,39 @@ def layer_service(lower: Service, upper: Service) -> Service:
 
 
 def load_documents(dirs: Iterable[Union[str, Path]]) -> TariffDocuments:
-    """Parse every `*.yaml` under each dir (layer = position); raise TariffError listing all problems."""
+    """Parse every `*.yaml` under each dir (layer = position); raise TariffError listing all problems.
+
+    The shipment_groups files are validated first: a compact carrier file takes its group rules from the
+    set of that id in force for the whole load (a later layer's set replaces an earlier one).
+    """
     problems: list[TariffProblem] = []
     out = TariffDocuments()
+    reads: list[ReadFile] = []
     for layer, directory in enumerate(Path(d) for d in dirs):
         if not directory.is_dir():
             problems.append(TariffProblem(str(directory), "", "not a directory"))
             continue
-        paths = sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml"))
-        for path in paths:
-            loaded, found = parse_file(path, layer)
+        for path in sorted(p for p in directory.iterdir() if p.suffix in (".yaml", ".yml")):
+            read, found = read_file(path, layer)
             problems += found
-            if loaded is not None:
-                out.files.append(loaded)
+            if read is not None:
+                reads.append(read)
+    results: dict[int, tuple[Optional[LoadedFile], list[TariffProblem]]] = {}
+    group_sets: dict[str, GroupsFile] = {}
+    for i, read in enumerate(reads):
+        if read.data.get("kind") == "shipment_groups":
+            results[i] = validate_file(read)
+            groups = results[i][0]
+            if groups is not None and isinstance(groups.document, GroupsFile):
+                group_sets[groups.document.id] = groups.document
+    for i, read in enumerate(reads):
+        if i not in results:
+            results[i] = validate_file(read, group_sets)
+    for i in range(len(reads)):
+        loaded, found = results[i]
+        problems += found
+        if loaded is not None:
+            out.files.append(loaded)
     if not out.files and not problems:
         problems.append(TariffProblem(", ".join(map(str, dirs)), "", "no tariff files found"))
 

@@ -26,13 +26,15 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Iterable, Optional, Sequence
-
-import yaml
+from types import MappingProxyType
+from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from ..errors import RatecalcError
+from .group_rules import compact_carrier
 from .safefile import read_regular
+from .schema import GroupsFile
 from .xlsx import MAX_FILE_BYTES, open_workbook
+from .yamldump import dump_carrier_file, dump_yaml
 
 SEPARATOR = "переход"
 COLUMNS = "ABCDEFGHIJKLMNOPQRSTUV"
@@ -640,34 +642,19 @@ def to_documents(
     return docs
 
 
-class _Dumper(yaml.SafeDumper):
-    """Decimals as plain YAML numbers (the loader reads them back as Decimal, never through a float);
-    no anchors/aliases, so every row reads on its own."""
-
-    def ignore_aliases(self, data: Any) -> bool:
-        return True
-
-
-def _represent_decimal(dumper: yaml.SafeDumper, value: Decimal) -> yaml.Node:
-    text = format(value, "f")
-    if "." not in text:
-        return dumper.represent_int(int(text))
-    return dumper.represent_scalar("tag:yaml.org,2002:float", text)
-
-
-_Dumper.add_representer(Decimal, _represent_decimal)
-
-
-def dump_yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, allow_unicode=True, sort_keys=False, width=120, default_flow_style=None)
-
-
-def write_documents(docs: dict[str, dict], directory: Path, header: str) -> list[Path]:
+def write_documents(
+    docs: dict[str, dict],
+    directory: Path,
+    header: str,
+    group_sets: Mapping[str, GroupsFile] = MappingProxyType({}),
+) -> list[Path]:
+    """Write one file per carrier. A service whose rows follow the rules of a loaded group set is written
+    compact (`group_rules`: its rows state only the carrier's own facts); any other stays in full."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for cid, doc in sorted(docs.items()):
         path = directory / f"{cid}.yaml"
-        path.write_text(f"# {header}\n" + dump_yaml(doc), encoding="utf-8")
+        path.write_text(dump_carrier_file(compact_carrier(doc, group_sets), header), encoding="utf-8")
         written.append(path)
     return written
 

@@ -185,6 +185,36 @@ class DeliveryDays(_Strict):
         return self
 
 
+class RowRules(_Strict):
+    """What Ozon states alike on every carrier's rate row of a shipment group (its rate sheet repeats it per row).
+
+    Kept once, with the group it belongs to (`row_rules` of a group and of a `shipment_groups` version), and
+    added to the rows of every service that names the group set in `group_rules`. A row's own `override`
+    wins. `limits` and `returns` merge key by key, so an override of one limit keeps the others.
+    """
+
+    delivery: Optional[list[DeliveryType]] = Field(None, min_length=1)
+    step_g: Optional[int] = Field(None, ge=1, le=100_000)
+    currency: Optional[Currency] = None  # type: ignore[valid-type]
+    days_basis: Optional[DaysBasis] = Field(None, description="the basis of a row's delivery_days that states none")
+    billing: Optional[Billing] = None
+    limits: Optional[Limits] = None
+    loss_compensation_cap: Optional[MoneyLimit] = None
+    returns: Optional[Returns] = None
+
+    @field_validator("delivery", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, str) else value
+
+
+class VersionRules(_Strict):
+    """What every carrier version in the group model states alike; a version's own value wins."""
+
+    date_basis: Optional[str] = None
+    billing: Optional[Billing] = None
+
+
 class RateRow(_Strict):
     """One price: for these delivery types (and this group), `fixed + per_step x started steps`.
 
@@ -334,7 +364,26 @@ class GroupOverride(_Strict):
     weight_g: Band = Field(default_factory=Band, json_schema_extra=_default_in_schema(Band))
     billing: Optional[Billing] = None
     limits: Optional[Limits] = None
+    row_rules: Optional[RowRules] = Field(
+        None, description="what every carrier rate row of this group states alike (services with group_rules)"
+    )
     notes: Optional[str] = None
+
+    def check_row_rules(self) -> None:
+        """The row rules may not contradict the group's own limits and billing (they are the same facts)."""
+        rules = self.row_rules
+        if rules is None:
+            return
+        if rules.billing is not None and self.billing is not None and rules.billing != self.billing:
+            raise ValueError(f"group {self.name!r}: row_rules.billing differs from the group's billing")
+        if rules.limits is None or self.limits is None:
+            return
+        own, stated = self.limits.model_dump(exclude_unset=True), rules.limits.model_dump(exclude_unset=True)
+        for key in own.keys() & stated.keys():
+            if own[key] != stated[key]:
+                raise ValueError(
+                    f"group {self.name!r}: row_rules.limits.{key} is {stated[key]}, the group's limit is {own[key]}"
+                )
 
 
 class Reading(_Strict):
@@ -361,6 +410,12 @@ class GroupVersion(_Strict):
     sources: list[str] = Field(min_length=1)
     groups: list[GroupOverride] = Field(min_length=1)
     readings: list[Reading] = Field(default_factory=list)
+    version_rules: Optional[VersionRules] = Field(
+        None, description="what every carrier version of these dates states alike (services with group_rules)"
+    )
+    row_rules: Optional[RowRules] = Field(
+        None, description="what every carrier rate row of every group states alike; a group's row_rules add to it"
+    )
     confidence: Optional[Confidence] = None
     confidence_note: Optional[str] = None
     notes: Optional[str] = None
@@ -381,11 +436,15 @@ class GroupVersion(_Strict):
             for override in reading.groups:
                 if override.name not in names:
                     raise ValueError(f"reading {reading.id!r} overrides unknown group {override.name!r}")
+                if override.row_rules is not None:
+                    raise ValueError(f"reading {reading.id!r}: a reading cannot change row_rules")
         for conflict, chosen in defaults.items():
             if len(chosen) != 1:
                 raise ValueError(
                     f"conflict {conflict!r} needs exactly one default reading, has {len(chosen)}: {chosen}"
                 )
+        for group in self.groups:
+            group.check_row_rules()
         return self
 
 
@@ -435,11 +494,3 @@ class _TariffJsonSchema(GenerateJsonSchema):
             if branch.get("type") == "number":
                 return branch
         return generated
-
-
-def json_schema() -> dict:
-    """The JSON Schema editors use to validate tariff files while a person types."""
-    schema = _document().json_schema(schema_generator=_TariffJsonSchema)
-    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
-    schema["title"] = "ratecalc tariff file"
-    return schema
