@@ -38,7 +38,34 @@ from hostile_helpers import CLI, server_env
 ROOT = Path(__file__).resolve().parents[2]
 APRIL = ROOT / "tests" / "data" / "ozon-2026" / "China_scoring_ENG_CN_7_04_26_1775544002.xlsx"
 APRIL_SHEET = "xl/worksheets/sheet3.xml"  # the visible sheet, '中国 rFBS', 164 rows, 142 of them rates
-HECNY = (ROOT / "tariffs" / "hecny.yaml").read_text(encoding="utf-8")
+MINE = """\
+# A seller's own tariff, in the full form (one rate row per delivery type), as a user writes one.
+schema_version: 1
+carrier: Mine
+carrier_id: mine
+services:
+- id: mine-express
+  name: Mine Express
+  origin: CN
+  versions:
+  - effective_until: 2024-12-04
+    sources:
+    - https://example.com/mine-express-rates
+    confidence: official
+    confidence_note: the carrier's own rate card
+    billing:
+      basis: actual
+      rounding:
+        step_g: 100
+        direction: up
+        stated: true
+    rates:
+    - delivery: pickup_point
+      fixed: 4.00
+      per_step: 0.65
+      step_g: 100
+      currency: USD
+"""
 MEMORY = 1 << 30  # address space of one command: ~10x what a real import or quote uses
 TIMEOUT = 60
 
@@ -347,9 +374,9 @@ def _tariff_error(r: subprocess.CompletedProcess, where: str, *words: str) -> st
     return problem
 
 
-_FIXED = HECNY.index("      fixed: 4.00\n")
-FIXED_LINE = HECNY[:_FIXED].count("\n") + 1
-UNTIL_LINE = HECNY[: HECNY.index("effective_until: 2024-12-04")].count("\n") + 1
+_FIXED = MINE.index("      fixed: 4.00\n")
+FIXED_LINE = MINE[:_FIXED].count("\n") + 1
+UNTIL_LINE = MINE[: MINE.index("effective_until: 2024-12-04")].count("\n") + 1
 
 VALUES = {
     ".nan": ("fixed: .nan", "not a finite number"),
@@ -366,17 +393,17 @@ VALUES = {
 @pytest.mark.parametrize("case", list(VALUES))
 def test_a_value_yaml_allows_but_a_tariff_cannot_hold_is_refused_with_its_line(case, tmp_path):
     value, words = VALUES[case]
-    d, path = _user_dir(tmp_path, HECNY.replace("fixed: 4.00", value))
+    d, path = _user_dir(tmp_path, MINE.replace("fixed: 4.00", value))
     _tariff_error(_quote_with(d), f"{path}:{FIXED_LINE}:", words)
 
 
 def test_a_date_that_does_not_exist_is_refused_with_its_line(tmp_path):
-    d, path = _user_dir(tmp_path, HECNY.replace("effective_until: 2024-12-04", "effective_until: 2022-02-30"))
+    d, path = _user_dir(tmp_path, MINE.replace("effective_until: 2024-12-04", "effective_until: 2022-02-30"))
     _tariff_error(_quote_with(d), f"{path}:{UNTIL_LINE}:", "2022-02-30 is not a date that exists")
 
 
 def test_a_duplicate_key_is_refused_naming_both_lines_never_last_wins(tmp_path):
-    d, path = _user_dir(tmp_path, HECNY.replace("      fixed: 4.00\n", "      fixed: 4.00\n      fixed: 400.00\n"))
+    d, path = _user_dir(tmp_path, MINE.replace("      fixed: 4.00\n", "      fixed: 4.00\n      fixed: 400.00\n"))
     _tariff_error(
         _quote_with(d),
         f"{path}:{FIXED_LINE + 1}:",
@@ -393,15 +420,15 @@ def test_a_duplicate_key_is_refused_naming_both_lines_never_last_wins(tmp_path):
     ],
 )
 def test_ten_thousand_deep_nesting_is_refused_with_its_line(nesting, tmp_path):
-    d, path = _user_dir(tmp_path, HECNY + "deep: " + nesting + "\n")
-    line = HECNY.count("\n") + 1
+    d, path = _user_dir(tmp_path, MINE + "deep: " + nesting + "\n")
+    line = MINE.count("\n") + 1
     _tariff_error(_quote_with(d), f"{path}:{line}:", "nested more than 64 levels deep")
 
 
 def test_deep_block_nesting_is_refused_with_its_line(tmp_path):
     block = "".join(" " * i + "a:\n" for i in range(1, 2000)) + " " * 2000 + "1\n"
-    d, path = _user_dir(tmp_path, HECNY + "deep:\n" + block)
-    line = HECNY.count("\n") + 1 + 64
+    d, path = _user_dir(tmp_path, MINE + "deep:\n" + block)
+    line = MINE.count("\n") + 1 + 64
     _tariff_error(_quote_with(d), f"{path}:{line}:", "nested more than 64 levels deep")
 
 
@@ -415,8 +442,8 @@ ALIAS_BOMB = "".join(_bomb_line(prev, name) for prev, name in zip([""] + list("a
 
 def test_a_1_kb_alias_bomb_is_bounded_and_refused_with_its_line(tmp_path):
     assert len(ALIAS_BOMB) < 1024
-    d, path = _user_dir(tmp_path, HECNY.replace("carrier: Hecny\n", "carrier: Hecny\n" + ALIAS_BOMB))
-    bomb_at = HECNY[: HECNY.index("carrier: Hecny\n")].count("\n") + 2
+    d, path = _user_dir(tmp_path, MINE.replace("carrier: Mine\n", "carrier: Mine\n" + ALIAS_BOMB))
+    bomb_at = MINE[: MINE.index("carrier: Mine\n")].count("\n") + 2
     _tariff_error(_quote_with(d, timeout=30), f"{path}:", "alias", "100,000 values")
     # the line named is the alias that crosses the bound, inside the bomb
     r = _quote_with(d, timeout=30)
@@ -425,7 +452,7 @@ def test_a_1_kb_alias_bomb_is_bounded_and_refused_with_its_line(tmp_path):
 
 
 def test_aliases_within_the_bound_still_load(tmp_path):
-    text = HECNY.replace("    rates:\n", "    rates: &rows\n", 1) + "extra_rows: *rows\n"
+    text = MINE.replace("    rates:\n", "    rates: &rows\n", 1) + "extra_rows: *rows\n"
     d, path = _user_dir(tmp_path, text)
     r = _quote_with(d)
     # the alias loads; the schema then refuses the unknown top-level key, with its line
@@ -448,25 +475,21 @@ def test_a_symlink_to_a_zero_device_named_yaml_is_refused_without_reading_it(tmp
 
 
 def test_a_tariff_file_over_8_mib_is_refused_by_its_size(tmp_path):
-    d, path = _user_dir(tmp_path, HECNY + "# " + "x" * (8 << 20) + "\n")
+    d, path = _user_dir(tmp_path, MINE + "# " + "x" * (8 << 20) + "\n")
     _tariff_error(_quote_with(d), f"{path}:", "at most 8 MiB")
 
 
 def _versions(n: int) -> str:
+    """MINE with `n` one-day versions of its service."""
     import datetime as dt
 
-    head, rest = HECNY.split("  versions:\n")
-    body = rest[rest.index("  - confidence") :].replace("    effective_until: 2024-12-04\n", "")
+    head, body = MINE.split("  versions:\n")
+    assert body.startswith("  - effective_until: 2024-12-04\n")
+    rest = body.removeprefix("  - effective_until: 2024-12-04\n")
     out = []
     for i in range(n):
         day = dt.date(2000, 1, 1) + dt.timedelta(days=i)
-        out.append(
-            body.replace(
-                "  - confidence: official\n",
-                f"  - confidence: official\n    effective_from: {day}\n    effective_until: {day}\n",
-                1,
-            )
-        )
+        out.append(f"  - effective_from: {day}\n    effective_until: {day}\n" + rest)
     return head + "  versions:\n" + "".join(out)
 
 
@@ -614,7 +637,7 @@ def test_the_cache_keeps_only_the_newest_entries(tmp_path):
     os.utime(entry, (2_000_000, 2_000_000))
     d = tmp_path / "small"
     d.mkdir()
-    (d / "hecny.yaml").write_text(HECNY, encoding="utf-8")
+    (d / "mine.yaml").write_text(MINE, encoding="utf-8")
     r = run_capped("tariffs", "list", "--tariffs", str(d), env=env)
     assert r.returncode == 0, r.stderr
     names = sorted(p.name for p in cache.glob("tariffs-*.pickle"))
