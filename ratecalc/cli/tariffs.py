@@ -228,11 +228,12 @@ def tariffs_import(
             if found is None:
                 fail(f"--effective-from: no date in the file name {file.name!r}; give --effective-from YYYY-MM-DD")
             start = found  # type: ignore[assignment]
+        imp = read_sheet(file)  # refuses a path that is not a regular file, a hostile or oversized workbook
+        if effective_from is None:  # said once the file is read: a refused file is one line
             consoles.err.print(
                 f"effective from {start.isoformat()}: taken from the file name (set it with --effective-from)",
                 highlight=False,
             )
-        imp = read_sheet(file)  # refuses a path that is not a regular file, a hostile or oversized workbook
         for problem in imp.problems[:SHOWN_PROBLEMS]:
             consoles.err.print(f"bad row {problem}", highlight=False, soft_wrap=True)
         if len(imp.problems) > SHOWN_PROBLEMS:

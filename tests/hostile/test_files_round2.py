@@ -209,6 +209,15 @@ def test_a_malformed_workbook_is_one_line_naming_the_file_and_why(command, case,
     assert not out.exists(), "nothing is written for a refused workbook"
 
 
+def test_a_refused_sheet_whose_name_gives_the_date_is_still_one_line(tmp_path):
+    path = write_zip(
+        tmp_path / "China_scoring_ENG_CN_7_04_26_1775544002.xlsx",
+        parts(with_prolog(commission_sheet(3), XXE, b"&xxe;")),
+    )
+    r = run_capped("tariffs", "import", str(path), "-o", str(tmp_path / "out"))
+    one_line_error(r, path.name, "declares a DTD")
+
+
 @pytest.mark.parametrize("command", list(IMPORTERS))
 def test_a_device_named_xlsx_is_refused_without_reading_it(command, tmp_path):
     device = _char_device(tmp_path / "zero-device")
