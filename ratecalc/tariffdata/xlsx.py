@@ -74,53 +74,65 @@ def column_letters(n: int) -> str:
     return out
 
 
+@dataclass
+class _Extent:
+    """Rows and columns one part has shown so far, counted in blocks of whole tags."""
+
+    path: Path
+    part: str
+    rows: int = 0
+    highest: int = 0
+
+    def add(self, block: bytes) -> None:
+        """Count `block`'s rows; refuse the part once it passes MAX_ROWS or shows a cell past MAX_COLUMNS."""
+        self.rows += len(_ROW_TAG.findall(block))
+        numbers = _ROW_NUMBER.findall(block)
+        if numbers:
+            self.highest = max(self.highest, max(map(int, numbers)))
+        if max(self.rows, self.highest) > MAX_ROWS:
+            raise WorkbookError(
+                self.path,
+                f"a sheet ({self.part}) has a row at {max(self.rows, self.highest):,}; "
+                f"a sheet may have at most {MAX_ROWS:,} rows",
+            )
+        if _WIDE_CELL.search(block):
+            raise WorkbookError(
+                self.path,
+                f"a sheet ({self.part}) has a cell past column {column_letters(MAX_COLUMNS)}; "
+                f"a sheet may have at most {MAX_COLUMNS} columns",
+            )
+
+
+def _refuse_dtd(block: bytes, path: Path, part: str) -> None:
+    if _DTD.search(block):
+        raise WorkbookError(path, f"part {part} declares a DTD or entities (<!DOCTYPE/<!ENTITY); no workbook needs one")
+
+
 def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> int:
     """Inflate one part in chunks: refuse a DTD, non-UTF-8 XML or a sheet past the bounds; its size.
 
-    Every part is scanned, whatever its name: a workbook's relationships may point a sheet at any part.
+    Every part is scanned, whatever its name: a workbook's relationships may point a sheet at any part,
+    so rows and cells are counted in every one. A chunk is checked up to its last `>` (a tag is never cut
+    in two), the rest carried into the next.
     """
     xml = info.filename.lower().endswith(_XML_SUFFIXES)
-    inflated = rows = highest = 0
+    extent = _Extent(path, info.filename)
+    inflated = 0
     tail = b""
     with archive.open(info) as part:
-        while True:
-            chunk = part.read(1 << 20)
-            if not chunk:
-                break
+        while chunk := part.read(1 << 20):
             if inflated == 0 and xml and chunk.startswith(_NOT_UTF8_STARTS):
                 raise WorkbookError(path, f"part {info.filename} is not UTF-8 XML; spreadsheet programs write UTF-8")
             inflated += len(chunk)
-            if inflated > info.file_size:  # not reached: the zip reader stops at the declared size
-                raise WorkbookError(path, f"part {info.filename} inflates past its declared size")
             buf = tail + chunk
             cut = buf.rfind(b">") + 1
             if cut == 0 and len(buf) < (1 << 20):
                 tail = buf
                 continue
             block, tail = (buf[:cut], buf[cut:]) if cut else (buf, b"")
-            if _DTD.search(block):
-                raise WorkbookError(
-                    path, f"part {info.filename} declares a DTD or entities (<!DOCTYPE/<!ENTITY); no workbook needs one"
-                )
-            # rows and cells are counted in every part (a sheet may hide under any name)
-            rows += len(_ROW_TAG.findall(block))
-            numbers = _ROW_NUMBER.findall(block)
-            if numbers:
-                highest = max(highest, max(map(int, numbers)))
-            if max(rows, highest) > MAX_ROWS:
-                raise WorkbookError(
-                    path,
-                    f"a sheet ({info.filename}) has a row at {max(rows, highest):,}; "
-                    f"a sheet may have at most {MAX_ROWS:,} rows",
-                )
-            if _WIDE_CELL.search(block):
-                raise WorkbookError(
-                    path,
-                    f"a sheet ({info.filename}) has a cell past column {column_letters(MAX_COLUMNS)}; "
-                    f"a sheet may have at most {MAX_COLUMNS} columns",
-                )
-    if tail and _DTD.search(tail):
-        raise WorkbookError(path, f"part {info.filename} declares a DTD or entities; no workbook needs one")
+            _refuse_dtd(block, path, info.filename)
+            extent.add(block)
+    _refuse_dtd(tail, path, info.filename)
     return inflated
 
 
