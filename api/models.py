@@ -207,6 +207,11 @@ Sort = Literal["price", "days"]
 
 
 class QuoteOptions(BaseModel):
+    scheme: Literal["rfbs", "fbp"] = Field(
+        "rfbs",
+        description="rfbs: the seller hands the parcel to the carrier (partner delivery); fbp: the lanes from "
+        "Ozon's border warehouse",
+    )
     readings: Readings = Field(default_factory=list, description="named alternative readings where sources conflict")
     filters: Optional[QuoteFilters] = None
     sort: Sort = Field("price", description="price: ok by price, then unpriced, then ineligible; days: fastest first")
@@ -257,6 +262,7 @@ class NormalisedParcel(BaseModel):
 
 
 class NormalisedRequest(NormalisedParcel):
+    scheme: Literal["rfbs", "fbp"] = Field("rfbs", description="the scheme whose lanes were quoted")
     readings: list[str]
     delivery_types: list[str] = Field(description="the delivery types quoted")
     filters: Optional[QuoteFilters]
@@ -307,6 +313,7 @@ class ServiceSummary(BaseModel):
     name: str
     tier: Optional[str]
     origin: str
+    scheme: Literal["rfbs", "fbp"] = Field("rfbs", description="quoted with this scheme (fbp: Ozon's border warehouse)")
     periods: list[str] = Field(description="effective ranges of its versions, from→until (… = open)")
     rates_published: bool
 

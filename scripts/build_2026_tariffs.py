@@ -59,8 +59,15 @@ INFERRED_NOTE = (
     "these numbers for 2025-12-17 to 2026-04-06"
 )
 JULY_NOTE = (
-    "rebuilt from a public conversion of Ozon's July 2026 file and carriers' own sheets; Ozon's file itself "
-    "was not read"
+    "a public conversion of Ozon's July 2026 file, confirmed lane by lane by a transcription of Ozon's own file "
+    "China_scoring_ENG_CN_24_07_26_1784197567.xlsx (all 133 Russia rFBS lanes agree) and by carriers' own sheets; "
+    "Ozon's file itself was not read, so the level stays third_party"
+)
+JULY_TRANSCRIPTION = (
+    "Transcription of Ozon's own file China_scoring_ENG_CN_24_07_26_1784197567.xlsx: all 133 Russia rFBS lanes "
+    "(carrier, tier, group, base, per gram, days, limits, billing, batteries, liquids) in "
+    "../shared/reference/ozon-2026-h2/rfbs-ru-2026-07-24-lanes.csv (from ikeisthere/ozon-pricing-calculator "
+    "server/data/pricing-logistics-catalog.json @5527514b, generated 2026-09-29); every lane held here agrees with it"
 )
 
 
@@ -180,7 +187,7 @@ def main() -> None:
                         rows_j,
                         VersionMeta(
                             JUL24,
-                            tuple(srcs),
+                            (JULY_TRANSCRIPTION, *srcs),
                             "third_party",
                             JULY_NOTE,
                             notes=" ".join(

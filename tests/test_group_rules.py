@@ -82,7 +82,9 @@ def test_the_full_form_reference_is_read_exactly_as_before_the_compact_form(full
     for name, doc in sorted(_dumps(load_documents([full_form])).items()):
         digest.update(name.encode())
         digest.update(json.dumps(doc, sort_keys=True, default=_text, ensure_ascii=False).encode())
-    assert digest.hexdigest() == "5a9938293fd18f98f890108db22166d7d6a036af77ba965141ff56b7399e1b40"
+    # the reference of the compact form's commit (5a9938293fd1...), then with its deliberate data changes: the July
+    # 2026 rFBS versions' sources and confidence note, the 2025-09-14..2025-12-16 lanes of ABT, RETS and ZTO
+    assert digest.hexdigest() == "835fa02053530f4c4527e7b0d74a57320919834a65cdce67ccf2b6622c4f9db9"
 
 
 def test_every_version_and_row_loads_from_the_compact_files_exactly_as_from_the_full_form(reference, compact):
@@ -161,9 +163,11 @@ def test_every_quote_on_the_edge_grid_is_the_same_from_the_compact_files(referen
                 pytest.fail(f"{readings} {case}: {_differences(*dumped)}")
 
 
-def test_the_tariff_data_is_under_six_thousand_lines():
+def test_the_tariff_data_is_under_six_and_a_half_thousand_lines():
+    # 6,000 when the compact form came (5,959); Ozon's two FBP lists of 2026, the 2025-09 lanes of ABT, RETS, ZTO
+    # and IML and the border-warehouse storage rule added ~500 lines (about one per lane, with their sources)
     lines = sum(len(p.read_text(encoding="utf-8").splitlines()) for p in builtin_dir().rglob("*.yaml"))
-    assert lines < 6000
+    assert lines < 6500
 
 
 def write_full_form(docs: TariffDocuments, directory: Path) -> None:

@@ -49,6 +49,9 @@ VOCABULARY = (
         "target margin / profit", ("target_margin", "target_profit"), old=("target_margin_pct", "target_profit_rub")
     ),
     Concept("acquiring %", ("acquiring",), aliases=("acquiring_pct",)),
+    Concept("returned / not collected orders %", ("return_rate", "not_collected_rate"), aliases=("return_rate_pct",)),
+    Concept("days in border-warehouse storage", ("storage_days",)),
+    Concept("delivery scheme", ("scheme",)),
     Concept("commission category / brand", ("category", "brand")),
     Concept("confidence of a number", ("confidence", "min_confidence")),
     Concept("CBR fallback", ("cbr",), old=("use_cbr",), default_off=True),

@@ -162,6 +162,7 @@ def _query_options(
     max_days: Optional[int],
     status: Optional[Sequence[str]],
     sort: Optional[str],
+    scheme: Optional[str] = None,
 ) -> Optional[QuoteOptions]:
     raw_filters = {
         k: v
@@ -174,9 +175,11 @@ def _query_options(
         )
         if v is not None
     }
-    if not raw_filters and reading is None and sort is None:
+    if not raw_filters and reading is None and sort is None and scheme is None:
         return None
     data: dict[str, Any] = {"filters": QuoteFilters.model_validate(raw_filters) if raw_filters else None}
+    if scheme is not None:
+        data["scheme"] = scheme
     if reading is not None:
         data["readings"] = reading
     if sort is not None:
@@ -241,6 +244,9 @@ async def quote_batch(
     status: Optional[list[Literal["ok", "unpriced", "ineligible"]]] = Query(None, description="NDJSON bodies only"),
     sort: Optional[Sort] = Query(None, description="NDJSON bodies only: price or days"),
     expand: list[str] = Query([], description="add parts to each quote: billing, tariff, reasons or all"),
+    scheme: Optional[Literal["rfbs", "fbp"]] = Query(
+        None, description="NDJSON bodies only: rfbs (default) or fbp, the border warehouse's lanes"
+    ),
 ) -> Response:
     """One result per parcel, in order; a bad parcel yields an error entry and does not fail the others.
 
@@ -256,7 +262,7 @@ async def quote_batch(
             415, "unsupported-media-type", "Unsupported media type", f"send application/json or {NDJSON}, not {ctype!r}"
         )
     try:
-        q_options = _query_options(reading, carrier, service, delivery_type, max_days, status, sort)
+        q_options = _query_options(reading, carrier, service, delivery_type, max_days, status, sort, scheme)
     except ValidationError as exc:
         raise invalid(from_pydantic(exc.errors(), "query")) from None
 

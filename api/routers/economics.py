@@ -20,6 +20,7 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstrain
 from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.money.economics import EconomicsInput, Target, economics, reverse_price
 from ratecalc.money.fx import build_chain
+from ratecalc.money.storage import MAX_STORAGE_DAYS
 from ratecalc.units import MAX_TEXT_CHARS, Money, parse_money
 
 from ..deps import tariffs
@@ -35,6 +36,7 @@ Pct = Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}([.,]\d{1,4})?%?$")]
 PriceRub = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,2})?$")]
 Rate = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,8})?$")]
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
+StorageDays = Annotated[int, Field(ge=0, le=MAX_STORAGE_DAYS)]
 
 
 def _alias(name: str, *old: str) -> AliasChoices:
@@ -77,7 +79,15 @@ class EconomicsRequest(BaseModel):
     acquiring: Pct = Field("0", validation_alias=_alias("acquiring", "acquiring_pct"))
     fx_loss: Pct = Field("0", validation_alias=_alias("fx_loss", "fx_loss_pct"))
     ads: Pct = Field("0", validation_alias=_alias("ads", "ads_pct"))
-    return_rate: Pct = Field("0", validation_alias=_alias("return_rate", "return_rate_pct"))
+    return_rate: Pct = Field(
+        "0",
+        description="share of orders a buyer returns, %; costed by each service's own return rule",
+        validation_alias=_alias("return_rate", "return_rate_pct"),
+    )
+    not_collected_rate: Pct = Field("0", description="share of orders never picked up, %")
+    storage_days: Optional[StorageDays] = Field(
+        None, description="days a unit waits at Ozon's border warehouse before it ships (scheme fbp only)"
+    )
     # The three modes are absent or a string, never null: the schema's oneOf counts a present key.
     sale_price: PriceRub = Field(  # type: ignore[assignment]
         None,
@@ -169,6 +179,8 @@ def post_economics(body: EconomicsRequest, ts: TariffSet = Depends(tariffs)) -> 
             return_rate=_dec(body.return_rate),
             ozon_fee=body.ozon_fee,
             readings=tuple(body.readings),
+            not_collected_rate=_dec(body.not_collected_rate),
+            storage_days=body.storage_days,
         )
         chain = build_chain(dict(body.fx), os.environ.get(RATES_FILE_ENV) or None, cbr=body.cbr)
         if body.sale_price is not None:
@@ -210,6 +222,7 @@ class CatalogueItem(BaseModel):
     sale_price: Optional[CatalogueText] = None
     target_margin: Optional[CatalogueText] = None
     target_profit: Optional[CatalogueText] = None
+    storage_days: Optional[StorageDays] = None
 
 
 class CatalogueRequest(BaseModel):
@@ -225,6 +238,8 @@ class CatalogueRequest(BaseModel):
     fx_loss: Pct = Field("0", validation_alias=_alias("fx_loss", "fx_loss_pct"))
     ads: Pct = Field("0", validation_alias=_alias("ads", "ads_pct"))
     return_rate: Pct = Field("0", validation_alias=_alias("return_rate", "return_rate_pct"))
+    not_collected_rate: Pct = "0"
+    storage_days: Optional[StorageDays] = Field(None, description="for items without their own (scheme fbp only)")
     fx: dict[Code, Rate] = Field(
         default_factory=dict,
         description='RUB per unit, e.g. {"CNY": "11.5"}',
@@ -295,9 +310,11 @@ def post_economics_batch(
             ads=_dec(body.ads),
             return_rate=_dec(body.return_rate),
             ozon_fee=body.ozon_fee,
+            not_collected_rate=_dec(body.not_collected_rate),
+            storage_days=body.storage_days,
         )
         chain = build_chain(dict(body.fx), os.environ.get(RATES_FILE_ENV) or None, cbr=body.cbr)
-        res = cost_catalogue(table, ts.compiled(tuple(body.readings)), chain, opts, date=body.date)
+        res = cost_catalogue(table, ts.compiled(tuple(body.readings), body.scheme), chain, opts, date=body.date)
     except InputError as exc:
         raise invalid([from_input_error(exc, f"$.items[*].{exc.field}")]) from None
     rows = []

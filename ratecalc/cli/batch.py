@@ -80,12 +80,15 @@ def register(app: typer.Typer) -> None:
             None, "--rates-file", help="With --best: compare in RUB with rates from a CSV/YAML file."
         ),
         cbr: bool = typer.Option(False, "--cbr", help="With --best: compare in RUB, falling back to the CBR feed."),
+        scheme: str = typer.Option(
+            "rfbs", "--scheme", help="rfbs or fbp (border warehouse lanes) for rows without a scheme column value."
+        ),
         tariffs: Optional[List[Path]] = TariffsOpt,
     ) -> None:
         """Quote every row of a CSV/Parquet catalogue against every service in force (long form or --best).
 
         Input columns: weight_g (or weight_kg), length_mm/width_mm/height_mm (or *_cm), and optionally
-        declared_value, currency, order_date, delivery, battery, liquid, sku. Bad rows (malformed lines too) go
+        declared_value, currency, order_date, delivery, battery, liquid, sku, scheme. Bad rows (malformed lines too) go
         to the errors file with their line (header = line 1), row number (0 = first data row), sku and reason;
         exit code 1 if any row failed, 2 if nothing could be done. Files appear only when the run completes.
         """
@@ -125,11 +128,12 @@ def register(app: typer.Typer) -> None:
                     input_format=input_format,
                     output_format=output_format,
                     delimiter=delimiter,
+                    scheme=scheme,
                 )
             else:
                 from ..files.batchfile import quote_file
 
-                compiled = ts.compiled(reading or ())
+                compiled = ts.compiled(reading or (), scheme)
                 started = time.perf_counter()
                 existed = output.exists()
                 try:
@@ -148,6 +152,7 @@ def register(app: typer.Typer) -> None:
                             progress=tick,
                             threads=threads,
                             to_common=to_common,
+                            compiled_of=lambda s: ts.compiled(reading or (), s),
                         )
                 except InputError as exc:
                     if exc.field == "fx" and not existed:  # a ranking that stopped half-way is no output

@@ -168,13 +168,15 @@ rich_tables_only = False
 """True: always draw the table with rich (tests compare the two ways)."""
 
 
-def _header(quotes: Sequence[ServiceQuote], parcel) -> str:
+def _header(quotes: Sequence[ServiceQuote], parcel, scheme: str = "rfbs") -> str:
     value = f", declared {parcel.declared_value}" if parcel.declared_value else ""
     where = "courier" if parcel.delivery == "courier" else "pickup point"
     out = (
         f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm{value}, "
         f"order date {parcel.order_date.isoformat()}, {where}"
     )
+    if scheme.lower() == "fbp":
+        out += ", from Ozon's border warehouse (fbp)"
     group = next((q.group.name for q in quotes if q.group is not None and q.group.name), None)
     if group:
         out += f"; shipment group {group}"
@@ -234,8 +236,11 @@ def quote(
         "--min-confidence",
         help="Drop services whose rates are less sure than this: official, carrier_sheet, third_party, inferred.",
     ),
+    scheme: str = typer.Option(
+        "rfbs", "--scheme", help="rfbs: you hand the parcel to the carrier; fbp: Ozon's border warehouse lanes."
+    ),
 ) -> None:
-    """Quote one parcel against every service in force on the order date."""
+    """Quote one parcel against every service of the scheme in force on the order date."""
 
     def run() -> None:
         if sort not in ("price", "days"):
@@ -251,8 +256,8 @@ def quote(
             liquid=liquid,
         )
         ts = load(tariffs)
-        quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence)
-        notice = ts.coverage(parcel.order_date, readings=reading or ()).message
+        quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence, scheme=scheme)
+        notice = ts.coverage(parcel.order_date, readings=reading or (), scheme=scheme).message
         rub = bool(fx or rates_file or cbr or ozon_fee)
         if rub:  # RUB figures: ratecalc.money.costs adds them (rate, its date and source on every quote)
             from ..money.costs import with_rub
@@ -275,7 +280,7 @@ def quote(
             sys.stdout.write("\n")
             return
         out = consoles.plain_out
-        _wrap(out, "Parcel", _header(quotes, parcel))
+        _wrap(out, "Parcel", _header(quotes, parcel, scheme))
         if notice:
             _wrap(out, "Note", notice)
         render_quotes(quotes, out, show_all=show_all, top=top)

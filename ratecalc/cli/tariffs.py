@@ -42,18 +42,26 @@ def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
     """List every service with its carrier and, per period, whether it has rates."""
 
     def run() -> None:
+        from ..tariffdata.schema import SCHEMES
+
         ts = load(tariffs)
         from rich import box
         from rich.table import Table
 
-        table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-        table.add_column("Service id", no_wrap=True)
-        table.add_column("Period", no_wrap=True)
-        table.add_column("Rates", no_wrap=True, overflow="ellipsis")
-        for svc in ts.services:
-            for i, v in enumerate(svc.model.versions):
-                table.add_row(svc.id if i == 0 else "", _period(v), period_rates(v))
-        consoles.out.print(table)
+        for scheme in SCHEMES:
+            services = ts.compiled(scheme=scheme).services
+            if not services:
+                continue
+            if scheme != SCHEMES[0]:
+                consoles.out.print(f"\nScheme {scheme} (Ozon's border warehouse):", highlight=False)
+            table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+            table.add_column("Service id", no_wrap=True)
+            table.add_column("Period", no_wrap=True)
+            table.add_column("Rates", no_wrap=True, overflow="ellipsis")
+            for svc in services:
+                for i, v in enumerate(svc.model.versions):
+                    table.add_row(svc.id if i == 0 else "", _period(v), period_rates(v))
+            consoles.out.print(table)
 
     guarded(run)
 
@@ -276,14 +284,15 @@ def tariffs_diff(
     catalogue: Optional[Path] = typer.Option(
         None, "--catalogue", help="CSV (weight, dims, value[, quantity]): total cheapest shipping cost on each side."
     ),
+    scheme: str = typer.Option("rfbs", "--scheme", help="rfbs, or fbp: the lanes of Ozon's border-warehouse list."),
     tariffs: Optional[List[Path]] = TariffsOpt,
 ) -> None:
-    """Per service and group: what changed (rate, days, limits, added, removed) between two tariff sets."""
+    """Per service and group: what changed (rate, days, limits, returns, added, removed) between two tariff sets."""
     from ..pricing.tariff_diff import catalogue_cost, diff, side
 
     def run() -> None:
         a, b = side(old, tariffs or ()), side(new, tariffs or ())
-        result = diff(a, b)
+        result = diff(a, b, scheme)
         from rich.table import Table
 
         table = Table(header_style="bold")
@@ -294,7 +303,7 @@ def tariffs_diff(
         consoles.out.print(table)
         consoles.out.print(result.summary(), highlight=False, soft_wrap=True)
         if catalogue is not None:
-            for line in catalogue_cost(a, b, catalogue).lines():
+            for line in catalogue_cost(a, b, catalogue, scheme).lines():
                 consoles.out.print(line, highlight=False, soft_wrap=True)
 
     guarded(run)

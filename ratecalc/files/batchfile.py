@@ -38,7 +38,15 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from ..pricing.parcels import parse_date
 from ..tariffdata.compile import CompiledTariffs
-from .columnar import ColumnarQuotes, Ingested, ingest, long_form_table, quote_best, quote_ingested
+from .columnar import (
+    ColumnarQuotes,
+    Ingested,
+    ingest,
+    long_form_table,
+    quote_best,
+    quote_ingested,
+    quote_schemes,
+)
 
 Format = Literal["csv", "parquet"]
 Best = Optional[Literal["cheapest", "fastest"]]
@@ -516,8 +524,12 @@ def quote_file(
     progress: Optional[Progress] = None,
     threads: Optional[int] = None,
     to_common: Optional[Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]] = None,
+    compiled_of: Optional[Callable[[str], CompiledTariffs]] = None,
 ) -> BatchSummary:
     """Quote every row of a CSV/Parquet catalogue into a CSV/Parquet output, chunk by chunk.
+
+    `compiled` holds the lanes of the default scheme; a `scheme` column picks another per row, whose lanes
+    come from `compiled_of(scheme)` (e.g. `lambda s: tariffs.compiled(readings, s)`).
 
     The errors file (default OUTPUT-stem.errors.csv) is written only when some row failed; otherwise an
     old one at that path is removed (`summary.errors_path` is then None). Both files appear atomically on
@@ -532,6 +544,14 @@ def quote_file(
     if date is not None:
         date = parse_date(date)
     summary = BatchSummary(output=out_path, errors_path=err_path)
+
+    def lanes_of(scheme: str) -> CompiledTariffs:
+        if scheme == compiled.scheme:
+            return compiled
+        if compiled_of is None:
+            raise InputError("scheme", f"a row asks for the {scheme} lanes; only the {compiled.scheme} ones were given")
+        return compiled_of(scheme)
+
     writer = _WriterThread(_Writer(out_path, out_fmt))
     err_writer = _Writer(err_path, "csv", field="errors")
     try:
@@ -546,15 +566,18 @@ def quote_file(
                 ing = ingest(chunk.table, compiled=compiled, date=date, mapping=mapping, row_offset=offset)
                 if chunk.malformed:
                     _report_malformed(ing, chunk, offset)
-                if best is None:  # built straight from the engine's blocks (see long_form_table)
-                    table = long_form_table(
-                        compiled, ing, threads=threads, row_offset=offset, sku_dictionary=out_fmt == "parquet"
-                    )
-                    if in_fmt == "csv":
-                        table = text_sku_required(table)
-                else:  # one row per parcel: chosen block by block, the long form is never built
+
+                def one_scheme(lanes: CompiledTariffs, part: Ingested, offset: int = offset) -> pa.Table:
+                    if best is None:  # built straight from the engine's blocks (see long_form_table)
+                        table = long_form_table(
+                            lanes, part, threads=threads, row_offset=offset, sku_dictionary=out_fmt == "parquet"
+                        )
+                        return text_sku_required(table) if in_fmt == "csv" else table
+                    # one row per parcel: chosen block by block, the long form is never built;
                     # to_common (with best): rank in one currency, e.g. ratecalc.money.fxcolumns.rub_converter
-                    table = quote_best(compiled, ing, best, to_common=to_common, threads=threads, row_offset=offset)
+                    return quote_best(lanes, part, best, to_common=to_common, threads=threads, row_offset=offset)
+
+                table = quote_schemes(ing, compiled.scheme, lanes_of, one_scheme)
                 writer.write(table)
                 if len(ing.errors):
                     err_writer.write(_errors_table(ing, chunk, offset))

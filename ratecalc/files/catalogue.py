@@ -44,7 +44,9 @@ from ..money.economics import MAX_PRICE, check_percentages, to_minor_rub
 from ..money.economics_schema import CommissionTable, FeeRule
 from ..money.fees import fee_breakpoints, fee_minor, select_rule
 from ..money.fx import FxChain, rate_or_reason
+from ..money.returns import RowRules, cost_minor, row_rules, value_limits
 from ..money.rounding import pct_of_minor, ratio
+from ..money.storage import MAX_STORAGE_DAYS, check_storage_days, storage_cost
 from ..pricing import engine as E
 from ..tariffdata.compile import CURRENCIES, EPOCH_DAY0, CompiledTariffs
 from ..units import Money, parse_money
@@ -67,6 +69,7 @@ ECONOMICS_COLUMNS = (
     "target_profit",
     "packaging",
     "first_mile",
+    "storage_days",
 )
 MONEY_COLUMNS = ("purchase_cost", "sale_price", "target_profit", "packaging", "first_mile")
 NOISE = 6  # kopecks checked either side of a solved price: five lines rounded half-up, each within ½ kopeck
@@ -88,11 +91,14 @@ class Options:
     return_rate: Decimal = Decimal(0)
     ozon_fee: Optional[str] = None
     max_price: Decimal = MAX_PRICE
+    not_collected_rate: Decimal = Decimal(0)
+    storage_days: Optional[int] = None
 
     def __post_init__(self) -> None:
         if self.scheme.lower() not in SCHEMES:
             raise InputError("scheme", f"unknown scheme {self.scheme!r}; use rfbs or fbp", limit=list(SCHEMES))
         check_percentages(self)
+        check_storage_days(self.storage_days, self.scheme)
 
 
 # --------------------------------------------------------------------------- reading the economics columns
@@ -176,6 +182,7 @@ class _Econ:
     purchase: np.ndarray
     packaging: np.ndarray
     first_mile: np.ndarray
+    storage: np.ndarray  # border-warehouse storage per unit, kopecks (0: none or not asked for)
     rates: np.ndarray  # (V, tiers) hundredths of a percent
     bounds: np.ndarray  # (V, tiers-1) inclusive tier bounds, kopecks (BIG-padded)
     category: np.ndarray  # object arrays of text (None where absent)
@@ -213,7 +220,7 @@ def _per_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _economics_columns(
-    table: pa.Table, rows: np.ndarray, days: np.ndarray, opts: Options, fx: Optional[FxChain], errors: RowErrors
+    table: pa.Table, rows: np.ndarray, parcels: E.ParcelArrays, opts: Options, fx: Optional[FxChain], errors: RowErrors
 ) -> tuple[np.ndarray, _Econ]:
     """Read and check the economics columns of the rows that passed ingestion; (good mask, values).
 
@@ -229,6 +236,7 @@ def _economics_columns(
             "sale_price",
             "the input needs a 'sale_price' column, or 'target_margin' / 'target_profit' for the lowest price",
         )
+    days = parcels.day
     V = len(rows)
     good = np.ones(V, bool)
 
@@ -386,12 +394,52 @@ def _economics_columns(
             tden = np.where(use, den_u[code], tden)
             ttext[use] = _obj(texts)[code[use]]
     fixed = money["purchase_cost"] + money["packaging"] + money["first_mile"]
+    storage = _storage_column(table, rows, parcels, udays, day_of, opts, fx, _Fails)
     econ = _Econ(
-        mode, sale, tnum, tden, fixed, money["purchase_cost"], money["packaging"], money["first_mile"],
+        mode, sale, tnum, tden, fixed, money["purchase_cost"], money["packaging"], money["first_mile"], storage,
         rates_u[key_of], bounds_u[key_of], _obj(cat_u)[key_of], _obj(brand_u)[key_of],
         _obj(conf_u)[key_of], _obj(tid_u)[key_of], ttext,
     )  # fmt: skip
     return good, econ
+
+
+def _storage_column(table, rows, parcels, udays, day_of, opts: Options, fx, fails_of) -> np.ndarray:
+    """Border-warehouse storage per row (kopecks) by `ratecalc.money.storage.storage_cost`, once per distinct
+    (order day, days stored, volume); a row's `storage_days` column wins over `opts.storage_days`."""
+    V = len(rows)
+    code, texts = _encoded(table, "storage_days", rows)
+    if all(t is None for t in texts) and opts.storage_days is None:
+        return np.zeros(V, np.int64)
+    if opts.scheme.lower() != "fbp":
+        raise InputError("storage_days", "border-warehouse storage applies to the fbp scheme only (give scheme fbp)")
+    days_u = np.full(len(texts), -1, np.int64)
+    bad_text = fails_of(len(texts))
+    for c, text in enumerate(texts):
+        if text is None:
+            days_u[c] = -1 if opts.storage_days is None else opts.storage_days
+            continue
+        try:
+            n = int(text)
+            check_storage_days(n, opts.scheme)
+            days_u[c] = n
+        except (ValueError, InputError):
+            bad_text.set(c, "storage_days", text, f"a whole number of days from 0 to {MAX_STORAGE_DAYS}")
+    bad_text.apply(code)
+    stored = days_u[code]
+    volume = parcels.dims_mm[:, 0] * parcels.dims_mm[:, 1] * parcels.dims_mm[:, 2]
+    key = np.stack([day_of, np.maximum(stored, -1), volume], axis=1)
+    ukeys, key_of = np.unique(key, axis=0, return_inverse=True)
+    value_u = np.zeros(len(ukeys), np.int64)
+    fails = fails_of(len(ukeys))
+    for j, (d, n, vol) in enumerate(ukeys.tolist()):
+        if n < 0:
+            continue
+        try:
+            value_u[j] = storage_cost(n, vol, EPOCH_DAY0 + dt.timedelta(days=int(udays[d])), fx).amount_minor
+        except InputError as exc:
+            fails.set(j, "storage_days", str(n), exc.message)
+    fails.apply(key_of.ravel())
+    return value_u[key_of.ravel()]
 
 
 # --------------------------------------------------------------------------- carrier prices in RUB, fee rules
@@ -411,6 +459,7 @@ class _Priced:
     carrier_rub: np.ndarray  # kopecks
     fee_rule: np.ndarray  # index into rules (-1 none)
     rules: list[FeeRule]
+    returns: RowRules  # every compiled row's return rules (indexed by table_row)
 
 
 def _priced(
@@ -449,7 +498,13 @@ def _priced(
             carrier_rub[sel] = (2 * q.price_minor[sel] * num + den) // (2 * den)  # × rate, half-up (both 2-decimal)
         fee_idx[sel] = rule_of[rule.id]
     ok &= fee_idx >= 0
-    return _Priced(pos, q.service, q.table_row, ok, q.price_minor, ccy, q.chargeable_g, carrier_rub, fee_idx, rules)
+    ret = row_rules(compiled)
+    for case, share in enumerate((opts.return_rate, opts.not_collected_rate)):
+        if share:  # a rule whose words are not understood cannot be costed (never a guessed number)
+            ok &= ~ret.unknown[case][q.table_row]
+    return _Priced(
+        pos, q.service, q.table_row, ok, q.price_minor, ccy, q.chargeable_g, carrier_rub, fee_idx, rules, ret
+    )
 
 
 def _fee(pr: _Priced, sel: np.ndarray, price: np.ndarray) -> np.ndarray:
@@ -470,7 +525,9 @@ class _Lines:
     commission: np.ndarray
     rate: np.ndarray  # hundredths of a percent
     fee: np.ndarray
-    other: np.ndarray  # acquiring + FX loss + ads + returns
+    other: np.ndarray  # acquiring + FX loss + ads + returns + not collected + storage
+    returns: np.ndarray
+    not_collected: np.ndarray
     costs: np.ndarray
     profit: np.ndarray
     invested: np.ndarray
@@ -489,11 +546,23 @@ def _lines(econ: _Econ, pr: _Priced, sel: np.ndarray, price: np.ndarray, opts: O
         if pct:
             num, den = ratio(Decimal(pct))
             other += pct_of_minor(price, num, den)
-    if opts.return_rate:
-        num, den = ratio(Decimal(opts.return_rate))
-        other += pct_of_minor(carrier + econ.packaging[pos] + econ.first_mile[pos], num, den)
+    back: list[np.ndarray] = []
+    trow = pr.table_row[sel]
+    for case, share in enumerate((opts.return_rate, opts.not_collected_rate)):
+        cost = np.zeros(len(sel), np.int64)
+        if share:
+            num, den = ratio(Decimal(share))
+            destroyed, s_num, s_den = pr.returns.at(case, trow, price)
+            cost = cost_minor(  # type: ignore[assignment]
+                num, den, destroyed, (s_num, s_den), carrier, econ.packaging[pos], econ.first_mile[pos],
+                econ.purchase[pos],
+            )  # fmt: skip
+        back.append(cost)
+    other += back[0] + back[1] + econ.storage[pos]
     costs = econ.fixed[pos] + carrier + commission + fee + other
-    return _Lines(price, carrier, commission, rate, fee, other, costs, price - costs, econ.fixed[pos] + carrier)
+    return _Lines(
+        price, carrier, commission, rate, fee, other, back[0], back[1], costs, price - costs, econ.fixed[pos] + carrier
+    )
 
 
 def _meets(econ: _Econ, pos: np.ndarray, ln: _Lines) -> np.ndarray:
@@ -529,6 +598,8 @@ def price_edges(compiled: CompiledTariffs, econ: _Econ, opts: Options) -> list[i
         mv = row.limits.max_declared_value
         if mv is not None and mv.currency == "RUB":
             edges.add(Money(Decimal(mv.amount), "RUB").to_minor())
+    if opts.return_rate or opts.not_collected_rate:  # a return rule by order value changes the line there
+        edges.update(value_limits(compiled))
     return sorted(e for e in edges if e > 0)
 
 
@@ -677,12 +748,31 @@ def _chosen_table(
     cols["purchase_rub"] = minor_to_decimal(econ.purchase)
     cols["packaging_rub"] = minor_to_decimal(econ.packaging)
     cols["first_mile_rub"] = minor_to_decimal(econ.first_mile)
+    cols["returns_rub"] = minor_to_decimal(np.where(has, picks["returns"], -1))
+    cols["not_collected_rub"] = minor_to_decimal(np.where(has, picks["not_collected"], -1))
+    cols["storage_rub"] = minor_to_decimal(econ.storage)
+    rr = row_rules(compiled)
+    if rr.rules:  # per compiled row, read by index (no loop per SKU); a rule by order value at the sale price
+        for case, name in enumerate(("returns_rule", "not_collected_rule")):
+            lim = rr.limit[case]
+            lo = _obj([p[case].at(int(lim[i])).rule for i, p in enumerate(rr.rules)])
+            hi = _obj([p[case].at(int(lim[i]) + 1).rule for i, p in enumerate(rr.rules)])
+            cols[name] = text(np.where(picks["sale"] > lim[trow], hi[trow], lo[trow]), ~has)
+        cols["returns_source"] = text(_obj([_source(p[0]) for p in rr.rules])[trow], ~has)
+    else:
+        for name in ("returns_rule", "not_collected_rule", "returns_source"):
+            cols[name] = pa.nulls(V, pa.string())
     cols["profit_rub"] = signed_decimal(picks["profit"], has)
     cols["margin_pct"] = signed_decimal(_pct_hundredths(picks["profit"], picks["sale"]), priced)
     cols["roi_pct"] = signed_decimal(_pct_hundredths(picks["profit"], picks["invested"]), has & (picks["invested"] > 0))
     reason = _obj(list(picks["reason"]))
     cols["no_choice"] = text(reason, has)
     return pa.table(cols)
+
+
+def _source(rule) -> Optional[str]:
+    """Where a row's return rule is written: the rate sheet row, else the tariff version's first source."""
+    return rule.source_row or rule.source
 
 
 def cost_catalogue(
@@ -695,7 +785,13 @@ def cost_catalogue(
     mapping: Optional[Mapping[str, str]] = None,
     row_offset: int = 0,
 ) -> CatalogueResult:
-    """One chunk of a catalogue -> one row per SKU that could be costed (+ errors for the others)."""
+    """One chunk of a catalogue -> one row per SKU that could be costed (+ errors for the others).
+
+    `compiled` holds the lanes of `opts.scheme` (`TariffSet.compiled(readings, scheme)`)."""
+    if compiled.scheme != opts.scheme.lower():
+        raise InputError(
+            "scheme", f"the tariffs given hold the {compiled.scheme} lanes, the options ask for {opts.scheme}"
+        )
     table = pa.Table.from_batches([batch]) if isinstance(batch, pa.RecordBatch) else batch
     mapping = dict(mapping or {})
     own = {canon: mapping.pop(canon) for canon in list(mapping) if canon in ECONOMICS_COLUMNS}
@@ -718,14 +814,16 @@ def cost_catalogue(
     errors = ing.errors
     if len(errors):  # a bad sale price is the seller's sale_price column, not a declared value
         errors.column = ["sale_price" if c in ("declared_value", "currency") else c for c in errors.column]
-    good, econ = _economics_columns(table, ing.rows, ing.parcels.day, opts, fx, errors)
+    good, econ = _economics_columns(table, ing.rows, ing.parcels, opts, fx, errors)
     keep = np.flatnonzero(good)
     econ = _sub_econ(econ, keep)
     parcels = ing.parcels.take(keep)
     rows = ing.rows[keep]
     V = len(rows)
     picks = {k: np.full(V, -1, np.int64) for k in ("service", "table_row", "chargeable", "price")}
-    for k in ("sale", "carrier", "rate", "commission", "fee", "other", "costs", "profit", "invested"):
+    for k in ("sale", "carrier", "rate", "commission", "fee", "other", "returns", "not_collected", "costs"):
+        picks[k] = np.zeros(V, np.int64)
+    for k in ("profit", "invested"):
         picks[k] = np.zeros(V, np.int64)
     reason = [""] * V
     fwd = np.flatnonzero(econ.mode == 0)
@@ -754,6 +852,8 @@ def _take_pick(picks: dict[str, np.ndarray], at: np.ndarray, pr: _Priced, sel: n
     picks["commission"][at] = ln.commission
     picks["fee"][at] = ln.fee
     picks["other"][at] = ln.other
+    picks["returns"][at] = ln.returns
+    picks["not_collected"][at] = ln.not_collected
     picks["costs"][at] = ln.costs
     picks["profit"][at] = ln.profit
     picks["invested"][at] = ln.invested

@@ -21,6 +21,8 @@ delivery       optional; pickup_point (default) or courier
 battery        optional; true/false, 1/0, yes/no (empty = false)
 liquid         optional; as battery
 sku            optional; any identifier, carried through to the result
+scheme         optional; rfbs or fbp (Ozon's border warehouse): whose lanes the row is quoted against;
+               empty = the caller's default (see `quote_schemes`)
 ============== =====================================================================================
 
 Decimal text is read exactly with up to 9 decimal places and 9 integer digits.
@@ -45,6 +47,7 @@ from ..pricing.groups import group_input_error, require_group_inputs
 from ..pricing.parcels import DATE_PATTERN, DELIVERY_ALIASES, parse_date
 from ..pricing.tariffset import TariffSet, default_tariffs
 from ..tariffdata.compile import CURRENCIES, CompiledTariffs, day_number
+from ..tariffdata.schema import SCHEMES
 from ..units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G
 
 _PRICE_SCALE = CURRENCY_EXPONENT[CURRENCIES[0]]
@@ -68,6 +71,7 @@ INPUT_COLUMNS = (
     "battery",
     "liquid",
     "sku",
+    "scheme",
 )
 # alternative unit columns: name -> (canonical name, factor to the canonical unit)
 _UNIT_ALTERNATIVES = {
@@ -155,6 +159,12 @@ class Ingested:
     n_input: int
     errors: RowErrors
     sku: Optional[pa.Array] = None  # (n_input,) as given
+    scheme: Optional[np.ndarray] = None  # (V,) per valid row: -1 the default, else an index into SCHEMES
+
+    def take(self, idx: np.ndarray) -> Ingested:
+        """The valid rows at `idx` (errors stay with the whole: they are reported once)."""
+        scheme = None if self.scheme is None else self.scheme[idx]
+        return Ingested(self.parcels.take(idx), self.rows[idx], self.n_input, RowErrors(), self.sku, scheme)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -520,6 +530,20 @@ def _read_delivery(cols: _Columns, errors: RowErrors, bad: np.ndarray) -> np.nda
     return np.asarray(codes, np.int64)[np.nan_to_num(pos, nan=0).astype(np.int64)]
 
 
+def _read_scheme(cols: _Columns, errors: RowErrors, bad: np.ndarray) -> Optional[np.ndarray]:
+    """Scheme codes (index into SCHEMES; -1 = empty, the caller's default), or None without the column."""
+    col = cols.get("scheme")
+    if col is None:
+        return None
+    text = pc.fill_null(pc.utf8_lower(pc.utf8_trim_whitespace(_as_text(col, "scheme"))), "")
+    pos = pc.index_in(text, value_set=pa.array(list(SCHEMES) + [""])).to_numpy(zero_copy_only=False)
+    unknown = np.isnan(pos) if pos.dtype.kind == "f" else np.zeros(cols.n, bool)
+    errors.add(np.flatnonzero(unknown), "scheme", text, "unknown scheme; use rfbs or fbp")
+    bad[unknown] = True
+    codes = np.nan_to_num(pos, nan=0).astype(np.int64)
+    return np.where(codes == len(SCHEMES), -1, codes)
+
+
 def _read_group_inputs(
     compiled: CompiledTariffs, parcels: ParcelArrays, vcol: Optional[pa.Array], errors: RowErrors, bad: np.ndarray
 ) -> None:
@@ -569,6 +593,7 @@ def ingest(
     delivery = _read_delivery(cols, errors, bad)
     battery = _bools(cols.get("battery"), "battery", n, errors, bad)
     liquid = _bools(cols.get("liquid"), "liquid", n, errors, bad)
+    scheme = _read_scheme(cols, errors, bad)
     dims = -np.sort(-sides, axis=1)
     parcels = ParcelArrays(weight, dims, value_minor, value_ccy, day, delivery, battery, liquid)
     if compiled is not None:
@@ -576,7 +601,45 @@ def ingest(
     valid = np.flatnonzero(~bad)
     if row_offset:
         errors.row = [r + row_offset for r in errors.row]
-    return Ingested(parcels.take(valid) if len(valid) < n else parcels, valid, n, errors, cols.get("sku"))
+    return Ingested(
+        parcels.take(valid) if len(valid) < n else parcels,
+        valid,
+        n,
+        errors,
+        cols.get("sku"),
+        None if scheme is None else scheme[valid],
+    )
+
+
+def quote_schemes(
+    ing: Ingested,
+    default: str,
+    compiled_of: Callable[[str], CompiledTariffs],
+    quote: Callable[[CompiledTariffs, Ingested], pa.Table],
+) -> pa.Table:
+    """`quote(compiled, ing)` per scheme of the rows (a `scheme` column; empty cells take `default`), one
+    table in input-row order with a `scheme` column. Without the column: `quote(compiled_of(default), ing)`.
+
+    Each scheme has its own compiled lanes (`TariffSet.compiled(readings, scheme)`), so their dictionary
+    columns differ: with a scheme column they are written as plain text, the same in every chunk."""
+    if ing.scheme is None:
+        return quote(compiled_of(default), ing)
+    codes = np.where(ing.scheme < 0, SCHEMES.index(default), ing.scheme)
+    parts = []
+    for code in range(len(SCHEMES)):
+        at = np.flatnonzero(codes == code)
+        if not len(at) and code != SCHEMES.index(default):
+            continue
+        table = quote(compiled_of(SCHEMES[code]), ing.take(at))
+        table = pa.table(
+            {
+                name: (col.cast(col.type.value_type) if pa.types.is_dictionary(col.type) else col)
+                for name, col in zip(table.column_names, table.columns)
+            }
+        )
+        parts.append(table.append_column("scheme", pa.array([SCHEMES[code]] * table.num_rows, pa.string())))
+    merged = pa.concat_tables(parts)
+    return merged.take(pc.sort_indices(merged, sort_keys=[("row", "ascending")]))
 
 
 # ---------------------------------------------------------------------------------------------------------

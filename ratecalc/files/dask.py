@@ -27,18 +27,18 @@ from ..errors import InputError
 from ..tariffdata.compile import CompiledTariffs, compile_tariffs
 from ..tariffdata.loader import TariffDocuments
 from .batchfile import BatchSummary, default_errors_path, file_format
-from .columnar import ingest, quote_ingested
+from .columnar import Ingested, ingest, quote_ingested, quote_schemes
 
 Best = Optional[Literal["cheapest", "fastest"]]
 
-_compiled_cache: dict[tuple[str, frozenset[str]], CompiledTariffs] = {}
+_compiled_cache: dict[tuple[str, frozenset[str], str], CompiledTariffs] = {}
 
 
-def _compiled_on_worker(documents: TariffDocuments, readings: frozenset[str]) -> CompiledTariffs:
-    key = (documents.checksum, readings)
+def _compiled_on_worker(documents: TariffDocuments, readings: frozenset[str], scheme: str = "rfbs") -> CompiledTariffs:
+    key = (documents.checksum, readings, scheme)
     found = _compiled_cache.get(key)
     if found is None:
-        found = _compiled_cache[key] = compile_tariffs(documents, readings)
+        found = _compiled_cache[key] = compile_tariffs(documents, readings, scheme)
     return found
 
 
@@ -51,18 +51,22 @@ def _quote_partition(
     mapping: Optional[Mapping[str, str]],
     best: Best,
     want: str,
+    scheme: str = "rfbs",
     partition_info: Optional[dict] = None,
 ) -> pd.DataFrame:
     """One partition: validate, quote, and return the long form / best rows, or the errors."""
     number = partition_info["number"] if partition_info else 0
     offset = int(offsets[number])
-    compiled = _compiled_on_worker(documents, readings)
+    compiled = _compiled_on_worker(documents, readings, scheme)
     ing = ingest(part, compiled=compiled, date=date, mapping=mapping, row_offset=offset)
     if want == "errors":
         return _plain(ing.errors.to_arrow())
-    result = quote_ingested(compiled, ing, threads=1, row_offset=offset)
-    table = result.to_arrow() if best is None else result.best(best)
-    return _plain(table)
+
+    def one_scheme(lanes: CompiledTariffs, rows: Ingested) -> pa.Table:
+        result = quote_ingested(lanes, rows, threads=1, row_offset=offset)
+        return result.to_arrow() if best is None else result.best(best)
+
+    return _plain(quote_schemes(ing, scheme, lambda s: _compiled_on_worker(documents, readings, s), one_scheme))
 
 
 _INTS = {pa.int32(): pd.Int32Dtype(), pa.int64(): pd.Int64Dtype(), pa.uint32(): pd.UInt32Dtype()}
@@ -83,10 +87,10 @@ def _plain(table: pa.Table) -> pd.DataFrame:
 
 
 def _meta(
-    documents: TariffDocuments, readings: frozenset[str], sample: pd.DataFrame, date, mapping, best, want
+    documents: TariffDocuments, readings: frozenset[str], sample: pd.DataFrame, date, mapping, best, want, scheme
 ) -> pd.DataFrame:
     """The output's empty frame (column names and dtypes), from quoting the input's empty head."""
-    return _quote_partition(sample.iloc[:0], [0], documents, readings, date, mapping, best, want)
+    return _quote_partition(sample.iloc[:0], [0], documents, readings, date, mapping, best, want, scheme)
 
 
 def quote_dask(
@@ -97,6 +101,7 @@ def quote_dask(
     date: Union[str, dt.date, None] = None,
     mapping: Optional[Mapping[str, str]] = None,
     readings: Sequence[str] = (),
+    scheme: str = "rfbs",
 ) -> tuple[dd.DataFrame, dd.DataFrame]:
     """(results, errors) as lazy Dask DataFrames; row numbers count across partitions from 0.
 
@@ -107,18 +112,29 @@ def quote_dask(
         date = dt.date.fromisoformat(date)
     documents = tariffs.documents
     chosen = frozenset(readings)
-    tariffs.compiled(chosen)  # unknown readings fail here, before any task runs
+    tariffs.compiled(chosen, scheme)  # unknown readings or schemes fail here, before any task runs
+    scheme = scheme.lower()
     lengths = ddf.map_partitions(len).compute()
     offsets = np.concatenate([[0], np.cumsum(np.asarray(lengths, dtype=np.int64))]).tolist()
     docs = dask.delayed(documents, pure=True)  # shipped once, not once per partition
     sample = ddf._meta
     out = []
     for want in ("results", "errors"):
-        meta = _meta(documents, chosen, sample, date, mapping, best, want)
+        meta = _meta(documents, chosen, sample, date, mapping, best, want, scheme)
         out.append(
             ddf.map_partitions(
-                _quote_partition, offsets, docs, chosen, date, mapping, best, want, meta=meta, align_dataframes=False
-            )
+                _quote_partition,
+                offsets,
+                docs,
+                chosen,
+                date,
+                mapping,
+                best,
+                want,
+                scheme,
+                meta=meta,
+                align_dataframes=False,
+            )  # fmt: skip
         )
     return out[0], out[1]
 
@@ -154,6 +170,7 @@ def quote_file_dask(
     input_format: Optional[str] = None,
     output_format: Optional[str] = None,
     delimiter: str = ",",
+    scheme: str = "rfbs",
 ) -> BatchSummary:
     """The `ratecalc batch --engine dask` path: workers read the input and write the output.
 
@@ -169,7 +186,9 @@ def quote_file_dask(
     client, cluster = client_for(scheduler)
     try:
         ddf = read_dask(input_path, in_fmt, delimiter)
-        results, errors = quote_dask(ddf, tariffs, best=best, date=date, mapping=mapping, readings=readings)
+        results, errors = quote_dask(
+            ddf, tariffs, best=best, date=date, mapping=mapping, readings=readings, scheme=scheme
+        )
         if out_fmt == "parquet":
             write = results.to_parquet(str(output_path), write_index=False, compute=False, overwrite=True)
         else:

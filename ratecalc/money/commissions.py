@@ -24,10 +24,11 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from ..errors import InputError
+from ..tariffdata.schema import SCHEMES as _SCHEMES
 from .economics_schema import Category, CommissionTable, in_force, load_commission_tables
 from .rounding import pct_of_minor
 
-SCHEMES = ("rfbs", "fbp")
+SCHEMES = _SCHEMES  # rfbs, fbp: the commission columns are the delivery schemes of the tariffs
 MAX_SUGGESTIONS = 8
 
 

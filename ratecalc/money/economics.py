@@ -8,12 +8,15 @@ give prices that do not reach the target, or miss a cheaper price below a cliff.
 
 Money is integer kopecks throughout. Each cost line is rounded once, half-up to the kopeck:
   commission  = price × category % (tier by price)         acquiring / FX loss / ads = price × their %
-  carrier     = carrier price × rate (order date)          returns = return % × (carrier + packaging + first mile)
+  carrier     = carrier price × rate (order date)          returns, not collected: by the service's rule (below)
   Ozon fee    = by its rule (flat, or % of price clamped)   purchase, packaging, first mile: × rate if not RUB
+  storage     = border-warehouse days beyond the free ones × price per m³ per day × volume (fbp, when given)
   profit = price − every line; margin = profit ÷ price; ROI = profit ÷ (purchase + packaging + first mile + carrier)
-Returns model: on a returned order the carrier, packaging and first-mile money is lost and the goods come
-back resaleable (commission and Ozon fee are refunded on returns); so the expected cost per order is the
-return rate × those lines. FX loss applies to the sale proceeds (the price).
+Returns model: what a returned or uncollected order costs follows the rule Ozon states for the quoted row's
+group (ratecalc.money.returns): destroyed (the goods are lost with the forward costs), or back with a
+surcharge on the China-to-Russia rate, or back with none. The commission and Ozon fee are refunded on
+returns. Rows that state no rule keep the older formula (forward costs lost, goods back) and say so.
+FX loss applies to the sale proceeds (the price).
 """
 
 from __future__ import annotations
@@ -30,15 +33,17 @@ import numpy as np
 from ..errors import InputError
 from ..pricing.parcels import Parcel
 from ..pricing.result import ServiceQuote
-from ..pricing.tariffset import TariffSet
+from ..pricing.tariffset import TariffSet, check_scheme
 from ..tariffdata.compile import day_number
 from ..units import Money
-from .commissions import SCHEMES, CommissionResult, charge, resolve, table_for, tier_breakpoints
+from .commissions import CommissionResult, charge, resolve, table_for, tier_breakpoints
 from .customs import CustomsResult, customs_for
 from .economics_schema import Category, CommissionTable, FeeRule
 from .fees import fee_breakpoints, fee_minor, select_rule
 from .fx import FxChain, FxQuote, quantize_minor, rate_or_reason
+from .returns import CASES, ReturnRule, cost_minor, rules_for, value_limits
 from .rounding import pct_of_minor
+from .storage import StorageCost, check_storage_days, storage_cost
 
 MAX_PRICE = Decimal("1000000")  # search ceiling for reverse pricing (RUB): far above any group band
 CLIFF_WINDOW = Fraction(1, 10)  # cliffs within ±10 % of the price (or weight) are reported
@@ -65,21 +70,29 @@ def _pct_str(value: Fraction) -> str:
 # --------------------------------------------------------------------------- inputs
 
 
-PERCENTAGES = ("acquiring", "fx_loss", "ads", "return_rate")
+PERCENTAGES = ("acquiring", "fx_loss", "ads", "return_rate", "not_collected_rate")
 
 
 def check_percentages(inputs: object) -> None:
-    """acquiring, FX loss, ads (of the price) and the return rate: each from 0 to below 100 %."""
+    """acquiring, FX loss, ads (of the price), the return and not-collected rates: each from 0 to below 100 %;
+    returned and uncollected orders together below 100 % (an order is one or the other, or delivered)."""
     for name in PERCENTAGES:
         value = Decimal(getattr(inputs, name))
         if not value.is_finite() or value < 0 or value >= 100:
             raise InputError(name, f"must be a percentage from 0 to below 100, got {value}", limit=[0, 100])
+    both = sum((Decimal(getattr(inputs, n)) for n in ("return_rate", "not_collected_rate")), Decimal(0))
+    if both >= 100:
+        raise InputError(
+            "not_collected_rate", f"return rate + not-collected rate must be below 100 %, got {both}", limit=100
+        )
 
 
 @dataclass(frozen=True)
 class EconomicsInput:
     """One SKU: its parcel (declared value is ignored: the sale price is the declared price), category,
-    costs. Percentages are of the sale price except `return_rate` (share of orders returned)."""
+    costs. Percentages are of the sale price except `return_rate` (share of orders a buyer returns) and
+    `not_collected_rate` (share of orders never picked up). `storage_days`: days a unit waits at Ozon's
+    border warehouse before it ships (fbp only; None = not costed)."""
 
     parcel: Parcel
     category: str
@@ -94,9 +107,12 @@ class EconomicsInput:
     return_rate: Decimal = Decimal(0)
     ozon_fee: Optional[str] = None
     readings: tuple[str, ...] = ()
+    not_collected_rate: Decimal = Decimal(0)
+    storage_days: Optional[int] = None
 
     def __post_init__(self) -> None:
         check_percentages(self)
+        check_storage_days(self.storage_days, self.scheme)
         for name in ("purchase_cost", "packaging", "first_mile"):
             money = getattr(self, name)
             if money is not None and money.amount < 0:
@@ -134,9 +150,11 @@ class _Ctx:
     fx_loss: Fraction
     ads: Fraction
     returns: Fraction
+    not_collected: Fraction
     table: CommissionTable
     category: Category
     commission_note: Optional[str] = None
+    storage: Optional[StorageCost] = None
     fx_used: dict[str, FxQuote] = field(default_factory=dict)
     memo: dict[tuple[int, int], dict[str, ServiceQuote]] = field(default_factory=dict)
 
@@ -167,11 +185,15 @@ def _to_minor_rub(money: Optional[Money], name: str, day: dt.date, fx: Optional[
 
 def _context(ts: TariffSet, inp: EconomicsInput, fx: Optional[FxChain]) -> _Ctx:
     day = inp.parcel.order_date
-    if inp.scheme.lower() not in SCHEMES:
-        raise InputError("scheme", f"unknown scheme {inp.scheme!r}; use rfbs or fbp")
+    check_scheme(inp.scheme)
     table = table_for(day)
     category, note = resolve(table, inp.category, inp.brand)  # fails early, listing the closest categories
     used: dict[str, FxQuote] = {}
+    storage = None
+    if inp.storage_days is not None:
+        storage = storage_cost(inp.storage_days, _volume_mm3(inp.parcel), day, fx)
+        if storage.fx is not None:
+            used[storage.fx.currency] = storage.fx
     return _Ctx(
         ts=ts,
         inp=inp,
@@ -184,11 +206,18 @@ def _context(ts: TariffSet, inp: EconomicsInput, fx: Optional[FxChain]) -> _Ctx:
         fx_loss=_ratio(inp.fx_loss),
         ads=_ratio(inp.ads),
         returns=_ratio(inp.return_rate),
+        not_collected=_ratio(inp.not_collected_rate),
         table=table,
         category=category,
         commission_note=note,
+        storage=storage,
         fx_used=used,
     )
+
+
+def _volume_mm3(parcel: Parcel) -> int:
+    length, width, height = parcel.dims_mm
+    return length * width * height
 
 
 # --------------------------------------------------------------------------- one line
@@ -234,6 +263,10 @@ class Line:
     first_mile_rub: int
     group: Optional[str]
     delivery_days: Optional[tuple[int, int]]
+    not_collected_rub: int = 0
+    storage_rub: int = 0
+    returns_rule: Optional[ReturnRule] = None
+    not_collected_rule: Optional[ReturnRule] = None
 
     @property
     def costs_rub(self) -> int:
@@ -248,6 +281,8 @@ class Line:
             + self.fx_loss_rub
             + self.ads_rub
             + self.returns_rub
+            + self.not_collected_rub
+            + self.storage_rub
         )
 
     @property
@@ -289,8 +324,14 @@ class Line:
                 "fx_loss": _rub(self.fx_loss_rub),
                 "ads": _rub(self.ads_rub),
                 "returns": _rub(self.returns_rub),
+                "not_collected": _rub(self.not_collected_rub),
+                "storage": _rub(self.storage_rub),
                 "costs": _rub(self.costs_rub),
                 "profit": _rub(self.profit_rub),
+            },
+            "returns_rule": {
+                case: None if rule is None else rule.to_dict()
+                for case, rule in (("returned", self.returns_rule), ("not_collected", self.not_collected_rule))
             },
             "margin_pct": _pct_str(self.margin * 100),
             "roi_pct": None if self.roi is None else _pct_str(self.roi * 100),
@@ -302,9 +343,28 @@ def _commission(ctx: _Ctx, price_minor: int) -> CommissionResult:
     return charge(ctx.table, ctx.category, ctx.inp.scheme, price_minor, ctx.commission_note)
 
 
+def _return_rules(q: ServiceQuote) -> tuple[ReturnRule, ReturnRule]:
+    """The quoted row's rules for a buyer's return and a parcel not collected (ratecalc.money.returns)."""
+    t = q.tariff
+    return rules_for(t.returns, t.source_row, t.sources)
+
+
+def _return_minor(ctx: _Ctx, rule: ReturnRule, share: Fraction, carrier_rub: int) -> int:
+    """One of the two return lines, by ratecalc.money.returns.cost_minor (the catalogue's rule too)."""
+    if not share:
+        return 0
+    return int(
+        cost_minor(
+            share.numerator, share.denominator, rule.outcome == "destroyed", rule.surcharge,
+            carrier_rub, ctx.packaging, ctx.first_mile, ctx.purchase,
+        )
+    )  # fmt: skip
+
+
 def _line(ctx: _Ctx, q: ServiceQuote, c: _Carrier, price_minor: int) -> Line:
     com = _commission(ctx, price_minor)
     carrier_rub = c.minor_rub or 0
+    returned, not_collected = (rule.at(price_minor) for rule in _return_rules(q))
     return Line(
         service_id=q.service_id,
         service=q.service,
@@ -320,12 +380,16 @@ def _line(ctx: _Ctx, q: ServiceQuote, c: _Carrier, price_minor: int) -> Line:
         acquiring_rub=_pct_of(price_minor, ctx.acquiring),
         fx_loss_rub=_pct_of(price_minor, ctx.fx_loss),
         ads_rub=_pct_of(price_minor, ctx.ads),
-        returns_rub=_pct_of(carrier_rub + ctx.packaging + ctx.first_mile, ctx.returns),
+        returns_rub=_return_minor(ctx, returned, ctx.returns, carrier_rub),
         purchase_rub=ctx.purchase,
         packaging_rub=ctx.packaging,
         first_mile_rub=ctx.first_mile,
         group=q.group.name if q.group is not None else None,
         delivery_days=None if q.delivery_days is None else (q.delivery_days.min, q.delivery_days.max),
+        not_collected_rub=_return_minor(ctx, not_collected, ctx.not_collected, carrier_rub),
+        storage_rub=0 if ctx.storage is None else ctx.storage.amount_minor,
+        returns_rule=returned,
+        not_collected_rule=not_collected,
     )
 
 
@@ -334,6 +398,10 @@ def _carrier(ctx: _Ctx, q: ServiceQuote) -> _Carrier:
         why = "; ".join(r.message for r in q.reasons) or q.status
         return _Carrier(q.status, None, None, None, None, why)
     money = Money(Decimal(q.price.amount), q.price.currency)
+    for case, share, words in zip(CASES, (ctx.returns, ctx.not_collected), _return_rules(q)):
+        if share and words.outcome == "unknown":
+            why = f"the tariff's {case.replace('_', ' ')} rule {words.text!r} is not understood, so it cannot be costed"
+            return _Carrier("no_return_rule", money, None, None, None, why)
     rule = select_rule(ctx.day, money.currency, ctx.inp.ozon_fee)
     if rule is None:
         return _Carrier(
@@ -368,7 +436,9 @@ def _quote_at(
     missing = sorted({k for k in keys if k not in ctx.memo})
     if missing:
         runs = ctx.ts.quote_many(
-            _parcels_at(ctx, [k[0] for k in missing], [k[1] for k in missing]), readings=ctx.inp.readings
+            _parcels_at(ctx, [k[0] for k in missing], [k[1] for k in missing]),
+            readings=ctx.inp.readings,
+            scheme=ctx.inp.scheme,
         )
         for k, quotes in zip(missing, runs):
             ctx.memo[k] = {q.service_id: q for q in quotes}
@@ -399,9 +469,11 @@ class EconomicsResult:
     notes: list[str]
     customs: Optional[CustomsResult] = None  # the BUYER's duty at this price: shown, not in any cost line
     commission: Optional[CommissionResult] = None  # at this price, whatever the carrier (the same in every line)
+    storage: Optional[StorageCost] = None  # border-warehouse storage per unit (fbp, when storage_days is given)
 
     def to_dict(self) -> dict:
         return {
+            "storage": None if self.storage is None else self.storage.to_dict(),
             "sale_price_rub": _rub(self.sale_price_minor),
             "commission": None
             if self.commission is None
@@ -447,6 +519,21 @@ def _notes(ctx: _Ctx) -> list[str]:
         notes.append(f"commission table {table.id} is partial: only the categories published in our sources")
     for cur, q in sorted(ctx.fx_used.items()):
         notes.append(f"{cur} rate {q.rate} RUB ({q.date}, {q.source}) used for costs")
+    if ctx.returns or ctx.not_collected:
+        notes.append(
+            "returns and uncollected orders: each line applies its own tariff row's rule (returns_rule: the "
+            "words, the formula, the source row); the commission and Ozon fee are refunded on returns"
+        )
+    st = ctx.storage
+    if st is not None:
+        r = st.rule
+        notes.append(
+            f"border-warehouse storage ({r.id}, confidence {r.confidence}): {st.days} days, {r.free_days} free, "
+            f"{st.charged_days} charged × {r.per_m3_per_day} {r.currency}/m³/day × "
+            f"{st.volume_m3} m³ = {_rub(st.amount_minor)} RUB per unit; {r.confidence_note}"
+        )
+    elif ctx.inp.scheme.lower() == "fbp":
+        notes.append("border-warehouse storage not costed: give storage_days (days a unit waits before it ships)")
     return notes
 
 
@@ -478,11 +565,17 @@ def economics(
     warnings = []
     if not lines:
         warnings.append("no service could be costed in RUB at this price; see skipped")
+    unstated = sorted({ln.service_id for ln in lines if ln.returns_rule and ln.returns_rule.outcome == "unstated"})
+    if unstated and (ctx.returns or ctx.not_collected):
+        warnings.append(
+            "no return rule stated in the tariff of " + ", ".join(unstated) + ": the older formula applies "
+            "(forward costs lost, goods back, no surcharge)"
+        )
     found = _cliffs(ctx, price_minor, lines) if cliffs and lines else []
     eur = fx.rate("EUR", ctx.day) if fx is not None else None
     duty = customs_for(Money.from_minor(price_minor, "RUB"), inp.parcel.weight_g, ctx.day, eur)
     return EconomicsResult(
-        price_minor, lines, skipped, warnings, found, _notes(ctx), duty, _commission(ctx, price_minor)
+        price_minor, lines, skipped, warnings, found, _notes(ctx), duty, _commission(ctx, price_minor), ctx.storage
     )
 
 
@@ -491,7 +584,7 @@ def economics(
 
 def _epoch(ctx: _Ctx):
     """The compiled tariffs and the epoch in force on the order date (groups, bands)."""
-    compiled = ctx.ts.compiled(ctx.inp.readings)
+    compiled = ctx.ts.compiled(ctx.inp.readings, ctx.inp.scheme)
     return compiled, compiled.epochs[int(compiled.epoch_of(np.array([day_number(ctx.day)]))[0])]
 
 
@@ -517,6 +610,9 @@ def _price_edges(ctx: _Ctx) -> list[tuple[int, str, str]]:
                 edges.append((minor, f"Ozon fee {rule.id} {below}", f"Ozon fee {rule.id} {above}"))
     # shipment-group price bands and declared-value limits, read from the compiled tariffs
     compiled, ep = _epoch(ctx)
+    if ctx.returns or ctx.not_collected:  # a return rule by order value changes the return line there
+        for lim in value_limits(compiled):
+            edges.append((lim, f"return rule up to {_rub(lim)} RUB", f"return rule above {_rub(lim)} RUB"))
     w = ctx.inp.parcel.weight_g
     for g in ep.groups:
         if g.price_currency == "RUB" and g.weight_min_g <= w <= g.weight_max_g:  # the parcel's weight band only

@@ -136,6 +136,42 @@ class CustomsFile(_Model):
         return self
 
 
+# --------------------------------------------------------------------------- border-warehouse storage
+
+
+class StorageRule(_Model):
+    """Storage at Ozon's border warehouse (FBP): free for `free_days`, then a price per m³ per day."""
+
+    id: str
+    what: str
+    free_days: int = Field(ge=0)
+    per_m3_per_day: Decimal = Field(ge=0)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+    effective_from: dt.date
+    effective_until: Optional[dt.date]
+    confidence: Literal["official", "carrier_sheet", "third_party", "inferred"]
+    confidence_note: str
+    sources: list[str] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _shape(self) -> StorageRule:
+        _check_period(self.effective_from, self.effective_until)
+        return self
+
+
+class StorageFile(_Model):
+    schema_version: Literal[1]
+    rules: list[StorageRule] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> StorageFile:
+        rules = sorted(self.rules, key=lambda r: r.effective_from)
+        for a, b in zip(rules, rules[1:]):
+            if a.effective_until is None or a.effective_until >= b.effective_from:
+                raise ValueError(f"storage rules {a.id} and {b.id} overlap")
+        return self
+
+
 # --------------------------------------------------------------------------- commissions
 
 
@@ -249,6 +285,12 @@ def load_fee_rules(directory: Union[str, Path, None] = None) -> tuple[FeeRule, .
 def load_customs_rules(directory: Union[str, Path, None] = None) -> tuple[CustomsRule, ...]:
     path = Path(directory or economics_dir()) / "customs.yaml"
     return tuple(_read(path, CustomsFile).rules)
+
+
+@lru_cache(maxsize=8)
+def load_storage_rules(directory: Union[str, Path, None] = None) -> tuple[StorageRule, ...]:
+    path = Path(directory or economics_dir()) / "fbp-storage.yaml"
+    return tuple(_read(path, StorageFile).rules)
 
 
 @lru_cache(maxsize=8)

@@ -66,6 +66,7 @@ class TariffRef(BaseModel):
     confidence_note: Optional[str] = Field(default=None, description="one line: why this confidence")
     loss_compensation_cap: Optional[Price] = Field(default=None, description="the most paid for a lost parcel")
     returns: Optional[dict[str, str]] = Field(default=None, description="what happens to cancelled parcels")
+    source_row: Optional[str] = Field(default=None, description="the rate sheet row, e.g. `中国 rFBS!9`")
 
 
 class BillingOut(BaseModel):
@@ -349,6 +350,7 @@ class _Row:
                     if cap is None
                     else dict(amount=f"{cap.amount:f}", currency=cap.currency),
                     returns=None if rate.returns is None else rate.returns.model_dump(exclude_none=True),
+                    source_row=rate.source_row,
                 ),
             )
         return found

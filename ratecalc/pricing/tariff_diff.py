@@ -71,9 +71,10 @@ class Lane:
         return (self.service, self.group)
 
 
-def lanes(s: Side) -> dict[tuple[str, Optional[str]], Lane]:
+def lanes(s: Side, scheme: str = "rfbs") -> dict[tuple[str, Optional[str]], Lane]:
+    """Every published (service, group) rate of one scheme in force on the side's date."""
     out = {}
-    for svc in s.tariffs.services:
+    for svc in s.tariffs.compiled(scheme=scheme).services:
         for version in svc.model.versions:
             if not version.covers(s.day):
                 continue
@@ -92,6 +93,11 @@ def _pct(old: Decimal, new: Decimal) -> Optional[Decimal]:
 def _days(lane: Lane) -> Optional[str]:
     d = lane.rate.delivery_days or lane.version.delivery_days
     return None if d is None else f"{d.min}-{d.max}"
+
+
+def _returns(lane: Lane) -> dict[str, str]:
+    r = lane.rate.returns
+    return {} if r is None else {k: v for k, v in r.model_dump(exclude_none=True).items()}
 
 
 def _limits(lane: Lane) -> dict[str, object]:
@@ -151,8 +157,9 @@ def _signed(p: Optional[Decimal]) -> str:
     return "n/a" if p is None else f"{p:+}%"
 
 
-def diff(old: Side, new: Side) -> TariffDiff:
-    a, b = lanes(old), lanes(new)
+def diff(old: Side, new: Side, scheme: str = "rfbs") -> TariffDiff:
+    """Lane by lane, the services of `scheme` (rfbs, or fbp: Ozon's border-warehouse list)."""
+    a, b = lanes(old, scheme), lanes(new, scheme)
     changes: list[LaneChange] = []
     unchanged = 0
     for key in sorted(set(a) | set(b), key=lambda k: (k[0], k[1] or "")):
@@ -190,6 +197,10 @@ def diff(old: Side, new: Side) -> TariffDiff:
         for name in sorted(set(l0) | set(l1)):
             if l0.get(name) != l1.get(name):
                 change.details.append(f"{name} {l0.get(name)} -> {l1.get(name)}")
+        t0, t1 = _returns(before), _returns(after)
+        for case in sorted(set(t0) | set(t1)):
+            if t0.get(case) != t1.get(case):
+                change.details.append(f"returns {case.replace('_', ' ')}: {t0.get(case)!r} -> {t1.get(case)!r}")
         if change.details:
             changes.append(change)
         else:
@@ -260,10 +271,10 @@ class CatalogueCost:
         return out
 
 
-def _cheapest_totals(s: Side, items: list[tuple[Parcel, int]]) -> tuple[dict[str, Decimal], int]:
+def _cheapest_totals(s: Side, items: list[tuple[Parcel, int]], scheme: str = "rfbs") -> tuple[dict[str, Decimal], int]:
     totals: dict[str, Decimal] = {}
     unpriced = 0
-    for (_, quantity), quotes in zip(items, s.tariffs.quote_many([p for p, _ in items])):
+    for (_, quantity), quotes in zip(items, s.tariffs.quote_many([p for p, _ in items], scheme=scheme)):
         priced = [q for q in quotes if q.status == "ok" and q.price is not None]
         if not priced:
             unpriced += 1
@@ -276,8 +287,8 @@ def _cheapest_totals(s: Side, items: list[tuple[Parcel, int]]) -> tuple[dict[str
     return totals, unpriced
 
 
-def catalogue_cost(old: Side, new: Side, path: Path) -> CatalogueCost:
+def catalogue_cost(old: Side, new: Side, path: Path, scheme: str = "rfbs") -> CatalogueCost:
     rows = read_catalogue(path)
-    old_total, old_un = _cheapest_totals(old, _parcels(rows, old.day))
-    new_total, new_un = _cheapest_totals(new, _parcels(rows, new.day))
+    old_total, old_un = _cheapest_totals(old, _parcels(rows, old.day), scheme)
+    new_total, new_un = _cheapest_totals(new, _parcels(rows, new.day), scheme)
     return CatalogueCost(old_total, new_total, old_un, new_un, len(rows))

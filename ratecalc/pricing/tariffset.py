@@ -17,11 +17,23 @@ from ..tariffdata.compile import CompiledTariffs, ServiceInfo, compile_tariffs
 from ..tariffdata.confidence import CONFIDENCE_LEVELS
 from ..tariffdata.coverage import Coverage, coverage
 from ..tariffdata.loader import TariffDocuments, tariff_dirs
+from ..tariffdata.schema import SCHEMES
 from ..tariffdata.tariffcache import load_compiled
 from .engine import ScalarQuotes, iter_blocks, quote_one
 from .groups import check_group_inputs, lacks_group_input
 from .parcels import Parcel, to_arrays, to_scalars
 from .result import BlockQuotes, QuoteList, ServiceQuote, build_compact_one, build_one
+
+
+def check_scheme(scheme: str, field: str = "scheme") -> str:
+    """The scheme in lower case (rfbs or fbp); InputError naming `field` for anything else."""
+    key = str(scheme).strip().lower()
+    if key not in SCHEMES:
+        raise InputError(
+            field, f"unknown scheme {scheme!r}; use rfbs (partner delivery) or fbp (Ozon's border warehouse)",
+            limit=list(SCHEMES),
+        )  # fmt: skip
+    return key
 
 
 def check_min_confidence(level: Optional[str], field: str = "min_confidence") -> Optional[int]:
@@ -40,7 +52,7 @@ class TariffSet:
     documents: TariffDocuments
     dirs: list[Path]
     loaded_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
-    _compiled: dict[frozenset[str], CompiledTariffs] = field(default_factory=dict, repr=False)
+    _compiled: dict[tuple[frozenset[str], str], CompiledTariffs] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
@@ -51,28 +63,32 @@ class TariffSet:
         # the compiled-tariff cache when it holds exactly these files (see tariffcache)
         documents, compiled = load_compiled(paths)
         ts = cls(documents, paths)
-        ts._compiled[frozenset()] = compiled
+        ts._compiled[(frozenset(), compiled.scheme)] = compiled
         return ts
 
-    def compiled(self, readings: Iterable[str] = ()) -> CompiledTariffs:
-        key = frozenset(readings)
+    def compiled(self, readings: Iterable[str] = (), scheme: str = "rfbs") -> CompiledTariffs:
+        """The compiled services of one scheme (rfbs: partner delivery; fbp: Ozon's border warehouse)."""
+        key = (frozenset(readings), check_scheme(scheme))
         found = self._compiled.get(key)
         if found is None:
             with self._lock:
                 found = self._compiled.get(key)
                 if found is None:
-                    found = compile_tariffs(self.documents, key)
+                    found = compile_tariffs(self.documents, *key)
                     self._compiled[key] = found
         return found
 
     @property
     def services(self) -> list[ServiceInfo]:
+        """The services quoted by default (scheme rfbs); `compiled(scheme="fbp").services` for the others."""
         return self.compiled().services
 
     def service(self, service_id: str) -> ServiceInfo:
-        for svc in self.services:
-            if svc.id == service_id:
-                return svc
+        """A service by id, of any scheme."""
+        for scheme in SCHEMES:
+            for svc in self.compiled(scheme=scheme).services:
+                if svc.id == service_id:
+                    return svc
         raise InputError("service", f"unknown service {service_id!r}")
 
     @property
@@ -80,42 +96,58 @@ class TariffSet:
         return self.documents.checksum
 
     def quote(
-        self, parcel: Parcel, *, readings: Sequence[str] = (), min_confidence: Optional[str] = None
+        self,
+        parcel: Parcel,
+        *,
+        readings: Sequence[str] = (),
+        min_confidence: Optional[str] = None,
+        scheme: str = "rfbs",
     ) -> list[ServiceQuote]:
-        """Every service in force on the parcel's order date, sorted (ok by price, unpriced, ineligible).
+        """Every service of the scheme in force on the parcel's order date, sorted (ok by price, unpriced,
+        ineligible).
 
         `min_confidence`: drop services whose tariff is less sure than this level (official, carrier_sheet,
-        third_party, inferred).
+        third_party, inferred). `scheme`: rfbs (partner delivery, the default) or fbp (Ozon's border warehouse).
         """
-        compiled, one, rank = self._quote_one(parcel, readings, min_confidence)
+        compiled, one, rank = self._quote_one(parcel, readings, min_confidence, scheme)
         return build_one(compiled, one, parcel, max_rank=rank)
 
     def quote_compact(
-        self, parcel: Parcel, *, readings: Sequence[str] = (), min_confidence: Optional[str] = None
+        self,
+        parcel: Parcel,
+        *,
+        readings: Sequence[str] = (),
+        min_confidence: Optional[str] = None,
+        scheme: str = "rfbs",
     ) -> list[dict]:
         """`[ratecalc.pricing.compact.compact(q) for q in self.quote(parcel, ...)]`, as JSON-ready dicts, without
         building the `ServiceQuote`s: the compact answer (no RUB figures, no expansions) at a fraction of
         the cost, for callers that serialise it straight away (the HTTP API)."""
-        compiled, one, rank = self._quote_one(parcel, readings, min_confidence)
+        compiled, one, rank = self._quote_one(parcel, readings, min_confidence, scheme)
         return build_compact_one(compiled, one, parcel, max_rank=rank)
 
     def _quote_one(
-        self, parcel: Parcel, readings: Sequence[str], min_confidence: Optional[str]
+        self, parcel: Parcel, readings: Sequence[str], min_confidence: Optional[str], scheme: str
     ) -> tuple[CompiledTariffs, ScalarQuotes, Optional[int]]:
         rank = check_min_confidence(min_confidence)
-        compiled = self.compiled(readings)
+        compiled = self.compiled(readings, scheme)
         scalars = to_scalars(parcel)
         one = quote_one(compiled, scalars)
         if lacks_group_input(compiled, one.epoch, scalars.value_ccy):
             check_group_inputs(compiled, to_arrays([parcel]))  # raises the InputError naming `value`
         return compiled, one, rank
 
-    def coverage(self, day: dt.date, *, readings: Sequence[str] = ()) -> Coverage:
+    def coverage(self, day: dt.date, *, readings: Sequence[str] = (), scheme: str = "rfbs") -> Coverage:
         """Whether `day` has rates, the nearest dates that do, and a message when the user should know."""
-        return coverage(self.compiled(readings), day)
+        return coverage(self.compiled(readings, scheme), day)
 
     def quote_many(
-        self, parcels: Sequence[Parcel], *, readings: Sequence[str] = (), min_confidence: Optional[str] = None
+        self,
+        parcels: Sequence[Parcel],
+        *,
+        readings: Sequence[str] = (),
+        min_confidence: Optional[str] = None,
+        scheme: str = "rfbs",
     ) -> list[QuoteList]:
         """Quotes per parcel, in input order, sorted as `quote`: one engine run over the whole list.
 
@@ -124,7 +156,7 @@ class TariffSet:
         a dozen Python objects.
         """
         rank = check_min_confidence(min_confidence)
-        compiled = self.compiled(readings)
+        compiled = self.compiled(readings, scheme)
         arrays = to_arrays(parcels)
         check_group_inputs(compiled, arrays)  # the group model needs a declared RUB price (InputError "value")
         out: list[Optional[QuoteList]] = [None] * len(parcels)

@@ -25,6 +25,7 @@ from .schema import (
     Limits,
     Policy,
     RowRules,
+    Scheme,
     Service,
     Slug,
     _check_no_overlap,
@@ -80,6 +81,7 @@ class CompactService(_Strict):
     origin: Literal["CN", "HK"] = "CN"
     tier: Optional[str] = Field(None, description="Express / Standard / Economy in the group model")
     group_rules: Slug = Field(description="id of the shipment_groups set whose rules every row takes")
+    scheme: Scheme = Field("rfbs", description="rfbs: partner delivery; fbp: from Ozon's border warehouse")
     notes: Optional[str] = None
     versions: list[CompactVersion] = Field(min_length=1)
 

@@ -159,6 +159,7 @@ class CompiledTariffs:
     boundaries: np.ndarray  # sorted day numbers where an epoch starts (epoch k starts at boundaries[k-1])
     readings: frozenset[str]
     available_readings: dict[str, str] = field(default_factory=dict)  # id -> description
+    scheme: str = "rfbs"  # the services of one scheme only (rfbs: partner delivery, fbp: border warehouse)
     # Derived lookups the engine and result builder memoise per compiled set (plans, row statics). Keyed by
     # the consumer's own name; not part of equality or repr.
     cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -539,9 +540,13 @@ def _compile_epoch(
     )
 
 
-def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset()) -> CompiledTariffs:
-    """Validated documents -> epochs and row tables (see the module docstring)."""
+def compile_tariffs(
+    docs: TariffDocuments, readings: frozenset[str] = frozenset(), scheme: str = "rfbs"
+) -> CompiledTariffs:
+    """Validated documents -> epochs and row tables (see the module docstring), for the services of one
+    scheme: a quote lists the lanes of the way the seller ships (rfbs) or Ozon's border warehouse (fbp)."""
     readings = frozenset(readings)
+    docs = docs.for_scheme(scheme)
     services = _read_services(docs)
     available = check_readings(docs, readings)
     boundaries = _boundaries(docs)
@@ -555,6 +560,7 @@ def compile_tariffs(docs: TariffDocuments, readings: frozenset[str] = frozenset(
         boundaries=boundaries,
         readings=readings,
         available_readings=available,
+        scheme=scheme,
     )
 
 

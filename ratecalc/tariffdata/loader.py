@@ -216,6 +216,10 @@ class TariffDocuments:
     services: list[tuple[CarrierFile, Service, LoadedFile]] = field(default_factory=list)
     groups: list[tuple[GroupsFile, LoadedFile]] = field(default_factory=list)
 
+    def for_scheme(self, scheme: str) -> TariffDocuments:
+        """The same documents with only the services of one scheme (rfbs or fbp); files and groups as they are."""
+        return TariffDocuments(self.files, [t for t in self.services if t[1].scheme == scheme], self.groups)
+
     @property
     def checksum(self) -> str:
         digest = hashlib.sha256()

@@ -31,6 +31,8 @@ Currency = Literal[tuple(sorted(CURRENCY_EXPONENT))]  # type: ignore[valid-type]
 DeliveryType = Literal["pickup_point", "courier"]
 DELIVERY_TYPES: tuple[DeliveryType, ...] = ("pickup_point", "courier")
 Policy = Literal["allowed", "forbidden", "msds_required", "unknown"]
+Scheme = Literal["rfbs", "fbp"]
+SCHEMES: tuple[Scheme, ...] = ("rfbs", "fbp")  # partner delivery from the seller; Ozon's border warehouse
 DaysBasis = Literal["to_buyer", "dropoff_to_sorting_centre", "carrier_stated"]
 
 
@@ -321,6 +323,11 @@ class Service(_Strict):
     name: str = Field(min_length=1, description="the service name as published")
     origin: Literal["CN", "HK"] = "CN"
     tier: Optional[str] = Field(None, description="Express / Standard / Economy in the group model")
+    scheme: Scheme = Field(
+        "rfbs",
+        description="rfbs: the seller hands the parcel to the carrier (partner delivery); fbp: the carrier takes "
+        "it from Ozon's border warehouse. A quote lists the services of one scheme.",
+    )
     notes: Optional[str] = None
     versions: list[Version] = Field(min_length=1)
 
