@@ -26,7 +26,8 @@ class UnreadableFile(RatecalcError):
         super().__init__(f"{path}: {reason}")
 
 
-def _kind(mode: int) -> str:
+def kind_of(mode: int) -> str:
+    """What a file that is not a regular file is, in words (every refusal of a file's kind says it so)."""
     if stat.S_ISDIR(mode):
         return "a directory"
     if stat.S_ISFIFO(mode):
@@ -65,7 +66,7 @@ def open_regular(path: Union[str, Path]) -> tuple[int, os.stat_result]:
     except OSError as exc:
         raise UnreadableFile(path, f"cannot be opened ({exc.strerror or exc})") from None
     if not stat.S_ISREG(before.st_mode):
-        raise UnreadableFile(path, f"is {_kind(before.st_mode)}, not a regular file")
+        raise UnreadableFile(path, f"is {kind_of(before.st_mode)}, not a regular file")
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
     try:
         fd = os.open(path, flags)
@@ -84,7 +85,7 @@ def open_regular(path: Union[str, Path]) -> tuple[int, os.stat_result]:
         raise UnreadableFile(path, f"cannot be read ({exc.strerror or exc})") from None
     if not stat.S_ISREG(info.st_mode):
         os.close(fd)
-        raise UnreadableFile(path, f"is {_kind(info.st_mode)}, not a regular file")
+        raise UnreadableFile(path, f"is {kind_of(info.st_mode)}, not a regular file")
     return fd, info
 
 
