@@ -176,4 +176,6 @@ app = build_app(register)
 
 
 def main() -> None:
-    app(prog_name="ratecalc")
+    from ratecalc.cli._common import run_app
+
+    run_app(app, unchecked=("serve",))  # the server's logs are its own handlers' concern

@@ -26,8 +26,18 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ratecalc.pricing.compact import CompactQuote
+from ratecalc.pricing.parcels import DATE_PATTERN
 from ratecalc.tariffdata.schema import Service
-from ratecalc.units import MAX_SIDE_MM, MAX_WEIGHT_G, parse_dims, parse_money, parse_weight
+from ratecalc.units import (
+    DIMS_PATTERN,
+    MAX_SIDE_MM,
+    MAX_WEIGHT_G,
+    MONEY_PATTERN,
+    WEIGHT_PATTERN,
+    parse_dims,
+    parse_money,
+    parse_weight,
+)
 
 from .errors import PATTERN_PARSERS, FieldError
 
@@ -68,24 +78,13 @@ class MoneyIn(BaseModel):
     """An exact amount: a decimal *string* (never a JSON number, which would be a float) and an ISO code."""
 
     model_config = ConfigDict(extra="forbid")
-    amount: Annotated[str, StringConstraints(pattern=r"^\d{1,12}(\.\d{1,6})?$")] = Field(examples=["1500.00"])
+    amount: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}(\.[0-9]{1,6})?$")] = Field(examples=["1500.00"])
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] = Field(examples=["RUB"])
 
 
-# What ratecalc.units accepts, said as closely as a pattern can: a positive number (at most 12 integer
-# and 9 decimal digits), a known unit or currency in any case. The input limits (1 t, 10 m) are checked
-# by the library, which names the rule and the limit (and lists the known currencies).
-_NUM = r"(0*\d{1,12}([.,]\d{1,9})?|[.,]\d{1,9})"
-_POS = r"(0*[1-9]\d{0,11}([.,]\d{1,9})?|0*[.,]\d{0,8}[1-9]\d{0,8}|0+[.,]0*[1-9]\d{0,8})"
-
-
-def _any_case(*words: str) -> str:
-    return "(" + "|".join("".join(f"[{c.upper()}{c.lower()}]" for c in w) for w in words) + ")"
-
-
-WEIGHT_PATTERN = rf"^\s*{_POS}\s*{_any_case('kg', 'g')}?\s*$"
-DIMS_PATTERN = rf"^\s*{_POS}\s*[x×*X]\s*{_POS}\s*[x×*X]\s*{_POS}\s*{_any_case('mm', 'cm', 'm')}\s*$"
-MONEY_PATTERN = rf"^\s*{_NUM}\s*[a-zA-Z]{{3}}\s*$"  # an unknown currency: the library lists the known ones
+# What ratecalc.units accepts, from its own patterns (the one number grammar: ASCII digits, a unit on every
+# weight and size, no comma before exactly three digits). The input limits (zero, 1 t, 10 m) are checked by
+# the library, which names the rule and the limit (and lists the known currencies).
 
 
 PATTERN_PARSERS.update({WEIGHT_PATTERN: parse_weight, DIMS_PATTERN: parse_dims, MONEY_PATTERN: parse_money})
@@ -166,7 +165,7 @@ class QuoteParcel(BaseModel):
         None,  # type: ignore[arg-type]
         description="[L, W, H] in millimetres",
     )
-    date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
+    date: Optional[Annotated[str, StringConstraints(pattern=DATE_PATTERN)]] = Field(
         None, description="order date YYYY-MM-DD (default: the server's today)"
     )
     value: Optional[MoneyAny] = Field(

@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field, ValidationError
 from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.money.bands import Bands, cheapest_bands
 from ratecalc.pricing.curves import MAX_POINTS, Curves, price_curves
+from ratecalc.pricing.parcels import DATE_PATTERN
 from ratecalc.pricing.result import DaysOut
 from ratecalc.tariffdata.confidence import Confidence
 from ratecalc.units import MAX_WEIGHT_G, Money, parse_weight
@@ -24,7 +25,6 @@ from ..models import DIMS_PATTERN, MONEY_PATTERN, WEIGHT_PATTERN, Delivery, Quot
 from ..quoting import Invalid, to_parcel
 
 router = APIRouter(prefix="/v1", tags=["curves"])
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"  # the schema says what the route takes (a real day is checked after)
 
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 

@@ -21,10 +21,11 @@ from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.money.economics import EconomicsInput, Target, economics, reverse_price
 from ratecalc.money.fx import build_chain
 from ratecalc.money.storage import MAX_STORAGE_DAYS
-from ratecalc.units import MAX_TEXT_CHARS, Money, parse_money
+from ratecalc.pricing.parcels import DATE_PATTERN
+from ratecalc.units import MAX_TEXT_CHARS, Money, decimal_pattern, parse_decimal, parse_money
 
 from ..deps import tariffs
-from ..errors import ApiProblem, FieldError, Problem, from_input_error, invalid
+from ..errors import PATTERN_PARSERS, ApiProblem, FieldError, Problem, from_input_error, invalid
 from ..models import DIMS_PATTERN, WEIGHT_PATTERN, MoneyAny, MoneyIn, bounded_values
 
 router = APIRouter(prefix="/v1", tags=["economics"])
@@ -32,9 +33,21 @@ router = APIRouter(prefix="/v1", tags=["economics"])
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 RATES_FILE_ENV = "RATECALC_RATES_FILE"
 
-Pct = Annotated[str, StringConstraints(pattern=r"^-?\d{1,3}([.,]\d{1,4})?%?$")]
-PriceRub = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,2})?$")]
-Rate = Annotated[str, StringConstraints(pattern=r"^\d{1,7}([.,]\d{1,8})?$")]
+# numbers in the one grammar of ratecalc.units (ASCII digits, no comma before exactly three digits); a
+# refused one is explained by the grammar's own parser where it can say why (`1,000`, `３００`)
+PCT_PATTERN = rf"^-?{decimal_pattern(3, 4)}%?$"
+PRICE_RUB_PATTERN = rf"^{decimal_pattern(7, 2)}$"
+RATE_PATTERN = rf"^{decimal_pattern(7, 8)}$"
+Pct = Annotated[str, StringConstraints(pattern=PCT_PATTERN)]
+PriceRub = Annotated[str, StringConstraints(pattern=PRICE_RUB_PATTERN)]
+Rate = Annotated[str, StringConstraints(pattern=RATE_PATTERN)]
+PATTERN_PARSERS.update(
+    {
+        PCT_PATTERN: lambda text: parse_decimal(text.strip().rstrip("%"), "percent", signed=True),
+        PRICE_RUB_PATTERN: lambda text: parse_decimal(text, "amount"),
+        RATE_PATTERN: lambda text: parse_decimal(text, "rate"),
+    }
+)
 Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
 StorageDays = Annotated[int, Field(ge=0, le=MAX_STORAGE_DAYS)]
 
@@ -58,7 +71,7 @@ class EconomicsRequest(BaseModel):
     dims: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=DIMS_PATTERN)] = Field(
         examples=["20x15x10cm"]
     )
-    date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = Field(
+    date: Optional[Annotated[str, StringConstraints(pattern=DATE_PATTERN)]] = Field(
         None, examples=["2025-12-05"], validation_alias=_alias("date", "order_date")
     )
     delivery: Literal["pickup_point", "courier"] = "pickup_point"
@@ -230,7 +243,7 @@ class CatalogueRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     items: list[CatalogueItem] = Field(min_length=1)
-    date: Optional[Annotated[str, StringConstraints(pattern=r"^\d{4}-\d{2}-\d{2}$")]] = None
+    date: Optional[Annotated[str, StringConstraints(pattern=DATE_PATTERN)]] = None
     category: Optional[CatalogueText] = None
     brand: Optional[CatalogueText] = None
     scheme: Literal["rfbs", "fbp"] = "rfbs"

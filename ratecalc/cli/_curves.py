@@ -42,8 +42,8 @@ def run_curves(
     from ..pricing.curves import default_step, price_curves  # the engine is imported by the commands that run it
     from ..units import parse_weight
 
-    top = parse_weight(max_weight, "max_weight", unit_required=True) if max_weight else None
-    step_g = parse_weight(step, "step", unit_required=True) if step else None
+    top = parse_weight(max_weight, "max_weight") if max_weight else None
+    step_g = parse_weight(step, "step") if step else None
     parcel = parcel_from_flags(
         weight or f"{step_g or default_step(top or 5_000)}g",  # a grid point: marks nothing new
         dims,

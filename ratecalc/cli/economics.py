@@ -138,8 +138,10 @@ def render_forward(result, console: Console, top: Optional[int]) -> None:
     if top and len(result.lines) > top:
         console.print(f"({len(result.lines) - top} more priced services: drop --top or use --json)")
     _render_return_rules(result.lines[:top] if top else result.lines, console)
+    from rich.text import Text
+
     for c in result.cliffs:
-        console.print(f"[yellow]cliff:[/] {c.message}", highlight=False, soft_wrap=True)
+        console.print(Text.assemble(("cliff:", "yellow"), " ", c.message), highlight=False, soft_wrap=True)
     _render_skipped(result.skipped, console)
     if result.customs is not None:
         duty = result.customs
@@ -148,7 +150,7 @@ def render_forward(result, console: Console, top: Optional[int]) -> None:
             f"customs (paid by the buyer, not in the costs): {duty.explanation}{extra}", highlight=False, soft_wrap=True
         )
     for w in result.warnings:
-        console.print(f"[red]warning:[/] {w}", highlight=False, soft_wrap=True)
+        console.print(Text.assemble(("warning:", "red"), " ", w), highlight=False, soft_wrap=True)
     for n in result.notes:
         console.print(f"note: {n}", highlight=False, soft_wrap=True)
 
@@ -299,6 +301,7 @@ def register(app: typer.Typer) -> None:
 
             chain = build_chain(fx, rates_file, cbr=cbr)
             if input_path is not None:
+                _check_catalogue_paths(input_path, output, errors_path, rates_file)
                 failed["any"] = _catalogue(
                     cli, chain, input_path, output, errors_path, input_format, output_format, delimiter, mapping,
                     no_progress, tariffs, reading, date,
@@ -373,9 +376,23 @@ def register(app: typer.Typer) -> None:
                 )
                 render(result, console, top)
 
-        cli.guarded(run)
+        cli.guarded(run, flags={"input": "--input"})
         if failed["any"]:
             raise typer.Exit(1)
+
+
+def _check_catalogue_paths(input_path: Path, output: Optional[Path], errors: Optional[Path], rates: Optional[Path]):
+    """Before any work: a regular input, and outputs that are neither an input, each other nor special."""
+    from ..files.batchfile import default_errors_path
+    from ..files.paths import check_input, check_paths
+
+    if output is None:
+        raise InputError("output", "--input needs --output (-o) FILE.csv or FILE.parquet")
+    check_input("input", input_path)
+    check_paths(
+        [("output", output), ("errors", errors or default_errors_path(output))],
+        [("input", input_path), ("rates_file", rates)],
+    )
 
 
 def _catalogue(
@@ -389,8 +406,6 @@ def _catalogue(
     from ._progress import file_progress
     from .batch import _mapping
 
-    if output is None:
-        raise InputError("output", "--input needs --output (-o) FILE.csv or FILE.parquet")
     opts = Options(**options)
     compiled = cli.load(tariffs).compiled(reading or (), opts.scheme)
     err = cli.consoles.err

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
     from ..tariffdata.schema import Billing, Limits, Version
 
+SHOWN_PROBLEMS = 20
+"""Bad rows listed one per line by `tariffs import`; the rest are counted (a broken sheet is one screen)."""
+
 tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
 
 
@@ -113,10 +116,12 @@ def tariffs_show(
 
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
+        from rich.text import Text
+
         out = consoles.out
-        out.print(f"[bold]{svc.name}[/] ({svc.id}), {svc.carrier}, from {svc.origin}", highlight=False)
+        out.print(Text.assemble((svc.name, "bold"), f" ({svc.id}), {svc.carrier}, from {svc.origin}"), highlight=False)
         for v in svc.model.versions:
-            out.print(f"\n[bold]{_period(v)}[/]: {period_rates(v)}", highlight=False)
+            out.print(Text.assemble("\n", (_period(v), "bold"), f": {period_rates(v)}"), highlight=False)
             out.print(f"Billed: {_billing(v.billing)}", highlight=False)
             out.print(f"Limits: {_limits(v.limits)}", highlight=False)
             if v.delivery_days:
@@ -171,22 +176,25 @@ def tariffs_check(
     """
     from ..tariffdata.loader import builtin_dir
 
-    builtin = builtin_dir()
-    target = directory or builtin
-    dirs = [builtin] if target.resolve() == builtin.resolve() else [builtin, target]
-    try:
-        from ..pricing.tariffset import TariffSet
-        from ..tariffdata.loader import load_documents
+    def run() -> None:
+        builtin = builtin_dir()
+        target = directory or builtin
+        dirs = [builtin] if target.resolve() == builtin.resolve() else [builtin, target]
+        try:
+            from ..pricing.tariffset import TariffSet
+            from ..tariffdata.loader import load_documents
 
-        docs = load_documents(dirs)
-        TariffSet(docs, dirs).compiled()
-    except TariffError as exc:
-        for problem in exc.problems:
-            consoles.err.print(str(problem), highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
-    files = [f for f in docs.files if f.layer == len(dirs) - 1]
-    services = {s.id for f in files if f.document.kind == "carrier" for s in f.document.services}
-    consoles.out.print(f"ok: {len(files)} files, {len(services)} services in {target}")
+            docs = load_documents(dirs)
+            TariffSet(docs, dirs).compiled()
+        except TariffError as exc:
+            for problem in exc.problems:
+                consoles.err.print(str(problem), highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
+        files = [f for f in docs.files if f.layer == len(dirs) - 1]
+        services = {s.id for f in files if f.document.kind == "carrier" for s in f.document.services}
+        consoles.out.print(f"ok: {len(files)} files, {len(services)} services in {target}")
+
+    guarded(run)
 
 
 @tariffs_app.command("schema")
@@ -194,10 +202,16 @@ def tariffs_schema(
     output: Path = typer.Option(Path("tariffs/schema.json"), "--output", "-o", help="Where to write it."),
 ) -> None:
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
-    from ..tariffdata.compact_schema import json_schema_text
 
-    output.write_text(json_schema_text(), encoding="utf-8")
-    consoles.out.print(f"wrote {output}")
+    def run() -> None:
+        from ..files.paths import check_paths, write_atomic
+        from ..tariffdata.compact_schema import json_schema_text
+
+        check_paths([("output", output)])
+        write_atomic(output, json_schema_text().encode("utf-8"))
+        consoles.out.print(f"wrote {output}", highlight=False)
+
+    guarded(run)
 
 
 @tariffs_app.command("import")
@@ -233,15 +247,25 @@ def tariffs_import(
             if found is None:
                 fail(f"--effective-from: no date in the file name {file.name!r}; give --effective-from YYYY-MM-DD")
             start = found  # type: ignore[assignment]
+        from ..files.paths import check_input, check_paths
+
+        check_input("FILE", file)  # a directory named .xlsx is "a directory", not "does not exist"
+        target = output or Path(f"ozon-tariffs-{start.isoformat()}")
+        check_paths([("output", target)], [("FILE", file)], directories=("output",))
+        imp = read_sheet(file)  # refuses a hostile or oversized workbook (tariffdata.xlsx)
+        if effective_from is None:  # said once the file is read: a refused file is one line
             consoles.err.print(
                 f"effective from {start.isoformat()}: taken from the file name (set it with --effective-from)",
                 highlight=False,
             )
-        if not file.is_file():
-            fail(f"FILE: {file} does not exist")
-        imp = read_sheet(file)
-        for problem in imp.problems:
+        for problem in imp.problems[:SHOWN_PROBLEMS]:
             consoles.err.print(f"bad row {problem}", highlight=False, soft_wrap=True)
+        if len(imp.problems) > SHOWN_PROBLEMS:
+            consoles.err.print(
+                f"… and {len(imp.problems) - SHOWN_PROBLEMS:,} more bad rows (the first {SHOWN_PROBLEMS} are shown)",
+                highlight=False,
+                soft_wrap=True,
+            )
         if imp.problems and not skip_bad_rows:
             fail(
                 f"{len(imp.problems)} row(s) of {imp.sheet!r} could not be read; nothing written "
@@ -251,7 +275,6 @@ def tariffs_import(
             fail(f"no rate rows found in sheet {imp.sheet!r}")
         base = load(tariffs)
         docs = to_documents(imp, start, known_services(base.services))
-        target = output or Path(f"ozon-tariffs-{start.isoformat()}")
         header = f"Imported by `ratecalc tariffs import` from {imp.file}; see notes."
         group_sets = {groups.id: groups for groups, _ in base.documents.groups}
         written = write_documents(docs, target, header, group_sets)  # compact where Ozon's group rules hold
@@ -283,6 +306,10 @@ def tariffs_diff(
     from ..pricing.tariff_diff import catalogue_cost, diff, side
 
     def run() -> None:
+        if catalogue is not None:
+            from ..files.paths import check_input
+
+            check_input("--catalogue", catalogue)  # a directory or a FIFO: named, never opened
         a, b = side(old, tariffs or ()), side(new, tariffs or ())
         result = diff(a, b, scheme)
         from rich.table import Table

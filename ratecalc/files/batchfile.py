@@ -11,10 +11,12 @@ an error row too, with its raw text cut to ERROR_TEXT_CHARS.
 Row numbers count data rows from 0 (the CSV header is not a row), across the whole file; `line` is the
 line a spreadsheet shows (the header is line 1; for Parquet, row + 2 as if exported with a header).
 
-Output is atomic: both files are written beside their targets under a hidden `.NAME.PID.partial` name and
-renamed into place only when the run succeeds, so a killed or failed run leaves the previous file or none,
-never a plausible-looking partial one. No errors file is written when no row failed (a stale one from an
-earlier run is removed), so its presence alone says "some rows failed".
+Output is atomic: both files are written beside their targets under a hidden name unique to the run
+(`.NAME.PID.TOKEN.partial`) and renamed into place only when the run succeeds, so a killed or failed run
+leaves the previous file or none, never a plausible-looking partial one. No errors file is written when no
+row failed (a stale one from an earlier run is removed), so its presence alone says "some rows failed".
+Which paths may be outputs, and how two runs on one output keep out of each other's way: `paths`. Text
+cells of CSV outputs that a spreadsheet would run as a formula are neutralised: `csvsafe`.
 """
 
 from __future__ import annotations
@@ -23,7 +25,6 @@ import csv
 import datetime as dt
 import gzip
 import io
-import os
 import queue
 import threading
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ import pyarrow.parquet as pq
 from ..errors import InputError
 from ..pricing.parcels import parse_date
 from ..tariffdata.compile import CompiledTariffs
+from . import paths
 from .columnar import (
     ColumnarQuotes,
     Ingested,
@@ -47,6 +49,8 @@ from .columnar import (
     quote_ingested,
     quote_schemes,
 )
+from .csvsafe import neutralise_formulas
+from .paths import Partial, check_input, check_paths, directory_lock, remove_output, target_of
 
 Format = Literal["csv", "parquet"]
 Best = Optional[Literal["cheapest", "fastest"]]
@@ -271,8 +275,7 @@ def read_chunks(path: Union[str, Path], fmt: Format, *, delimiter: str = ",") ->
     """The input one chunk at a time; CSV columns are read as text (validated later). Raises InputError
     when the file as a whole is unusable (missing, not Parquet, unreadable header or compression)."""
     path = Path(path)
-    if not path.exists():
-        raise InputError("input", f"{path} does not exist")
+    check_input("input", path)
     if fmt == "parquet":
         yield from _parquet_chunks(path)
     else:
@@ -296,17 +299,17 @@ class _Writer:
 
     def __init__(self, path: Path, fmt: Format, field: str = "output"):
         self.path, self.fmt, self.field = path, fmt, field
-        self.partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+        self._partial = Partial(path, field)
         self.schema: Optional[pa.Schema] = None
         self._w: Union[pacsv.CSVWriter, pq.ParquetWriter, None] = None
 
+    @property
+    def partial(self) -> Path:
+        """The hidden file this writer writes (its name is final once the first chunk is written)."""
+        return self._partial.path
+
     def _cannot_write(self, exc: OSError) -> InputError:
-        reason = os.strerror(exc.errno) if exc.errno else str(exc).strip().splitlines()[0]
-        if isinstance(exc, (FileExistsError, NotADirectoryError)):  # mkdir or open under a file
-            in_the_way = next((d for d in self.path.parents if d.exists()), None)
-            if in_the_way is not None and not in_the_way.is_dir():
-                reason = f"{in_the_way} is a file, not a directory"
-        return InputError(self.field, f"cannot write {self.path} ({reason})")
+        return paths.cannot_write(self.field, self.path, exc)
 
     def write(self, table: pa.Table) -> None:
         try:
@@ -315,10 +318,11 @@ class _Writer:
             raise self._cannot_write(exc) from None
 
     def _write(self, table: pa.Table) -> None:
+        if self.fmt == "csv":
+            table = neutralise_formulas(table)
         if self._w is None:
             self.schema = table.schema
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            _remove_stale_partials(self.path)
+            self._partial.create()
             if self.fmt == "csv":
                 self._w = pacsv.CSVWriter(
                     self.partial, table.schema, write_options=pacsv.WriteOptions(quoting_style="needed")
@@ -342,9 +346,7 @@ class _Writer:
                 self.write(empty_schema.empty_table())
             self._close()
             if self.schema is not None:
-                with open(self.partial, "rb") as fh:
-                    os.fsync(fh.fileno())  # the data is on disk before the name points at it
-                os.replace(self.partial, self.path)
+                self._partial.commit()
         except OSError as exc:
             self.discard()
             raise self._cannot_write(exc) from None
@@ -360,12 +362,7 @@ class _Writer:
         self._remove_partial()
 
     def _remove_partial(self) -> None:
-        """Cleaning up after an error never replaces that error: a partial file that cannot be deleted
-        (its directory is gone or is a file) is left to the next run's clean-up of dead runs' files."""
-        try:
-            self.partial.unlink(missing_ok=True)
-        except OSError:
-            pass
+        self._partial.discard()
 
 
 def parquet_options(schema: pa.Schema) -> dict[str, Any]:
@@ -405,24 +402,6 @@ def text_sku_required(table: pa.Table) -> pa.Table:
     if not field.nullable or table.column(i).null_count:
         return table
     return pa.Table.from_arrays(table.columns, schema=table.schema.set(i, field.with_nullable(False)))
-
-
-def _remove_stale_partials(target: Path) -> None:
-    """Partial files of runs that were killed (their process is gone) are deleted, never renamed."""
-    for old in target.parent.glob(f".{target.name}.*.partial"):
-        pid = old.name[len(target.name) + 2 : -len(".partial")]
-        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-            old.unlink(missing_ok=True)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # exists, owned by someone else
-        return True
-    return True
 
 
 class _WriterThread:
@@ -541,6 +520,7 @@ def quote_file(
     out_fmt = file_format(output_path, output_format, "--output-format")
     out_path = Path(output_path)
     err_path = Path(errors_path) if errors_path else default_errors_path(out_path)
+    check_paths([("output", out_path), ("errors", err_path)], [("input", input_path)])
     if date is not None:
         date = parse_date(date)
     summary = BatchSummary(output=out_path, errors_path=err_path)
@@ -604,18 +584,20 @@ def finish_outputs(writer: Union[_Writer, _WriterThread], err_writer: _Writer, s
     """Put the finished output in place; the errors file only when some row failed (then a stale one from an
     earlier run is removed, since it would claim failures this run did not have). If the output cannot be
     finished, the errors file is not left behind either."""
-    try:
-        writer.commit()
-    except BaseException:
-        err_writer.discard()
-        raise
-    if summary.failed:
-        err_writer.commit()
-    else:
-        err_writer.discard()
-        if summary.errors_path is not None:
-            summary.errors_path.unlink(missing_ok=True)
-        summary.errors_path = None
+    where = summary.output if summary.output is not None else Path(".")
+    with directory_lock(target_of(where).parent):  # the pair on disk is one run's (paths)
+        try:
+            writer.commit()
+        except BaseException:
+            err_writer.discard()
+            raise
+        if summary.failed:
+            err_writer.commit()
+        else:
+            err_writer.discard()
+            if summary.errors_path is not None:
+                remove_output(summary.errors_path)  # a regular file only, never a device
+            summary.errors_path = None
 
 
 def _report_malformed(ing: Ingested, chunk: InputChunk, offset: int) -> None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Optional, Union
 
@@ -49,7 +49,7 @@ from ..money.rounding import pct_of_minor, ratio
 from ..money.storage import MAX_STORAGE_DAYS, check_storage_days, storage_cost
 from ..pricing import engine as E
 from ..tariffdata.compile import CURRENCIES, EPOCH_DAY0, CompiledTariffs
-from ..units import Money, parse_money
+from ..units import Money, parse_decimal, parse_money
 from .columnar import Ingested, RowErrors, ingest, minor_to_decimal, quote_ingested
 
 if TYPE_CHECKING:
@@ -132,17 +132,17 @@ def _canonical(table: pa.Table) -> pa.Table:
 
 
 def _pct_value(text: str) -> Decimal:
-    return Decimal(text.rstrip("%").strip().replace(",", "."))
+    """`20`, `20%`, `-5,5 %`: a signed percentage in the one number grammar (ratecalc.units)."""
+    return parse_decimal(text.strip().rstrip("%"), "target_margin", what="percentage (like 20 or 20%)", signed=True)
 
 
-def _rub_minor(text: str) -> int:
-    """A RUB amount in kopecks: a bare number, or with a RUB suffix; half-up to the kopeck."""
-    t = text.replace(" ", "")
+def _rub_minor(text: str, field: str) -> int:
+    """A RUB amount in kopecks, signed (the caller checks the sign): a bare number, or with a RUB suffix;
+    half-up to the kopeck."""
+    t = text.strip()
     if t[-3:].upper() == "RUB":
         t = t[:-3]
-    d = Decimal(t.replace(",", "."))
-    if not d.is_finite():
-        raise InvalidOperation
+    d = parse_decimal(t, field, what="RUB amount", signed=True)
     return int((d * 100).to_integral_value(rounding=ROUND_HALF_UP))
 
 
@@ -163,10 +163,9 @@ def _rub_column(texts: list) -> np.ndarray:
 
 def _money(text: str, field: str) -> Money:
     """`40CNY`, `5 usd`, or a bare number meaning RUB (as on the command line)."""
-    try:
-        return Money(Decimal(text.replace(",", ".")), "RUB")
-    except InvalidOperation:
+    if any(c.isalpha() for c in text):
         return parse_money(text, field)
+    return Money(parse_decimal(text, field, what="amount"), "RUB")
 
 
 @dataclass
@@ -372,19 +371,18 @@ def _economics_columns(
             try:
                 if k == "target_margin":
                     pct = _pct_value(text)
-                    if not pct.is_finite() or not (-100 < pct < 100):
+                    if not (-100 < pct < 100):
                         fails.set(c, k, text, "a margin must be a percentage between -100 and 100")
                         continue
                     num_u[c], den_u[c] = ratio(pct)
                     continue
-                v = int(fast[c]) if fast[c] >= 0 else _rub_minor(text)
+                v = int(fast[c]) if fast[c] >= 0 else _rub_minor(text, k)
                 if k == "sale_price" and (v <= 0 or v > max_minor):
                     fails.set(c, k, text, f"the sale price must be above 0 and at most {opts.max_price} RUB")
                     continue
                 num_u[c] = v
-            except (InvalidOperation, ValueError):
-                why = " (a percentage like 20 or 20%)" if k == "target_margin" else " (RUB)"
-                fails.set(c, k, text, "not a number" + why)
+            except InputError as exc:
+                fails.set(c, k, text, exc.message)
         fails.apply(code, use)
         if k == "sale_price":
             sale = np.where(use, num_u[code], sale)
@@ -947,6 +945,7 @@ def cost_file(
     out_fmt = bf.file_format(output_path, output_format)
     out_path = Path(output_path)
     err_path = Path(errors_path) if errors_path else bf.default_errors_path(out_path)
+    bf.check_paths([("output", out_path), ("errors", err_path)], [("input", input_path)])
     summary = bf.BatchSummary(output=out_path, errors_path=err_path)
     writer = bf._Writer(out_path, out_fmt)
     err_writer = bf._Writer(err_path, "csv", field="errors")

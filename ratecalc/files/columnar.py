@@ -48,14 +48,15 @@ from ..pricing.parcels import DATE_PATTERN, DELIVERY_ALIASES, parse_date
 from ..pricing.tariffset import TariffSet, default_tariffs
 from ..tariffdata.compile import CURRENCIES, CompiledTariffs, day_number
 from ..tariffdata.schema import SCHEMES
-from ..units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G
+from ..units import CURRENCY_EXPONENT, MAX_SIDE_MM, MAX_WEIGHT_G, SPACE, decimal_pattern, explain_number
 
 _PRICE_SCALE = CURRENCY_EXPONENT[CURRENCIES[0]]
 if any(CURRENCY_EXPONENT[c] != _PRICE_SCALE for c in CURRENCIES):  # pragma: no cover - all are 2 today
     raise ImportError("columnar prices assume one minor-unit exponent for every currency")
 
 _SCALE = 10**9  # fixed-point scale of decimal text (9 decimal places)
-_NUMBER_RE = r"^\s*(?P<num>[0-9]{1,9}(?:[.,][0-9]{1,9})?|[.,][0-9]{1,9})\s*(?P<ccy>[A-Za-z]{3})?\s*$"
+# the one number grammar of ratecalc.units (ASCII digits, no comma before exactly three digits), in RE2
+_NUMBER_RE = rf"^{SPACE}(?P<num>{decimal_pattern(9, 9)}){SPACE}(?P<ccy>[A-Za-z]{{3}})?{SPACE}$"
 _TRUE = {"true", "1", "yes", "y", "t"}
 _FALSE = {"false", "0", "no", "n", "f", ""}
 
@@ -137,6 +138,11 @@ class RowErrors:
         self.column.extend([column] * len(rows))
         self.value.extend(texts)
         self.reason.extend([reason] * len(rows))
+
+    def add_each(self, rows: np.ndarray, column: str, values: pa.Array, reasons: list[str]) -> None:
+        """`add` with a reason per row."""
+        self.add(rows, column, values, "")
+        self.reason[len(self.reason) - len(rows) :] = reasons
 
     def to_arrow(self, offset: int = 0) -> pa.Table:
         order = np.argsort(np.asarray(self.row, dtype=np.int64), kind="stable")
@@ -358,7 +364,13 @@ def _fixed_point_general(
         raw = trimmed.take(pa.array(bad, pa.int64())).to_pylist()
         negative = np.array([r.startswith("-") for r in raw], dtype=bool)
         errors.add(bad[negative], name, text, "must not be negative")
-        errors.add(bad[~negative], name, text, "not a number (digits with at most 9 decimals and 9 integer digits)")
+        # a grammar reason (non-ASCII digits, an ambiguous comma) where there is one, once per distinct text
+        why = {r: explain_number(r, "400 or 0.4") for r in set(raw)}
+        reasons = [None if neg else why[r] for r, neg in zip(raw, negative)]
+        grammar = np.array([r is not None for r in reasons], dtype=bool)
+        if grammar.any():
+            errors.add_each(bad[grammar], name, text, [r for r in reasons if r is not None])
+        errors.add(bad[~negative & ~grammar], name, text, _TOO_BIG)
     num = pc.replace_substring(pc.struct_field(parts, "num"), ",", ".")
     num = pc.if_else(pa.array(matched), num, pa.scalar("0"))
     dec = pc.cast(num, pa.decimal128(24, 9))

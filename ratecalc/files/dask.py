@@ -28,6 +28,8 @@ from ..tariffdata.compile import CompiledTariffs, compile_tariffs
 from ..tariffdata.loader import TariffDocuments
 from .batchfile import BatchSummary, default_errors_path, file_format
 from .columnar import Ingested, ingest, quote_ingested, quote_schemes
+from .csvsafe import neutralise_frame
+from .paths import check_paths, remove_output, write_atomic
 
 Best = Optional[Literal["cheapest", "fastest"]]
 
@@ -183,6 +185,9 @@ def quote_file_dask(
     if in_fmt == "csv" and not str(input_path).startswith(("s3://", "gs://", "http")) and not Path(input_path).exists():
         raise InputError("input", f"{input_path} does not exist")
     err_path = Path(errors_path) if errors_path else default_errors_path(output_path)
+    local = [(f, p) for f, p in (("output", output_path), ("errors", err_path)) if "://" not in str(p)]
+    # a .parquet output is a dataset directory here: an existing one is replaced, as before
+    check_paths(local, [("input", input_path)], directories=("output",) if out_fmt == "parquet" else ())
     client, cluster = client_for(scheduler)
     try:
         ddf = read_dask(input_path, in_fmt, delimiter)
@@ -192,15 +197,16 @@ def quote_file_dask(
         if out_fmt == "parquet":
             write = results.to_parquet(str(output_path), write_index=False, compute=False, overwrite=True)
         else:
-            write = results.to_csv(str(output_path), single_file=True, index=False, compute=False)
+            safe = results.map_partitions(neutralise_frame, meta=results._meta)  # csvsafe: formulas as text
+            write = safe.to_csv(str(output_path), single_file=True, index=False, compute=False)
         n_out = results.map_partitions(len)
         n_in = ddf.map_partitions(len)
         _, err_frame, out_lengths, in_lengths = dask.compute(write, errors, n_out, n_in)
         summary = BatchSummary(output=Path(output_path), errors_path=err_path if len(err_frame) else None)
         if len(err_frame):
-            err_frame.to_csv(err_path, index=False)
+            write_atomic(err_path, neutralise_frame(err_frame).to_csv(index=False).encode(), "errors")
         else:  # the same contract as the local engine: an errors file exists only when rows failed
-            Path(err_path).unlink(missing_ok=True)
+            remove_output(err_path)
         summary.rows = int(np.sum(in_lengths))
         summary.failed = int(err_frame["row"].nunique()) if len(err_frame) else 0
         summary.quoted = summary.rows - summary.failed

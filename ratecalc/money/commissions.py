@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import difflib
 import re
+import unicodedata
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Optional, Sequence, Union
@@ -88,10 +89,18 @@ def table_for(order_date: dt.date, tables: Optional[Sequence[CommissionTable]] =
 
 
 def normalize(name: str) -> str:
-    """Case, spacing, '&' vs 'and' and punctuation do not matter in a category name."""
-    s = name.casefold().replace("&", " and ").replace("ё", "е")
+    """Case, spacing, '&' vs 'and', punctuation and full-width forms do not matter in a category name.
+
+    NFKC first: a Chinese input method types `ｐｈａｒｍａｃｙ` or `（药品）` in full-width mode, which is the
+    same name (names are text, matched leniently; numbers are not: see ratecalc.units)."""
+    s = unicodedata.normalize("NFKC", name).casefold().replace("&", " and ").replace("ё", "е")
     s = re.sub(r"[\s\-_/,.;:()'\"«»，、（）]+", " ", s)
     return " ".join(s.split())
+
+
+def _fold(brand: str) -> str:
+    """A brand name as compared: NFKC (full-width forms), case-folded, trimmed."""
+    return unicodedata.normalize("NFKC", brand).strip().casefold()
 
 
 def names_of(c: Category) -> list[str]:
@@ -193,12 +202,12 @@ def resolve(table: CommissionTable, name: str, brand: Optional[str] = None) -> t
     cat = find_category(table, name)
     if not brand or not brand.strip():
         return cat, None
-    b = brand.strip().casefold()
+    b = _fold(brand)
     if cat.brand is not None:
-        if cat.brand.casefold() != b:
+        if _fold(cat.brand) != b:
             raise InputError("brand", f"category {cat.id} is the {cat.brand} brand row; brand {brand!r} does not match")
         return cat, None
-    rows = [c for c in table.categories if c.brand and c.brand.casefold() == b and cat.id in c.applies_to]
+    rows = [c for c in table.categories if c.brand and _fold(c.brand) == b and cat.id in c.applies_to]
     if len(rows) == 1:
         return rows[0], None
     if len(rows) > 1:

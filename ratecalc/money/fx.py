@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import stat
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
@@ -23,6 +24,8 @@ import yaml
 from ..errors import InputError
 from ..units import CURRENCY_EXPONENT, Money, check_currency, parse_decimal
 from .fx_types import FxProvider, FxQuote, FxUnavailable
+
+MAX_RATES_FILE_BYTES = 16 << 20  # a rates file is a table of days and currencies: years of them fit in 1 MiB
 
 __all__ = [
     "FxChain",
@@ -117,6 +120,13 @@ class RatesFile:
     def _load(self) -> dict[str, list[tuple[dt.date, Decimal]]]:
         where = "rates_file"
         try:
+            if not self.path.is_dir() and not stat.S_ISREG(self.path.stat().st_mode):
+                # a FIFO would hang the command and /dev/zero fill its memory: never opened
+                raise InputError(where, f"{self.path} is not a regular file (a FIFO, a device or a socket)")
+            if self.path.stat().st_size > MAX_RATES_FILE_BYTES:
+                raise InputError(
+                    where, f"{self.path} is larger than {MAX_RATES_FILE_BYTES >> 20} MiB: not a rates file"
+                )
             text = self.path.read_text(encoding="utf-8")
         except OSError as exc:
             raise InputError(where, f"cannot read {self.path}: {exc.strerror or exc}") from None

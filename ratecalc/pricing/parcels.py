@@ -34,7 +34,7 @@ def parse_delivery(value: str, field_name: str = "delivery") -> str:
     return DELIVERY_TYPES[DELIVERY_ALIASES[key]]
 
 
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"  # ASCII digits, as every number (ratecalc.units)
 _DATE_RE = re.compile(DATE_PATTERN)
 
 
@@ -90,7 +90,8 @@ class Parcel:
         battery: bool = False,
         liquid: bool = False,
     ) -> Parcel:
-        """From what a person types: `Parcel.parse("1.2kg", "30x20x10cm", value="1500RUB")`."""
+        """From what a person types: `Parcel.parse("1.2kg", "30x20x10cm", value="1500RUB")`. Text carries its
+        unit (a bare "300" is refused, see ratecalc.units); an int weight is grams, int sides millimetres."""
         weight_g = check_weight_g(weight) if isinstance(weight, int) else parse_weight(weight)
         dims_mm = tuple(dims) if not isinstance(dims, str) else parse_dims(dims)
         if len(dims_mm) != 3:

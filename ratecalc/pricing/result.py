@@ -191,7 +191,7 @@ def _reasons(
             out.append(
                 _said(
                     E.REASON_CODES[E.R_NO_GROUP],
-                    f"price {parcel.declared_value} and weight {parcel.weight_g} g fit no shipment group",
+                    f"price {compared_value(parcel)} and weight {parcel.weight_g} g fit no shipment group",
                 )
             )
     if bits & E.R_NO_ROW:
@@ -235,7 +235,7 @@ def _reasons(
         out.append(
             _said(
                 E.REASON_CODES[E.R_VALUE],
-                f"declared value {parcel.declared_value} exceeds the maximum {mv.amount} {mv.currency}",
+                f"declared value {compared_value(parcel)} exceeds the maximum {mv.amount} {mv.currency}",
             )
         )
     if bits & E.R_BATTERY:
@@ -475,12 +475,25 @@ def _amount(minor: int, exp: int) -> str:
     return f"{sign}{whole}.{frac:0{exp}d}"
 
 
+def compared_value(parcel: Parcel) -> str:
+    """The declared value as the engine compared it with bands and limits: in minor units, rounded half-up
+    (`Money.to_minor`), with the value as given when the rounding changed it. Printing the value as given
+    alone made "0.999 RUB in band 1.00–1500.00" say the opposite of what was decided."""
+    value = parcel.declared_value
+    if value is None:
+        return "none"
+    used = Money.from_minor(value.to_minor(), value.currency)
+    if used.amount == value.amount:  # as given ("1000 RUB"): the engine compared exactly this
+        return str(value)
+    return f"{used} ({value} rounded half-up to {CURRENCY_EXPONENT.get(value.currency, 2)} decimals)"
+
+
 def _group_out(ep, g_index: int, parcel: Parcel) -> GroupOut:
     g = ep.groups[g_index]
     hi_p = "" if g.price_max_minor >= E.BIG else f"{Money.from_minor(g.price_max_minor, g.price_currency).amount}"
     hi_w = "" if g.weight_max_g >= E.BIG else f"{g.weight_max_g}"
     reason = (
-        f"price {parcel.declared_value} in band "
+        f"price {compared_value(parcel)} in band "
         f"{Money.from_minor(g.price_min_minor, g.price_currency).amount}–{hi_p} {g.price_currency}, "
         f"weight {parcel.weight_g} g in band {g.weight_min_g}–{hi_w} g"
     )
