@@ -17,8 +17,9 @@ fee's min/max, shipment-group price bands, RUB declared-value limits. Inside one
 the commission rate and the fee rule are constant, so "profit ≥ target" is linear in the price up to the
 rounding of each line: `money.target_price` (the solver `economics.reverse_price` uses for one SKU) finds the
 lowest kopeck meeting it, exactly and in bounded time. Segments are tried from the lowest, so the first
-segment with an answer holds the lowest price. As in `economics.reverse_price`, a carrier answer that changes inside a
-segment for another reason (e.g. a declared-value limit in another currency) is not split further here.
+segment with an answer holds the lowest price. Unlike `economics.reverse_price`, which finds it by bisection,
+a carrier answer that changes inside a segment for another reason (e.g. a declared-value limit in another
+currency) is not split further here.
 
 Rows that cannot be costed (unknown category, no purchase cost, no exchange rate for a cost, several or no
 pricing modes) go to the errors file with the column and the reason; the rest go through.
