@@ -325,8 +325,8 @@ async def _stream(ts: TariffSet, batch: _Batch, metrics: Any) -> AsyncIterator[b
     """BatchItem lines, then one BatchSummary line: a stream without it was cut and is incomplete."""
     succeeded = 0
     for start in range(0, len(batch.slots), CHUNK):
-        try:
-            items = await anyio.to_thread.run_sync(_run, ts, batch, start, start + CHUNK)
+        try:  # quoted and written in a worker thread: the event loop only passes the bytes on
+            lines, ok = await anyio.to_thread.run_sync(_run_lines, ts, batch, start, metrics)
         except Exception:  # the status line is already sent: answer these parcels with error lines
             log.exception("batch chunk failed", extra={"start": start})
             stop = min(start + CHUNK, len(batch.slots))
@@ -335,12 +335,21 @@ async def _stream(ts: TariffSet, batch: _Batch, metrics: Any) -> AsyncIterator[b
                     path=batch.root, message="internal error; logged with this request id", rule="internal_error"
                 )
             ]
-            items = [_item_error(i, err) for i in range(start, stop)]
-        _count(metrics, items)
-        succeeded += sum(1 for it in items if it.status == "ok")
-        yield "".join(it.model_dump_json() + "\n" for it in items).encode()
+            lines, ok = _lines([_item_error(i, err) for i in range(start, stop)], metrics)
+        succeeded += ok
+        yield lines
     n = len(batch.slots)
     yield (BatchSummary(count=n, succeeded=succeeded, failed=n - succeeded).model_dump_json() + "\n").encode()
+
+
+def _run_lines(ts: TariffSet, batch: _Batch, start: int, metrics: Any) -> tuple[bytes, int]:
+    """One chunk's NDJSON lines and how many of them succeeded."""
+    return _lines(_run(ts, batch, start, start + CHUNK), metrics)
+
+
+def _lines(items: list[BatchItem], metrics: Any) -> tuple[bytes, int]:
+    _count(metrics, items)
+    return "".join(it.model_dump_json() + "\n" for it in items).encode(), sum(1 for it in items if it.status == "ok")
 
 
 def _load(text: bytes) -> Any:

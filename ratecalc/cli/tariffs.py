@@ -16,6 +16,9 @@ if TYPE_CHECKING:
 
     from ..tariffdata.schema import Billing, Limits, Version
 
+SHOWN_PROBLEMS = 20
+"""Bad rows listed one per line by `tariffs import`; the rest are counted (a broken sheet is one screen)."""
+
 tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
 
 
@@ -244,18 +247,25 @@ def tariffs_import(
             if found is None:
                 fail(f"--effective-from: no date in the file name {file.name!r}; give --effective-from YYYY-MM-DD")
             start = found  # type: ignore[assignment]
-            consoles.err.print(
-                f"effective from {start.isoformat()}: taken from the file name (set it with --effective-from)",
-                highlight=False,
-            )
         from ..files.paths import check_input, check_paths
 
         check_input("FILE", file)  # a directory named .xlsx is "a directory", not "does not exist"
         target = output or Path(f"ozon-tariffs-{start.isoformat()}")
         check_paths([("output", target)], [("FILE", file)], directories=("output",))
-        imp = read_sheet(file)
-        for problem in imp.problems:
+        imp = read_sheet(file)  # refuses a hostile or oversized workbook (tariffdata.xlsx)
+        if effective_from is None:  # said once the file is read: a refused file is one line
+            consoles.err.print(
+                f"effective from {start.isoformat()}: taken from the file name (set it with --effective-from)",
+                highlight=False,
+            )
+        for problem in imp.problems[:SHOWN_PROBLEMS]:
             consoles.err.print(f"bad row {problem}", highlight=False, soft_wrap=True)
+        if len(imp.problems) > SHOWN_PROBLEMS:
+            consoles.err.print(
+                f"… and {len(imp.problems) - SHOWN_PROBLEMS:,} more bad rows (the first {SHOWN_PROBLEMS} are shown)",
+                highlight=False,
+                soft_wrap=True,
+            )
         if imp.problems and not skip_bad_rows:
             fail(
                 f"{len(imp.problems)} row(s) of {imp.sheet!r} could not be read; nothing written "

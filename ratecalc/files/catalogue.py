@@ -14,11 +14,12 @@ Per SKU (row):
 
 Reverse pricing, how: the price axis is cut at every place a cost line can jump — commission tiers, the Ozon
 fee's min/max, shipment-group price bands, RUB declared-value limits. Inside one segment the carrier price,
-the commission rate and the fee formula are constant, so "profit ≥ target" is linear in the price: it is
-solved exactly (Fraction-free: int64 with a float estimate), then the answer is checked with the integer rules
-a few kopecks either side (rounding noise). Segments are tried from the lowest, so the first segment with an
-answer holds the lowest price. As in `economics.reverse_price`, a carrier answer that changes inside a
-segment for another reason (e.g. a declared-value limit in another currency) is not split further here.
+the commission rate and the fee rule are constant, so "profit ≥ target" is linear in the price up to the
+rounding of each line: `money.target_price` (the solver `economics.reverse_price` uses for one SKU) finds the
+lowest kopeck meeting it, exactly and in bounded time. Segments are tried from the lowest, so the first
+segment with an answer holds the lowest price. Unlike `economics.reverse_price`, which finds it by bisection,
+a carrier answer that changes inside a segment for another reason (e.g. a declared-value limit in another
+currency) is not split further here.
 
 Rows that cannot be costed (unknown category, no purchase cost, no exchange rate for a cost, several or no
 pricing modes) go to the errors file with the column and the reason; the rest go through.
@@ -30,7 +31,6 @@ import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Mapping, Optional, Union
 
@@ -39,6 +39,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from ..errors import InputError
+from ..money import target_price as TP
 from ..money.commissions import SCHEMES, charge_minor, rate_hundredths, resolve, table_for
 from ..money.economics import MAX_PRICE, check_percentages, to_minor_rub
 from ..money.economics_schema import CommissionTable, FeeRule
@@ -72,7 +73,6 @@ ECONOMICS_COLUMNS = (
     "storage_days",
 )
 MONEY_COLUMNS = ("purchase_cost", "sale_price", "target_profit", "packaging", "first_mile")
-NOISE = 6  # kopecks checked either side of a solved price: five lines rounded half-up, each within ½ kopeck
 BIG = np.iinfo(np.int64).max
 RUB_INDEX = CURRENCIES.index("RUB")
 
@@ -602,68 +602,29 @@ def price_edges(compiled: CompiledTariffs, econ: _Econ, opts: Options) -> list[i
 
 
 def _solve(econ: _Econ, pr: _Priced, sel: np.ndarray, a: int, b: int, opts: Options) -> np.ndarray:
-    """Lowest price in [a, b] meeting each entry's target (-1: none), carrier answer constant on [a, b]."""
+    """Lowest price in [a, b] meeting each entry's target (-1: none), carrier answer constant on [a, b]:
+    `money.target_price`, the solver `economics.reverse_price` uses for one SKU."""
     pos = pr.pos[sel]
-    # slope and constant of profit - target at the segment's middle (commission rate and fee formula constant)
-    mid = np.full(len(sel), (a + b) // 2, np.int64)
-    probe = _lines(econ, pr, sel, mid, opts)
-    pct_total = float(sum(Fraction(Decimal(p)) for p in (opts.acquiring, opts.fx_loss, opts.ads))) / 100
-    fee_slope = np.zeros(len(sel))
-    for k, rule in enumerate(pr.rules):
-        if rule.kind == "percent_of_price":
-            lo, hi = (float(x) * 100 for x in fee_breakpoints(rule))
-            if lo < (a + b) / 2 < hi:
-                fee_slope[pr.fee_rule[sel] == k] = float(rule.percent) / 100  # type: ignore[arg-type]
-    m = np.where(econ.mode[pos] == 1, econ.target_num[pos] / econ.target_den[pos] / 100, 0.0)
-    slope = 1 - probe.rate / 10000 - fee_slope - pct_total - m
-    target = np.where(econ.mode[pos] == 2, econ.target_num[pos], 0)
-    # profit(p) - m·p - target ≈ slope·p - const, with const from the probe: const = slope·mid - (profit - m·mid - target)
-    gap = probe.profit - m * mid - target
-    const = slope * mid - gap
-    with np.errstate(divide="ignore", invalid="ignore"):
-        est = np.where(slope > 0, np.ceil(const / np.where(slope > 0, slope, 1)), np.where(gap >= 0, a, BIG))
-    est = np.clip(np.nan_to_num(est, nan=BIG, posinf=BIG, neginf=a), a, float(b) + NOISE + 1).astype(np.int64)
-    est = np.where(slope > 0, est, a)  # non-increasing profit: the best prices are at the segment's start
-    best = np.full(len(sel), -1, np.int64)
-    # only the row's lowest estimates can hold its lowest price: verify those (within twice the noise bound)
-    row_min = np.full(int(pos.max()) + 1 if len(pos) else 0, BIG, np.int64)
-    np.minimum.at(row_min, pos, est)
-    near = (est <= row_min[pos] + 2 * NOISE + 1) & (est <= b + NOISE)
-
-    def passes(at: np.ndarray, p: np.ndarray) -> np.ndarray:
-        inside = (p >= a) & (p <= b)
-        out = np.zeros(len(at), bool)
-        if inside.any():
-            j = at[inside]
-            out[inside] = _meets(econ, pos[j], _lines(econ, pr, sel[j], p[inside], opts))
-        return out
-
-    every = np.flatnonzero(near)
-    ok0 = np.zeros(len(sel), bool)
-    ok0[every] = passes(every, est[every])
-    best[ok0] = est[ok0]
-    # below a passing estimate: rounding noise can let a few kopecks less pass too
-    down = np.flatnonzero(ok0)
-    misses = np.zeros(len(down), np.int64)
-    for d in range(1, NOISE + 1):
-        if not len(down):
-            break
-        p = est[down] - d
-        hit = passes(down, p)
-        best[down[hit]] = p[hit]
-        misses = np.where(hit, 0, misses + 1)
-        keep = misses < 2
-        down, misses = down[keep], misses[keep]
-    # above a failing estimate: the first passing price within the noise bound
-    up = every[~ok0[every]]
-    for d in range(1, NOISE + 1):
-        if not len(up):
-            break
-        p = est[up] + d
-        hit = passes(up, p)
-        best[up[hit]] = p[hit]
-        up = up[~hit]
-    return best
+    of_price = [ratio(Decimal(p)) for p in (opts.acquiring, opts.fx_loss, opts.ads)]
+    # every line but commission, fee and the percentages of the price is constant on [a, b] (tiers, fee
+    # bands, group bands and return rules by order value are segment edges): read it off the lines at a
+    at_a = _lines(econ, pr, sel, np.full(len(sel), a, np.int64), opts)
+    fixed = at_a.costs - at_a.commission - at_a.fee - sum(pct_of_minor(a, num, den) for num, den in of_price if num)
+    margin = econ.mode[pos] == 1
+    return TP.lowest(
+        TP.terms(
+            a,
+            b,
+            fixed,
+            at_a.rate,
+            pr.fee_rule[sel],
+            pr.rules,
+            of_price,
+            np.where(margin, econ.target_num[pos], 0),
+            np.where(margin, econ.target_den[pos], 1),
+            np.where(margin, 0, econ.target_num[pos]),
+        )
+    )
 
 
 # --------------------------------------------------------------------------- result

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence, Tuple, Union
 
 from ..errors import InputError
+from ..tariffdata.safefile import kind_of
 
 try:  # POSIX: locks on partial files and on the output directory (elsewhere the PID check alone)
     import fcntl
@@ -45,19 +46,6 @@ PathLike = Union[str, "os.PathLike[str]"]
 Role = Tuple[str, Optional[PathLike]]  # (field, path): the field names the option in messages (`errors`)
 PARTIAL_TRIES = 8
 """Attempts at a fresh partial file when another run's clean-up takes one between its creation and its lock."""
-
-_KINDS = (
-    (stat.S_ISDIR, "a directory"),
-    (stat.S_ISFIFO, "a FIFO (named pipe)"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-)
-
-
-def kind_of(mode: int) -> str:
-    """What a file that is not a regular file is, in words."""
-    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
 
 
 def target_of(path: PathLike) -> Path:

@@ -31,6 +31,8 @@ from pathlib import Path
 from typing import Any, Iterable, Optional, Sequence, Union
 
 from ..errors import InputError
+from ..tariffdata.safefile import read_regular
+from ..tariffdata.xlsx import WorkbookError, open_workbook
 from ..tariffdata.yamlload import load_decimal_yaml
 from .economics_schema import CommissionTable
 
@@ -88,10 +90,14 @@ def _percent(cell: Any, where: str) -> Decimal:
     return value
 
 
+MAX_CSV_BYTES = 64 << 20
+"""A CSV export on disk (the 2025-12-01 export of ~10,800 rows is 3 MB)."""
+
+
 def _read_csv_rows(path: Path) -> list[list[Any]]:
     import csv
 
-    raw = path.read_bytes()
+    raw = read_regular(path, MAX_CSV_BYTES, "CSV export")
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             text = raw.decode(encoding)
@@ -104,19 +110,15 @@ def _read_csv_rows(path: Path) -> list[list[Any]]:
 
 
 def _read_xlsx_rows(path: Path, sheet: Optional[str]) -> list[list[Any]]:
-    try:
-        import openpyxl
-    except ImportError:  # pragma: no cover - depends on the install
-        raise InputError("file", "reading .xlsx needs openpyxl: pip install 'ratecalc[xlsx]'") from None
-    wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    name = sheet or (SHEET if SHEET in wb.sheetnames else wb.sheetnames[0])
-    if name not in wb.sheetnames:
-        wb.close()
-        raise InputError("sheet", f"{path} has no sheet {name!r}; sheets: {', '.join(wb.sheetnames)}")
-    try:
-        return [list(r) for r in wb[name].iter_rows(values_only=True)]
-    finally:
-        wb.close()  # a read-only workbook keeps its file open until closed
+    """The rows of the sheet, read through the checked door every importer uses (`tariffdata.xlsx`)."""
+    with open_workbook(path) as wb:
+        names = wb.sheetnames
+        if not names:
+            raise WorkbookError(path, "has no sheets")
+        name = sheet or (SHEET if SHEET in names else names[0])
+        if name not in names:
+            raise InputError("sheet", f"{path} has no sheet {name!r}; sheets: {', '.join(names)}")
+        return [list(r) for r in wb.rows(name)]
 
 
 def _tiers(labels: Sequence[str], where: str) -> tuple[Optional[Decimal], ...]:
@@ -191,8 +193,6 @@ def parse_rows(table: Sequence[Sequence[Any]], source: str = "workbook") -> Work
 def read_workbook(path: Union[str, Path], sheet: Optional[str] = None) -> Workbook:
     """Read Ozon's commission workbook: .xlsx (sheet 'Full ChinaHK' by default) or its CSV export."""
     p = Path(path)
-    if not p.exists():
-        raise InputError("file", f"{p} does not exist")
     rows = _read_xlsx_rows(p, sheet) if p.suffix.lower() in (".xlsx", ".xlsm") else _read_csv_rows(p)
     return parse_rows(rows, p.name)
 

@@ -36,18 +36,18 @@ from ..pricing.result import ServiceQuote
 from ..pricing.tariffset import TariffSet, check_scheme
 from ..tariffdata.compile import day_number
 from ..units import Money
+from . import target_price
 from .commissions import CommissionResult, charge, resolve, table_for, tier_breakpoints
 from .customs import CustomsResult, customs_for
 from .economics_schema import Category, CommissionTable, FeeRule
 from .fees import fee_breakpoints, fee_minor, select_rule
 from .fx import FxChain, FxQuote, quantize_minor, rate_or_reason
 from .returns import CASES, ReturnRule, cost_minor, rules_for, value_limits
-from .rounding import pct_of_minor
+from .rounding import pct_of_minor, ratio
 from .storage import StorageCost, check_storage_days, storage_cost
 
 MAX_PRICE = Decimal("1000000")  # search ceiling for reverse pricing (RUB): far above any group band
 CLIFF_WINDOW = Fraction(1, 10)  # cliffs within ±10 % of the price (or weight) are reported
-NOISE_KOPECKS = 5  # bound on rounding noise: up to five lines rounded half-up, each within ½ kopeck
 
 
 def _ratio(value: Decimal) -> Fraction:
@@ -726,48 +726,23 @@ def _split_constant(ctx: _Ctx, seg: tuple[int, int], sid: str, states: dict[int,
 
 
 def _lowest_in_segment(ctx: _Ctx, q: ServiceQuote, c: _Carrier, a: int, b: int, target: Target) -> Optional[int]:
-    """Lowest kopeck price in [a, b] meeting the target, the carrier answer being constant there."""
-
-    def ok(p: int) -> bool:
-        return meets(_line(ctx, q, c, p), target)
-
-    com_hi = _ratio(_commission(ctx, b).percent) / 100
-    fee_slope = Fraction(0)
-    if c.fee_rule is not None and c.fee_rule.kind == "percent_of_price":
-        lo_fee, hi_fee = fee_breakpoints(c.fee_rule)
-        mid_rub = Decimal(a + b).scaleb(-2) / 2
-        if lo_fee < mid_rub < hi_fee:
-            fee_slope = _ratio(c.fee_rule.percent_band()[0]) / 100
-    m = _ratio(target.value) / 100 if target.kind == "margin" else Fraction(0)
-    slope = 1 - com_hi - fee_slope - ctx.pct_total / 100 - m
-    window = 2000 if slope <= 0 else min(2000, int(NOISE_KOPECKS / slope) + 2)
-    if slope <= 0:  # non-increasing: the best prices are at the start of the segment
-        for p in range(a, min(b, a + window) + 1):
-            if ok(p):
-                return p
-        return None
-    hi = None
-    for p in range(b, max(a, b - window) - 1, -1):  # increasing: a reachable target shows at the top
-        if ok(p):
-            hi = p
-            break
-    if hi is None:
-        return None
-    lo = a - 1  # treated as failing
-    if ok(a):
-        return a
-    lo = a
-    while hi - lo > 1:
-        mid = (lo + hi) // 2
-        if ok(mid):
-            hi = mid
-        else:
-            lo = mid
-    best = hi
-    for p in range(hi - 1, max(a, hi - window) - 1, -1):  # rounding noise: a lower passing price nearby
-        if ok(p):
-            best = p
-    return best
+    """Lowest kopeck price in [a, b] meeting the target, the carrier answer being constant there:
+    `target_price.lowest`, the solver the catalogue uses for many SKUs at once."""
+    assert c.fee_rule is not None
+    # every line but commission, fee and the percentages of the price is constant on [a, b] (tiers, fee
+    # bands, group bands and return rules by order value are segment edges): read it off the line at a
+    at_a = _line(ctx, q, c, a)
+    fixed = at_a.costs_rub - at_a.commission_rub - at_a.ozon_fee_rub
+    fixed -= at_a.acquiring_rub + at_a.fx_loss_rub + at_a.ads_rub
+    rate = int(at_a.commission.percent.scaleb(2))  # hundredths of a percent
+    if target.kind == "margin":
+        m_num, m_den = ratio(target.value)
+        goal = (m_num, m_den, 0)
+    else:
+        goal = (0, 1, Money(target.value, "RUB").to_minor())
+    pcts = [(f.numerator, f.denominator) for f in (ctx.acquiring, ctx.fx_loss, ctx.ads)]
+    [found] = target_price.lowest(target_price.terms(a, b, fixed, rate, 0, [c.fee_rule], pcts, *goal))
+    return None if found == target_price.NONE else int(found)
 
 
 def reverse_price(

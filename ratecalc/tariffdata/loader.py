@@ -75,6 +75,43 @@ class LoadedFile:
     document: Union[CarrierFile, GroupsFile]
 
 
+# The scale a tariff set is built and measured for (docs/limits.md): beyond it a load is refused, not slowed.
+MAX_FILE_BYTES = 8 << 20
+"""One tariff file (the largest built-in one is 39 KB)."""
+MAX_VERSIONS = 200
+"""Versions of one service (the built-in set has at most 5; a check of 250 takes ~3 s, of 2,000 ~10 s)."""
+MAX_SERVICES = 2_000
+"""Services in one tariff set (the built-in set has 85; a check of 1,000 takes ~2.5 s)."""
+
+
+def _scale_problems(data: dict, name: str, text: str) -> list[TariffProblem]:
+    """A file past MAX_VERSIONS per service or MAX_SERVICES, refused before it is validated."""
+    services = data.get("services")
+    if not isinstance(services, list):
+        return []
+    problems = []
+    if len(services) > MAX_SERVICES:
+        problems.append(
+            TariffProblem(
+                name, "services", f"{len(services):,} services; a tariff set may have at most {MAX_SERVICES:,}"
+            )
+        )
+    for i, service in enumerate(services):
+        versions = service.get("versions") if isinstance(service, dict) else None
+        if isinstance(versions, list) and len(versions) > MAX_VERSIONS:
+            from .yamlload import line_map
+
+            problems.append(
+                TariffProblem(
+                    name,
+                    f"services[{i}].versions",
+                    f"{len(versions):,} versions; a service may have at most {MAX_VERSIONS}",
+                    line_map(text).get(("services", i, "versions")),
+                )
+            )
+    return problems
+
+
 @dataclass(frozen=True)
 class ReadFile:
     """A file read as YAML, not yet validated: its text stays for the line numbers of any problem."""
@@ -102,15 +139,19 @@ class ReadFile:
 
 def read_file(path: Path, layer: int = 0) -> tuple[Optional[ReadFile], list[TariffProblem]]:
     """Read one file as YAML; never raises for content problems."""
+    from .safefile import UnreadableFile, read_regular
+
     name = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, MAX_FILE_BYTES, "tariff file")  # a FIFO or /dev/zero is refused, never read
         text = raw.decode("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+    except UnreadableFile as exc:
+        return None, [TariffProblem(name, "", exc.reason)]
+    except UnicodeDecodeError as exc:
         return None, [TariffProblem(name, "", f"cannot read file: {exc}")]
     import yaml
 
-    from .yamlload import load_decimal_yaml
+    from .yamlload import DataError, load_decimal_yaml
 
     try:
         data = load_decimal_yaml(text)
@@ -118,9 +159,13 @@ def read_file(path: Path, layer: int = 0) -> tuple[Optional[ReadFile], list[Tari
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         problem = getattr(exc, "problem", None) or str(exc)
-        return None, [TariffProblem(name, "", f"not valid YAML: {problem}", line)]
+        prefix = "" if isinstance(exc, DataError) else "not valid YAML: "
+        return None, [TariffProblem(name, "", f"{prefix}{problem}", line)]
     if not isinstance(data, dict):
         return None, [TariffProblem(name, "", "a tariff file must be a mapping at the top level", 1)]
+    too_big = _scale_problems(data, name, text)
+    if too_big:
+        return None, too_big
     return ReadFile(path, layer, hashlib.sha256(raw).hexdigest(), text, data), []
 
 
@@ -258,6 +303,14 @@ def load_documents(dirs: Iterable[Union[str, Path]]) -> TariffDocuments:
             if prev_g is not None and prev_g[1].layer == loaded.layer:
                 problems.append(TariffProblem(str(loaded.path), "id", f"group set {doc.id!r} is defined twice"))
             by_group[doc.id] = (doc, loaded)
+    if len(by_service) > MAX_SERVICES:
+        problems.append(
+            TariffProblem(
+                ", ".join(map(str, dirs)),
+                "",
+                f"{len(by_service):,} services; a tariff set may have at most {MAX_SERVICES:,}",
+            )
+        )
     if problems:
         raise TariffError(problems)
     out.services = list(by_service.values())

@@ -31,7 +31,9 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 
 from ..errors import RatecalcError
 from .group_rules import compact_carrier
+from .safefile import read_regular
 from .schema import GroupsFile
+from .xlsx import MAX_FILE_BYTES, open_workbook
 from .yamldump import dump_carrier_file, dump_yaml
 
 SEPARATOR = "переход"
@@ -390,21 +392,14 @@ def parse_rows(sheet: str, rows: Sequence[Sequence[Any]], result: SheetImport) -
             result.problems.append(CellProblem(sheet, i + 1, bad.column, bad.message))
 
 
-def _visible_sheets(path: Path) -> list[tuple[str, list[tuple]]]:
-    import openpyxl
-
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a file that is not a workbook
-        raise SheetError(f"{path.name}: not a readable XLSX workbook ({exc})")
-    try:
-        return [(ws.title, list(ws.iter_rows(values_only=True))) for ws in wb.worksheets if ws.sheet_state == "visible"]
-    finally:
-        wb.close()
+def _visible_sheets(path: Path, raw: bytes) -> list[tuple[str, list[tuple]]]:
+    """Every visible sheet's rows, read through the checked door every importer uses (`xlsx`)."""
+    with open_workbook(path, raw) as wb:
+        return [(name, wb.rows(name)) for name in wb.visible()]
 
 
-def _csv_rows(path: Path) -> list[tuple]:
-    text = path.read_bytes().decode("utf-8-sig", errors="replace")
+def _csv_rows(raw: bytes) -> list[tuple]:
+    text = raw.decode("utf-8-sig", errors="replace")
     dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t") if text.strip() else csv.excel
     return [tuple(r) for r in csv.reader(text.splitlines(), dialect)]
 
@@ -416,12 +411,12 @@ def read_sheet(path: Path) -> SheetImport:
     hidden sheets are never read.
     """
     path = Path(path)
-    raw = path.read_bytes()
+    raw = read_regular(path, MAX_FILE_BYTES, "rate sheet")
     digest = hashlib.sha256(raw).hexdigest()
     if path.suffix.lower() == ".csv":
-        sheets = [(path.stem, _csv_rows(path))]
+        sheets = [(path.stem, _csv_rows(raw))]
     else:
-        sheets = _visible_sheets(path)
+        sheets = _visible_sheets(path, raw)
     errors = []
     for name, rows in sheets:
         result = SheetImport(path.name, digest, name, 0)
