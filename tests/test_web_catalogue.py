@@ -57,8 +57,15 @@ def client():
         yield c
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def upload(client, data: bytes, name: str, **query) -> list[dict]:
-    r = client.post("/catalogue", params={"name": name, **QUERY, **query}, content=data)
+    """POST the file as the page's script does: the file as the body, its media type as the browser gives it."""
+    media = XLSX if name.endswith(".xlsx") else "text/csv"
+    r = client.post(
+        "/catalogue", params={"name": name, **QUERY, **query}, content=data, headers={"content-type": media}
+    )
     assert r.status_code == 200, r.text
     return [json.loads(line) for line in r.text.splitlines()]
 
@@ -95,7 +102,7 @@ def test_an_uploaded_xlsx_comes_back_as_the_command_line_writes_its_csv(client, 
 
 def test_a_file_over_the_limit_is_refused_with_a_pointer_to_the_cli_and_api(client):
     big = (HEADER + "\n" + "x,1,1,1,1,Books,1CNY,1,,,\n" * 200_000).encode()
-    r = client.post("/catalogue", params={"name": "big.csv"}, content=big)
+    r = client.post("/catalogue", params={"name": "big.csv"}, content=big, headers={"content-type": "text/csv"})
     assert r.status_code == 413
     assert "ratecalc economics --input" in r.json()["message"] and "POST /v1/economics/batch" in r.json()["message"]
     many = (HEADER + "\n" + "x,100,10,10,10,Books,1CNY,100,,,\n" * 5_001).encode()
@@ -104,7 +111,9 @@ def test_a_file_over_the_limit_is_refused_with_a_pointer_to_the_cli_and_api(clie
 
 
 def test_a_file_that_is_not_a_catalogue_is_said_so(client):
-    r = client.post("/catalogue", params={"name": "x.pdf"}, content=b"%PDF")
+    r = client.post(
+        "/catalogue", params={"name": "x.pdf"}, content=b"%PDF", headers={"content-type": "application/pdf"}
+    )
     assert r.status_code == 415
     [error] = [m for m in upload(client, b"not a workbook", "x.xlsx", lang="zh") if m["type"] == "error"]
     assert "无法读取文件" in error["message"]
