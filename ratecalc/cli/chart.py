@@ -4,13 +4,14 @@ marked, and the cheapest service per weight band as a strip (matplotlib; SVG, PN
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import InputError
 from . import _curves as flags
-from ._common import TariffsOpt, consoles, guarded
+from ._common import consoles, guarded
+from .options import Battery, Courier, Date, Dims, Liquid, MaxWeight, Reading, Step, Tariffs, Value, Weight
 
 if TYPE_CHECKING:
     from ..money.bands import Bands
@@ -87,18 +88,18 @@ def figure(curves: Curves, cheapest: Bands, fastest: Bands, marked: bool):
 
 
 def chart(
-    output: Path = typer.Option(..., "--output", "-o", help="Where to write: chart.svg, chart.png or chart.html."),
-    weight: Optional[str] = flags.WeightOpt,
-    dims: str = flags.DimsOpt,
-    date: Optional[str] = flags.DateOpt,
-    value: Optional[str] = flags.ValueOpt,
-    courier: bool = flags.CourierOpt,
-    battery: bool = flags.BatteryOpt,
-    liquid: bool = flags.LiquidOpt,
-    max_weight: Optional[str] = flags.MaxOpt,
-    step: Optional[str] = flags.StepOpt,
-    reading: Optional[List[str]] = flags.ReadingOpt,
-    tariffs: Optional[List[Path]] = TariffsOpt,
+    dims: Dims,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write: chart.svg, chart.png or chart.html.")],
+    weight: Weight = None,
+    date: Date = None,
+    value: Value = None,
+    courier: Courier = False,
+    battery: Battery = False,
+    liquid: Liquid = False,
+    max_weight: MaxWeight = None,
+    step: Step = None,
+    reading: Reading = None,
+    tariffs: Tariffs = None,
 ) -> None:
     """Draw price against weight for every service (the parcel marked) and the cheapest-by-band strip."""
 

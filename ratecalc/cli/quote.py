@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from pathlib import Path
 from typing import TYPE_CHECKING, Callable, List, Literal, Optional, Sequence, Union
 
 import typer
@@ -17,10 +16,30 @@ import typer
 from ..errors import InputError
 from ..i18n import ENGLISH, Lang
 from ..tariffdata.confidence import confidence_of
-from ._common import TariffsOpt, consoles, guarded, load
-from ._lang import LangOpt
+from ._common import consoles, guarded, load
 from ._parcel import parcel_from_flags
 from ._plaintable import Column, table_text
+from .options import (
+    Battery,
+    Cbr,
+    Courier,
+    Date,
+    Dims,
+    Fx,
+    Json,
+    Language,
+    Liquid,
+    MinConfidence,
+    OzonFee,
+    RatesFile,
+    Reading,
+    Scheme,
+    ShowAll,
+    Tariffs,
+    Top,
+    Value,
+    Weight,
+)
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -262,22 +281,20 @@ def _weight_and_value(weight: Optional[str], value: Optional[str], items: Option
 
 
 def quote(
-    weight: Optional[str] = typer.Option(None, "--weight", "-w", help="Actual weight with a unit: 1.2kg or 350g."),
-    dims: str = typer.Option(..., "--dims", "-d", help="L x W x H with a unit, e.g. 30x20x10cm."),
-    date: Optional[str] = typer.Option(None, "--date", help="Order date YYYY-MM-DD (default: today)."),
-    value: Optional[str] = typer.Option(None, "--value", help="Declared value, e.g. 1500RUB."),
-    courier: bool = typer.Option(False, "--courier", help="Courier (door) delivery instead of pickup point."),
-    battery: bool = typer.Option(False, "--battery", help="The parcel contains batteries."),
-    liquid: bool = typer.Option(False, "--liquid", help="The parcel contains liquids."),
-    reading: Optional[List[str]] = typer.Option(
-        None, "--reading", help="Use a named alternative reading where sources conflict (repeatable)."
-    ),
-    as_json: bool = typer.Option(False, "--json", help="Print the quote list as JSON (compact: what to compare)."),
+    dims: Dims,
+    weight: Weight = None,
+    date: Date = None,
+    value: Value = None,
+    courier: Courier = False,
+    battery: Battery = False,
+    liquid: Liquid = False,
+    reading: Reading = None,
+    as_json: Json = False,
     full: bool = typer.Option(
         False, "--full", help="With --json: the complete quotes (billing rule, tariff sources, reason sentences)."
     ),
-    show_all: bool = typer.Option(False, "--all", help="Also list unpriced and ineligible services with reasons."),
-    top: Optional[int] = typer.Option(None, "--top", min=1, help="Show only the first N priced services."),
+    show_all: ShowAll = False,
+    top: Top = None,
     carrier: Optional[List[str]] = typer.Option(None, "--carrier", help="Only this carrier, id or name (repeatable)."),
     sort: str = typer.Option("price", "--sort", help="price (cheapest first) or days (fastest first)."),
     item: Optional[List[str]] = typer.Option(
@@ -286,22 +303,14 @@ def quote(
         help="One item of a multi-item shipment, WEIGHT:PRICE e.g. 300g:900RUB (repeatable). Weights and "
         "prices are summed (Ozon groups a shipment by the sums); use instead of --weight/--value.",
     ),
-    tariffs: Optional[List[Path]] = TariffsOpt,
-    fx: Optional[List[str]] = typer.Option(
-        None, "--fx", help="Add RUB figures with this rate, CUR=RUB per unit, e.g. USD=92.45 (repeatable)."
-    ),
-    rates_file: Optional[Path] = typer.Option(None, "--rates-file", help="Add RUB figures from a CSV/YAML rates file."),
-    cbr: bool = typer.Option(False, "--cbr", help="Add RUB figures, falling back to the CBR daily feed (cached)."),
-    ozon_fee: Optional[str] = typer.Option(None, "--ozon-fee", help="Force an Ozon fee rule (flat-15, percent-2)."),
-    min_confidence: Optional[str] = typer.Option(
-        None,
-        "--min-confidence",
-        help="Drop services whose rates are less sure than this: official, carrier_sheet, third_party, inferred.",
-    ),
-    scheme: str = typer.Option(
-        "rfbs", "--scheme", help="rfbs: you hand the parcel to the carrier; fbp: Ozon's border warehouse lanes."
-    ),
-    lang: Optional[str] = LangOpt,
+    tariffs: Tariffs = None,
+    fx: Fx = None,
+    rates_file: RatesFile = None,
+    cbr: Cbr = False,
+    ozon_fee: OzonFee = None,
+    min_confidence: MinConfidence = None,
+    scheme: Scheme = "rfbs",
+    lang: Language = None,
 ) -> None:
     """Quote one parcel against every service of the scheme in force on the order date."""
 

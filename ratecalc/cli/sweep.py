@@ -3,14 +3,30 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
 from ..errors import InputError
 from . import _curves as flags
-from ._common import TariffsOpt, consoles, guarded
+from ._common import consoles, guarded
+from .options import (
+    Battery,
+    Cbr,
+    Courier,
+    Date,
+    Dims,
+    Fx,
+    Json,
+    Liquid,
+    MaxWeight,
+    RatesFile,
+    Reading,
+    Step,
+    Tariffs,
+    Value,
+    Weight,
+)
 
 if TYPE_CHECKING:
     from ..money.bands import Bands
@@ -42,24 +58,22 @@ def bands_json(b: Bands) -> dict:
 
 
 def sweep(
-    weight: Optional[str] = flags.WeightOpt,
-    dims: str = flags.DimsOpt,
-    date: Optional[str] = flags.DateOpt,
-    value: Optional[str] = flags.ValueOpt,
-    courier: bool = flags.CourierOpt,
-    battery: bool = flags.BatteryOpt,
-    liquid: bool = flags.LiquidOpt,
-    max_weight: Optional[str] = flags.MaxOpt,
-    step: Optional[str] = flags.StepOpt,
+    dims: Dims,
+    weight: Weight = None,
+    date: Date = None,
+    value: Value = None,
+    courier: Courier = False,
+    battery: Battery = False,
+    liquid: Liquid = False,
+    max_weight: MaxWeight = None,
+    step: Step = None,
     by: str = typer.Option("price", "--by", help="price: cheapest per band; days: fastest (then cheapest)."),
-    reading: Optional[List[str]] = flags.ReadingOpt,
-    fx: Optional[List[str]] = typer.Option(
-        None, "--fx", help="Compare in RUB with this rate, CUR=RUB per unit, e.g. CNY=12.5 (repeatable)."
-    ),
-    rates_file: Optional[Path] = typer.Option(None, "--rates-file", help="Compare in RUB with a CSV/YAML rates file."),
-    cbr: bool = typer.Option(False, "--cbr", help="Compare in RUB, falling back to the CBR daily feed (cached)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the bands as JSON."),
-    tariffs: Optional[List[Path]] = TariffsOpt,
+    reading: Reading = None,
+    fx: Fx = None,
+    rates_file: RatesFile = None,
+    cbr: Cbr = False,
+    as_json: Json = False,
+    tariffs: Tariffs = None,
 ) -> None:
     """Which service is cheapest (or fastest) in each weight band, swept in one engine run."""
 

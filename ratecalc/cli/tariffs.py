@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from ..errors import TariffError
-from ._common import TariffsOpt, consoles, fail, guarded, load
+from ._common import consoles, fail, guarded, load
+from .options import Scheme, Tariffs
 
 if TYPE_CHECKING:
     from decimal import Decimal
@@ -38,7 +39,7 @@ def period_rates(v: Version) -> str:
 
 
 @tariffs_app.command("list")
-def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
+def tariffs_list(tariffs: Tariffs = None) -> None:
     """List every service with its carrier and, per period, whether it has rates."""
 
     def run() -> None:
@@ -104,7 +105,7 @@ def _limits(lim: Limits) -> str:
 def tariffs_show(
     service: str = typer.Argument(..., help="Service id (see `ratecalc tariffs list`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the service's data (every field) as JSON."),
-    tariffs: Optional[List[Path]] = TariffsOpt,
+    tariffs: Tariffs = None,
 ) -> None:
     """One service as a rate card: per version its rules, limits and a table of rates per group."""
 
@@ -228,7 +229,7 @@ def tariffs_import(
     skip_bad_rows: bool = typer.Option(
         False, "--skip-bad-rows", help="Import the rows that can be read and list the others (default: refuse all)."
     ),
-    tariffs: Optional[List[Path]] = TariffsOpt,
+    tariffs: Tariffs = None,
 ) -> None:
     """Import Ozon's own rate sheet as tariff YAML (one file per carrier) to layer over the built-in set."""
     import datetime as dt
@@ -299,8 +300,8 @@ def tariffs_diff(
     catalogue: Optional[Path] = typer.Option(
         None, "--catalogue", help="CSV (weight, dims, value[, quantity]): total cheapest shipping cost on each side."
     ),
-    scheme: str = typer.Option("rfbs", "--scheme", help="rfbs, or fbp: the lanes of Ozon's border-warehouse list."),
-    tariffs: Optional[List[Path]] = TariffsOpt,
+    scheme: Scheme = "rfbs",
+    tariffs: Tariffs = None,
 ) -> None:
     """Per service and group: what changed (rate, days, limits, returns, added, removed) between two tariff sets."""
     from ..pricing.tariff_diff import catalogue_cost, diff, side
