@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Annotated, Any, List, Optional, Sequence, Union
 
 import typer
 
@@ -106,6 +106,64 @@ def _money_or_rub(text: Optional[str], field: str):
     return Money(parse_decimal(text, field, what="amount"), "RUB")
 
 
+# The options of `economics` alone (those it shares with other commands: `options`).
+_Category = Annotated[
+    Optional[str],
+    typer.Option(
+        "--category",
+        "-c",
+        help="Commission category: its name in Russian, Chinese or English (any case), or its slug "
+        "(see `ratecalc categories`). With --input: the default for rows without one.",
+    ),
+]
+_Brand = Annotated[
+    Optional[str],
+    typer.Option(
+        "--brand", help="Brand (Apple, Dyson, Samsung, Sony...): its own commission rows where Ozon has them."
+    ),
+]
+_PurchaseCost = Annotated[
+    Optional[str],
+    typer.Option(
+        "--purchase-cost", "--cost", help="Purchase cost per unit, any currency, e.g. 62CNY (bare number: RUB)."
+    ),
+]
+_SalePrice = Annotated[
+    Optional[str], typer.Option("--sale-price", "--price", help="Sale price in RUB (also the declared price).")
+]
+_TargetMargin = Annotated[
+    Optional[str], typer.Option("--target-margin", help="Find the lowest price reaching this margin, e.g. 20%.")
+]
+_TargetProfit = Annotated[
+    Optional[str], typer.Option("--target-profit", help="Find the lowest price reaching this profit in RUB.")
+]
+_Packaging = Annotated[Optional[str], typer.Option("--packaging", help="Packaging per order, e.g. 5CNY.")]
+_FirstMile = Annotated[Optional[str], typer.Option("--first-mile", help="First-mile cost per order, e.g. 2CNY.")]
+_Acquiring = Annotated[Optional[str], typer.Option("--acquiring", help="Acquiring / payment fee, % of price.")]
+_FxLoss = Annotated[Optional[str], typer.Option("--fx-loss", help="FX / withdrawal loss, % of price.")]
+_Ads = Annotated[Optional[str], typer.Option("--ads", help="Advertising, % of price.")]
+_ReturnRate = Annotated[
+    Optional[str],
+    typer.Option("--return-rate", help="Share of orders a buyer returns, %: costed by each service's own return rule."),
+]
+_NotCollectedRate = Annotated[
+    Optional[str], typer.Option("--not-collected-rate", help="Share of orders never picked up, %.")
+]
+_StorageDays = Annotated[
+    Optional[int],
+    typer.Option("--storage-days", help="Days a unit waits at Ozon's border warehouse (with --scheme fbp)."),
+]
+_Input = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--input",
+        "-i",
+        help="A whole catalogue (.csv/.parquet): the columns of `ratecalc batch` plus category, purchase_cost, "
+        "optional brand/packaging/first_mile, and sale_price or target_margin / target_profit per row.",
+    ),
+]
+
+
 def register(app: typer.Typer) -> None:
     """Add the `economics` command to the ratecalc CLI."""
     app.command()(economics)
@@ -114,47 +172,22 @@ def register(app: typer.Typer) -> None:
 def economics(
     weight: Weight = None,
     dims: DimsOrNone = None,
-    category: Optional[str] = typer.Option(
-        None,
-        "--category",
-        "-c",
-        help="Commission category: its name in Russian, Chinese or English (any case), or its slug "
-        "(see `ratecalc categories`). With --input: the default for rows without one.",
-    ),
-    brand: Optional[str] = typer.Option(
-        None, "--brand", help="Brand (Apple, Dyson, Samsung, Sony...): its own commission rows where Ozon has them."
-    ),
-    purchase_cost: Optional[str] = typer.Option(
-        None,
-        "--purchase-cost",
-        "--cost",
-        help="Purchase cost per unit, any currency, e.g. 62CNY (bare number: RUB).",
-    ),
-    sale_price: Optional[str] = typer.Option(
-        None, "--sale-price", "--price", help="Sale price in RUB (also the declared price)."
-    ),
-    target_margin: Optional[str] = typer.Option(
-        None, "--target-margin", help="Find the lowest price reaching this margin, e.g. 20%."
-    ),
-    target_profit: Optional[str] = typer.Option(
-        None, "--target-profit", help="Find the lowest price reaching this profit in RUB."
-    ),
+    category: _Category = None,
+    brand: _Brand = None,
+    purchase_cost: _PurchaseCost = None,
+    sale_price: _SalePrice = None,
+    target_margin: _TargetMargin = None,
+    target_profit: _TargetProfit = None,
     date: Date = None,
     scheme: Scheme = "rfbs",
-    packaging: Optional[str] = typer.Option(None, "--packaging", help="Packaging per order, e.g. 5CNY."),
-    first_mile: Optional[str] = typer.Option(None, "--first-mile", help="First-mile cost per order, e.g. 2CNY."),
-    acquiring: Optional[str] = typer.Option(None, "--acquiring", help="Acquiring / payment fee, % of price."),
-    fx_loss: Optional[str] = typer.Option(None, "--fx-loss", help="FX / withdrawal loss, % of price."),
-    ads: Optional[str] = typer.Option(None, "--ads", help="Advertising, % of price."),
-    return_rate: Optional[str] = typer.Option(
-        None, "--return-rate", help="Share of orders a buyer returns, %: costed by each service's own return rule."
-    ),
-    not_collected_rate: Optional[str] = typer.Option(
-        None, "--not-collected-rate", help="Share of orders never picked up, %."
-    ),
-    storage_days: Optional[int] = typer.Option(
-        None, "--storage-days", help="Days a unit waits at Ozon's border warehouse (with --scheme fbp)."
-    ),
+    packaging: _Packaging = None,
+    first_mile: _FirstMile = None,
+    acquiring: _Acquiring = None,
+    fx_loss: _FxLoss = None,
+    ads: _Ads = None,
+    return_rate: _ReturnRate = None,
+    not_collected_rate: _NotCollectedRate = None,
+    storage_days: _StorageDays = None,
     courier: Courier = False,
     battery: Battery = False,
     liquid: Liquid = False,
@@ -165,13 +198,7 @@ def economics(
     reading: Reading = None,
     top: Top = None,
     as_json: Json = False,
-    input_path: Optional[Path] = typer.Option(
-        None,
-        "--input",
-        "-i",
-        help="A whole catalogue (.csv/.parquet): the columns of `ratecalc batch` plus category, purchase_cost, "
-        "optional brand/packaging/first_mile, and sale_price or target_margin / target_profit per row.",
-    ),
+    input_path: _Input = None,
     output: OutputOrNone = None,
     errors_path: Errors = None,
     input_format: InputFormat = None,
@@ -185,6 +212,7 @@ def economics(
 ) -> None:
     """Profit, margin and ROI per carrier at a sale price, or the lowest price reaching a target;
     with --input, the same for every SKU of a catalogue file (one row per SKU; exit 1 if some rows failed)."""
+    # Long only by its signature, the table of its 39 options; the work is in the named steps below.
     from ._common import guarded
 
     sku = _Sku(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sys
 import textwrap
-from typing import TYPE_CHECKING, Callable, List, Literal, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Annotated, Callable, List, Literal, Optional, Sequence, Union
 
 import typer
 
@@ -280,6 +280,23 @@ def _weight_and_value(weight: Optional[str], value: Optional[str], items: Option
     return combine_items(parse_item(text, i) for i, text in enumerate(items))
 
 
+# The options of `quote` alone (those it shares with other commands: `options`).
+_Full = Annotated[
+    bool,
+    typer.Option("--full", help="With --json: the complete quotes (billing rule, tariff sources, reason sentences)."),
+]
+_Carrier = Annotated[Optional[List[str]], typer.Option("--carrier", help="Only this carrier, id or name (repeatable).")]
+_Sort = Annotated[str, typer.Option("--sort", help="price (cheapest first) or days (fastest first).")]
+_Item = Annotated[
+    Optional[List[str]],
+    typer.Option(
+        "--item",
+        help="One item of a multi-item shipment, WEIGHT:PRICE e.g. 300g:900RUB (repeatable). Weights and "
+        "prices are summed (Ozon groups a shipment by the sums); use instead of --weight/--value.",
+    ),
+]
+
+
 def quote(
     dims: Dims,
     weight: Weight = None,
@@ -290,19 +307,12 @@ def quote(
     liquid: Liquid = False,
     reading: Reading = None,
     as_json: Json = False,
-    full: bool = typer.Option(
-        False, "--full", help="With --json: the complete quotes (billing rule, tariff sources, reason sentences)."
-    ),
+    full: _Full = False,
     show_all: ShowAll = False,
     top: Top = None,
-    carrier: Optional[List[str]] = typer.Option(None, "--carrier", help="Only this carrier, id or name (repeatable)."),
-    sort: str = typer.Option("price", "--sort", help="price (cheapest first) or days (fastest first)."),
-    item: Optional[List[str]] = typer.Option(
-        None,
-        "--item",
-        help="One item of a multi-item shipment, WEIGHT:PRICE e.g. 300g:900RUB (repeatable). Weights and "
-        "prices are summed (Ozon groups a shipment by the sums); use instead of --weight/--value.",
-    ),
+    carrier: _Carrier = None,
+    sort: _Sort = "price",
+    item: _Item = None,
     tariffs: Tariffs = None,
     fx: Fx = None,
     rates_file: RatesFile = None,
@@ -331,42 +341,59 @@ def quote(
             liquid=liquid,
         )
         ts = load(tariffs)
-        quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence, scheme=scheme)
-        notice = ts.coverage(parcel.order_date, readings=reading or (), scheme=scheme).message
         rub = bool(fx or rates_file or cbr or ozon_fee)
-        if rub:  # RUB figures: ratecalc.money.costs adds them (rate, its date and source on every quote)
-            from ..money.costs import with_rub
-            from ..money.fx import build_chain
-
-            quotes = with_rub(quotes, parcel, build_chain(fx, rates_file, cbr=cbr), ozon_fee=ozon_fee)
+        quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence, scheme=scheme)
+        if rub:
+            quotes = _with_rub(quotes, parcel, fx, rates_file, cbr, ozon_fee)
         quotes = order(select(quotes, carrier or []), sort)  # type: ignore[arg-type]
+        notice = ts.coverage(parcel.order_date, readings=reading or (), scheme=scheme).message
         if as_json:
-            if notice:  # stdout stays JSON
-                consoles.plain_err.print(f"note: {notice}", highlight=False, soft_wrap=True)
-            if full:
-                data = [q.model_dump(mode="json") for q in quotes]
-            else:
-                from ..pricing.compact import compact
-
-                data = [compact(q) for q in quotes]
-            import json  # here: `--help` and the table output never need it
-
-            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
-            sys.stdout.write("\n")
+            _print_json(quotes, notice, full)
             return
         out = consoles.plain_out
-        _wrap(out, t._("Parcel"), _header(quotes, parcel, t, scheme))
-        if notice and t is not ENGLISH:
-            from ..pricing.wording import coverage_text
-
-            notice = coverage_text(ts.coverage(parcel.order_date, readings=reading or ()), t)
-        if notice:
-            _wrap(out, t._("Note"), notice)
-        render_quotes(quotes, out, show_all=show_all, top=top, t=t, why=_why(ts, parcel, reading, t))
+        _print_quotes(out, quotes, parcel, ts, notice, t, scheme=scheme, reading=reading, show_all=show_all, top=top)
         if rub:
             _rates_lines(quotes, out, t)
 
     guarded(run)
+
+
+def _with_rub(quotes: list[ServiceQuote], parcel, fx, rates_file, cbr: bool, ozon_fee) -> list[ServiceQuote]:
+    """RUB figures: ratecalc.money.costs adds them (the rate, its date and source on every quote)."""
+    from ..money.costs import with_rub
+    from ..money.fx import build_chain
+
+    return with_rub(quotes, parcel, build_chain(fx, rates_file, cbr=cbr), ozon_fee=ozon_fee)
+
+
+def _print_json(quotes: Sequence[ServiceQuote], notice: Optional[str], full: bool) -> None:
+    """The quotes as JSON on stdout (compact unless --full); the coverage note goes to stderr."""
+    if notice:  # stdout stays JSON
+        consoles.plain_err.print(f"note: {notice}", highlight=False, soft_wrap=True)
+    if full:
+        data = [q.model_dump(mode="json") for q in quotes]
+    else:
+        from ..pricing.compact import compact
+
+        data = [compact(q) for q in quotes]
+    import json  # here: `--help` and the table output never need it
+
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2))
+    sys.stdout.write("\n")
+
+
+def _print_quotes(
+    out: Out, quotes, parcel, ts, notice: Optional[str], t: Lang, *, scheme, reading, show_all, top
+) -> None:
+    """The parcel line, the coverage note (worded in `t`) and the table of quotes."""
+    _wrap(out, t._("Parcel"), _header(quotes, parcel, t, scheme))
+    if notice and t is not ENGLISH:
+        from ..pricing.wording import coverage_text
+
+        notice = coverage_text(ts.coverage(parcel.order_date, readings=reading or ()), t)
+    if notice:
+        _wrap(out, t._("Note"), notice)
+    render_quotes(quotes, out, show_all=show_all, top=top, t=t, why=_why(ts, parcel, reading, t))
 
 
 def _rates_lines(quotes: Sequence[ServiceQuote], console: Out, t: Lang = ENGLISH) -> None:
