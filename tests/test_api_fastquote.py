@@ -432,12 +432,20 @@ def test_one_access_log_line_per_request_answered_directly_or_handed_on(tariffs)
     ]
 
 
-def test_bounded_integers_keep_their_published_schema_and_errors(pair):
-    """weight_g, dims_mm and max_days are checked by pydantic-core; the schema and the errors stay as published."""
+def test_bounded_integers_state_their_bounds_in_the_schema_and_errors(pair):
+    """weight_g, dims_mm and max_days are checked by pydantic-core; the schema states the bounds in JSON Schema's
+    own keywords (what validators, generators and fuzzers read) and the errors name rule and limit."""
     fast, _ = pair
     schema = fast.get("/openapi.json").json()["components"]["schemas"]["QuoteRequest"]["properties"]
-    assert {k: schema["weight_g"][k] for k in ("gt", "le", "type")} == {"gt": 0, "le": 1_000_000, "type": "integer"}
-    assert schema["dims_mm"]["items"] == {"gt": 0, "le": 10_000, "type": "integer"}
+    bounds = ("type", "exclusiveMinimum", "maximum")
+    assert {k: schema["weight_g"][k] for k in bounds} == {
+        "type": "integer",
+        "exclusiveMinimum": 0,
+        "maximum": 1_000_000,
+    }
+    assert schema["dims_mm"]["items"] == {"type": "integer", "exclusiveMinimum": 0, "maximum": 10_000}
+    max_days = fast.get("/openapi.json").json()["components"]["schemas"]["QuoteFilters"]["properties"]["max_days"]
+    assert {"type": "integer", "minimum": 1, "maximum": 365} in max_days["anyOf"]
     cases = [
         ({"weight_g": 0, "dims_mm": [1, 2, 3]}, "$.weight_g", "greater_than", 0),
         ({"weight_g": 5.0, "dims_mm": [1, 2, 10_001]}, "$.dims_mm[2]", "less_than_equal", 10_000),

@@ -47,6 +47,7 @@ from ..models import (
     Short,
     Sort,
 )
+from ..patterns import EXPAND_SCHEMA
 from ..quoting import Invalid, check_options, normalised_parcel, quote_parcels, quotes_json, to_parcel
 
 router = APIRouter(prefix="/v1", tags=["quotes"])
@@ -184,14 +185,23 @@ def _query_options(
     return QuoteOptions.model_validate(data)
 
 
+# NDJSON in: the body is text, one QuoteParcel per line, so the schema says a string of bytes (what client
+# generators turn into a file or bytes argument) and the description says the lines. Descriptions sit on the
+# request body and the response, never on a media type (OpenAPI 3.1 has no such field).
 _BODY_DOC = {
     "requestBody": {
         "required": True,
+        "description": "JSON: a BatchRequest. NDJSON (`Content-Type: application/x-ndjson`): one QuoteParcel JSON "
+        "object per line, options as query parameters; the answer is NDJSON unless the request asks for JSON "
+        "(`Accept: application/json`).",
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
             NDJSON: {
-                "schema": {"$ref": "#/components/schemas/QuoteParcel"},
-                "description": "one QuoteParcel JSON object per line; options as query parameters",
+                "schema": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "UTF-8 text: one QuoteParcel JSON object per line",
+                }
             },
         },
     }
@@ -200,9 +210,12 @@ _BODY_DOC = {
 
 @router.post(
     "/quotes/batch",
+    operation_id="quoteBatch",
     response_model=BatchResponse,
     responses={
         200: {
+            "description": "JSON: a BatchResponse. NDJSON (asked with `Accept: application/x-ndjson`, or implied by "
+            "an NDJSON body): one BatchItem per line, in order, then one BatchSummary line (the schema of a line)",
             "content": {
                 NDJSON: {
                     "schema": {
@@ -211,9 +224,8 @@ _BODY_DOC = {
                             {"$ref": "#/components/schemas/BatchSummary"},
                         ]
                     },
-                    "description": "one BatchItem per line, in order, then one BatchSummary line",
                 }
-            }
+            },
         },
         413: PROBLEM,
         415: PROBLEM,
@@ -240,7 +252,11 @@ async def quote_batch(
     ),
     status: Optional[list[Literal["ok", "unpriced", "ineligible"]]] = Query(None, description="NDJSON bodies only"),
     sort: Optional[Sort] = Query(None, description="NDJSON bodies only: price or days"),
-    expand: list[str] = Query([], description="add parts to each quote: billing, tariff, reasons or all"),
+    expand: list[str] = Query(
+        [],
+        description="add parts to each quote: billing, tariff, reasons or all; comma-separated or repeated",
+        json_schema_extra=EXPAND_SCHEMA,
+    ),
 ) -> Response:
     """One result per parcel, in order; a bad parcel yields an error entry and does not fail the others.
 

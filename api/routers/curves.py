@@ -19,11 +19,11 @@ from ratecalc.units import MAX_WEIGHT_G, Money, parse_weight
 
 from ..deps import tariffs
 from ..errors import Problem, from_input_error, from_pydantic, invalid
-from ..models import DIMS_PATTERN, MONEY_PATTERN, WEIGHT_PATTERN, Delivery, QuoteOptions, QuoteParcel, Readings
+from ..models import DateText, Delivery, QuoteOptions, QuoteParcel, Readings
+from ..patterns import DIMS_PATTERN, DIMS_RULES, MONEY_PATTERN, MONEY_RULES, WEIGHT_PATTERN, WEIGHT_RULES
 from ..quoting import Invalid, to_parcel
 
 router = APIRouter(prefix="/v1", tags=["curves"])
-DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"  # the schema says what the route takes (a real day is checked after)
 
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 
@@ -161,6 +161,7 @@ def run_curves(
 
 @router.get(
     "/curves",
+    operation_id="curves",
     response_model=CurvesResponse,
     responses={422: PROBLEM},
     summary="Price against weight for every service; cheapest and fastest service per weight band",
@@ -170,21 +171,24 @@ async def curves(
         ...,
         max_length=64,
         pattern=WEIGHT_PATTERN,
-        description="the parcel's own weight, e.g. 400g (marked on the curve)",
+        description=f"the parcel's own weight, e.g. 400g (marked on the curve): {WEIGHT_RULES}",
     ),
-    dims: str = Query(..., max_length=64, pattern=DIMS_PATTERN, description="L x W x H with a unit, e.g. 30x20x15cm"),
+    dims: str = Query(
+        ..., max_length=64, pattern=DIMS_PATTERN, description=f"L x W x H and a unit, e.g. 30x20x15cm: {DIMS_RULES}"
+    ),
     value: Optional[str] = Query(
-        None, max_length=64, pattern=MONEY_PATTERN, description="declared value, e.g. 1000RUB"
+        None, max_length=64, pattern=MONEY_PATTERN, description=f"declared value, e.g. 1000RUB: {MONEY_RULES}"
     ),
-    date: Optional[str] = Query(
-        None, pattern=DATE_PATTERN, description="order date YYYY-MM-DD (default: the server's today)"
-    ),
+    date: Optional[DateText] = Query(None, description="order date YYYY-MM-DD (default: the server's today)"),
     delivery: Delivery = Query("pickup_point"),
     battery: bool = Query(False),
     liquid: bool = Query(False),
     reading: Optional[Readings] = Query(None, description="a named reading where sources conflict (repeatable)"),
     weight_max: Optional[str] = Query(
-        None, max_length=64, pattern=WEIGHT_PATTERN, description="right end of the grid (default: 5kg or 2x)"
+        None,
+        max_length=64,
+        pattern=WEIGHT_PATTERN,
+        description=f"right end of the grid (default: 5kg or 2x): {WEIGHT_RULES}",
     ),
     step_g: Optional[int] = Query(
         None, ge=1, le=MAX_WEIGHT_G, description=f"grid step in grams (default: at most ~400 points; {MAX_POINTS} max)"

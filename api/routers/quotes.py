@@ -17,6 +17,7 @@ from ratecalc import TariffSet
 from ..deps import tariffs
 from ..errors import Problem
 from ..models import QuoteRequest, QuoteResponse
+from ..patterns import EXPAND_SCHEMA
 from ..quoting import quote_answer
 
 router = APIRouter(prefix="/v1", tags=["quotes"])
@@ -26,6 +27,7 @@ PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 
 @router.post(
     "/quotes",
+    operation_id="quote",
     response_model=QuoteResponse,
     responses={413: PROBLEM, 422: PROBLEM},
     summary="Quote one parcel",
@@ -39,6 +41,7 @@ async def quote(
         description="add parts to each quote: billing (weight rule and weights), tariff (dates, sources, "
         "readings), reasons (sentences, not only codes), or all; comma-separated or repeated",
         examples=["billing,tariff"],
+        json_schema_extra=EXPAND_SCHEMA,
     ),
 ) -> Response:
     """Every service in force on the order date: ok by price, then unpriced, then ineligible with reason codes.
