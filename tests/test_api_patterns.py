@@ -143,7 +143,7 @@ def _same_as_the_library(pattern: str, parse: Callable[[str], object], text: str
         assert "٣" in text, f"the library takes {text!r}, the schema refuses it"
 
 
-PROPERTY = settings(max_examples=examples(300))
+PROPERTY = settings(max_examples=examples(200))
 
 
 @PROPERTY
