@@ -25,13 +25,16 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from ratecalc import TariffError, TariffSet, __version__
 
 from . import errors, web
+from .admission import Admission, cap_threads
 from .deps import bearer_guard
+from .edge import Edge, install_slash_redirect
 from .fastquote import GZIP_LEVEL, GZIP_MINIMUM_SIZE, FastQuotes
 from .fastquote import PATH as FAST_PATH
 from .logs import setup_logging
 from .metrics import Metrics
 from .middleware import RequestMiddleware
 from .models import BatchRequest
+from .offload import Offload, Workers
 from .parent import supervisor_pid, watch_parent
 from .routers import admin, batch, catalog, curves, economics, health, quotes
 from .settings import Settings
@@ -122,13 +125,18 @@ class _App(FastAPI):
             await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffSet] = None) -> FastAPI:
+def create_app(
+    settings: Optional[Settings] = None, *, tariffs: Optional[TariffSet] = None, worker: bool = False
+) -> FastAPI:
     """The app. `tariffs`: serve this already loaded set at start-up instead of loading one (embedding,
-    tests); reloads still read the directories of `settings`."""
+    tests); reloads still read the directories of `settings`. `worker`: the app a worker process runs
+    for the offloaded routes (api/offload.py): the same routes without the edge layers, which the serving
+    process has already applied to the request."""
     settings = settings or Settings()
     setup_logging(settings.log_level)
     metrics = Metrics()
     holder = TariffHolder(settings, metrics)
+    workers = Workers(settings, holder, metrics)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -137,15 +145,21 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
         except TariffError as exc:
             log.error("cannot start: the tariff set is broken", extra={"problems": [str(p) for p in exc.problems]})
             raise
+        cap_threads(settings.threads)
+        if tariffs is None:  # a server loading its own set (serve) starts its workers now; an app handed a
+            workers.warm_up()  # loaded set (embedding, tests) starts them when first needed
         parent = supervisor_pid()
         if parent is not None:
             watch_parent(parent)
         hup = _install_sighup(app, holder)
         log.info("tariffs loaded", extra={"checksum": ts.checksum, "files": len(ts.documents.files), "sighup": hup})
         del ts  # held here for the app's whole life, it would keep the start-up set alive after a reload
-        yield
-        if hup:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
+        try:
+            yield
+        finally:
+            workers.close()
+            if hup:
+                asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
 
     # /docs is served by api.web from assets the app itself holds (no CDN); /redoc would need one
     app = _App(
@@ -160,6 +174,7 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.holder = holder
+    app.state.workers = workers
     errors.install(app)
 
     if settings.cors_origins:
@@ -172,6 +187,12 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
         )
     # gzip only when the client accepts it and the body is worth it; streamed NDJSON is compressed per chunk
     app.add_middleware(GZipMiddleware, minimum_size=GZIP_MINIMUM_SIZE, compresslevel=GZIP_LEVEL)
+    if worker:
+        _include_routes(app, settings)
+        return app
+    # the offloaded routes leave for a worker process here: inside the batch slots, outside gzip and CORS
+    # (the worker's app has its own, so compression runs there too)
+    app.add_middleware(Offload, workers=workers)
     fast = None
     if settings.fast_quotes and not settings.cors_origins:  # CORS adds its headers to every answer: its layer
         token = settings.api_token.get_secret_value().encode() if settings.api_token else None
@@ -185,8 +206,19 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
             fast=fast,
             front=True,
         )
+    # inside the request middleware (request id, metrics, access log): the batch slots, then the request rules
+    app.add_middleware(Admission, slots=settings.max_concurrent_batches, retry_after=settings.retry_after)
+    secret = settings.api_token.get_secret_value() if settings.api_token else None
+    app.add_middleware(Edge, token=secret, open_routes=frozenset(settings.open_routes))
     app.add_middleware(RequestMiddleware, metrics=metrics, max_body_bytes=settings.max_body_bytes, fast=fast)
 
+    _include_routes(app, settings)
+    install_slash_redirect(app.router)
+    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
+    return app
+
+
+def _include_routes(app: FastAPI, settings: Settings) -> None:
     app.include_router(health.router)
     v1_deps = (
         [Depends(bearer_guard(settings.api_token, "ApiToken", "RATECALC_API_TOKEN"))] if settings.api_token else []
@@ -198,5 +230,3 @@ def create_app(settings: Optional[Settings] = None, *, tariffs: Optional[TariffS
         app.include_router(admin.router, dependencies=[Depends(guard)])
 
     web.install(app, page_enabled=not settings.api_token)
-    app.openapi = lambda: _openapi(app, settings)  # type: ignore[method-assign]
-    return app

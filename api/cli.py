@@ -15,13 +15,34 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
-from typing import List, Optional
+from typing import TYPE_CHECKING, List, Optional
 
 import typer
 
 from ratecalc.cli import build_app
 
+if TYPE_CHECKING:
+    from .settings import Settings
+
 APP_FACTORY = f"{__package__}.app:create_app"  # what uvicorn imports in each worker: this package, by its own name
+
+
+# `serve` flag -> the setting it overrides (api/settings.py). Workers are separate processes that read their
+# settings from the environment, so a flag given is exported as RATECALC_<NAME> before uvicorn starts.
+EDGE_FLAGS = (
+    "max_header_bytes",
+    "header_timeout",
+    "idle_timeout",
+    "keep_alive",
+    "max_connections",
+    "max_concurrent_batches",
+    "retry_after",
+    "threads",
+    "processes",
+    "max_batch",
+    "max_body_bytes",
+    "open_routes",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -34,9 +55,44 @@ def register(app: typer.Typer) -> None:
             None, "--tariffs", help="Extra tariff directory layered over the built-in one (repeatable)."
         ),
         log_level: str = typer.Option("info", "--log-level", help="debug, info, warning, error."),
+        max_header_bytes: Optional[int] = typer.Option(
+            None, help="Largest request line plus headers, bytes (431 beyond). Default 32768."
+        ),
+        header_timeout: Optional[float] = typer.Option(
+            None, help="Seconds to send a request's line and headers (408 beyond). Default 10."
+        ),
+        idle_timeout: Optional[float] = typer.Option(
+            None, help="Seconds a body may stall or an answer lie unread before the connection closes. Default 30."
+        ),
+        keep_alive: Optional[float] = typer.Option(
+            None, help="Seconds an idle keep-alive connection stays open. Default 5."
+        ),
+        max_connections: Optional[int] = typer.Option(
+            None,
+            help="Open connections per worker; beyond, the one waiting longest for a request makes room. Default 1000.",
+        ),
+        max_concurrent_batches: Optional[int] = typer.Option(
+            None, help="Batch requests in progress per worker (503 + Retry-After beyond). Default 2."
+        ),
+        retry_after: Optional[int] = typer.Option(None, help="Seconds in Retry-After of a 503 for load. Default 2."),
+        threads: Optional[int] = typer.Option(None, help="Worker threads per worker for CPU work. Default 8."),
+        processes: Optional[int] = typer.Option(
+            None, help="Processes per worker answering batches, economics and curves (0: threads). Default 2."
+        ),
+        max_batch: Optional[int] = typer.Option(
+            None, help="Most parcels or items in one batch (413 beyond). Default 10000."
+        ),
+        max_body_bytes: Optional[int] = typer.Option(
+            None, help="Largest request body, bytes (413 beyond). Default 8 MiB."
+        ),
+        open_routes: Optional[str] = typer.Option(
+            None,
+            help="With RATECALC_API_TOKEN set, the routes answered without it: comma-separated among healthz, "
+            "readyz, metrics, openapi, docs (empty: none). Default all five.",
+        ),
     ) -> None:
         """Serve the comparison page at / and the HTTP API (docs at /docs). SIGHUP or POST
-        /v1/admin/reload reloads the tariffs."""
+        /v1/admin/reload reloads the tariffs. Every limit is a flag and a RATECALC_* variable (docs/limits.md)."""
         try:
             import uvicorn
 
@@ -48,7 +104,11 @@ def register(app: typer.Typer) -> None:
             # Workers are separate processes: hand the directories over through the environment.
             os.environ["RATECALC_TARIFF_DIRS"] = os.pathsep.join(str(p) for p in tariffs)
         os.environ["RATECALC_LOG_LEVEL"] = log_level.upper()
-        _check(typer)
+        given = locals()
+        for name in EDGE_FLAGS:
+            if given[name] is not None:
+                os.environ["RATECALC_" + name.upper()] = str(given[name])
+        settings = _check(typer)
         if workers > 1:
             # Workers watch this pid and stop when it dies (api/parent.py): no orphans holding the port.
             os.environ["RATECALC_SUPERVISOR_PID"] = str(os.getpid())
@@ -67,10 +127,27 @@ def register(app: typer.Typer) -> None:
             log_config=uvicorn_log_config(log_level),
             access_log=False,  # the app writes its own JSON access log, with the request id
             proxy_headers=False,
+            **_edge_options(settings),
         )
 
 
-def _check(typer_mod) -> None:
+def _edge_options(settings: Settings) -> dict:
+    """uvicorn's options for the HTTP edge: the bounded protocol (api/protocol.py) where httptools is
+    installed (uvicorn[standard]), else h11 with its header-size limit."""
+    try:
+        import httptools  # noqa: F401
+    except ImportError:  # pragma: no cover - depends on the install
+        http = "h11"
+    else:
+        http = f"{__package__}.protocol:EdgeProtocol"
+    return {
+        "http": http,
+        "h11_max_incomplete_event_size": settings.max_header_bytes,
+        "timeout_keep_alive": settings.keep_alive,
+    }
+
+
+def _check(typer_mod) -> Settings:
     """Settings and tariffs checked before uvicorn starts: one clear message and exit 2, not a traceback."""
     from pydantic import ValidationError
 
@@ -83,7 +160,7 @@ def _check(typer_mod) -> None:
     except ValidationError as exc:
         for e in exc.errors():
             name = "RATECALC_" + "_".join(str(p) for p in e["loc"]).upper()
-            typer_mod.echo(f"error: {name}: {e['msg']}", err=True)
+            typer_mod.echo(f"error: {name}: {e['msg'].removeprefix('Value error, ')}", err=True)
         raise typer_mod.Exit(2)
     try:
         TariffSet.load(settings.tariff_dirs, builtin=settings.builtin_tariffs)
@@ -92,10 +169,13 @@ def _check(typer_mod) -> None:
         for problem in exc.problems:
             typer_mod.echo(f"  {problem}", err=True)
         raise typer_mod.Exit(2)
+    return settings
 
 
 app = build_app(register)
 
 
 def main() -> None:
-    app(prog_name="ratecalc")
+    from ratecalc.cli._common import run_app
+
+    run_app(app, unchecked=("serve",))  # the server's logs are its own handlers' concern

@@ -225,6 +225,45 @@ def problem_response(
     )
 
 
+def problem_json(
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: Sequence[FieldError] = (),
+    instance: Optional[str] = None,
+) -> bytes:
+    """A problem document's bytes, for answers written below the framework (the HTTP edge, the protocol)."""
+    body = Problem(
+        type=_TYPE + slug,
+        title=title,
+        status=status,
+        detail=detail,
+        instance=instance,
+        request_id=request_id_var.get(),
+        errors=list(errors),
+    )
+    return body.model_dump_json().encode()
+
+
+async def send_problem(
+    send: Callable[[dict], Any],
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    errors: Sequence[FieldError] = (),
+    *,
+    instance: Optional[str] = None,
+    headers: Sequence[tuple[bytes, bytes]] = (),
+) -> None:
+    """Answer an ASGI request with a problem document (what `problem_response` gives a route)."""
+    body = problem_json(status, slug, title, detail, errors, instance)
+    out = [(b"content-type", PROBLEM_MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": out + list(headers)})
+    await send({"type": "http.response.body", "body": body})
+
+
 _GENERIC = {
     400: ("bad-request", "Bad request"),
     401: ("unauthorized", "Unauthorized"),

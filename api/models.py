@@ -1,6 +1,6 @@
 """Request and response bodies of the HTTP API (pydantic at the edge).
 
-Quotes are `ratecalc.compact.CompactQuote` in every answer (the CLI's `--json`; `?expand=` adds the rest of
+Quotes are `ratecalc.pricing.compact.CompactQuote` in every answer (the CLI's `--json`; `?expand=` adds the rest of
 the library's `ServiceQuote`); nothing here redefines them. A parcel may be written as people write it (`"1.2kg"`,
 `"30x20x10cm"`, `"1500RUB"`) or in integer units (`weight_g`, `dims_mm`, `value` as an object);
 the response echoes it back resolved to integer units.
@@ -25,8 +25,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from ratecalc.compact import CompactQuote
-from ratecalc.schema import Service
+from ratecalc.pricing.compact import CompactQuote
+from ratecalc.tariffdata.schema import Service
 from ratecalc.units import (
     CURRENCY_EXPONENT,
     MAX_SIDE_MM,
@@ -230,6 +230,11 @@ Sort = Literal["price", "days"]
 
 
 class QuoteOptions(BaseModel):
+    scheme: Literal["rfbs", "fbp"] = Field(
+        "rfbs",
+        description="rfbs: the seller hands the parcel to the carrier (partner delivery); fbp: the lanes from "
+        "Ozon's border warehouse",
+    )
     readings: Readings = Field(default_factory=list, description="named alternative readings where sources conflict")
     filters: Optional[QuoteFilters] = None
     sort: Sort = Field("price", description="price: ok by price, then unpriced, then ineligible; days: fastest first")
@@ -280,6 +285,7 @@ class NormalisedParcel(BaseModel):
 
 
 class NormalisedRequest(NormalisedParcel):
+    scheme: Literal["rfbs", "fbp"] = Field("rfbs", description="the scheme whose lanes were quoted")
     readings: list[str]
     delivery_types: list[str] = Field(description="the delivery types quoted")
     filters: Optional[QuoteFilters]
@@ -306,7 +312,7 @@ CompactQuotes = Annotated[
     list[dict[str, Any]],
     WithJsonSchema({"type": "array", "items": {"$ref": "#/components/schemas/CompactQuote"}}),
 ]
-"""Compact quotes as built by `ratecalc.compact.compact` (plain dicts: already the JSON, no second pass)."""
+"""Compact quotes as built by `ratecalc.pricing.compact.compact` (plain dicts: already the JSON, no second pass)."""
 
 
 class BatchItem(BaseModel):
@@ -330,6 +336,7 @@ class ServiceSummary(BaseModel):
     name: str
     tier: Optional[str]
     origin: str
+    scheme: Literal["rfbs", "fbp"] = Field("rfbs", description="quoted with this scheme (fbp: Ozon's border warehouse)")
     periods: list[str] = Field(description="effective ranges of its versions, from→until (… = open)")
     rates_published: bool
 

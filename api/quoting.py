@@ -14,11 +14,11 @@ from typing import Optional, Sequence, Union
 import numpy as np
 
 from ratecalc import InputError, Parcel, TariffSet
-from ratecalc.compact import compact, parse_expand
-from ratecalc.confidence import confidence_rank
-from ratecalc.groups import group_input_error, require_group_inputs
-from ratecalc.parcels import to_arrays
-from ratecalc.result import STATUS_RANK, ServiceQuote, sort_quotes
+from ratecalc.pricing.compact import compact, parse_expand
+from ratecalc.pricing.groups import group_input_error, require_group_inputs
+from ratecalc.pricing.parcels import to_arrays
+from ratecalc.pricing.result import STATUS_RANK, ServiceQuote, sort_quotes
+from ratecalc.tariffdata.confidence import confidence_rank
 from ratecalc.units import Money
 
 from .errors import FieldError, from_input_error, invalid
@@ -99,7 +99,7 @@ def to_parcel(item: QuoteParcel, options: QuoteOptions, root: str = "$") -> Parc
 def check_options(ts: TariffSet, options: QuoteOptions, root: str = "$") -> None:
     """Readings and filters must name things that exist: a typo must not silently empty the answer."""
     errors = []
-    known_readings = ts.compiled().available_readings
+    known_readings = ts.compiled(scheme=options.scheme).available_readings
     for i, name in enumerate(options.readings):
         if name not in known_readings:
             errors.append(
@@ -112,7 +112,8 @@ def check_options(ts: TariffSet, options: QuoteOptions, root: str = "$") -> None
             )
     f = options.filters
     if f is not None:
-        carriers = sorted({s.carrier_id for s in ts.services})
+        services_of = ts.compiled(scheme=options.scheme).services
+        carriers = sorted({s.carrier_id for s in services_of})
         for i, c in enumerate(f.carriers or ()):
             if c.lower() not in carriers:
                 errors.append(
@@ -123,7 +124,7 @@ def check_options(ts: TariffSet, options: QuoteOptions, root: str = "$") -> None
                         limit=carriers,
                     )
                 )
-        services = {s.id for s in ts.services}
+        services = {s.id for s in services_of}
         for i, s in enumerate(f.services or ()):
             if s not in services:
                 errors.append(
@@ -137,7 +138,7 @@ def check_options(ts: TariffSet, options: QuoteOptions, root: str = "$") -> None
     if errors:
         raise Invalid(errors)
     try:
-        ts.compiled(options.readings)
+        ts.compiled(options.readings, options.scheme)
     except InputError as exc:  # e.g. readings that cannot be combined
         raise Invalid([from_input_error(exc, f"{root}.readings")]) from None
 
@@ -183,13 +184,15 @@ def finish(quotes: list[ServiceQuote], options: QuoteOptions, merged: bool) -> t
     return kept, len(quotes) - len(kept)
 
 
-def _input_problems(ts: TariffSet, parcels: Sequence[Parcel], readings: Sequence[str]) -> dict[int, InputError]:
+def _input_problems(
+    ts: TariffSet, parcels: Sequence[Parcel], readings: Sequence[str], scheme: str = "rfbs"
+) -> dict[int, InputError]:
     """Parcels the engine would refuse as a whole batch (e.g. no declared RUB price in the group era).
 
     The library raises for the first such parcel of a batch; the API answers each one at its own index
     instead, so the others are still quoted (partial success).
     """
-    compiled = ts.compiled(readings)
+    compiled = ts.compiled(readings, scheme)
     arrays = to_arrays(parcels)
     flagged = np.flatnonzero(require_group_inputs(compiled, arrays))
     return {int(i): group_input_error(compiled, arrays, int(i)) for i in flagged}
@@ -208,7 +211,7 @@ def quote_parcels(ts: TariffSet, parcels: Sequence[Parcel], options: QuoteOption
             return [_quote_one(ts, parcels[0], options)]
         except InputError as exc:
             return [_this_parcel(exc)]
-    refused = _input_problems(ts, parcels, options.readings) if parcels else {}
+    refused = _input_problems(ts, parcels, options.readings, options.scheme) if parcels else {}
     return _quote_known(ts, parcels, options, refused)
 
 
@@ -224,9 +227,11 @@ def _quote_one(ts: TariffSet, parcel: Parcel, options: QuoteOptions) -> tuple[li
     `quote_many`: ~40 % less CPU for a single quote), once per delivery type asked for."""
     deliveries = _delivery_types(options)
     if not deliveries:
-        return finish(ts.quote(parcel, readings=options.readings), options, merged=False)
+        return finish(ts.quote(parcel, readings=options.readings, scheme=options.scheme), options, merged=False)
     merged = [
-        q for d in deliveries for q in ts.quote(dataclasses.replace(parcel, delivery=d), readings=options.readings)
+        q
+        for d in deliveries
+        for q in ts.quote(dataclasses.replace(parcel, delivery=d), readings=options.readings, scheme=options.scheme)
     ]
     return finish(merged, options, merged=len(deliveries) > 1)
 
@@ -239,7 +244,7 @@ def _quote_known(
     deliveries = _delivery_types(options)
     k = len(deliveries) if deliveries else 1
     expanded = [dataclasses.replace(p, delivery=d) for p in good for d in deliveries] if deliveries else good
-    raw = ts.quote_many(expanded, readings=options.readings) if expanded else []
+    raw = ts.quote_many(expanded, readings=options.readings, scheme=options.scheme) if expanded else []
     out: list[Outcome] = []
     j = 0
     for i in range(len(parcels)):
@@ -255,7 +260,7 @@ def _quote_known(
 def quotes_json(
     quotes: Sequence[ServiceQuote], options: QuoteOptions, expand: frozenset[str] = frozenset()
 ) -> list[dict]:
-    """The answer's quotes in their compact form (`ratecalc.compact`); `delivery_type` is named on each
+    """The answer's quotes in their compact form (`ratecalc.pricing.compact`); `delivery_type` is named on each
     quote only when the request asked for several delivery types."""
     several = len(_delivery_types(options) or ()) > 1
     return [compact(q, expand, delivery_type=several) for q in quotes]
@@ -273,6 +278,7 @@ def normalised_request_json(parcel: Parcel, options: QuoteOptions) -> dict:
     """`normalised_request(...).model_dump(mode="json")` without building the model: on every single quote
     (the model's round trip cost more than the rest of the echo); tests hold the two equal."""
     out = parcel.to_dict()
+    out["scheme"] = options.scheme
     out["readings"] = list(options.readings)
     out["delivery_types"] = _delivery_types(options) or [parcel.delivery]
     out["filters"] = None if options.filters is None else options.filters.model_dump(mode="json")
@@ -290,7 +296,7 @@ def _compact_outcome(
     """
     if body.filters is None and body.sort == "price" and not parts:
         try:
-            return ts.quote_compact(parcel, readings=body.readings), 0
+            return ts.quote_compact(parcel, readings=body.readings, scheme=body.scheme), 0
         except InputError as exc:
             return _this_parcel(exc)
     [outcome] = quote_parcels(ts, [parcel], body)
@@ -327,7 +333,7 @@ def quote_answer(ts: TariffSet, body: QuoteRequest, expand: Sequence[str]) -> by
         field = "value.currency" if isinstance(body.value, MoneyIn) and outcome.rule == "currency" else outcome.field
         raise invalid([from_input_error(outcome, f"$.{field}")])
     quotes, hidden = outcome
-    notice = ts.coverage(parcel.order_date, readings=body.readings).message
+    notice = ts.coverage(parcel.order_date, readings=body.readings, scheme=body.scheme).message
     out: dict = {
         "request": normalised_request_json(parcel, body),
         "quotes": quotes,

@@ -13,6 +13,10 @@ from typing import Annotated, Optional
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+# Routes outside /v1 that say how the server is, not what it knows; with a token set, each stays open or
+# needs the token as RATECALC_OPEN_ROUTES says. docs covers /docs and its assets.
+OPERATIONAL_ROUTES = ("healthz", "readyz", "metrics", "openapi", "docs")
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RATECALC_", extra="ignore")
@@ -42,6 +46,70 @@ class Settings(BaseSettings):
         description="Answer plain POST /v1/quotes requests on the direct path (api/fastquote.py: the same "
         "answers for a fraction of the CPU); false sends every request through FastAPI's routing.",
     )
+
+    # The HTTP edge (docs/limits.md, "HTTP server"): per worker process; `ratecalc serve` has a flag for each.
+    max_header_bytes: int = Field(
+        32 * 1024,
+        ge=1024,
+        le=1024 * 1024,
+        description="Largest request line plus headers, in bytes; more is answered 431 at once.",
+    )
+    header_timeout: float = Field(
+        10.0, gt=0, le=3600, description="Seconds a client has to send a request's line and headers (then 408)."
+    )
+    idle_timeout: float = Field(
+        30.0,
+        gt=0,
+        le=3600,
+        description="Seconds a request body may stall, or a client leave an answer unread, before the "
+        "connection is closed.",
+    )
+    keep_alive: float = Field(5.0, gt=0, le=3600, description="Seconds an idle keep-alive connection stays open.")
+    max_connections: int = Field(
+        1000,
+        ge=2,
+        le=1_000_000,
+        description="Open connections per worker; past it the connection waiting longest for a request is "
+        "closed to make room (kept below the process's file-descriptor limit).",
+    )
+    max_concurrent_batches: int = Field(
+        2,
+        ge=1,
+        le=1024,
+        description="Batch requests (quotes/batch, economics/batch) in progress per worker; more get 503 "
+        "with Retry-After at once.",
+    )
+    retry_after: int = Field(2, ge=1, le=3600, description="Seconds named in Retry-After on a 503 for load.")
+    processes: int = Field(
+        2,
+        ge=0,
+        le=256,
+        description="Worker processes per server worker that answer the CPU-heavy routes (batches, economics, "
+        "curves), so the event loop keeps answering health checks; 0 = answer them in worker threads.",
+    )
+    threads: int = Field(
+        8, ge=1, le=256, description="Worker threads per worker process for CPU work (batches, economics)."
+    )
+    open_routes: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: list(OPERATIONAL_ROUTES),
+        description="With RATECALC_API_TOKEN set, the operational routes still answered without it "
+        "(comma-separated among healthz, readyz, metrics, openapi, docs; empty = none).",
+    )
+
+    @field_validator("open_routes", mode="before")
+    @classmethod
+    def _split_routes(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [v.strip().lower() for v in value.split(",") if v.strip()]
+        return value
+
+    @field_validator("open_routes")
+    @classmethod
+    def _known_routes(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(OPERATIONAL_ROUTES))
+        if unknown:
+            raise ValueError(f"unknown route name(s) {', '.join(unknown)}; known: {', '.join(OPERATIONAL_ROUTES)}")
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

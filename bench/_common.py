@@ -7,8 +7,8 @@ import datetime as dt
 import numpy as np
 
 from ratecalc import Parcel, TariffSet
-from ratecalc.compile import CURRENCY_INDEX, EPOCH_DAY0, CompiledTariffs
-from ratecalc.engine import ParcelArrays
+from ratecalc.pricing.engine import ParcelArrays
+from ratecalc.tariffdata.compile import CURRENCY_INDEX, EPOCH_DAY0, CompiledTariffs
 from ratecalc.units import Money
 
 

@@ -26,7 +26,7 @@ import pyarrow.csv as pacsv
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import busiest_day, load  # noqa: E402
 
-from ratecalc.compile import day_number  # noqa: E402
+from ratecalc.tariffdata.compile import day_number  # noqa: E402
 
 
 def write_catalogue(path: Path, rows: int, seed: int = 4) -> None:

@@ -1,6 +1,12 @@
 """100,000-SKU catalogue through `ratecalc economics --input` end to end: wall time (goal: <= 20 s).
 
     python3 bench/bench_economics.py [--rows 100000] [--reverse-share 0.5] [--keep DIR]
+    python3 bench/bench_economics.py --single      # one SKU's target price, one surface after the other
+
+`--single`: the lowest price reaching a target margin of 25, 80, 90 and 99.9999 % for one SKU (450 g,
+20x15x10 cm, Car Products, 62 CNY, 2025-12-05), by the single-SKU path (`reverse_price`, what
+`POST /v1/economics` and `ratecalc economics --target-margin` run) and by the catalogue path
+(`cost_catalogue`, what `POST /v1/economics/batch` and `--input` run): seconds each, and the answers.
 
 Writes a random catalogue CSV of mixed categories (every category of the 2025-12-01 table, named by slug,
 Russian, Chinese or English name), purchase costs in CNY, and either a sale price (forward: best carrier per
@@ -26,8 +32,8 @@ DAY = "2025-12-05"
 
 
 def write_catalogue(path: Path, rows: int, reverse_share: float, seed: int = 7) -> None:
-    from ratecalc.commissions import table_for
-    from ratecalc.parcels import parse_date
+    from ratecalc.money.commissions import table_for
+    from ratecalc.pricing.parcels import parse_date
 
     rng = np.random.default_rng(seed)
     cats = table_for(parse_date(DAY)).categories
@@ -53,12 +59,48 @@ def write_catalogue(path: Path, rows: int, reverse_share: float, seed: int = 7) 
     pacsv.write_csv(table, path)
 
 
+def single() -> None:
+    from decimal import Decimal
+
+    from ratecalc import Parcel, TariffSet
+    from ratecalc.files.catalogue import cost_catalogue
+    from ratecalc.money.economics import EconomicsInput, Target, reverse_price
+    from ratecalc.money.fx import build_chain
+    from ratecalc.units import Money
+
+    ts = TariffSet.load()
+    fx = build_chain(["CNY=11.5"], cbr=False)
+    inp = EconomicsInput(
+        parcel=Parcel.parse("450g", "20x15x10cm", date=DAY),
+        category="Car Products",
+        purchase_cost=Money(Decimal(62), "CNY"),
+    )
+    sku = {"weight_g": ["450"], "length_mm": ["200"], "width_mm": ["150"], "height_mm": ["100"]}
+    sku |= {"category": ["Car Products"], "purchase_cost": ["62CNY"]}
+    for margin in ("25", "80", "90", "99.9999"):
+        started = time.perf_counter()
+        res = reverse_price(ts, inp, Target("margin", Decimal(margin)), fx)
+        one = time.perf_counter() - started
+        best = next((ln for ln in res.lines if ln.price_minor is not None), None)
+        started = time.perf_counter()
+        cat = cost_catalogue(pa.table({**sku, "target_margin": [margin]}), ts.compiled(), fx, date=DAY)
+        many = time.perf_counter() - started
+        [row] = cat.table.to_pylist()
+        mine = "none" if best is None else f"{best.price_minor / 100:.2f} RUB ({best.service_id})"
+        theirs = "none" if row["sale_price"] is None else f"{row['sale_price']} RUB ({row['service_id']})"
+        print(f"target margin {margin:>7} %: reverse_price {one:6.2f} s -> {mine}; catalogue {many:5.2f} s -> {theirs}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=100_000)
     ap.add_argument("--reverse-share", type=float, default=0.5)
     ap.add_argument("--keep", type=Path, default=None)
+    ap.add_argument("--single", action="store_true", help="one SKU's target price by both paths")
     args = ap.parse_args()
+    if args.single:
+        single()
+        return
     work = args.keep or Path(tempfile.mkdtemp(prefix="bench-economics-"))
     work.mkdir(parents=True, exist_ok=True)
     src, out = work / "catalogue.csv", work / "economics.csv"

@@ -21,8 +21,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import busiest_day, load, random_parcels  # noqa: E402
 
-from ratecalc import engine as E  # noqa: E402
-from ratecalc.compile import (
+from ratecalc.pricing import engine as E  # noqa: E402
+from ratecalc.tariffdata.compile import (
     CURRENCIES,  # noqa: E402
     MICRO,  # noqa: E402
 )

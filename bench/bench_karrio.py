@@ -26,7 +26,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import busiest_day, load  # noqa: E402
 
-from ratecalc.columnar import quote_many  # noqa: E402
+from ratecalc.files.columnar import quote_many  # noqa: E402
 
 
 def parcels(n: int, seed: int = 11) -> pd.DataFrame:

@@ -21,9 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import busiest_day, load, parcel_list  # noqa: E402
 
-from ratecalc import engine as E  # noqa: E402
-from ratecalc.parcels import to_arrays, to_scalars  # noqa: E402
-from ratecalc.result import build_one  # noqa: E402
+from ratecalc.pricing import engine as E  # noqa: E402
+from ratecalc.pricing.parcels import to_arrays, to_scalars  # noqa: E402
+from ratecalc.pricing.result import build_one  # noqa: E402
 
 
 def timed(fn, items, repeat_warm: int = 50) -> tuple[list[float], list[float]]:
@@ -102,7 +102,7 @@ def floors(parcels: list, n: int) -> None:
     cheapest way for each kind, holding the fields a quote has (no values worked out, no sorting)."""
     from collections import namedtuple
 
-    from ratecalc.result import ServiceQuote, _set_dict, _set_extra, _set_fields_set, _set_private
+    from ratecalc.pricing.result import ServiceQuote, _set_dict, _set_extra, _set_fields_set, _set_private
 
     names = list(ServiceQuote.model_fields)
     template = dict.fromkeys(names)

@@ -26,8 +26,8 @@ import pyarrow.parquet as pq
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import busiest_day, load  # noqa: E402
 
-from ratecalc import batchfile as bf  # noqa: E402
-from ratecalc.columnar import ingest, long_form_table  # noqa: E402
+from ratecalc.files import batchfile as bf  # noqa: E402
+from ratecalc.files.columnar import ingest, long_form_table  # noqa: E402
 
 Variant = Callable[[list[pa.Table], dict[str, Any]], tuple[list[pa.Table], dict[str, Any]]]
 

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from .errors import InputError, RatecalcError, TariffError, TariffProblem
 
 if TYPE_CHECKING:
-    from .columnar import ColumnarQuotes, quote_table
-    from .parcels import Parcel
-    from .result import ServiceQuote
-    from .tariffset import TariffSet, default_tariffs, quote
+    from .files.columnar import ColumnarQuotes, quote_table
+    from .pricing.parcels import Parcel
+    from .pricing.result import ServiceQuote
+    from .pricing.tariffset import TariffSet, default_tariffs, quote
     from .units import Money, parse_dims, parse_money, parse_weight
 
 __all__ = [
@@ -45,17 +45,17 @@ __version__ = "0.1.0"
 # Imported on first use (PEP 562): `ratecalc --help` and commands that never quote do not pay for numpy,
 # pydantic and the tariff schema (~0.3 s of a cold start); the columnar names need pyarrow (`files` extra).
 _LAZY = {
-    "Parcel": "parcels",
-    "ServiceQuote": "result",
-    "TariffSet": "tariffset",
-    "default_tariffs": "tariffset",
-    "quote": "tariffset",
+    "Parcel": "pricing.parcels",
+    "ServiceQuote": "pricing.result",
+    "TariffSet": "pricing.tariffset",
+    "default_tariffs": "pricing.tariffset",
+    "quote": "pricing.tariffset",
     "Money": "units",
     "parse_dims": "units",
     "parse_money": "units",
     "parse_weight": "units",
-    "ColumnarQuotes": "columnar",
-    "quote_table": "columnar",
+    "ColumnarQuotes": "files.columnar",
+    "quote_table": "files.columnar",
 }
 
 
@@ -64,6 +64,6 @@ def __getattr__(name: str) -> Any:
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     value = getattr(import_module(f".{module}", __name__), name)
-    if module != "columnar":
+    if module != "files.columnar":
         globals()[name] = value
     return value

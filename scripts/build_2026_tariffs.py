@@ -4,7 +4,7 @@ Run from the repository root: `python3 scripts/build_2026_tariffs.py`. Idempoten
 starting on or after 2025-12-17 is replaced, older versions are left as they are.
 
 What it writes (decisions in README "Today's rates"):
-* the April 2026 set, imported from Ozon's own file with `ratecalc.ozon_sheet`, in force 2026-04-07 to
+* the April 2026 set, imported from Ozon's own file with `ratecalc.tariffdata.ozon_sheet`, in force 2026-04-07 to
   2026-07-23 (confidence `official`), and the same numbers from 2025-12-17 to 2026-04-06 (confidence
   `inferred`: Ozon announced new rates from 2025-12-17; no source states these numbers for those dates);
 * the July 2026 set from 2026-07-24 (`rates-2026-07.yaml`, a public conversion of Ozon's July file and
@@ -12,26 +12,32 @@ What it writes (decisions in README "Today's rates"):
   on 2026-07-23;
 * UNI and Leader: no 2026 version (absent from both 2026 files); the shipment groups as the April file
   states them, from 2025-12-17.
+
+Every carrier file is written again in the compact form: a service whose rows follow Ozon's group rules
+(`row_rules` in tariffs/ozon-groups.yaml) says `group_rules: ozon-groups` and states only its own facts per row
+(docs/tariff-format.md); the versions before 2025-12-17 keep their numbers, only their layout changes.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import re
 import sys
 from decimal import Decimal
 from pathlib import Path
+from typing import Optional
 
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from ratecalc.loader import load_documents  # noqa: E402
-from ratecalc.ozon_sheet import (  # noqa: E402
+from ratecalc.pricing.tariffset import TariffSet  # noqa: E402
+from ratecalc.tariffdata.group_rules import compact_carrier  # noqa: E402
+from ratecalc.tariffdata.loader import TariffDocuments, load_documents  # noqa: E402
+from ratecalc.tariffdata.ozon_sheet import (  # noqa: E402
+    SheetImport,
     SheetRow,
     VersionMeta,
-    dump_yaml,
     known_services,
     rate_row,
     read_sheet,
@@ -39,8 +45,8 @@ from ratecalc.ozon_sheet import (  # noqa: E402
     to_documents,
     version_dict,
 )
-from ratecalc.tariffset import TariffSet  # noqa: E402
-from ratecalc.yamlload import _DecimalLoader  # noqa: E402
+from ratecalc.tariffdata.yamldump import dump_carrier_file  # noqa: E402
+from ratecalc.tariffdata.yamlload import _DecimalLoader  # noqa: E402
 
 DATA = ROOT / "tests" / "data" / "ozon-2026"
 TARIFFS = ROOT / "tariffs"
@@ -53,8 +59,15 @@ INFERRED_NOTE = (
     "these numbers for 2025-12-17 to 2026-04-06"
 )
 JULY_NOTE = (
-    "rebuilt from a public conversion of Ozon's July 2026 file and carriers' own sheets; Ozon's file itself "
-    "was not read"
+    "a public conversion of Ozon's July 2026 file, confirmed lane by lane by a transcription of Ozon's own file "
+    "China_scoring_ENG_CN_24_07_26_1784197567.xlsx (all 133 Russia rFBS lanes agree) and by carriers' own sheets; "
+    "Ozon's file itself was not read, so the level stays third_party"
+)
+JULY_TRANSCRIPTION = (
+    "Transcription of Ozon's own file China_scoring_ENG_CN_24_07_26_1784197567.xlsx: all 133 Russia rFBS lanes "
+    "(carrier, tier, group, base, per gram, days, limits, billing, batteries, liquids) in "
+    "../shared/reference/ozon-2026-h2/rfbs-ru-2026-07-24-lanes.csv (from ikeisthere/ozon-pricing-calculator "
+    "server/data/pricing-logistics-catalog.json @5527514b, generated 2026-09-29); every lane held here agrees with it"
 )
 
 
@@ -70,7 +83,7 @@ def _july_rows(april: list[SheetRow]) -> dict[tuple[str, str], tuple[list[dict],
     """(carrier, tier) -> (rate rows, sources, notes) of the July set; limits/returns as April's group."""
     data = yaml.safe_load((DATA / "rates-2026-07.yaml").read_text(encoding="utf-8"))
     sources = _july_sources(data)
-    by_group = {}
+    by_group: dict[str, SheetRow] = {}
     for r in april:
         by_group.setdefault(r.group, r)
     out: dict[tuple[str, str], tuple[list[dict], list[str], list[str]]] = {}
@@ -106,35 +119,14 @@ def _july_rows(april: list[SheetRow]) -> dict[tuple[str, str], tuple[list[dict],
     return out
 
 
-def _versions_text(versions: list[dict]) -> str:
-    text = dump_yaml(versions)
-    return "".join("  " + line if line.strip() else line for line in text.splitlines(keepends=True))
-
-
-_SERVICE = re.compile(r"^- id: (\S+)\s*$", re.M)
-
-
-def _split_services(text: str) -> tuple[str, list[tuple[str, str]]]:
-    starts = [(m.start(), m.group(1)) for m in _SERVICE.finditer(text)]
-    head = text[: starts[0][0]] if starts else text
-    chunks = []
-    for i, (pos, sid) in enumerate(starts):
-        end = starts[i + 1][0] if i + 1 < len(starts) else len(text)
-        chunks.append((sid, text[pos:end]))
-    return head, chunks
-
-
-def _cut_from(chunk: str, day: dt.date) -> str:
-    """Drop every version starting on or after `day` (each version is a `  - ` item under `versions:`)."""
-    lines = chunk.splitlines(keepends=True)
-    out, dropping = [], False
-    for line in lines:
-        if re.match(r"^  - ", line):
-            m = re.match(r"^  - effective_from: (\d{4}-\d{2}-\d{2})", line)
-            dropping = bool(m and dt.date.fromisoformat(m.group(1)) >= day)
-        if not dropping:
-            out.append(line)
-    return "".join(out).rstrip("\n") + "\n"
+def _header(path: Path) -> str:
+    """The comment lines a file starts with (kept when the file is written again)."""
+    lines = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.startswith("#"):
+            break
+        lines.append(line.removeprefix("#").removeprefix(" "))
+    return "\n".join(lines)
 
 
 def main() -> None:
@@ -195,7 +187,7 @@ def main() -> None:
                         rows_j,
                         VersionMeta(
                             JUL24,
-                            tuple(srcs),
+                            (JULY_TRANSCRIPTION, *srcs),
                             "third_party",
                             JULY_NOTE,
                             notes=" ".join(
@@ -214,68 +206,55 @@ def main() -> None:
             generated.setdefault(cid, {})[svc["id"]] = (svc, versions)
     missing = set(july) - july_used
     assert not missing, f"July lanes without an April service: {missing}"
-
-    for cid, services in generated.items():
-        path = TARIFFS / f"{cid}.yaml"
-        if path.exists():
-            head, chunks = _split_services(path.read_text(encoding="utf-8"))
-            done = set()
-            text = head
-            for sid, chunk in chunks:
-                if sid in services:
-                    text += _cut_from(chunk, DEC17) + _versions_text(services[sid][1])
-                    done.add(sid)
-                else:
-                    text += chunk
-            for sid, (svc, versions) in services.items():
-                if sid not in done:
-                    text = text.rstrip("\n") + "\n" + dump_yaml([{**svc, "versions": versions}])
-            path.write_text(text, encoding="utf-8")
-        else:
-            doc = april[cid]
-            doc = {**doc, "services": [{**svc, "versions": v} for svc, v in services.values()]}
-            doc["notes"] = (
-                f"Ozon partner delivery from China (rFBS), from Ozon's rate sheets of 2026; first seen in {imp.file}."
-            )
-            path.write_text(
-                f"# {doc['carrier']} on Ozon partner delivery, 2026 rate sheets (scripts/build_2026_tariffs.py).\n"
-                + dump_yaml(doc),
-                encoding="utf-8",
-            )
-        print("wrote", path)
-
-    for path in sorted(TARIFFS.glob("*.yaml")):  # services absent from both 2026 files end on 2025-12-16
-        head, chunks = _split_services(path.read_text(encoding="utf-8"))
-        text, ended = head, []
-        for sid, chunk in chunks:
-            if re.search(r"^  - effective_from: 2025-12-17", chunk, re.M) and "not transcribed yet" in chunk:
-                chunk = _end_note(_cut_from(chunk, DEC17))
-                ended.append(sid)
-            text += chunk
-        if ended:
-            path.write_text(text, encoding="utf-8")
-            print("ended", ", ".join(ended), "in", path)
+    _write(base.documents, generated, april, imp)
 
 
-END_NOTE = (
-    "Not in force after 2025-12-16: this service is absent from Ozon's 2026 rate sheets (the April file and "
-    "the public conversion of the July file); the last rates held end on 2025-12-16, nothing is carried forward."
-)
-
-
-def _end_note(chunk: str) -> str:
-    """Add END_NOTE to the service's own `notes` (a folded block or one line), or add one."""
-    m = re.search(r"^  notes: >-\n", chunk, re.M)
-    if m:
-        return chunk[: m.end()] + f"    {END_NOTE}\n" + chunk[m.end() :]
-    m = re.search(r"^  notes: (.+)\n", chunk, re.M)
-    if m:
-        return (
-            chunk[: m.start()]
-            + f"  notes: {yaml.safe_dump(END_NOTE + ' ' + m.group(1), width=10**6).strip()}\n"
-            + chunk[m.end() :]
+def _carrier_doc(
+    existing: Optional[dict], services: dict[str, tuple[dict, list[dict]]], fresh: dict, imp: SheetImport
+) -> dict:
+    """A carrier file's data (full form): the versions before 2025-12-17 kept, the generated ones after."""
+    if existing is None:
+        doc = {**fresh, "services": [{**svc, "versions": v} for svc, v in services.values()]}
+        doc["notes"] = (
+            f"Ozon partner delivery from China (rFBS), from Ozon's rate sheets of 2026; first seen in {imp.file}."
         )
-    return re.sub(r"^(  versions:\n)", f"  notes: {END_NOTE}\n\\1", chunk, count=1, flags=re.M)
+        return doc
+    kept = []
+    for svc in existing["services"]:
+        if svc["id"] in services:
+            old = [v for v in svc["versions"] if (v.get("effective_from") or dt.date.min) < DEC17]
+            svc = {**svc, "versions": old + services[svc["id"]][1]}
+        kept.append(svc)
+    done = {s["id"] for s in kept}
+    kept += [{**svc, "versions": v} for sid, (svc, v) in services.items() if sid not in done]
+    return {**existing, "services": kept}
+
+
+def _write(
+    documents: TariffDocuments,
+    generated: dict[str, dict[str, tuple[dict, list[dict]]]],
+    april: dict[str, dict],
+    imp: SheetImport,
+) -> None:
+    """Every carrier file written again in the compact form (rows take the rules of tariffs/ozon-groups.yaml)."""
+    group_sets = {doc.id: doc for doc, _ in documents.groups}
+    loaded = {f.path.name: f for f in documents.files if f.document.kind == "carrier"}
+    for name in sorted(set(loaded) | {f"{cid}.yaml" for cid in generated}):
+        path = TARIFFS / name
+        cid = name.removesuffix(".yaml")
+        existing = loaded[name].document.model_dump(exclude_unset=True) if name in loaded else None
+        if cid in generated:
+            doc = _carrier_doc(existing, generated[cid], april.get(cid, {}), imp)
+        else:
+            assert existing is not None
+            doc = existing
+        header = (
+            _header(path)
+            if path.exists()
+            else f"{doc['carrier']} on Ozon partner delivery, 2026 rate sheets (scripts/build_2026_tariffs.py)."
+        )
+        path.write_text(dump_carrier_file(compact_carrier(doc, group_sets), header), encoding="utf-8")
+        print("wrote", path)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ import re
 
 import yaml
 
-from ratecalc.yamlload import _DecimalLoader
+from ratecalc.tariffdata.yamlload import _DecimalLoader
 
 
 def decide(v):

@@ -26,7 +26,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Optional
 
-from ratecalc.schema import Billing, GroupOverride, GroupsFile, Limits, RateRow, Service, Version
+from ratecalc.tariffdata.schema import Billing, GroupOverride, GroupsFile, Limits, RateRow, Service, Version
 
 
 @dataclass

@@ -40,6 +40,8 @@ BEYOND_THE_SCHEMA = [
     ("conflicts_with", r"\.delivery$", "delivery and filters.delivery_types: a rule across two objects"),
     ("ndjson_only", r"^query$", "query options go with NDJSON bodies only: a rule across body and query"),
     ("max_points", r"\.step_g$", "step_g against the grid's range: arithmetic across parameters"),
+    ("scheme", r"\.storage_days$", "storage days go with scheme fbp: a rule across two fields"),
+    ("invalid_value", r"\.not_collected_rate$", "return rate + not-collected rate below 100 %: a sum of two fields"),
 ]
 
 

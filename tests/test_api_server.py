@@ -15,7 +15,7 @@ import httpx
 import pytest
 from procs import stop
 
-from ratecalc.loader import builtin_dir
+from ratecalc.tariffdata.loader import builtin_dir
 
 USD_ERA = {"weight": "400g", "dims": "30x20x15cm", "date": "2022-07-01"}
 

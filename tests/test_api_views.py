@@ -25,7 +25,7 @@ def test_curves_give_every_service_a_price_per_grid_weight_and_the_bands(client)
     body = r.json()
     assert body["weight_g"] == 400 and 400 in body["weights_g"] and body["weights_g"][-1] == 5000
     assert all(len(s["prices"]) == len(body["weights_g"]) for s in body["series"])
-    assert [b["service_id"] for b in body["cheapest"]["bands"]] == ["guoo-economy", "tanais-economy"]
+    assert [b["service_id"] for b in body["cheapest"]["bands"]] == ["guoo-economy", "rets-economy"]
     assert body["cheapest"]["compared_in"] == "CNY"
     assert body["fastest"]["bands"][0]["service_id"] == "tanais-express"
 

@@ -17,10 +17,10 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-import ratecalc.batchfile as bf
-from ratecalc.batchfile import _Writer, _WriterThread
+import ratecalc.files.batchfile as bf
 from ratecalc.cli import app
 from ratecalc.errors import InputError
+from ratecalc.files.batchfile import _Writer, _WriterThread
 
 
 def test_writer_thread_writes_every_chunk_in_order(tmp_path):

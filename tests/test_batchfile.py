@@ -8,9 +8,9 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
-import ratecalc.batchfile as bf
+import ratecalc.files.batchfile as bf
 from ratecalc.cli import app
-from ratecalc.columnar import quote_table
+from ratecalc.files.columnar import quote_table
 
 runner = CliRunner()
 

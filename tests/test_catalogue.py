@@ -14,10 +14,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from ratecalc.catalogue import Options, cost_catalogue
-from ratecalc.economics import EconomicsInput, Target, economics, reverse_price
-from ratecalc.fx import build_chain
-from ratecalc.parcels import Parcel
+from ratecalc.files.catalogue import Options, cost_catalogue
+from ratecalc.money.economics import EconomicsInput, Target, economics, reverse_price
+from ratecalc.money.fx import build_chain
+from ratecalc.pricing.parcels import Parcel
 from ratecalc.units import Money
 
 DAY = "2025-12-05"
@@ -100,7 +100,8 @@ def test_commission_columns_show_rate_brand_and_confidence(tariffs):
         D("7.00"),
     )
     assert {r["commission_confidence"] for r in rows.values()} == {"official"}
-    fbp = cost_catalogue(_table(ROWS[:1]), tariffs.compiled(()), build_chain(FX, cbr=False), Options(scheme="fbp"))
+    row = [ROWS[0][:-1] + ["2026-09-15"]]  # the FBP lanes held start on 2026-07-24
+    fbp = cost_catalogue(_table(row), tariffs.compiled((), "fbp"), build_chain(FX, cbr=False), Options(scheme="fbp"))
     assert fbp.table.to_pylist()[0]["commission_pct"] == D("16.00")
 
 

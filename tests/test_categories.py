@@ -11,8 +11,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from ratecalc.commissions import commission, find_category, resolve, search, table_for
 from ratecalc.errors import InputError
+from ratecalc.money.commissions import commission, find_category, resolve, search, table_for
 
 DAY_2026 = dt.date(2026, 3, 1)
 CLI = [sys.executable, "-c", "from ratecalc.cli import main; main()"]

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from ratecalc.cbr import CbrClient, parse_daily
-from ratecalc.fx import FxUnavailable, build_chain
+from ratecalc.money.cbr import CbrClient, parse_daily
+from ratecalc.money.fx import FxUnavailable, build_chain
 
 DATA = Path(__file__).parent / "data" / "cbr"
 
@@ -167,6 +167,6 @@ def test_the_cbr_feed_is_off_unless_asked_for(tmp_path, monkeypatch):
 
 
 def test_fx_does_not_import_back_from_the_cbr_provider():
-    import ratecalc.cbr as cbr
+    import ratecalc.money.cbr as cbr
 
-    assert "ratecalc.fx" not in {getattr(v, "__module__", "") for v in vars(cbr).values()}
+    assert "ratecalc.money.fx" not in {getattr(v, "__module__", "") for v in vars(cbr).values()}

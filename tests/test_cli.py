@@ -221,7 +221,7 @@ def test_the_collector_is_off_until_the_tariffs_are_loaded_and_only_for_the_libr
     import typer
 
     from ratecalc.cli import build_app
-    from ratecalc.tariffset import TariffSet
+    from ratecalc.pricing.tariffset import TariffSet
 
     seen: list[tuple[str, bool]] = []
     real_load = TariffSet.load.__func__  # type: ignore[attr-defined]

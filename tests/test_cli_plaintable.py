@@ -67,8 +67,8 @@ def test_the_plain_table_is_what_rich_draws_for_every_parcel_and_width(tariffs, 
 
 
 def test_the_plain_table_with_a_rub_column_is_what_rich_draws(tariffs, monkeypatch):
-    from ratecalc.costs import with_rub
-    from ratecalc.fx import build_chain
+    from ratecalc.money.costs import with_rub
+    from ratecalc.money.fx import build_chain
 
     for parcel in PARCELS[:8]:
         quotes = with_rub(tariffs.quote(parcel), parcel, build_chain(["USD=92.45", "CNY=12.61"], None, cbr=False))

@@ -60,8 +60,8 @@ def test_quote_all_lists_every_service_with_its_reasons_unbroken():
 def test_quote_top_carrier_and_sort_by_days():
     r = cli("quote", *CNY, "--top", "3")
     rows = [line for line in r.stdout.splitlines() if " CNY " in line]
-    assert len(rows) == 3 and rows[0].startswith("GUOO Economy")
-    assert "22 more priced" in flat(r.stdout)
+    assert len(rows) == 3 and rows[0].startswith("RETS Economy")  # 2.85 + 0.0235 x 400 = 12.25 CNY
+    assert "32 more priced" in flat(r.stdout)
     r = cli("quote", *CNY, "--carrier", "tanais", "--sort", "days")
     rows = [line.split("  ")[0] for line in r.stdout.splitlines() if " CNY " in line]
     assert rows == ["Tanais Express", "Tanais Standard", "Tanais Economy"]
@@ -119,9 +119,9 @@ def test_sweep_prints_the_cheapest_service_per_weight_band():
     r = cli("sweep", "--dims", "30x20x15cm", "--value", "1000RUB", "--date", "2025-10-01", "--max-weight", "10kg")
     assert r.returncode == 0, r.stderr
     fits(r.stdout)
-    assert re.search(r"25 g–500 g\s+GUOO Economy", r.stdout) and re.search(r"525 g–10 kg\s+Tanais Economy", r.stdout)
+    assert re.search(r"25 g–100 g\s+GUOO Economy", r.stdout) and re.search(r"125 g–10 kg\s+RETS Economy", r.stdout)
     j = json.loads(cli("sweep", "--dims", "30x20x15cm", "--value", "1000RUB", "--date", "2025-10-01", "--json").stdout)
-    assert [b["service_id"] for b in j["bands"]] == ["guoo-economy", "tanais-economy"]
+    assert [b["service_id"] for b in j["bands"]] == ["guoo-economy", "rets-economy"]
 
 
 def test_sweep_by_days_in_rub():
@@ -179,7 +179,7 @@ def test_batch_best_compares_in_rub_when_given_rates(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "compared prices in RUB" in r.stderr
     rows = (tmp_path / "out.csv").read_text().splitlines()
-    assert rows[1].startswith('0,"A","guoo-economy"') and rows[2].startswith('1,"B","hecny"')
+    assert rows[1].startswith('0,"A","rets-economy"') and rows[2].startswith('1,"B","hecny"')  # 2.85 + 0.0235 x 400
 
 
 def test_batch_best_says_when_it_cannot_compare_in_rub(tmp_path):

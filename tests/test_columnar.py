@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ratecalc import InputError, Parcel
-from ratecalc import engine as E
-from ratecalc.columnar import CODE_NAMES, quote_table
+from ratecalc.files.columnar import CODE_NAMES, quote_table
+from ratecalc.pricing import engine as E
 from ratecalc.units import Money
 
 CURRENCY_CHOICES = [None, "RUB", "USD", "CNY"]
@@ -198,7 +198,7 @@ def test_money_is_never_read_from_a_float(tariffs):
 
 def test_group_model_without_rub_price_is_a_row_error(tariffs):
     day = dt.date(2025, 3, 1)
-    from ratecalc.groups import in_group_model
+    from ratecalc.pricing.groups import in_group_model
 
     if not in_group_model(tariffs.compiled(), day):
         pytest.skip("no shipment groups in the committed tariffs yet")  # pragma: no cover
@@ -277,7 +277,7 @@ def test_code_table_is_the_engines():
 
 @pytest.mark.parametrize("by", ["cheapest", "fastest"])
 def test_best_without_the_long_form_is_the_same(tariffs, by):
-    from ratecalc.columnar import ingest, quote_best, quote_ingested
+    from ratecalc.files.columnar import ingest, quote_best, quote_ingested
 
     rng = np.random.default_rng(21)
     n = 3000
@@ -327,7 +327,7 @@ _NUMBERISH = st.text(alphabet="0123456789.,- +a٣", max_size=22)
 @settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.one_of(st.none(), _NUMBERISH), max_size=30))
 def test_plain_number_checks_match_their_patterns(texts):
-    from ratecalc.columnar import _PLAIN_DEC_RE, _PLAIN_INT_RE, _plain_decimal, _plain_int
+    from ratecalc.files.columnar import _PLAIN_DEC_RE, _PLAIN_INT_RE, _plain_decimal, _plain_int
 
     arr = pa.array(texts, pa.string())
     for check, pattern in ((_plain_int, _PLAIN_INT_RE), (_plain_decimal, _PLAIN_DEC_RE)):
@@ -337,7 +337,7 @@ def test_plain_number_checks_match_their_patterns(texts):
 
 @pytest.mark.parametrize("text", ["1", "123456789", "1234567890", "1.5", ".5", "5.", "1.2.3", "123456789.123456789"])
 def test_plain_number_checks_on_the_edges(text):
-    from ratecalc.columnar import _PLAIN_DEC_RE, _PLAIN_INT_RE, _plain_decimal, _plain_int
+    from ratecalc.files.columnar import _PLAIN_DEC_RE, _PLAIN_INT_RE, _plain_decimal, _plain_int
 
     arr = pa.array([text])
     assert _plain_int(arr)[0] == (re.fullmatch(_PLAIN_INT_RE.strip("^$"), text) is not None)

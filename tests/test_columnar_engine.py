@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ratecalc import engine as E
+from ratecalc.pricing import engine as E
 
 
 def _random(P: int, seed: int) -> E.ParcelArrays:
@@ -92,7 +92,7 @@ def test_reason_code_table_covers_every_bit():
 
 
 def test_output_buffers_are_reused_only_when_nothing_holds_them(tariffs):
-    from ratecalc.engine import _OutputPool
+    from ratecalc.pricing.engine import _OutputPool
 
     def owner(x):
         return x if x.base is None else x.base
@@ -118,7 +118,7 @@ def test_output_buffers_are_reused_only_when_nothing_holds_them(tariffs):
 
 
 def test_int32_outputs_only_where_no_admissible_parcel_can_overflow():
-    from ratecalc.engine import BillingKey, PriceTerms, _output_dtypes
+    from ratecalc.pricing.engine import BillingKey, PriceTerms, _output_dtypes
 
     usd = PriceTerms(True, 3_000_000, 1_200_000, 100, 10_000)  # 3.00 + 1.20 per 100 g, in micro-units; cents
     assert _output_dtypes([BillingKey(1, -1, 5000, 100, 0, 0)], [usd])[2:] == (np.int32, np.int32)

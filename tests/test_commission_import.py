@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from ratecalc.commission_import import import_file, parse_rows, read_workbook, to_yaml
-from ratecalc.commissions import table_for
 from ratecalc.errors import InputError
+from ratecalc.money.commission_import import import_file, parse_rows, read_workbook, to_yaml
+from ratecalc.money.commissions import table_for
 
 DATA = Path(__file__).parent / "data"
 EXPORT = DATA / "Tarifs_CN_01_12_2025_1761720496.utf8.csv"

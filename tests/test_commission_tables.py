@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ratecalc.commissions import commission, table_for
 from ratecalc.errors import InputError
+from ratecalc.money.commissions import commission, table_for
 
 REFERENCE = yaml.safe_load((Path(__file__).parent / "data" / "ozon-commissions-reference.yaml").read_text("utf-8"))
 TABLES = {t["id"]: t for t in REFERENCE["tables"]}

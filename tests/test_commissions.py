@@ -7,9 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from ratecalc.commissions import commission, find_category, table_for
-from ratecalc.economics_schema import load_commission_tables
 from ratecalc.errors import InputError
+from ratecalc.money.commissions import commission, find_category, table_for
+from ratecalc.money.economics_schema import load_commission_tables
 
 
 def test_a1_five_percent_of_5780():

@@ -1,4 +1,4 @@
-"""Price-vs-weight curves and weight bands (ratecalc.curves): one engine run, the same numbers as quotes."""
+"""Price-vs-weight curves and weight bands (ratecalc.pricing.curves): one engine run, the same numbers as quotes."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from ratecalc import InputError, Parcel
-from ratecalc.curves import cheapest_bands, price_curves, weight_grid
-from ratecalc.fx import build_chain
+from ratecalc.money.bands import cheapest_bands
+from ratecalc.money.fx import build_chain
+from ratecalc.pricing.curves import price_curves, weight_grid
 
 CNY_ERA = dict(date="2025-10-01", value="1000RUB")
 
@@ -42,11 +43,14 @@ def test_the_grid_contains_the_parcel_and_is_bounded():
     assert exc.value.field == "step" and exc.value.limit == 2000
 
 
-def test_cheapest_band_is_guoo_economy_up_to_500_g_then_tanais_economy(curves):
+def test_cheapest_band_is_guoo_economy_up_to_100_g_then_rets_economy(curves):
+    # Extra Small: GUOO 2.8 + 0.024 g and RETS 2.85 + 0.0235 g meet at 100 g (5.20 CNY; the tie goes to the name
+    # first); above, RETS Economy (Budget from 501 g: 22.5 + 0.0165 g, 105.00 CNY at 5 kg)
     bands = cheapest_bands(curves)
     assert bands.compared_in == "CNY" and bands.note is None
-    assert [(b.service_id, b.to_g) for b in bands.bands] == [("guoo-economy", 500), ("tanais-economy", 5000)]
-    assert bands.bands[0].price_to is not None and str(bands.bands[0].price_to) == "14.80 CNY"
+    assert [(b.service_id, b.to_g) for b in bands.bands] == [("guoo-economy", 100), ("rets-economy", 5000)]
+    assert bands.bands[0].price_to is not None and str(bands.bands[0].price_to) == "5.20 CNY"
+    assert str(bands.bands[1].price_to) == "105.00 CNY"
 
 
 def test_fastest_band_ranks_by_published_days(curves):
@@ -58,7 +62,7 @@ def test_fastest_band_ranks_by_published_days(curves):
 def test_bands_in_rub_convert_each_price_at_the_rate_given(curves):
     bands = cheapest_bands(curves, fx=build_chain(["CNY=12.5"], cbr=False))
     assert bands.compared_in == "RUB"
-    assert str(bands.bands[0].price_to) == "185.00 RUB"  # 14.80 CNY x 12.5
+    assert str(bands.bands[0].price_to) == "65.00 RUB"  # 5.20 CNY x 12.5
 
 
 def test_a_missing_rate_is_said_not_guessed(curves):

@@ -7,8 +7,8 @@ from decimal import Decimal as D
 
 import pytest
 
-from ratecalc.customs import customs_for, duty_eur, rule_for
-from ratecalc.fx import FxQuote
+from ratecalc.money.customs import customs_for, duty_eur, rule_for
+from ratecalc.money.fx import FxQuote
 from ratecalc.units import Money
 
 RU = dt.date(2024, 5, 1)

@@ -1,4 +1,4 @@
-"""ratecalc.dask on a real LocalCluster (processes): the same rows, numbers and errors as in-process."""
+"""ratecalc.files.dask on a real LocalCluster (processes): the same rows, numbers and errors as in-process."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import pytest
 dd = pytest.importorskip("dask.dataframe")
 distributed = pytest.importorskip("distributed")
 
-import ratecalc.dask as rdask  # noqa: E402
-from ratecalc.columnar import quote_table  # noqa: E402
+import ratecalc.files.dask as rdask  # noqa: E402
+from ratecalc.files.columnar import quote_table  # noqa: E402
 
 
 def test_inside_the_package_dask_is_the_real_dask():

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ratecalc import Parcel
-from ratecalc.economics import EconomicsInput, Target, economics, meets, reverse_price
 from ratecalc.errors import InputError
-from ratecalc.fx import build_chain
+from ratecalc.money.economics import EconomicsInput, Target, economics, meets, reverse_price
+from ratecalc.money.fx import build_chain
 from ratecalc.units import Money
 
 FX = build_chain(["USD=51.158", "CNY=11.5", "EUR=90"], cbr=False)
@@ -65,10 +65,14 @@ def test_forward_every_line_gbs_broker(tariffs):
         "acquiring": "28.48",  # 1.9 % = 28.481
         "fx_loss": "17.99",  # 1.2 % = 17.988
         "ads": "74.95",
-        "returns": "14.96",  # 3 % x (460.42 + 38.21) = 14.9589
+        "returns": "14.96",  # 3 % x (460.42 + 38.21) = 14.9589: the USD era states no return rule
+        "not_collected": "0.00",
+        "storage": "0.00",
         "costs": "1198.73",
         "profit": "300.27",
     }
+    assert d["returns_rule"]["returned"]["rule"] == "unstated"
+    assert "no rule stated" in d["returns_rule"]["returned"]["text"]
     assert d["margin_pct"] == "20.03"  # 300.27 / 1499
     assert d["roi_pct"] == "30.88"  # 300.27 / (473.77 + 38.21 + 460.42)
     assert d["ozon_fee_rule"] == "flat-15" and d["fx"]["source"] == "explicit"

@@ -97,7 +97,10 @@ def test_batch_route_one_row_per_item_and_errors_by_index(client):
     assert r.status_code == 200, r.text
     body = r.json()
     assert [row["sku"] for row in body["rows"]] == ["A", "B"] and [row["index"] for row in body["rows"]] == [0, 1]
-    assert body["rows"][0]["commission_pct"] == "17.00" and body["rows"][1]["sale_price"] == "1317.28"
+    # B: RETS Economy (2025-09 lanes), 2.85 + 0.0235 x 450 = 13.43 CNY = 154.45 RUB, 1.95 RUB under GUOO Economy's
+    # 13.60 CNY: the 20 % margin is reached 1.95 / (1 - 12 % - 2 % - 20 %) = 2.95 RUB lower than the 1317.28 of before
+    assert body["rows"][0]["commission_pct"] == "17.00" and body["rows"][1]["sale_price"] == "1314.33"
+    assert body["rows"][1]["service_id"] == "rets-economy"
     assert body["errors"][0]["index"] == 2 and body["errors"][0]["column"] == "category"
     bad = client.post(
         "/v1/economics/batch", json={"items": [{"weight_g": 1, "length_mm": 1, "width_mm": 1, "height_mm": 1}]}

@@ -8,7 +8,7 @@ from decimal import Decimal as D
 import pytest
 
 from ratecalc.errors import InputError
-from ratecalc.fees import fee_amount, fee_breakpoints, rule_by_id, select_rule
+from ratecalc.money.fees import fee_amount, fee_breakpoints, rule_by_id, select_rule
 
 
 def test_selection_by_tariff_currency_and_choice():

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ratecalc.errors import InputError
-from ratecalc.fx import ExplicitRates, FxChain, FxQuote, RatesFile, build_chain, from_rub, to_rub
+from ratecalc.money.fx import ExplicitRates, FxChain, FxQuote, RatesFile, build_chain, from_rub, to_rub
 from ratecalc.units import Money
 
 SEP1 = FxQuote("USD", Decimal("96.3344"), dt.date(2023, 9, 1), "cbr")

@@ -35,10 +35,11 @@ from procs import stop
 from pydantic_core import to_jsonable_python
 
 from ratecalc import Parcel, TariffSet
-from ratecalc.compact import compact
-from ratecalc.curves import cheapest_bands, price_curves
-from ratecalc.economics import EconomicsInput, economics
-from ratecalc.fx import build_chain
+from ratecalc.money.bands import cheapest_bands
+from ratecalc.money.economics import EconomicsInput, economics
+from ratecalc.money.fx import build_chain
+from ratecalc.pricing.compact import compact
+from ratecalc.pricing.curves import price_curves
 from ratecalc.units import Money, parse_money
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ratecalc import Parcel
-from ratecalc.engine import assign_groups
 from ratecalc.errors import InputError, TariffError
-from ratecalc.groups import (
+from ratecalc.pricing.engine import assign_groups
+from ratecalc.pricing.groups import (
     MISSING,
     WRONG_CURRENCY,
     combine_items,
@@ -25,9 +25,9 @@ from ratecalc.groups import (
     in_group_model,
     require_group_inputs,
 )
-from ratecalc.loader import builtin_dir, load_documents
-from ratecalc.parcels import to_arrays
-from ratecalc.tariffset import TariffSet
+from ratecalc.pricing.parcels import to_arrays
+from ratecalc.pricing.tariffset import TariffSet
+from ratecalc.tariffdata.loader import builtin_dir, load_documents
 from ratecalc.units import Money
 
 DATE = "2025-10-01"
@@ -277,8 +277,7 @@ def test_a_user_layer_can_replace_a_group_era_service(tmp_path):
     """A seller who holds another Leader Standard rate layers it over the built-in one; groups still apply."""
     text = (builtin_dir() / "leader.yaml").read_text(encoding="utf-8")
     mine = text.replace(
-        "      group: Extra Small\n      fixed: 3\n      per_step: 0.0345",
-        "      group: Extra Small\n      fixed: 4\n      per_step: 0.0345",
+        "{group: Extra Small, fixed: 3, per_step: 0.0345,", "{group: Extra Small, fixed: 4, per_step: 0.0345,"
     )
     assert mine != text
     (tmp_path / "leader.yaml").write_text(mine, encoding="utf-8")

@@ -99,7 +99,7 @@ def _edges(source: str, target: str) -> list[tuple[str, str]]:
 
 def test_the_graph_reader_sees_known_imports():
     # guards the reader itself: an empty graph would pass every test below
-    assert "ratecalc.engine" in GRAPH["ratecalc.tariffset"]
+    assert "ratecalc.pricing.engine" in GRAPH["ratecalc.pricing.tariffset"]
     assert "ratecalc.cli" in GRAPH["api.cli"]
     assert "api.routers.economics" in GRAPH["api.app"]
     assert _cycles({"a": {"b"}, "b": {"a"}, "c": {"a"}}) == [["a", "b"]]
@@ -130,7 +130,7 @@ def test_the_command_line_loads_without_the_engine():
     import subprocess
     import sys
 
-    probe = "import sys, ratecalc_api.cli; print(sorted(m for m in ('ratecalc.engine', 'ratecalc.schema', 'numpy') if m in sys.modules))"
+    probe = "import sys, ratecalc_api.cli; print(sorted(m for m in ('ratecalc.pricing.engine', 'ratecalc.tariffdata.schema', 'numpy') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
@@ -161,7 +161,13 @@ def _modules_after(args: list[str], env: dict[str, str]) -> set[str]:
 
 
 HEAVY = ("numpy", "pydantic", "yaml", "pyarrow", "matplotlib", "markdown_it", "pygments")
-ENGINE = ("ratecalc.engine", "ratecalc.schema", "ratecalc.compile", "ratecalc.result", "ratecalc.tariffset")
+ENGINE = (
+    "ratecalc.pricing.engine",
+    "ratecalc.tariffdata.schema",
+    "ratecalc.tariffdata.compile",
+    "ratecalc.pricing.result",
+    "ratecalc.pricing.tariffset",
+)
 
 
 def test_help_imports_neither_the_engine_nor_numpy_pydantic_or_yaml():
@@ -169,7 +175,10 @@ def test_help_imports_neither_the_engine_nor_numpy_pydantic_or_yaml():
     library module that quotes loads when a command runs."""
     loaded = _modules_after(["--help"], {})
     assert "ratecalc.cli.quote" in loaded  # the probe really ran the command line
-    assert sorted(m for m in loaded if m.split(".")[0] in HEAVY or m in ENGINE or m == "ratecalc.tariffcache") == []
+    assert (
+        sorted(m for m in loaded if m.split(".")[0] in HEAVY or m in ENGINE or m == "ratecalc.tariffdata.tariffcache")
+        == []
+    )
 
 
 def test_a_quote_from_the_compiled_tariff_cache_never_imports_yaml(tmp_path):
@@ -178,7 +187,7 @@ def test_a_quote_from_the_compiled_tariff_cache_never_imports_yaml(tmp_path):
     env = {"RATECALC_TARIFF_CACHE": str(tmp_path)}
     assert "yaml" in _modules_after(args, env)  # the first start parses and fills the cache
     loaded = _modules_after(args, env)
-    assert "ratecalc.engine" in loaded
+    assert "ratecalc.pricing.engine" in loaded
     assert sorted(m for m in loaded if m.split(".")[0] == "yaml" or m in ("rich.table", "typer.rich_utils")) == []
 
 
@@ -186,7 +195,7 @@ def test_help_imports_no_module_that_only_a_running_command_uses():
     """What the commands use only when they run is imported where they run it: JSON output, the chart's
     HTML page, the unit parsers, the engine's thread pool (concurrent.futures, which loads logging)."""
     loaded = _modules_after(["--help"], {})
-    lazy = ("json", "html", "ratecalc.units", "concurrent.futures", "logging", "ratecalc.sharing")
+    lazy = ("json", "html", "ratecalc.units", "concurrent.futures", "logging", "ratecalc.tariffdata.sharing")
     assert "ratecalc.cli.chart" in loaded
     assert sorted(m for m in lazy if m in loaded) == []
 
@@ -196,7 +205,7 @@ def test_a_cached_quote_imports_neither_the_thread_pool_nor_the_cache_writer_and
 ):
     """A table quote from the compiled-tariff cache: no concurrent.futures/logging (the engine's thread
     pool), no rich.console or rich.table (plain lines and table written as rich would write them,
-    ratecalc.cli._plainout and _plaintable), no ratecalc.sharing (used when the cache is written), no search for pydantic plugins (the
+    ratecalc.cli._plainout and _plaintable), no ratecalc.tariffdata.sharing (used when the cache is written), no search for pydantic plugins (the
     entry points of every installed distribution), and the command leaves PYDANTIC_DISABLE_PLUGINS as
     it found it."""
     import os
@@ -211,10 +220,10 @@ def test_a_cached_quote_imports_neither_the_thread_pool_nor_the_cache_writer_and
         "    main()\n"
         "finally:\n"
         "    from pydantic.plugin import _loader\n"
-        "    lazy = ('concurrent.futures', 'logging', 'rich.console', 'rich.table', 'ratecalc.sharing', 'yaml', 'ratecalc.yamlload')\n"
+        "    lazy = ('concurrent.futures', 'logging', 'rich.console', 'rich.table', 'ratecalc.tariffdata.sharing', 'yaml', 'ratecalc.tariffdata.yamlload')\n"
         "    print('LAZY', [m for m in lazy if m in sys.modules], file=sys.stderr)\n"
         "    print('PLUGINS', _loader._plugins, os.environ.get('PYDANTIC_DISABLE_PLUGINS'), file=sys.stderr)\n"
-        "    print('ENGINE', 'ratecalc.engine' in sys.modules, file=sys.stderr)\n"
+        "    print('ENGINE', 'ratecalc.pricing.engine' in sys.modules, file=sys.stderr)\n"
     )
     env = {k: v for k, v in os.environ.items() if k != "PYDANTIC_DISABLE_PLUGINS"}
     env.update({"PYTHONPATH": str(ROOT), "RATECALC_TARIFF_CACHE": str(tmp_path)})
@@ -223,5 +232,51 @@ def test_a_cached_quote_imports_neither_the_thread_pool_nor_the_cache_writer_and
         [x for x in r.stderr.splitlines() if x.split(" ")[0] in ("LAZY", "PLUGINS", "ENGINE")] for r in runs
     )
     # the first start parses the YAML and stores the set: the probe sees the modules it is there to catch
-    assert first[0] == "LAZY ['ratecalc.sharing', 'yaml', 'ratecalc.yamlload']", runs[0].stderr
+    assert first[0] == "LAZY ['ratecalc.tariffdata.sharing', 'yaml', 'ratecalc.tariffdata.yamlload']", runs[0].stderr
     assert second == ["LAZY []", "PLUGINS None None", "ENGINE True"], runs[1].stderr
+
+
+# The library's layers, bottom up. A module imports only its own layer and the layers below it; the base
+# (errors, units, cachedir) is below everything; the command line and the HTTP API (api/) sit on top of all of them.
+LAYERS = ("ratecalc.tariffdata", "ratecalc.pricing", "ratecalc.money", "ratecalc.files")
+BASE = ("ratecalc.errors", "ratecalc.units", "ratecalc.cachedir")
+
+
+def _layer(module: str) -> int | None:
+    return next((i for i, layer in enumerate(LAYERS) if module == layer or module.startswith(layer + ".")), None)
+
+
+def test_every_library_module_lives_in_a_layer_the_base_or_the_command_line():
+    loose = [
+        m
+        for m in GRAPH
+        if m.startswith("ratecalc")
+        and _layer(m) is None
+        and m not in BASE + ("ratecalc", "ratecalc.__main__")
+        and not m.startswith("ratecalc.cli")
+    ]
+    assert loose == []
+
+
+def test_each_layer_imports_only_itself_and_the_layers_below():
+    upward = [
+        (a, b)
+        for a, targets in GRAPH.items()
+        for b in targets
+        if (la := _layer(a)) is not None and (lb := _layer(b)) is not None and lb > la
+    ]
+    assert upward == []
+
+
+def test_the_base_imports_no_layer_and_no_layer_imports_the_command_line():
+    assert sorted((a, b) for a in BASE for b in GRAPH[a] if b != "ratecalc.errors") == []
+    into_cli = [
+        (a, b) for a, targets in GRAPH.items() if _layer(a) is not None for b in targets if b.startswith("ratecalc.cli")
+    ]
+    assert into_cli == []
+
+
+def test_the_layer_rules_see_an_upward_import():
+    # guards the rules themselves: pricing.curves reading money would be caught
+    assert _layer("ratecalc.pricing.curves") == 1 and _layer("ratecalc.money.fx") == 2
+    assert _layer("ratecalc.files.dask") == 3 and _layer("ratecalc.cli.quote") is None

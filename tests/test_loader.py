@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from ratecalc import Parcel, TariffError, TariffSet
-from ratecalc.loader import load_documents
+from ratecalc.tariffdata.loader import load_documents
 
 GOOD = """\
 carrier: Test Carrier

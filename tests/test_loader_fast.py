@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ratecalc import yamlload as loader
-from ratecalc.loader import builtin_dir
-from ratecalc.yamlload import load_decimal_yaml
+from ratecalc.tariffdata import yamlload as loader
+from ratecalc.tariffdata.loader import builtin_dir
+from ratecalc.tariffdata.yamlload import load_decimal_yaml
 
 FILES = sorted(p for p in builtin_dir().rglob("*") if p.suffix in (".yaml", ".yml"))
 
@@ -41,7 +41,7 @@ def test_the_reference_loader_is_pure_python_so_the_comparison_above_compares_tw
 
 
 def test_the_yaml_names_stay_importable_from_the_loader():
-    from ratecalc import loader as old
+    from ratecalc.tariffdata import loader as old
 
     assert old.load_decimal_yaml is load_decimal_yaml and old._DecimalLoader is loader._DecimalLoader
 

@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from ratecalc import Parcel
-from ratecalc.columnar import ingest, long_form_table, quote_ingested
+from ratecalc.files.columnar import ingest, long_form_table, quote_ingested
 from ratecalc.units import Money
 
 DATES = [dt.date(2021, 9, 1), dt.date(2022, 7, 1), dt.date(2023, 7, 19), dt.date(2025, 3, 1), dt.date(2026, 2, 1)]
@@ -103,7 +103,7 @@ def test_long_form_parquet_keeps_the_columns_and_reads_back_as_text(tmp_path, ta
     df = _catalogue(50)
     src, out, csv_out = tmp_path / "cat.csv", tmp_path / "long.parquet", tmp_path / "long.csv"
     df.to_csv(src, index=False)
-    from ratecalc.batchfile import quote_file
+    from ratecalc.files.batchfile import quote_file
 
     quote_file(src, out, tariffs.compiled())
     quote_file(src, csv_out, tariffs.compiled())

@@ -15,7 +15,9 @@ import pytest
 import yaml
 
 from ratecalc import Parcel, TariffSet
-from ratecalc.ozon_sheet import SheetError, date_from_name, read_sheet
+from ratecalc.tariffdata.loader import builtin_dir, load_documents
+from ratecalc.tariffdata.ozon_sheet import SheetError, date_from_name, known_services, read_sheet, to_documents
+from ratecalc.tariffdata.schema import parse_document
 
 DATA = Path(__file__).parent / "data" / "ozon-2026"
 APRIL = DATA / "China_scoring_ENG_CN_7_04_26_1775544002.xlsx"
@@ -286,3 +288,20 @@ def test_an_imported_sheet_layers_over_the_built_in_set_from_its_date(tmp_path):
     assert "zto-express" in after and all(q.tariff.confidence == "official" for q in after.values())
     r = cli("tariffs", "check", str(out))
     assert r.returncode == 0, r.stderr
+
+
+def test_the_import_writes_rows_compact_and_loading_gives_back_every_cell_of_the_sheet(april, tmp_path):
+    """Rows state the carrier's own cells; the group's limits, value ranges, billing, loss cap and returns come
+    from tariffs/ozon-groups.yaml on load, and are then exactly the cells `to_documents` reads into full rows."""
+    out = tmp_path / "imported"
+    r = cli("tariffs", "import", str(APRIL), "--effective-from", "2026-12-01", "-o", str(out))
+    assert r.returncode == 0, r.stderr
+    text = (out / "cel.yaml").read_text(encoding="utf-8")
+    assert text.count("group_rules: ozon-groups") == 3
+    assert "value_ranges" not in text and "loss_compensation_cap" not in text and "override" not in text
+    full = to_documents(april, dt.date(2026, 12, 1), known_services(TariffSet.load().services))
+    loaded = [f for f in load_documents([builtin_dir(), out]).files if f.layer == 1]
+    assert sorted(f.path.stem for f in loaded) == sorted(full)
+    for f in loaded:
+        expected = parse_document(full[f.path.stem]).model_dump(exclude_unset=True)
+        assert f.document.model_dump(exclude_unset=True) == expected, f.path.name

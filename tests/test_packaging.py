@@ -55,7 +55,7 @@ def test_wheel_ships_tariffs_and_finds_them(tmp_path):
         site = tmp_path / "site"
         zf.extractall(site)
     probe = (
-        "import ratecalc, ratecalc.loader as l; from ratecalc import TariffSet;"
+        "import ratecalc, ratecalc.tariffdata.loader as l; from ratecalc import TariffSet;"
         "ts = TariffSet.load(); print(l.builtin_dir()); print(len(ts.services))"
     )
     out = _installed(site, probe, tmp_path).split()

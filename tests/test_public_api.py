@@ -89,7 +89,7 @@ def test_importing_ratecalc_does_not_need_the_files_extra():
 
 
 def test_the_old_columnar_quote_many_still_works_and_says_it_is_renamed(tariffs):
-    from ratecalc import columnar
+    from ratecalc.files import columnar
 
     data = {"weight_g": [500], "length_mm": [200], "width_mm": [150], "height_mm": [100]}
     with pytest.warns(DeprecationWarning, match="renamed quote_table"):

@@ -1,4 +1,4 @@
-"""Every `ratecalc ...` command in the README's ```sh blocks runs as written (exit code 0).
+"""Every `ratecalc ...` command in the ```sh blocks of the README and of docs/ runs as written (exit code 0).
 
 The commands run in order, in one scratch directory holding the files the examples name (a small
 catalogue, Ozon's April 2026 rate sheet from tests/data), so an example may use what an earlier one
@@ -21,6 +21,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
+PAGES = [README, *sorted((ROOT / "docs").glob("*.md"))]  # in order: README first, then docs/ by name
 
 NOT_RUN = {
     "ratecalc serve": "starts a server that runs until stopped (test_web_browser runs it)",
@@ -37,7 +38,7 @@ EXPORT = 'Article,"Weight, g",length_mm,width_mm,height_mm,declared_value,curren
 
 def readme_commands() -> list[str]:
     """The `ratecalc` commands of the sh blocks, continuation lines joined, comments dropped."""
-    blocks = re.findall(r"```sh\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.S)
+    blocks = [b for page in PAGES for b in re.findall(r"```sh\n(.*?)```", page.read_text(encoding="utf-8"), flags=re.S)]
     out = []
     for block in blocks:
         for line in block.replace("\\\n", " ").splitlines():

@@ -8,8 +8,8 @@ import random
 import pytest
 
 from ratecalc import Parcel, TariffSet
-from ratecalc.compact import compact
-from ratecalc.result import ServiceQuote, sort_quotes
+from ratecalc.pricing.compact import compact
+from ratecalc.pricing.result import ServiceQuote, sort_quotes
 from ratecalc.units import Money
 
 DATES = ["2022-07-01", "2023-07-19", "2024-12-05", "2025-10-01", "2026-01-10"]

@@ -8,9 +8,9 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ratecalc.commissions import charge_minor
-from ratecalc.fees import fee_minor, rule_by_id
-from ratecalc.rounding import pct_of_minor, ratio
+from ratecalc.money.commissions import charge_minor
+from ratecalc.money.fees import fee_minor, rule_by_id
+from ratecalc.money.rounding import pct_of_minor, ratio
 
 PCT = st.decimals(min_value=0, max_value=99, places=4, allow_nan=False, allow_infinity=False)
 MINOR = st.integers(min_value=0, max_value=10**8)

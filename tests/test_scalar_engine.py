@@ -14,7 +14,7 @@ from exploring import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ratecalc import engine as E
+from ratecalc.pricing import engine as E
 
 STEPS = st.sampled_from([1, 10, 50, 100, 500, 1000])
 

@@ -15,9 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from ratecalc import Parcel, TariffSet, tariffcache
-from ratecalc.compile import VOLUMETRIC_GREATER_OF
-from ratecalc.loader import builtin_dir, tariff_dirs
+from ratecalc import Parcel, TariffSet
+from ratecalc.tariffdata import tariffcache
+from ratecalc.tariffdata.compile import VOLUMETRIC_GREATER_OF
+from ratecalc.tariffdata.loader import builtin_dir, tariff_dirs
 
 ROOT = Path(__file__).resolve().parent.parent
 DATES = ["2022-06-01", "2023-06-01", "2024-12-04", "2025-03-01", "2026-01-15", "2026-04-10", "2026-08-01"]
@@ -157,13 +158,15 @@ def _filled(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, str]
     return _only_file(tmp_path / "cache"), key
 
 
-def test_a_payload_with_a_matching_digest_but_not_a_tariff_set_is_refused(tmp_path, monkeypatch):
+def test_a_payload_with_a_matching_hmac_but_not_a_tariff_set_is_refused(tmp_path, monkeypatch):
     import pickle
 
     entry, key = _filled(tmp_path, monkeypatch)
     assert tariffcache.read(entry, key) is not None
     payload = pickle.dumps({"not": "tariffs"})
-    entry.write_bytes(tariffcache._header(key, payload) + payload)
+    secret = tariffcache.secret(entry.parent, create=False)
+    assert secret is not None
+    entry.write_bytes(tariffcache._header(secret, key, payload) + payload)
     assert tariffcache.read(entry, key) is None
 
 
@@ -205,7 +208,7 @@ def test_a_failed_write_leaves_no_temporary_file(tmp_path, monkeypatch):
     monkeypatch.setattr(tariffcache.os, "replace", refuse)
     d = _small_dir(tmp_path)
     assert TariffSet.load([d], builtin=False).services
-    assert list(cache.iterdir()) == []
+    assert [p.name for p in cache.iterdir()] == ["key"], "only the cache's secret, no temporary file"
 
 
 def test_a_set_that_cannot_be_stored_still_quotes(tmp_path, monkeypatch):
@@ -298,7 +301,7 @@ def test_the_tariff_models_describe_themselves_when_none_was_ever_validated(tmp_
         "from pydantic import TypeAdapter\n"
         "from ratecalc import TariffSet\n"
         "TariffSet.load()\n"
-        "from ratecalc.schema import GroupOverride, Service\n"
+        "from ratecalc.tariffdata.schema import GroupOverride, Service\n"
         "props = TypeAdapter(Service).json_schema()['$defs']['Version']['properties']\n"
         "print(props['limits']['default']['batteries'], 'price' in TypeAdapter(GroupOverride).json_schema()['properties'])\n"
     )
@@ -348,3 +351,48 @@ def test_the_cached_set_shares_equal_values_and_holds_exactly_what_a_fresh_load_
     assert len(cached_models) * 2 < len(fresh_models)
     ranges = [m for m in cached_models.values() if type(m).__name__ == "MoneyRange"]
     assert len(ranges) == len({(r.min, r.max, r.currency) for r in ranges}), "one object per distinct range"
+
+
+def test_a_relative_cache_location_turns_the_cache_off(tmp_path, monkeypatch):
+    monkeypatch.setenv("RATECALC_TARIFF_CACHE", "cache")
+    assert tariffcache.cache_dir() is None
+    monkeypatch.chdir(tmp_path)
+    TariffSet.load([_small_dir(tmp_path)], builtin=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tariffs"]
+
+
+def test_entries_are_trusted_only_under_a_private_secret_in_a_private_directory(tmp_path, monkeypatch):
+    entry, key = _filled(tmp_path, monkeypatch)
+    cache, secret = entry.parent, entry.parent / "key"
+    assert secret.stat().st_mode & 0o777 == 0o600 and len(secret.read_bytes()) == 32
+    assert tariffcache.read(entry, key) is not None
+    secret.chmod(0o640)  # readable by the group: anyone there could forge an entry
+    assert tariffcache.read(entry, key) is None
+    secret.chmod(0o600)
+    cache.chmod(0o770)  # others may write the directory: they could replace the secret
+    assert tariffcache.read(entry, key) is None
+    cache.chmod(0o700)
+    assert tariffcache.read(entry, key) is not None
+    secret.write_bytes(os.urandom(32))  # another secret: the entry's HMAC no longer checks
+    assert tariffcache.read(entry, key) is None
+
+
+def test_eviction_keeps_the_most_recently_used_entries(tmp_path):
+    cache = tmp_path / "cache"
+    cache.mkdir(mode=0o700)
+    for i in range(12):
+        p = cache / f"tariffs-{i:024d}.pickle"
+        p.write_bytes(b"x" * 100)
+        os.utime(p, (1_000_000 + i, 1_000_000 + i))
+    stale = cache / ".tariffs-dead.tmp"
+    stale.write_bytes(b"half a write")
+    os.utime(stale, (1_000_000, 1_000_000))
+    fresh_tmp = cache / ".tariffs-running.tmp"
+    fresh_tmp.write_bytes(b"a write in progress")
+    (cache / "key").write_bytes(os.urandom(32))
+    removed = tariffcache.evict(cache, keep=3)
+    assert len(removed) == 10
+    left = sorted(p.name for p in cache.iterdir())
+    assert left == [".tariffs-running.tmp", "key"] + [f"tariffs-{i:024d}.pickle" for i in (9, 10, 11)]
+    tariffcache.evict(cache, keep=3, max_bytes=250)
+    assert sorted(p.name for p in cache.glob("*.pickle")) == [f"tariffs-{i:024d}.pickle" for i in (10, 11)]

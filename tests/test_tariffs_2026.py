@@ -14,9 +14,9 @@ from typer.testing import CliRunner
 from api import Settings, create_app
 from ratecalc import Parcel
 from ratecalc.cli import app
-from ratecalc.confidence import CONFIDENCE_LEVELS
 from ratecalc.errors import InputError
-from ratecalc.tariff_diff import diff, side
+from ratecalc.pricing.tariff_diff import diff, side
+from ratecalc.tariffdata.confidence import CONFIDENCE_LEVELS
 
 XS = dict(weight="300g", dims="20x15x5cm", value="1000RUB")
 runner = CliRunner()
@@ -192,7 +192,7 @@ def test_literal_volumetric_reading_warns_when_it_bills_below_the_actual_weight(
 
 
 def test_a_user_layer_takes_over_a_service_from_its_own_start_date(tmp_path, tariffs):
-    from ratecalc.loader import layer_service
+    from ratecalc.tariffdata.loader import layer_service
 
     lower = tariffs.service("cel-express-groups").model
     upper = lower.model_copy(

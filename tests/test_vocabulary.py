@@ -1,5 +1,5 @@
 """One name per concept on every surface: CLI flags, the HTTP API's OpenAPI fields and parameters, batch
-file columns and the public library's arguments. README.md's "Vocabulary" section is the same table.
+file columns and the public library's arguments. docs/vocabulary.md is the same table.
 
 `VOCABULARY` is the one data structure these tests read. A name that spells a concept must be that
 concept's name on its surface; an old spelling is accepted only where it is declared an alias (a second
@@ -21,9 +21,9 @@ import typer
 import ratecalc
 from api import Settings, create_app
 from api.cli import app as cli_app
-from ratecalc.columnar import _UNIT_ALTERNATIVES, INPUT_COLUMNS
+from ratecalc.files.columnar import _UNIT_ALTERNATIVES, INPUT_COLUMNS
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+VOCABULARY_PAGE = Path(__file__).resolve().parent.parent / "docs" / "vocabulary.md"
 SURFACES = ("cli", "json", "column", "library")
 
 
@@ -49,6 +49,9 @@ VOCABULARY = (
         "target margin / profit", ("target_margin", "target_profit"), old=("target_margin_pct", "target_profit_rub")
     ),
     Concept("acquiring %", ("acquiring",), aliases=("acquiring_pct",)),
+    Concept("returned / not collected orders %", ("return_rate", "not_collected_rate"), aliases=("return_rate_pct",)),
+    Concept("days in border-warehouse storage", ("storage_days",)),
+    Concept("delivery scheme", ("scheme",)),
     Concept("commission category / brand", ("category", "brand")),
     Concept("confidence of a number", ("confidence", "min_confidence")),
     Concept("CBR fallback", ("cbr",), old=("use_cbr",), default_off=True),
@@ -234,10 +237,9 @@ def test_confidence_takes_the_four_levels_only():
 
 
 @pytest.mark.parametrize("concept", VOCABULARY, ids=lambda c: c.what)
-def test_the_readme_vocabulary_table_names_each_concept(concept):
-    text = README.read_text(encoding="utf-8")
-    section = text.split("## Vocabulary", 1)[1].split("\n## ", 1)[0]
+def test_the_documented_vocabulary_table_names_each_concept(concept):
+    section = VOCABULARY_PAGE.read_text(encoding="utf-8")
     row = next((line for line in section.splitlines() if line.startswith(f"| {concept.what} |")), None)
-    assert row is not None, f"README Vocabulary has no row for {concept.what!r}"
+    assert row is not None, f"docs/vocabulary.md has no row for {concept.what!r}"
     for name in (*concept.names, *concept.aliases):
         assert f"`{name}" in row or f"`--{name.replace('_', '-')}" in row, (concept.what, name)

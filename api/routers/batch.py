@@ -22,7 +22,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ratecalc import InputError, Parcel, TariffSet
-from ratecalc.compact import parse_expand
+from ratecalc.pricing.compact import parse_expand
 
 from ..deps import tariffs
 from ..errors import (
@@ -163,6 +163,7 @@ def _query_options(
     max_days: Optional[int],
     status: Optional[Sequence[str]],
     sort: Optional[str],
+    scheme: Optional[str] = None,
 ) -> Optional[QuoteOptions]:
     raw_filters = {
         k: v
@@ -175,9 +176,11 @@ def _query_options(
         )
         if v is not None
     }
-    if not raw_filters and reading is None and sort is None:
+    if not raw_filters and reading is None and sort is None and scheme is None:
         return None
     data: dict[str, Any] = {"filters": QuoteFilters.model_validate(raw_filters) if raw_filters else None}
+    if scheme is not None:
+        data["scheme"] = scheme
     if reading is not None:
         data["readings"] = reading
     if sort is not None:
@@ -257,6 +260,9 @@ async def quote_batch(
         description="add parts to each quote: billing, tariff, reasons or all; comma-separated or repeated",
         json_schema_extra=EXPAND_SCHEMA,
     ),
+    scheme: Optional[Literal["rfbs", "fbp"]] = Query(
+        None, description="NDJSON bodies only: rfbs (default) or fbp, the border warehouse's lanes"
+    ),
 ) -> Response:
     """One result per parcel, in order; a bad parcel yields an error entry and does not fail the others.
 
@@ -272,7 +278,7 @@ async def quote_batch(
             415, "unsupported-media-type", "Unsupported media type", f"send application/json or {NDJSON}, not {ctype!r}"
         )
     try:
-        q_options = _query_options(reading, carrier, service, delivery_type, max_days, status, sort)
+        q_options = _query_options(reading, carrier, service, delivery_type, max_days, status, sort, scheme)
     except ValidationError as exc:
         raise invalid(from_pydantic(exc.errors(), "query")) from None
 
@@ -335,8 +341,8 @@ async def _stream(ts: TariffSet, batch: _Batch, metrics: Any) -> AsyncIterator[b
     """BatchItem lines, then one BatchSummary line: a stream without it was cut and is incomplete."""
     succeeded = 0
     for start in range(0, len(batch.slots), CHUNK):
-        try:
-            items = await anyio.to_thread.run_sync(_run, ts, batch, start, start + CHUNK)
+        try:  # quoted and written in a worker thread: the event loop only passes the bytes on
+            lines, ok = await anyio.to_thread.run_sync(_run_lines, ts, batch, start, metrics)
         except Exception:  # the status line is already sent: answer these parcels with error lines
             log.exception("batch chunk failed", extra={"start": start})
             stop = min(start + CHUNK, len(batch.slots))
@@ -345,12 +351,21 @@ async def _stream(ts: TariffSet, batch: _Batch, metrics: Any) -> AsyncIterator[b
                     path=batch.root, message="internal error; logged with this request id", rule="internal_error"
                 )
             ]
-            items = [_item_error(i, err) for i in range(start, stop)]
-        _count(metrics, items)
-        succeeded += sum(1 for it in items if it.status == "ok")
-        yield "".join(it.model_dump_json() + "\n" for it in items).encode()
+            lines, ok = _lines([_item_error(i, err) for i in range(start, stop)], metrics)
+        succeeded += ok
+        yield lines
     n = len(batch.slots)
     yield (BatchSummary(count=n, succeeded=succeeded, failed=n - succeeded).model_dump_json() + "\n").encode()
+
+
+def _run_lines(ts: TariffSet, batch: _Batch, start: int, metrics: Any) -> tuple[bytes, int]:
+    """One chunk's NDJSON lines and how many of them succeeded."""
+    return _lines(_run(ts, batch, start, start + CHUNK), metrics)
+
+
+def _lines(items: list[BatchItem], metrics: Any) -> tuple[bytes, int]:
+    _count(metrics, items)
+    return "".join(it.model_dump_json() + "\n" for it in items).encode(), sum(1 for it in items if it.status == "ok")
 
 
 def _load(text: bytes) -> Any:

@@ -10,7 +10,7 @@ from pathlib import PurePath
 from fastapi import APIRouter, Depends, Path
 
 from ratecalc import TariffSet
-from ratecalc.schema import CarrierFile
+from ratecalc.tariffdata.schema import SCHEMES, CarrierFile
 
 from ..deps import tariffs
 from ..errors import ApiProblem, Problem
@@ -21,12 +21,17 @@ router = APIRouter(prefix="/v1", tags=["tariffs"])
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 
 
+def _every_service(ts: TariffSet) -> list:
+    """The services of every scheme (a quote lists one scheme's; the catalogue shows them all)."""
+    return [svc for scheme in SCHEMES for svc in ts.compiled(scheme=scheme).services]
+
+
 @router.get(
     "/carriers", operation_id="carriers", response_model=CarriersResponse, summary="Carriers and their services"
 )
 async def carriers(ts: TariffSet = Depends(tariffs)) -> CarriersResponse:
     by_id: dict[str, Carrier] = {}
-    for svc in ts.services:
+    for svc in _every_service(ts):
         c = by_id.setdefault(svc.carrier_id, Carrier(carrier_id=svc.carrier_id, carrier=svc.carrier, services=[]))
         c.services.append(
             ServiceSummary(
@@ -34,6 +39,7 @@ async def carriers(ts: TariffSet = Depends(tariffs)) -> CarriersResponse:
                 name=svc.name,
                 tier=svc.tier,
                 origin=svc.origin,
+                scheme=svc.model.scheme,
                 periods=[f"{v.effective_from or '…'}→{v.effective_until or '…'}" for v in svc.model.versions],
                 rates_published=any(r.published for v in svc.model.versions for r in v.rates),
             )
@@ -52,7 +58,7 @@ async def service(
     service_id: str = Path(..., max_length=128, description="a service id from GET /v1/carriers"),
     ts: TariffSet = Depends(tariffs),
 ) -> ServiceDetail:
-    for svc in ts.services:
+    for svc in _every_service(ts):
         if svc.id == service_id:
             return ServiceDetail(
                 carrier=svc.carrier, carrier_id=svc.carrier_id, file=PurePath(svc.file).name, service=svc.model

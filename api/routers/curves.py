@@ -1,6 +1,6 @@
 """GET /v1/curves: price against weight for every service at one parcel's size, value and date.
 
-One engine run over a weight grid (ratecalc.curves); the answer has each service's step curve and the
+One engine run over a weight grid (ratecalc.pricing.curves); the answer has each service's step curve and the
 cheapest and fastest service per weight band. The web page at `/` draws exactly this answer.
 """
 
@@ -12,9 +12,10 @@ from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field, ValidationError
 
 from ratecalc import InputError, Parcel, TariffSet
-from ratecalc.confidence import Confidence
-from ratecalc.curves import MAX_POINTS, Bands, Curves, cheapest_bands, price_curves
-from ratecalc.result import DaysOut
+from ratecalc.money.bands import Bands, cheapest_bands
+from ratecalc.pricing.curves import MAX_POINTS, Curves, price_curves
+from ratecalc.pricing.result import DaysOut
+from ratecalc.tariffdata.confidence import Confidence
 from ratecalc.units import MAX_WEIGHT_G, Money, parse_weight
 
 from ..deps import tariffs

@@ -1,7 +1,7 @@
 """POST /v1/economics: profit, margin and ROI per carrier at a sale price, or the lowest price reaching
-a target margin or profit (ratecalc.economics). Bad input is a 422 problem naming the field.
+a target margin or profit (ratecalc.money.economics). Bad input is a 422 problem naming the field.
 
-POST /v1/economics/batch: the same for many SKUs at once, one row per SKU (ratecalc.catalogue).
+POST /v1/economics/batch: the same for many SKUs at once, one row per SKU (ratecalc.files.catalogue).
 
 Rates: explicit `fx` in the request, then the file named by RATECALC_RATES_FILE (server side), then the
 CBR feed only when the request sets `cbr` (a network call must not surprise a caller).
@@ -24,16 +24,18 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StringConstraints,
+    WithJsonSchema,
     model_validator,
 )
 
 from ratecalc import InputError, Parcel, TariffSet
-from ratecalc.economics import MAX_PRICE, EconomicsInput, Target, economics, reverse_price
-from ratecalc.fx import build_chain
-from ratecalc.units import CURRENCY_EXPONENT, MAX_TEXT_CHARS, Money, parse_money
+from ratecalc.money.economics import MAX_PRICE, EconomicsInput, Target, economics, reverse_price
+from ratecalc.money.fx import build_chain
+from ratecalc.money.storage import MAX_STORAGE_DAYS
+from ratecalc.units import CURRENCY_EXPONENT, MAX_TEXT_CHARS, Money, parse_decimal, parse_money
 
 from ..deps import tariffs
-from ..errors import OLD_SPELLINGS, ApiProblem, FieldError, Problem, from_input_error, invalid
+from ..errors import OLD_SPELLINGS, PATTERN_PARSERS, ApiProblem, FieldError, Problem, from_input_error, invalid
 from ..models import DateText, MoneyAny, MoneyIn, bounded_values, whole_number
 from ..patterns import (
     CURRENCY_PATTERN,
@@ -61,6 +63,23 @@ SalePrice = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=
 Profit = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=PROFIT_PATTERN)]
 Rate = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=RATE_PATTERN)]
 Code = Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)]
+# A refused number is explained by the grammar's own parser where it can say why (`1,000`, `３００`); a
+# number of the grammar out of its range gets the field's own sentence (errors._SHAPES).
+PATTERN_PARSERS.update(
+    {
+        PERCENT_PATTERN: lambda text: parse_decimal(text.strip().rstrip("%"), "percent", signed=True),
+        MARGIN_PATTERN: lambda text: parse_decimal(text.strip().rstrip("%"), "percent", signed=True),
+        SALE_PRICE_PATTERN: lambda text: parse_decimal(text, "amount"),
+        PROFIT_PATTERN: lambda text: parse_decimal(text, "amount"),
+        RATE_PATTERN: lambda text: parse_decimal(text, "rate"),
+    }
+)
+# Whole days as JSON writes them (never true or "3"), within the library's input limit.
+StorageDays = Annotated[
+    Annotated[StrictInt, Field(ge=0, le=MAX_STORAGE_DAYS)],
+    BeforeValidator(whole_number),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_STORAGE_DAYS}),
+]
 PCT_RULES = "a percentage from 0 to below 100, at most 4 decimals, e.g. 2.5 or 2.5%"
 ONE_MODE = "give exactly one of sale_price, target_margin, target_profit"
 
@@ -118,8 +137,14 @@ class EconomicsRequest(BaseModel):
     )
     return_rate: Pct = Field(
         "0",
-        description=f"share of orders returned: {PCT_RULES}",
+        description=f"share of orders a buyer returns, costed by each service's own return rule: {PCT_RULES}",
         validation_alias=_alias("return_rate", "return_rate_pct"),
+    )
+    not_collected_rate: Pct = Field(
+        "0", description=f"share of orders never picked up: {PCT_RULES}; with return_rate, below 100 %"
+    )
+    storage_days: Optional[StorageDays] = Field(
+        None, description="days a unit waits at Ozon's border warehouse before it ships (scheme fbp only)"
     )
     # The three modes are absent or a string, never null: the schema's oneOf counts a present key.
     sale_price: SalePrice = Field(  # type: ignore[assignment]
@@ -233,6 +258,8 @@ def post_economics(body: EconomicsRequest, ts: TariffSet = Depends(tariffs)) -> 
             return_rate=_dec(body.return_rate),
             ozon_fee=body.ozon_fee,
             readings=tuple(body.readings),
+            not_collected_rate=_dec(body.not_collected_rate),
+            storage_days=body.storage_days,
         )
         chain = build_chain(dict(body.fx), os.environ.get(RATES_FILE_ENV) or None, cbr=body.cbr)
         if body.sale_price is not None:
@@ -276,6 +303,7 @@ class CatalogueItem(BaseModel):
     sale_price: Optional[CatalogueText] = None
     target_margin: Optional[CatalogueText] = None
     target_profit: Optional[CatalogueText] = None
+    storage_days: Optional[StorageDays] = None
 
 
 def _given(name: str, **text: Any) -> dict:
@@ -317,9 +345,13 @@ class CatalogueRequest(BaseModel):
     )
     return_rate: Pct = Field(
         "0",
-        description=f"share of orders returned: {PCT_RULES}",
+        description=f"share of orders a buyer returns: {PCT_RULES}",
         validation_alias=_alias("return_rate", "return_rate_pct"),
     )
+    not_collected_rate: Pct = Field(
+        "0", description=f"share of orders never picked up: {PCT_RULES}; with return_rate, below 100 %"
+    )
+    storage_days: Optional[StorageDays] = Field(None, description="for items without their own (scheme fbp only)")
     fx: dict[Code, Rate] = Field(
         default_factory=dict,
         description=f'RUB per unit of a currency, above 0, e.g. {{"CNY": "11.5"}}; currencies {", ".join(sorted(CURRENCY_EXPONENT))}',
@@ -368,7 +400,7 @@ def post_economics_batch(
     """The `ratecalc economics --input` engine on JSON items: partial success, bad items listed in `errors`."""
     import pyarrow as pa
 
-    from ratecalc.catalogue import Options, cost_catalogue
+    from ratecalc.files.catalogue import Options, cost_catalogue
 
     limit = request.app.state.settings.max_batch
     if len(body.items) > limit:
@@ -396,9 +428,11 @@ def post_economics_batch(
             ads=_dec(body.ads),
             return_rate=_dec(body.return_rate),
             ozon_fee=body.ozon_fee,
+            not_collected_rate=_dec(body.not_collected_rate),
+            storage_days=body.storage_days,
         )
         chain = build_chain(dict(body.fx), os.environ.get(RATES_FILE_ENV) or None, cbr=body.cbr)
-        res = cost_catalogue(table, ts.compiled(tuple(body.readings)), chain, opts, date=body.date)
+        res = cost_catalogue(table, ts.compiled(tuple(body.readings), body.scheme), chain, opts, date=body.date)
     except InputError as exc:
         raise invalid([from_input_error(exc, f"$.items[*].{exc.field}")]) from None
     rows = []

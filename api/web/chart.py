@@ -11,7 +11,7 @@ from decimal import Decimal
 from html import escape
 from typing import Optional
 
-from ratecalc.curves import MUTED, colours
+from ratecalc.pricing.curves import MUTED, colours
 
 from ..routers.curves import CurvesResponse
 

@@ -20,8 +20,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from ratecalc import InputError, TariffSet
-from ratecalc.confidence import confidence_of
-from ratecalc.result import ServiceQuote
+from ratecalc.pricing.result import ServiceQuote
+from ratecalc.tariffdata.confidence import confidence_of
 
 from ..deps import tariffs
 from ..errors import from_input_error

@@ -35,8 +35,9 @@ Register = Callable[[typer.Typer], None]
 def _version(show: bool) -> None:
     if show:
         from .. import __version__
+        from ._common import guarded
 
-        typer.echo(f"ratecalc {__version__}")
+        guarded(lambda: print(f"ratecalc {__version__}"))  # a closed or full stdout: one line, exit 2
         raise typer.Exit()
 
 
@@ -95,7 +96,9 @@ app = build_app()
 
 
 def main() -> None:
-    app(prog_name="ratecalc")
+    from ._common import run_app
+
+    run_app(app)
 
 
 __all__ = ["Register", "app", "build_app", "main"]

@@ -1,7 +1,9 @@
 """What every command shares: consoles, the tariff option, and the one-line error contract.
 
 Bad input never shows a traceback: it prints one line naming the field and exits with code 2. Neither
-does a bug: it prints one "internal error" line (exit 2; RATECALC_DEBUG=1 shows the traceback).
+does a bug: it prints one "internal error" line (exit 2; RATECALC_DEBUG=1 shows the traceback). Output
+that cannot be written (standard output on a full disk or `/dev/full`, or closed) is one line and exit 2
+too, never a success with the output lost; a reader that went away (`| head`) is exit 141, quietly.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 import sys
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator, List, Optional, Union
+from typing import TYPE_CHECKING, Any, Callable, Collection, Iterator, List, Mapping, Optional, TextIO, Union
 
 import typer
 
@@ -20,8 +22,24 @@ from ..errors import InputError, RatecalcError, TariffError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..tariffset import TariffSet
+    from ..pricing.tariffset import TariffSet
     from ._plainout import PlainConsole
+
+
+def rich_console(*, stderr: bool = False) -> Console:
+    """A rich console that prints text as it is written: markup and emoji codes off.
+
+    Why: what the commands print is full of the user's and the data's own text (a weight as typed, a path,
+    a category, a service name from a user's tariff file). With markup on, `[/]` in any of it ended the
+    command in a MarkupError traceback and `[bold red]x[/]` was printed as a bold red `x`; with emoji
+    codes on, `:smile:` became a face. The commands' own styling is given as `Text` styles instead.
+    """
+    from rich.console import Console
+
+    console = Console(stderr=stderr, markup=False, emoji=False)
+    if not stderr:
+        console.on_broken_pipe = _reader_gone  # type: ignore[method-assign]  # rich's own exits 1: "rows failed"
+    return console
 
 
 class _Consoles:
@@ -30,17 +48,11 @@ class _Consoles:
 
     @property
     def out(self) -> Console:
-        from rich.console import Console
-
-        console = Console()
-        console.on_broken_pipe = _reader_gone  # type: ignore[method-assign]  # rich's own exits 1: "rows failed"
-        return console
+        return rich_console()
 
     @property
     def err(self) -> Console:
-        from rich.console import Console
-
-        return Console(stderr=True)
+        return rich_console(stderr=True)
 
     @property
     def plain_out(self) -> Union[Console, PlainConsole]:
@@ -66,7 +78,10 @@ TariffsOpt = typer.Option(
 
 
 def fail(message: str, code: int = 2) -> None:
-    consoles.err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    """`error: message` on stderr (the message printed as written, never as markup), then exit `code`."""
+    from rich.text import Text
+
+    consoles.err.print(Text.assemble(("error:", "bold red"), " ", message), highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -86,11 +101,15 @@ FLAGS = {
     "weight_max": "--max-weight",
     "step": "--step",
     "carrier": "--carrier",
+    "input": "INPUT",
+    "output": "--output",
+    "errors": "--errors",
 }
 
 
-def flag_of(field: str) -> str:
-    return FLAGS.get(field, field)
+def flag_of(field: str, flags: Optional[Mapping[str, str]] = None) -> str:
+    """The flag a person typed for a library field; `flags` are a command's own (its `--input`)."""
+    return (flags or {}).get(field) or FLAGS.get(field, field)
 
 
 # The command line's own answers (usage errors, exit codes) pass through `guarded`. Since typer 0.29 they are
@@ -101,6 +120,9 @@ _PASS_THROUGH: tuple[type[BaseException], ...] = (
     *(c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"),
 )
 
+
+_EXITS: tuple[type[BaseException], ...] = (SystemExit, *_PASS_THROUGH)
+"""How a command ends on purpose, whatever its exit code: standard output is flushed and checked then too."""
 
 PLUGINS_ENV = "PYDANTIC_DISABLE_PLUGINS"
 
@@ -125,13 +147,123 @@ def _without_pydantic_plugins() -> Iterator[None]:
         os.environ.pop(PLUGINS_ENV, None)
 
 
-def guarded(fn: Callable[[], None]) -> None:
-    """Run a command body, turning ratecalc's own errors into one line and exit code 2."""
+class OutputError(Exception):
+    """Standard output could not be written (no space, an I/O error, closed): the output is lost."""
+
+
+class _CheckedStdout:
+    """sys.stdout while a command runs: a write or flush that fails becomes OutputError (caught by
+    `guarded`: one line, exit 2) instead of an internal error, or of the interpreter's exit-time flush
+    failing after the command said nothing. A reader gone away stays BrokenPipeError (`_reader_gone`).
+    A closed standard output (`ratecalc quote ... >&-`, sys.stdout None) refuses every write."""
+
+    def __init__(self, stream: Optional[TextIO]):
+        self._stream = stream
+        self.encoding = getattr(stream, "encoding", None) or "utf-8"
+
+    def write(self, text: str) -> int:
+        stream = self._stream
+        if stream is None:
+            raise OutputError("standard output is closed")
+        try:
+            return stream.write(text)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(_why(exc)) from None
+
+    def flush(self) -> None:
+        if self._stream is None:
+            return
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise OutputError(_why(exc)) from None
+
+    def isatty(self) -> bool:
+        return self._stream is not None and self._stream.isatty()
+
+    def __getattr__(self, name: str) -> Any:  # fileno, buffer, errors...: the stream's own
+        if self._stream is None:
+            raise AttributeError(name)
+        return getattr(self._stream, name)
+
+
+def _why(exc: OSError) -> str:
+    return os.strerror(exc.errno) if exc.errno else (str(exc) or type(exc).__name__)
+
+
+@contextmanager
+def checked_stdout() -> Iterator[None]:
+    """`_CheckedStdout` in place of sys.stdout while a command runs, flushed before it ends (also when it
+    ends by exiting), so that a failed write is seen here. A closed fd 1 is first pointed at /dev/null, so
+    that no file the command opens can take its place as fd 1."""
+    real = sys.stdout
+    if isinstance(real, _CheckedStdout):
+        yield
+        return
+    if real is None:
+        _point_at_devnull(1)
+    sys.stdout = _CheckedStdout(real)
     try:
-        with _without_pydantic_plugins():
+        yield
+    except _EXITS:
+        sys.stdout.flush()
+        raise
+    else:
+        sys.stdout.flush()
+    finally:
+        sys.stdout = real
+
+
+def _point_at_devnull(fd: int) -> None:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    if devnull != fd:
+        os.dup2(devnull, fd)
+        os.close(devnull)
+
+
+def _output_lost(why: str) -> None:
+    """One line, exit 2; what could not be written is dropped (stdout to /dev/null), so the interpreter's
+    final flush does not fail a second time with a traceback-like "Exception ignored" message."""
+    try:
+        if sys.stdout is not None:
+            _point_at_devnull(sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    fail(f"cannot write to standard output ({why}); nothing more was written")
+
+
+def run_app(app: Callable[..., Any], *, unchecked: Collection[str] = ()) -> None:
+    """The command line's entry point: `app` with standard output checked (`checked_stdout`) for what
+    click and typer print themselves (help, usage, --version), as `guarded` checks it for the commands.
+    `unchecked` names commands left alone (`serve`: a long-running server logs through its own handlers)."""
+    command = next((a for a in sys.argv[1:] if not a.startswith("-")), None)
+    if command in unchecked:
+        app(prog_name="ratecalc")
+        return
+    try:
+        with checked_stdout():
+            app(prog_name="ratecalc")
+    except OutputError as exc:
+        try:
+            _output_lost(str(exc))
+        except typer.Exit as done:
+            sys.exit(done.exit_code)
+
+
+def guarded(fn: Callable[[], None], flags: Optional[Mapping[str, str]] = None) -> None:
+    """Run a command body, turning ratecalc's own errors into one line and exit code 2 (`flags`: the
+    command's own flags for library fields, where they differ from FLAGS)."""
+    try:
+        with _without_pydantic_plugins(), checked_stdout():
             fn()
+    except OutputError as exc:
+        _output_lost(str(exc))
     except InputError as exc:
-        fail(f"{flag_of(exc.field)}: {exc.message}")
+        fail(f"{flag_of(exc.field, flags)}: {exc.message}")
     except TariffError as exc:
         fail("the tariff set is broken:\n" + str(exc))
     except RatecalcError as exc:
@@ -184,7 +316,7 @@ def _resume_collector() -> None:
 
 
 def load(tariffs: Optional[List[Path]]) -> TariffSet:
-    from ..tariffset import TariffSet  # here, not at import: `--help` must not load numpy and pydantic
+    from ..pricing.tariffset import TariffSet  # here, not at import: `--help` must not load numpy and pydantic
 
     loaded = TariffSet.load(tariffs or ())
     # A command is one short process: the objects of the tariff set (and of the imports) live until it exits. Frozen,

@@ -11,7 +11,7 @@ from ._common import load
 from ._parcel import parcel_from_flags
 
 if TYPE_CHECKING:
-    from ..curves import Curves
+    from ..pricing.curves import Curves
 
 WeightOpt = typer.Option(None, "--weight", "-w", help="Your parcel's weight, marked on the curve (e.g. 400g).")
 DimsOpt = typer.Option(..., "--dims", "-d", help="L x W x H with a unit, e.g. 30x20x15cm.")
@@ -39,11 +39,11 @@ def run_curves(
     tariffs: Optional[List[Path]],
 ) -> Curves:
     """One engine run over the grid. Without --weight the parcel is placed at the first grid point."""
-    from ..curves import default_step, price_curves  # the engine is imported by the commands that run it
+    from ..pricing.curves import default_step, price_curves  # the engine is imported by the commands that run it
     from ..units import parse_weight
 
-    top = parse_weight(max_weight, "max_weight", unit_required=True) if max_weight else None
-    step_g = parse_weight(step, "step", unit_required=True) if step else None
+    top = parse_weight(max_weight, "max_weight") if max_weight else None
+    step_g = parse_weight(step, "step") if step else None
     parcel = parcel_from_flags(
         weight or f"{step_g or default_step(top or 5_000)}g",  # a grid point: marks nothing new
         dims,

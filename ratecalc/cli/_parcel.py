@@ -1,11 +1,11 @@
-"""The parcel flags shared by `quote`, `chart` and `sweep`: weight and dims must carry their units here."""
+"""The parcel flags shared by `quote`, `chart` and `sweep`, as one Parcel (units required, as everywhere)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional, Union
 
 if TYPE_CHECKING:  # the engine and the unit parsers are imported by the commands that run them, not by --help
-    from ..parcels import Parcel
+    from ..pricing.parcels import Parcel
     from ..units import Money
 
 
@@ -19,13 +19,10 @@ def parcel_from_flags(
     battery: bool,
     liquid: bool,
 ) -> Parcel:
-    """Parcel.parse, refusing a bare `--weight 1` or `--dims 30x20x10` (InputError naming the units)."""
-    from ..parcels import Parcel
-    from ..units import parse_dims, parse_weight
+    """Parcel.parse: a bare `--weight 1` or `--dims 30x20x10` is refused there (InputError naming the units);
+    an int `weight` is grams already (summed --item weights)."""
+    from ..pricing.parcels import Parcel
 
-    if isinstance(weight, str):  # an int is grams already (summed --item weights)
-        parse_weight(weight, "weight", unit_required=True)
-    parse_dims(dims, "dims")
     return Parcel.parse(
         weight,
         dims,

@@ -9,8 +9,6 @@ from typing import Callable, Iterator
 
 from rich.console import Console
 
-from ..errors import InputError
-
 Tick = Callable[[int, int], None]  # (rows done, bytes of input read)
 
 
@@ -22,8 +20,9 @@ def file_progress(input_path: Path, console: Console, *, show: bool, verb: str, 
     """
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
-    if not input_path.exists():
-        raise InputError("input", f"{input_path} does not exist")
+    from ..files.paths import check_input
+
+    check_input("input", input_path)
     size = max(input_path.stat().st_size, 1)
     started = time.perf_counter()
     columns = (

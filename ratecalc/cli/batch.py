@@ -36,8 +36,8 @@ def _rub_ranking(best, engine, fx, rates_file, cbr):
         raise InputError("fx", "rates (--fx, --rates-file, --cbr) rank --best in RUB; add --best cheapest or fastest")
     if engine != "local":
         raise InputError("fx", "comparing in RUB runs on the local engine; drop --engine dask")
-    from ..fx import build_chain
-    from ..fxcolumns import rub_converter
+    from ..money.fx import build_chain
+    from ..money.fxcolumns import rub_converter
 
     return rub_converter(build_chain(fx, rates_file, cbr=cbr))
 
@@ -80,36 +80,46 @@ def register(app: typer.Typer) -> None:
             None, "--rates-file", help="With --best: compare in RUB with rates from a CSV/YAML file."
         ),
         cbr: bool = typer.Option(False, "--cbr", help="With --best: compare in RUB, falling back to the CBR feed."),
+        scheme: str = typer.Option(
+            "rfbs", "--scheme", help="rfbs or fbp (border warehouse lanes) for rows without a scheme column value."
+        ),
         tariffs: Optional[List[Path]] = TariffsOpt,
     ) -> None:
         """Quote every row of a CSV/Parquet catalogue against every service in force (long form or --best).
 
         Input columns: weight_g (or weight_kg), length_mm/width_mm/height_mm (or *_cm), and optionally
-        declared_value, currency, order_date, delivery, battery, liquid, sku. Bad rows (malformed lines too) go
+        declared_value, currency, order_date, delivery, battery, liquid, sku, scheme. Bad rows (malformed lines too) go
         to the errors file with their line (header = line 1), row number (0 = first data row), sku and reason;
         exit code 1 if any row failed, 2 if nothing could be done. Files appear only when the run completes.
         """
         failed = {"any": False}
 
         def run() -> None:
-            from rich.console import Console
-
+            from ._common import consoles
             from ._progress import file_progress
 
-            err = Console(stderr=True)
+            err = consoles.err
             if best is not None and best not in BEST_CHOICES:
                 raise InputError("best", f"unknown choice {best!r}; use cheapest or fastest")
             if engine not in ("local", "dask"):
                 raise InputError("engine", f"unknown engine {engine!r}; use local or dask")
             names = _mapping(mapping)
             to_common = _rub_ranking(best, engine, fx, rates_file, cbr)
-            from ..batchfile import file_format
+            from ..files.batchfile import default_errors_path, file_format
+            from ..files.paths import check_input, check_paths
 
             file_format(input_path, input_format, "--input-format")  # before any work: exit 2, one line
-            file_format(output, output_format, "--output-format")
+            out_fmt = file_format(output, output_format, "--output-format")
+            if engine == "local":  # dask reads datasets (directories) and URLs its own way
+                check_input("input", input_path)
+            check_paths(  # paths/docs: no output is an input, another output, or a special file
+                [("output", output), ("errors", errors_path or default_errors_path(output))],
+                [("input", input_path), ("rates_file", rates_file)],
+                directories=("output",) if engine == "dask" and out_fmt == "parquet" else (),
+            )
             ts = load(tariffs)
             if engine == "dask":
-                from ..dask import quote_file_dask
+                from ..files.dask import quote_file_dask
 
                 started = time.perf_counter()
                 summary = quote_file_dask(
@@ -125,34 +135,30 @@ def register(app: typer.Typer) -> None:
                     input_format=input_format,
                     output_format=output_format,
                     delimiter=delimiter,
+                    scheme=scheme,
                 )
             else:
-                from ..batchfile import quote_file
+                from ..files.batchfile import quote_file
 
-                compiled = ts.compiled(reading or ())
+                compiled = ts.compiled(reading or (), scheme)
                 started = time.perf_counter()
-                existed = output.exists()
-                try:
-                    with file_progress(input_path, err, show=not no_progress, verb="quoting", unit="rows") as tick:
-                        summary = quote_file(
-                            input_path,
-                            output,
-                            compiled,
-                            best=best,  # type: ignore[arg-type]
-                            date=date,
-                            mapping=names,
-                            errors_path=errors_path,
-                            input_format=input_format,
-                            output_format=output_format,
-                            delimiter=delimiter,
-                            progress=tick,
-                            threads=threads,
-                            to_common=to_common,
-                        )
-                except InputError as exc:
-                    if exc.field == "fx" and not existed:  # a ranking that stopped half-way is no output
-                        output.unlink(missing_ok=True)
-                    raise
+                with file_progress(input_path, err, show=not no_progress, verb="quoting", unit="rows") as tick:
+                    summary = quote_file(  # a run that fails leaves no output (the writer's partial file goes)
+                        input_path,
+                        output,
+                        compiled,
+                        best=best,  # type: ignore[arg-type]
+                        date=date,
+                        mapping=names,
+                        errors_path=errors_path,
+                        input_format=input_format,
+                        output_format=output_format,
+                        delimiter=delimiter,
+                        progress=tick,
+                        threads=threads,
+                        to_common=to_common,
+                        compiled_of=lambda s: ts.compiled(reading or (), s),
+                    )
             took = time.perf_counter() - started
             rate = summary.rows / took if took > 0 else 0.0
             err.print(

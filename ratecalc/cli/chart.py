@@ -13,14 +13,15 @@ from . import _curves as flags
 from ._common import TariffsOpt, consoles, guarded
 
 if TYPE_CHECKING:
-    from ..curves import Bands, Curves
+    from ..money.bands import Bands
+    from ..pricing.curves import Curves
 
 FORMATS = (".svg", ".png", ".html")
 
 
 def figure(curves: Curves, cheapest: Bands, fastest: Bands, marked: bool):
     """A matplotlib Figure: the step curves over the band strip. Needs the `chart` extra."""
-    from ..curves import MUTED, colours
+    from ..pricing.curves import MUTED, colours
 
     try:
         import matplotlib
@@ -102,24 +103,30 @@ def chart(
     """Draw price against weight for every service (the parcel marked) and the cheapest-by-band strip."""
 
     def run() -> None:
+        from ..files.paths import check_paths, write_atomic
+
         suffix = output.suffix.lower()
         if suffix not in FORMATS:
             raise InputError("-o", f"name the file .svg, .png or .html (got {output.name!r})")
+        check_paths([("output", output)])  # a regular file or a new path, never a device
         curves = flags.run_curves(
             weight, dims, date, value, courier, battery, liquid, max_weight, step, reading, tariffs
         )
-        from ..curves import cheapest_bands
+        from ..money.bands import cheapest_bands
 
         cheapest, fastest = cheapest_bands(curves, "price"), cheapest_bands(curves, "days")
         fig = figure(curves, cheapest, fastest, marked=weight is not None)
-        if suffix == ".html":
-            import io
+        import io
 
-            buf = io.StringIO()
-            fig.savefig(buf, format="svg")
-            output.write_text(_html(buf.getvalue(), cheapest), encoding="utf-8")
+        if suffix == ".html":
+            text = io.StringIO()
+            fig.savefig(text, format="svg")
+            data = _html(text.getvalue(), cheapest).encode("utf-8")
         else:
-            fig.savefig(output, format=suffix[1:], dpi=120)
+            picture = io.BytesIO()
+            fig.savefig(picture, format=suffix[1:], dpi=120)
+            data = picture.getvalue()
+        write_atomic(output, data)  # whole or not at all, beside the target and renamed onto it
         consoles.out.print(f"wrote {output}", highlight=False)
 
     guarded(run)

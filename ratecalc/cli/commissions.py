@@ -52,8 +52,11 @@ def register(app: typer.Typer) -> None:
         """
 
         def run() -> None:
-            from ..commission_import import categories, read_workbook, to_yaml
+            from ..files.paths import check_input, check_paths, write_atomic
+            from ..money.commission_import import categories, read_workbook, to_yaml
 
+            check_input("FILE", file)  # a directory named .xlsx is "a directory", not an internal error
+            check_paths([("output", output)], [("FILE", file)])
             wb = read_workbook(file, sheet)
             text = to_yaml(
                 wb,
@@ -64,8 +67,7 @@ def register(app: typer.Typer) -> None:
             if output is None:
                 sys.stdout.write(text)
                 return
-            output.parent.mkdir(parents=True, exist_ok=True)
-            output.write_text(text, encoding="utf-8")
+            write_atomic(output, text.encode("utf-8"))
             cli.consoles.err.print(
                 f"{len(wb.rows):,} rows -> {len(categories(wb))} categories; written to {output}", highlight=False
             )
@@ -83,7 +85,7 @@ def register(app: typer.Typer) -> None:
         def run() -> None:
             from rich.table import Table
 
-            from ..commissions import search, table_for
+            from ..money.commissions import search, table_for
 
             day = _date(date, "date") or dt.date.today()
             table = table_for(day)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
     from rich.console import Console
 
-    from ..result import ServiceQuote
+    from ..pricing.result import ServiceQuote
 
 
 def render_rub(quotes: Sequence[ServiceQuote], console: Console) -> None:
@@ -137,8 +137,11 @@ def render_forward(result, console: Console, top: Optional[int]) -> None:
     console.print(table)
     if top and len(result.lines) > top:
         console.print(f"({len(result.lines) - top} more priced services: drop --top or use --json)")
+    _render_return_rules(result.lines[:top] if top else result.lines, console)
+    from rich.text import Text
+
     for c in result.cliffs:
-        console.print(f"[yellow]cliff:[/] {c.message}", highlight=False, soft_wrap=True)
+        console.print(Text.assemble(("cliff:", "yellow"), " ", c.message), highlight=False, soft_wrap=True)
     _render_skipped(result.skipped, console)
     if result.customs is not None:
         duty = result.customs
@@ -147,9 +150,23 @@ def render_forward(result, console: Console, top: Optional[int]) -> None:
             f"customs (paid by the buyer, not in the costs): {duty.explanation}{extra}", highlight=False, soft_wrap=True
         )
     for w in result.warnings:
-        console.print(f"[red]warning:[/] {w}", highlight=False, soft_wrap=True)
+        console.print(Text.assemble(("warning:", "red"), " ", w), highlight=False, soft_wrap=True)
     for n in result.notes:
         console.print(f"note: {n}", highlight=False, soft_wrap=True)
+
+
+def _render_return_rules(lines, console: Console) -> None:
+    """Which return rule each shown line applied, one line per rule, with the services and their source rows."""
+    by: dict[tuple[str, str], list[str]] = {}
+    for ln in lines:
+        for rule, amount in ((ln.returns_rule, ln.returns_rub), (ln.not_collected_rule, ln.not_collected_rub)):
+            if rule is None or not amount:
+                continue
+            label = ("returned" if rule.case == "returned" else "not collected") + f" ({rule.text or 'no rule stated'})"
+            where = f" ({rule.source_row})" if rule.source_row else ""
+            by.setdefault((label, rule.formula()), []).append(f"{ln.service}{where}")
+    for (label, formula), names in by.items():
+        console.print(f"{label}: {formula} — {', '.join(names)}", highlight=False, soft_wrap=True, markup=False)
 
 
 def _render_skipped(skipped, console: Console) -> None:
@@ -223,13 +240,23 @@ def register(app: typer.Typer) -> None:
             None, "--target-profit", help="Find the lowest price reaching this profit in RUB."
         ),
         date: Optional[str] = typer.Option(None, "--date", help="Order date YYYY-MM-DD (default: today)."),
-        scheme: str = typer.Option("rfbs", "--scheme", help="rfbs or fbp (commission column)."),
+        scheme: str = typer.Option(
+            "rfbs", "--scheme", help="rfbs or fbp (border warehouse): the commission column and the lanes quoted."
+        ),
         packaging: Optional[str] = typer.Option(None, "--packaging", help="Packaging per order, e.g. 5CNY."),
         first_mile: Optional[str] = typer.Option(None, "--first-mile", help="First-mile cost per order, e.g. 2CNY."),
         acquiring: Optional[str] = typer.Option(None, "--acquiring", help="Acquiring / payment fee, % of price."),
         fx_loss: Optional[str] = typer.Option(None, "--fx-loss", help="FX / withdrawal loss, % of price."),
         ads: Optional[str] = typer.Option(None, "--ads", help="Advertising, % of price."),
-        return_rate: Optional[str] = typer.Option(None, "--return-rate", help="Share of orders returned, %."),
+        return_rate: Optional[str] = typer.Option(
+            None, "--return-rate", help="Share of orders a buyer returns, %: costed by each service's own return rule."
+        ),
+        not_collected_rate: Optional[str] = typer.Option(
+            None, "--not-collected-rate", help="Share of orders never picked up, %."
+        ),
+        storage_days: Optional[int] = typer.Option(
+            None, "--storage-days", help="Days a unit waits at Ozon's border warehouse (with --scheme fbp)."
+        ),
         courier: bool = typer.Option(False, "--courier", help="Courier (door) delivery instead of pickup point."),
         battery: bool = typer.Option(False, "--battery", help="The parcel contains batteries."),
         liquid: bool = typer.Option(False, "--liquid", help="The parcel contains liquids."),
@@ -267,13 +294,14 @@ def register(app: typer.Typer) -> None:
         failed = {"any": False}
 
         def run() -> None:
-            from ..economics import EconomicsInput, EconomicsResult, ReverseResult, Target, reverse_price
-            from ..economics import economics as forward
-            from ..fx import build_chain
-            from ..parcels import Parcel
+            from ..money.economics import EconomicsInput, EconomicsResult, ReverseResult, Target, reverse_price
+            from ..money.economics import economics as forward
+            from ..money.fx import build_chain
+            from ..pricing.parcels import Parcel
 
             chain = build_chain(fx, rates_file, cbr=cbr)
             if input_path is not None:
+                _check_catalogue_paths(input_path, output, errors_path, rates_file)
                 failed["any"] = _catalogue(
                     cli, chain, input_path, output, errors_path, input_format, output_format, delimiter, mapping,
                     no_progress, tariffs, reading, date,
@@ -281,6 +309,8 @@ def register(app: typer.Typer) -> None:
                         scheme=scheme, category=category, brand=brand, purchase_cost=purchase_cost,
                         acquiring=parse_pct(acquiring, "acquiring"), fx_loss=parse_pct(fx_loss, "fx_loss"),
                         ads=parse_pct(ads, "ads"), return_rate=parse_pct(return_rate, "return_rate"), ozon_fee=ozon_fee,
+                        not_collected_rate=parse_pct(not_collected_rate, "not_collected_rate"),
+                        storage_days=storage_days,
                     ),
                 )  # fmt: skip
                 return
@@ -314,6 +344,8 @@ def register(app: typer.Typer) -> None:
                 return_rate=parse_pct(return_rate, "return_rate"),
                 ozon_fee=ozon_fee,
                 readings=tuple(reading or ()),
+                not_collected_rate=parse_pct(not_collected_rate, "not_collected_rate"),
+                storage_days=storage_days,
             )
             ts = cli.load(tariffs)
             result: Union[EconomicsResult, ReverseResult]
@@ -344,9 +376,23 @@ def register(app: typer.Typer) -> None:
                 )
                 render(result, console, top)
 
-        cli.guarded(run)
+        cli.guarded(run, flags={"input": "--input"})
         if failed["any"]:
             raise typer.Exit(1)
+
+
+def _check_catalogue_paths(input_path: Path, output: Optional[Path], errors: Optional[Path], rates: Optional[Path]):
+    """Before any work: a regular input, and outputs that are neither an input, each other nor special."""
+    from ..files.batchfile import default_errors_path
+    from ..files.paths import check_input, check_paths
+
+    if output is None:
+        raise InputError("output", "--input needs --output (-o) FILE.csv or FILE.parquet")
+    check_input("input", input_path)
+    check_paths(
+        [("output", output), ("errors", errors or default_errors_path(output))],
+        [("input", input_path), ("rates_file", rates)],
+    )
 
 
 def _catalogue(
@@ -356,14 +402,12 @@ def _catalogue(
     """`economics --input`: the catalogue, chunk by chunk, with the progress bar of `ratecalc batch`."""
     import time
 
-    from ..catalogue import Options, cost_file
+    from ..files.catalogue import Options, cost_file
     from ._progress import file_progress
     from .batch import _mapping
 
-    if output is None:
-        raise InputError("output", "--input needs --output (-o) FILE.csv or FILE.parquet")
     opts = Options(**options)
-    compiled = cli.load(tariffs).compiled(reading or ())
+    compiled = cli.load(tariffs).compiled(reading or (), opts.scheme)
     err = cli.consoles.err
     started = time.perf_counter()
     with file_progress(input_path, err, show=not no_progress, verb="costing", unit="SKUs") as tick:

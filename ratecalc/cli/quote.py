@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, List, Literal, Optional, Sequence, Union
 
 import typer
 
-from ..confidence import confidence_of
 from ..errors import InputError
+from ..tariffdata.confidence import confidence_of
 from ._common import TariffsOpt, consoles, guarded, load
 from ._parcel import parcel_from_flags
 from ._plaintable import Column, table_text
@@ -23,7 +23,7 @@ from ._plaintable import Column, table_text
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..result import ServiceQuote
+    from ..pricing.result import ServiceQuote
     from ._plainout import PlainConsole
 
     Out = Union[Console, PlainConsole]
@@ -168,13 +168,15 @@ rich_tables_only = False
 """True: always draw the table with rich (tests compare the two ways)."""
 
 
-def _header(quotes: Sequence[ServiceQuote], parcel) -> str:
+def _header(quotes: Sequence[ServiceQuote], parcel, scheme: str = "rfbs") -> str:
     value = f", declared {parcel.declared_value}" if parcel.declared_value else ""
     where = "courier" if parcel.delivery == "courier" else "pickup point"
     out = (
         f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm{value}, "
         f"order date {parcel.order_date.isoformat()}, {where}"
     )
+    if scheme.lower() == "fbp":
+        out += ", from Ozon's border warehouse (fbp)"
     group = next((q.group.name for q in quotes if q.group is not None and q.group.name), None)
     if group:
         out += f"; shipment group {group}"
@@ -185,14 +187,14 @@ def _header(quotes: Sequence[ServiceQuote], parcel) -> str:
 
 
 def _weight_and_value(weight: Optional[str], value: Optional[str], items: Optional[List[str]]):
-    """--weight/--value, or the sums of the --item WEIGHT:PRICE list (ratecalc.groups.combine_items)."""
+    """--weight/--value, or the sums of the --item WEIGHT:PRICE list (ratecalc.pricing.groups.combine_items)."""
     if not items:
         if weight is None:
             raise InputError("weight", "give --weight (or one --item WEIGHT:PRICE per item)")
         return weight, value
     if weight is not None or value is not None:
         raise InputError("item", "give either --item (per item) or --weight/--value (totals), not both")
-    from ..groups import combine_items, parse_item
+    from ..pricing.groups import combine_items, parse_item
 
     return combine_items(parse_item(text, i) for i, text in enumerate(items))
 
@@ -234,8 +236,11 @@ def quote(
         "--min-confidence",
         help="Drop services whose rates are less sure than this: official, carrier_sheet, third_party, inferred.",
     ),
+    scheme: str = typer.Option(
+        "rfbs", "--scheme", help="rfbs: you hand the parcel to the carrier; fbp: Ozon's border warehouse lanes."
+    ),
 ) -> None:
-    """Quote one parcel against every service in force on the order date."""
+    """Quote one parcel against every service of the scheme in force on the order date."""
 
     def run() -> None:
         if sort not in ("price", "days"):
@@ -251,12 +256,12 @@ def quote(
             liquid=liquid,
         )
         ts = load(tariffs)
-        quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence)
-        notice = ts.coverage(parcel.order_date, readings=reading or ()).message
+        quotes = ts.quote(parcel, readings=reading or (), min_confidence=min_confidence, scheme=scheme)
+        notice = ts.coverage(parcel.order_date, readings=reading or (), scheme=scheme).message
         rub = bool(fx or rates_file or cbr or ozon_fee)
-        if rub:  # RUB figures: ratecalc.costs adds them (rate, its date and source on every quote)
-            from ..costs import with_rub
-            from ..fx import build_chain
+        if rub:  # RUB figures: ratecalc.money.costs adds them (rate, its date and source on every quote)
+            from ..money.costs import with_rub
+            from ..money.fx import build_chain
 
             quotes = with_rub(quotes, parcel, build_chain(fx, rates_file, cbr=cbr), ozon_fee=ozon_fee)
         quotes = order(select(quotes, carrier or []), sort)  # type: ignore[arg-type]
@@ -266,7 +271,7 @@ def quote(
             if full:
                 data = [q.model_dump(mode="json") for q in quotes]
             else:
-                from ..compact import compact
+                from ..pricing.compact import compact
 
                 data = [compact(q) for q in quotes]
             import json  # here: `--help` and the table output never need it
@@ -275,7 +280,7 @@ def quote(
             sys.stdout.write("\n")
             return
         out = consoles.plain_out
-        _wrap(out, "Parcel", _header(quotes, parcel))
+        _wrap(out, "Parcel", _header(quotes, parcel, scheme))
         if notice:
             _wrap(out, "Note", notice)
         render_quotes(quotes, out, show_all=show_all, top=top)

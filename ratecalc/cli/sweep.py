@@ -13,7 +13,7 @@ from . import _curves as flags
 from ._common import TariffsOpt, consoles, guarded
 
 if TYPE_CHECKING:
-    from ..curves import Bands
+    from ..money.bands import Bands
 
 
 def _g(g: int) -> str:
@@ -71,10 +71,10 @@ def sweep(
         )
         chain = None
         if fx or rates_file or cbr:
-            from ..fx import build_chain
+            from ..money.fx import build_chain
 
             chain = build_chain(fx, rates_file, cbr=cbr)
-        from ..curves import cheapest_bands
+        from ..money.bands import cheapest_bands
 
         bands = cheapest_bands(curves, by, chain)  # type: ignore[arg-type]
         if as_json:

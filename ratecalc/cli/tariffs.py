@@ -14,7 +14,10 @@ from ._common import TariffsOpt, consoles, fail, guarded, load
 if TYPE_CHECKING:
     from decimal import Decimal
 
-    from ..schema import Billing, Limits, Version
+    from ..tariffdata.schema import Billing, Limits, Version
+
+SHOWN_PROBLEMS = 20
+"""Bad rows listed one per line by `tariffs import`; the rest are counted (a broken sheet is one screen)."""
 
 tariffs_app = typer.Typer(no_args_is_help=True, help="Inspect and check tariff files.")
 
@@ -39,18 +42,26 @@ def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
     """List every service with its carrier and, per period, whether it has rates."""
 
     def run() -> None:
+        from ..tariffdata.schema import SCHEMES
+
         ts = load(tariffs)
         from rich import box
         from rich.table import Table
 
-        table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-        table.add_column("Service id", no_wrap=True)
-        table.add_column("Period", no_wrap=True)
-        table.add_column("Rates", no_wrap=True, overflow="ellipsis")
-        for svc in ts.services:
-            for i, v in enumerate(svc.model.versions):
-                table.add_row(svc.id if i == 0 else "", _period(v), period_rates(v))
-        consoles.out.print(table)
+        for scheme in SCHEMES:
+            services = ts.compiled(scheme=scheme).services
+            if not services:
+                continue
+            if scheme != SCHEMES[0]:
+                consoles.out.print(f"\nScheme {scheme} (Ozon's border warehouse):", highlight=False)
+            table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+            table.add_column("Service id", no_wrap=True)
+            table.add_column("Period", no_wrap=True)
+            table.add_column("Rates", no_wrap=True, overflow="ellipsis")
+            for svc in services:
+                for i, v in enumerate(svc.model.versions):
+                    table.add_row(svc.id if i == 0 else "", _period(v), period_rates(v))
+            consoles.out.print(table)
 
     guarded(run)
 
@@ -105,10 +116,12 @@ def tariffs_show(
 
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return
+        from rich.text import Text
+
         out = consoles.out
-        out.print(f"[bold]{svc.name}[/] ({svc.id}), {svc.carrier}, from {svc.origin}", highlight=False)
+        out.print(Text.assemble((svc.name, "bold"), f" ({svc.id}), {svc.carrier}, from {svc.origin}"), highlight=False)
         for v in svc.model.versions:
-            out.print(f"\n[bold]{_period(v)}[/]: {period_rates(v)}", highlight=False)
+            out.print(Text.assemble("\n", (_period(v), "bold"), f": {period_rates(v)}"), highlight=False)
             out.print(f"Billed: {_billing(v.billing)}", highlight=False)
             out.print(f"Limits: {_limits(v.limits)}", highlight=False)
             if v.delivery_days:
@@ -156,21 +169,32 @@ def tariffs_show(
 def tariffs_check(
     directory: Optional[Path] = typer.Argument(None, help="Directory to check (default: the built-in tariffs)."),
 ) -> None:
-    """Validate every tariff file in a directory; exit 1 listing every problem."""
-    from ..loader import builtin_dir
+    """Validate every tariff file in a directory, as it loads over the built-in set; exit 1 listing every problem.
 
-    target = directory or builtin_dir()
-    try:
-        from ..loader import load_documents
-        from ..tariffset import TariffSet
+    Over the built-in set, because that is how a directory is used: its compact services take their group
+    rules from the built-in shipment groups, and its services continue the built-in ones.
+    """
+    from ..tariffdata.loader import builtin_dir
 
-        docs = load_documents([target])
-        TariffSet(docs, [target]).compiled()
-    except TariffError as exc:
-        for problem in exc.problems:
-            consoles.err.print(str(problem), highlight=False, soft_wrap=True)
-        raise typer.Exit(1)
-    consoles.out.print(f"ok: {len(docs.files)} files, {len(docs.services)} services in {target}")
+    def run() -> None:
+        builtin = builtin_dir()
+        target = directory or builtin
+        dirs = [builtin] if target.resolve() == builtin.resolve() else [builtin, target]
+        try:
+            from ..pricing.tariffset import TariffSet
+            from ..tariffdata.loader import load_documents
+
+            docs = load_documents(dirs)
+            TariffSet(docs, dirs).compiled()
+        except TariffError as exc:
+            for problem in exc.problems:
+                consoles.err.print(str(problem), highlight=False, soft_wrap=True)
+            raise typer.Exit(1)
+        files = [f for f in docs.files if f.layer == len(dirs) - 1]
+        services = {s.id for f in files if f.document.kind == "carrier" for s in f.document.services}
+        consoles.out.print(f"ok: {len(files)} files, {len(services)} services in {target}")
+
+    guarded(run)
 
 
 @tariffs_app.command("schema")
@@ -178,12 +202,16 @@ def tariffs_schema(
     output: Path = typer.Option(Path("tariffs/schema.json"), "--output", "-o", help="Where to write it."),
 ) -> None:
     """Write the JSON Schema of the tariff format (editors validate tariff files with it)."""
-    import json
 
-    from ..schema import json_schema
+    def run() -> None:
+        from ..files.paths import check_paths, write_atomic
+        from ..tariffdata.compact_schema import json_schema_text
 
-    output.write_text(json.dumps(json_schema(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    consoles.out.print(f"wrote {output}")
+        check_paths([("output", output)])
+        write_atomic(output, json_schema_text().encode("utf-8"))
+        consoles.out.print(f"wrote {output}", highlight=False)
+
+    guarded(run)
 
 
 @tariffs_app.command("import")
@@ -205,8 +233,8 @@ def tariffs_import(
     """Import Ozon's own rate sheet as tariff YAML (one file per carrier) to layer over the built-in set."""
     import datetime as dt
 
-    from ..ozon_sheet import date_from_name, known_services, read_sheet, to_documents, write_documents
-    from ..tariffset import TariffSet
+    from ..pricing.tariffset import TariffSet
+    from ..tariffdata.ozon_sheet import date_from_name, known_services, read_sheet, to_documents, write_documents
 
     def run() -> None:
         if effective_from is not None:
@@ -219,15 +247,25 @@ def tariffs_import(
             if found is None:
                 fail(f"--effective-from: no date in the file name {file.name!r}; give --effective-from YYYY-MM-DD")
             start = found  # type: ignore[assignment]
+        from ..files.paths import check_input, check_paths
+
+        check_input("FILE", file)  # a directory named .xlsx is "a directory", not "does not exist"
+        target = output or Path(f"ozon-tariffs-{start.isoformat()}")
+        check_paths([("output", target)], [("FILE", file)], directories=("output",))
+        imp = read_sheet(file)  # refuses a hostile or oversized workbook (tariffdata.xlsx)
+        if effective_from is None:  # said once the file is read: a refused file is one line
             consoles.err.print(
                 f"effective from {start.isoformat()}: taken from the file name (set it with --effective-from)",
                 highlight=False,
             )
-        if not file.is_file():
-            fail(f"FILE: {file} does not exist")
-        imp = read_sheet(file)
-        for problem in imp.problems:
+        for problem in imp.problems[:SHOWN_PROBLEMS]:
             consoles.err.print(f"bad row {problem}", highlight=False, soft_wrap=True)
+        if len(imp.problems) > SHOWN_PROBLEMS:
+            consoles.err.print(
+                f"… and {len(imp.problems) - SHOWN_PROBLEMS:,} more bad rows (the first {SHOWN_PROBLEMS} are shown)",
+                highlight=False,
+                soft_wrap=True,
+            )
         if imp.problems and not skip_bad_rows:
             fail(
                 f"{len(imp.problems)} row(s) of {imp.sheet!r} could not be read; nothing written "
@@ -237,8 +275,9 @@ def tariffs_import(
             fail(f"no rate rows found in sheet {imp.sheet!r}")
         base = load(tariffs)
         docs = to_documents(imp, start, known_services(base.services))
-        target = output or Path(f"ozon-tariffs-{start.isoformat()}")
-        written = write_documents(docs, target, f"Imported by `ratecalc tariffs import` from {imp.file}; see notes.")
+        header = f"Imported by `ratecalc tariffs import` from {imp.file}; see notes."
+        group_sets = {groups.id: groups for groups, _ in base.documents.groups}
+        written = write_documents(docs, target, header, group_sets)  # compact where Ozon's group rules hold
         TariffSet.load([*(tariffs or ()), target])  # the result must load and compile over the current set
         services = sum(len(d["services"]) for d in docs.values())
         consoles.out.print(
@@ -260,14 +299,19 @@ def tariffs_diff(
     catalogue: Optional[Path] = typer.Option(
         None, "--catalogue", help="CSV (weight, dims, value[, quantity]): total cheapest shipping cost on each side."
     ),
+    scheme: str = typer.Option("rfbs", "--scheme", help="rfbs, or fbp: the lanes of Ozon's border-warehouse list."),
     tariffs: Optional[List[Path]] = TariffsOpt,
 ) -> None:
-    """Per service and group: what changed (rate, days, limits, added, removed) between two tariff sets."""
-    from ..tariff_diff import catalogue_cost, diff, side
+    """Per service and group: what changed (rate, days, limits, returns, added, removed) between two tariff sets."""
+    from ..pricing.tariff_diff import catalogue_cost, diff, side
 
     def run() -> None:
+        if catalogue is not None:
+            from ..files.paths import check_input
+
+            check_input("--catalogue", catalogue)  # a directory or a FIFO: named, never opened
         a, b = side(old, tariffs or ()), side(new, tariffs or ())
-        result = diff(a, b)
+        result = diff(a, b, scheme)
         from rich.table import Table
 
         table = Table(header_style="bold")
@@ -278,7 +322,7 @@ def tariffs_diff(
         consoles.out.print(table)
         consoles.out.print(result.summary(), highlight=False, soft_wrap=True)
         if catalogue is not None:
-            for line in catalogue_cost(a, b, catalogue).lines():
+            for line in catalogue_cost(a, b, catalogue, scheme).lines():
                 consoles.out.print(line, highlight=False, soft_wrap=True)
 
     guarded(run)

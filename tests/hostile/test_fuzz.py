@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from ratecalc import InputError, Parcel
 from ratecalc.cli import app
-from ratecalc.columnar import ingest
+from ratecalc.files.columnar import ingest
 
 BOUND_S = 10.0  # a hang detector with a wide margin (a stall took 22 s), not a speed test
 FUZZ = settings(max_examples=examples(40), deadline=None, suppress_health_check=list(HealthCheck))
