@@ -1,5 +1,9 @@
 # ratecalc HTTP API: slim Python base, non-root user, tariffs baked in (they ship inside the wheel),
 # health check on /readyz. Build and run:  docker build -t ratecalc . && docker run -p 8000:8000 ratecalc
+#
+# Dependencies come from the lock, requirements/api.txt: every package pinned with its hashes, so an image
+# built today and one built next month hold the same code. Refresh the lock (README, "Set-up") with
+#    python3 -m uv pip compile pyproject.toml --extra api --universal --python-version 3.11 --generate-hashes -o requirements/api.txt
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
@@ -12,9 +16,12 @@ FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1
+COPY requirements/api.txt /tmp/api.txt
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir "$(ls /wheels/ratecalc-*.whl)[api]" \
-    && rm -rf /wheels \
+RUN pip install --no-cache-dir --require-hashes -r /tmp/api.txt \
+    && pip install --no-cache-dir --no-deps /wheels/ratecalc-*.whl \
+    && pip check \
+    && rm -rf /wheels /tmp/api.txt \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin ratecalc
 USER ratecalc
 WORKDIR /tmp

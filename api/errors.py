@@ -112,6 +112,10 @@ def _is_tag(part: str) -> bool:
 PATTERN_PARSERS: dict[str, Callable[[str], object]] = {}
 
 
+# Older spellings a request may still use -> today's name (the shared vocabulary): error paths use today's.
+OLD_SPELLINGS: dict[str, str] = {}
+
+
 # What a field refused by its pattern should look like, in words, when no parser explains it better.
 _SHAPES = {
     "weight": "not a weight; write it with a unit, like 1.2kg or 350g",
@@ -121,6 +125,13 @@ _SHAPES = {
     "amount": 'not a decimal amount; write it as a string like "1500.00"',
     "currency": "not a three-letter currency code such as RUB",
     "date": "not a date; write it as YYYY-MM-DD",
+    "acquiring": "not a percentage from 0 to below 100 with at most 4 decimals; write it like 2.5 or 2.5%",
+    "fx_loss": "not a percentage from 0 to below 100 with at most 4 decimals; write it like 2.5 or 2.5%",
+    "ads": "not a percentage from 0 to below 100 with at most 4 decimals; write it like 2.5 or 2.5%",
+    "return_rate": "not a percentage from 0 to below 100 with at most 4 decimals; write it like 2.5 or 2.5%",
+    "target_margin": "not a margin above -100 and below 100 % with at most 4 decimals; write it like 25 or 25%",
+    "sale_price": "not a price in RUB above 0 and within the input limit, with at most 2 decimals; write it like 1499.90",
+    "target_profit": "not an amount in RUB with at most 7 digits and 2 decimals; write it like 300 or 300.50",
 }
 
 
@@ -141,7 +152,7 @@ def from_pydantic(errors: Iterable[Mapping[str, Any]], root: str = "$", skip: in
     for err in errors:
         loc = tuple(err.get("loc", ()))[skip:]
         # Union members add their own tag to the loc ("str", "MoneyIn"); a JSON path has no such step.
-        loc = tuple(p for p in loc if isinstance(p, int) or not _is_tag(str(p)))
+        loc = tuple(OLD_SPELLINGS.get(p, p) for p in loc if isinstance(p, int) or not _is_tag(str(p)))
         ctx = err.get("ctx") or {}
         limit = next((ctx[k] for k in _LIMIT_KEYS if k in ctx), None)
         if limit is not None and not isinstance(limit, (int, float, str, bool, list)):

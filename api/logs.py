@@ -11,7 +11,7 @@ import logging
 import sys
 import time
 from contextvars import ContextVar
-from typing import Optional
+from typing import Optional, TextIO
 
 import orjson
 
@@ -84,11 +84,18 @@ def write_direct(logger: logging.Logger, msg: str, extra: dict) -> bool:
     return True
 
 
-def setup_logging(level: str = "INFO") -> None:
-    """JSON to stderr for ratecalc's and uvicorn's loggers; idempotent (tests build many apps)."""
-    handler = logging.StreamHandler(sys.stderr)
+def json_handler(stream: Optional[TextIO] = None) -> logging.StreamHandler:
+    """The handler the app's loggers write through: JSON lines to `stream` (stderr), named HANDLER_NAME
+    so that `write_direct` and `setup_logging` know it as their own."""
+    handler = logging.StreamHandler(sys.stderr if stream is None else stream)
     handler.setFormatter(JsonFormatter())
     handler.set_name(HANDLER_NAME)
+    return handler
+
+
+def setup_logging(level: str = "INFO") -> None:
+    """JSON to stderr for ratecalc's and uvicorn's loggers; idempotent (tests build many apps)."""
+    handler = json_handler()
     for name in ("ratecalc.api", "ratecalc.api.access", "uvicorn", "uvicorn.error"):
         logger = logging.getLogger(name)
         if not any(h.get_name() == HANDLER_NAME for h in logger.handlers):

@@ -26,27 +26,37 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from ratecalc.pricing.compact import CompactQuote
-from ratecalc.pricing.parcels import DATE_PATTERN
 from ratecalc.tariffdata.schema import Service
 from ratecalc.units import (
-    DIMS_PATTERN,
+    CURRENCY_EXPONENT,
     MAX_SIDE_MM,
+    MAX_TEXT_CHARS,
     MAX_WEIGHT_G,
-    MONEY_PATTERN,
-    WEIGHT_PATTERN,
+    check_currency,
     parse_dims,
     parse_money,
     parse_weight,
 )
 
 from .errors import PATTERN_PARSERS, FieldError
+from .patterns import (
+    AMOUNT_PATTERN,
+    CURRENCY_PATTERN,
+    DATE_PATTERN,
+    DIMS_PATTERN,
+    DIMS_RULES,
+    MONEY_PATTERN,
+    MONEY_RULES,
+    WEIGHT_PATTERN,
+    WEIGHT_RULES,
+)
 
 Delivery = Literal["pickup_point", "courier"]
 Status = Literal["ok", "unpriced", "ineligible"]
 Short = Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
-def _whole(value: object) -> object:
+def whole_number(value: object) -> object:
     """JSON Schema's `integer` includes 1.0 (and excludes true): so does the server."""
     if isinstance(value, float) and value.is_integer() and abs(value) < 2**63:
         return int(value)
@@ -54,23 +64,23 @@ def _whole(value: object) -> object:
 
 
 # JSON integers within bounds: 300 or 300.0, never true, "300" or 300.5. The bounds sit on the strict int
-# inside `_whole`, where pydantic-core checks them itself (outside it they were Python functions, ~1.5 µs
-# a number, four numbers in every quote request); same errors, and the JSON schema pinned to what the API
-# has always published.
+# inside `whole_number`, where pydantic-core checks them itself (outside it they were Python functions, ~1.5 µs
+# a number, four numbers in every quote request); same errors, and the JSON schema written out in JSON
+# Schema's own keywords.
 Side = Annotated[
     Annotated[StrictInt, Field(gt=0, le=MAX_SIDE_MM)],
-    BeforeValidator(_whole),
-    WithJsonSchema({"gt": 0, "le": MAX_SIDE_MM, "type": "integer"}),
+    BeforeValidator(whole_number),
+    WithJsonSchema({"type": "integer", "exclusiveMinimum": 0, "maximum": MAX_SIDE_MM}),
 ]
 WeightG = Annotated[
     Annotated[StrictInt, Field(gt=0, le=MAX_WEIGHT_G)],
-    BeforeValidator(_whole),
-    WithJsonSchema({"gt": 0, "le": MAX_WEIGHT_G, "type": "integer"}),
+    BeforeValidator(whole_number),
+    WithJsonSchema({"type": "integer", "exclusiveMinimum": 0, "maximum": MAX_WEIGHT_G}),
 ]
 MaxDays = Annotated[
     Annotated[StrictInt, Field(ge=1, le=365)],
-    BeforeValidator(_whole),
-    WithJsonSchema({"ge": 1, "le": 365, "type": "integer"}),
+    BeforeValidator(whole_number),
+    WithJsonSchema({"type": "integer", "minimum": 1, "maximum": 365}),
 ]
 
 
@@ -78,16 +88,28 @@ class MoneyIn(BaseModel):
     """An exact amount: a decimal *string* (never a JSON number, which would be a float) and an ISO code."""
 
     model_config = ConfigDict(extra="forbid")
-    amount: Annotated[str, StringConstraints(pattern=r"^[0-9]{1,12}(\.[0-9]{1,6})?$")] = Field(examples=["1500.00"])
-    currency: Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")] = Field(examples=["RUB"])
+    amount: Annotated[str, StringConstraints(pattern=AMOUNT_PATTERN)] = Field(examples=["1500.00"])
+    currency: Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)] = Field(
+        examples=["RUB"], description=f"ISO 4217, any case: {', '.join(sorted(CURRENCY_EXPONENT))}"
+    )
 
 
-# What ratecalc.units accepts, from its own patterns (the one number grammar: ASCII digits, a unit on every
-# weight and size, no comma before exactly three digits). The input limits (zero, 1 t, 10 m) are checked by
-# the library, which names the rule and the limit (and lists the known currencies).
+# A value its pattern refuses is run through the library's parser, which names the rule and the limit.
+PATTERN_PARSERS.update(
+    {
+        WEIGHT_PATTERN: parse_weight,
+        DIMS_PATTERN: parse_dims,
+        MONEY_PATTERN: parse_money,
+        CURRENCY_PATTERN: check_currency,
+    }
+)
 
-
-PATTERN_PARSERS.update({WEIGHT_PATTERN: parse_weight, DIMS_PATTERN: parse_dims, MONEY_PATTERN: parse_money})
+# YYYY-MM-DD; `format: date` says in the schema that it is a day of the calendar (checked after the pattern).
+DateText = Annotated[
+    str,
+    StringConstraints(pattern=DATE_PATTERN),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DATE_PATTERN}),
+]
 
 
 def _money_kind(value: object) -> str:
@@ -97,7 +119,9 @@ def _money_kind(value: object) -> str:
 # "1500RUB" or {"amount", "currency"}: chosen by the JSON type, so a bad string gets the string's error only.
 MoneyAny = Annotated[
     Union[
-        Annotated[Annotated[str, StringConstraints(max_length=64, pattern=MONEY_PATTERN)], Tag("MoneyText")],
+        Annotated[
+            Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=MONEY_PATTERN)], Tag("MoneyText")
+        ],
         Annotated[MoneyIn, Tag("MoneyIn")],
     ],
     Discriminator(_money_kind),
@@ -151,25 +175,25 @@ class QuoteParcel(BaseModel):
     _bounded = model_validator(mode="before")(bounded_values)
 
     # No `null` for the four size fields: the schema's oneOf counts a present key, so must the server.
-    weight: Annotated[str, StringConstraints(max_length=64, pattern=WEIGHT_PATTERN)] = Field(  # type: ignore[assignment]
-        None, description="actual weight with a unit, e.g. 1.2kg or 350g (rounded up to the gram)"
+    weight: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=WEIGHT_PATTERN)] = Field(  # type: ignore[assignment]
+        None,
+        description=f"actual weight, e.g. 1.2kg or 350g, rounded up to the gram: {WEIGHT_RULES}",
     )
     weight_g: WeightG = Field(
         None,  # type: ignore[assignment]
         description="actual weight in grams",
     )
-    dims: Annotated[str, StringConstraints(max_length=64, pattern=DIMS_PATTERN)] = Field(  # type: ignore[assignment]
-        None, description="L x W x H with a unit, e.g. 30x20x10cm (rounded up to the mm)"
+    dims: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=DIMS_PATTERN)] = Field(  # type: ignore[assignment]
+        None,
+        description=f"L x W x H and a unit (mm, cm or m), e.g. 30x20x10cm, rounded up to the mm: {DIMS_RULES}",
     )
     dims_mm: Annotated[list[Side], Field(min_length=3, max_length=3)] = Field(
         None,  # type: ignore[arg-type]
         description="[L, W, H] in millimetres",
     )
-    date: Optional[Annotated[str, StringConstraints(pattern=DATE_PATTERN)]] = Field(
-        None, description="order date YYYY-MM-DD (default: the server's today)"
-    )
+    date: Optional[DateText] = Field(None, description="order date YYYY-MM-DD (default: the server's today)")
     value: Optional[MoneyAny] = Field(
-        None, description='declared value: "1500RUB" or {"amount": "1500.00", "currency": "RUB"}'
+        None, description=f'declared value: "1500RUB" ({MONEY_RULES}) or {{"amount": "1500.00", "currency": "RUB"}}'
     )
     delivery: Delivery = Field("pickup_point", description="pickup point or courier (door) delivery")
     battery: StrictBool = False

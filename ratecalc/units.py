@@ -80,6 +80,13 @@ def _fraction(decimals: int) -> str:
     return rf"(?:\.{_digits(1, decimals)}|,(?:{comma}))"
 
 
+def fraction_lengths(decimals: int) -> dict[str, list[tuple[int, int]]]:
+    """The grammar's fraction lengths by separator (a regex for it), as runs `(lo, hi)`: any length up to
+    `decimals` after `.`, any but exactly three after `,`. For patterns that say more than the grammar
+    about the digits (the HTTP schema's bounded numbers, api/patterns.py)."""
+    return {r"\.": [(1, decimals)], ",": _lengths(decimals)}
+
+
 def decimal_pattern(int_digits: int = MAX_INT_DIGITS, decimals: int = MAX_DECIMALS) -> str:
     """The grammar's number, unanchored: at most `int_digits` integer digits (leading zeros aside) and
     `decimals` decimals. Compose it, anchored, into a field's pattern: `f"^{decimal_pattern(7, 2)}$"` is

@@ -21,7 +21,7 @@ from test_api import make_settings
 
 import api.routers.quotes as quotes_route
 from api import create_app
-from api.logs import JsonFormatter, request_id_var, setup_logging, write_direct
+from api.logs import HANDLER_NAME, JsonFormatter, json_handler, request_id_var, setup_logging, write_direct
 from api.models import QuoteRequest
 from api.quoting import normalised_request, normalised_request_json, to_parcel
 
@@ -294,12 +294,29 @@ def test_normalised_echo_equals_the_models_dump(tariffs):
         assert normalised_request_json(parcel, req) == normalised_request(parcel, req).model_dump(mode="json")
 
 
-def test_direct_access_log_line_is_the_formatters_line():
+def own_access_logger(stream: io.StringIO) -> logging.Logger:
+    """The access logger as `setup_logging` builds it (one JSON handler, not propagating, INFO), but the
+    test's own: made with `logging.Logger`, outside logging's registry, so no handler that a test runner's
+    log capture attaches to registered loggers can reach it."""
+    logger = logging.Logger("ratecalc.api.access", logging.INFO)
+    logger.propagate = False
+    logger.addHandler(json_handler(stream))
+    return logger
+
+
+def test_setup_logging_gives_each_api_logger_one_json_handler_of_its_own():
     setup_logging("INFO")
-    logger = logging.getLogger("ratecalc.api.access")
-    [handler] = logger.handlers
+    setup_logging("INFO")  # idempotent: a second app adds nothing
+    for name in ("ratecalc.api", "ratecalc.api.access", "uvicorn", "uvicorn.error"):
+        logger = logging.getLogger(name)
+        ours = [h for h in logger.handlers if h.get_name() == HANDLER_NAME]
+        assert len(ours) == 1 and isinstance(ours[0].formatter, JsonFormatter), name
+        assert not logger.propagate and logger.level == logging.INFO
+
+
+def test_direct_access_log_line_is_the_formatters_line():
     buf = io.StringIO()
-    old = handler.setStream(buf)  # type: ignore[attr-defined]
+    logger = own_access_logger(buf)
     token = request_id_var.set("rid-1")
     try:
         extra = {"method": "POST", "path": "/v1/quotes", "route": "/v1/quotes", "status": 200, "duration_ms": 0.5}
@@ -307,26 +324,26 @@ def test_direct_access_log_line_is_the_formatters_line():
         logger.info("request", extra=extra)
     finally:
         request_id_var.reset(token)
-        handler.setStream(old)  # type: ignore[attr-defined]
     direct, usual = (json.loads(line) for line in buf.getvalue().splitlines())
     assert direct.pop("ts")[:19] == usual.pop("ts")[:19]
     assert direct == usual and list(direct) == list(usual) and direct["request_id"] == "rid-1"
 
 
 def test_direct_access_log_steps_aside_for_other_handlers():
-    setup_logging("INFO")
-    logger = logging.getLogger("ratecalc.api.access")
+    buf = io.StringIO()
+    logger = own_access_logger(buf)
+    assert write_direct(logger, "request", {"status": 200})  # alone, it writes
     extra_handler = logging.Handler()
     logger.addHandler(extra_handler)
-    try:
-        assert not write_direct(logger, "request", {"status": 200})
-    finally:
-        logger.removeHandler(extra_handler)
+    assert not write_direct(logger, "request", {"status": 200})
+    logger.removeHandler(extra_handler)
     logger.addFilter(lambda record: True)
-    try:
-        assert not write_direct(logger, "request", {"status": 200})
-    finally:
-        logger.filters.clear()
+    assert not write_direct(logger, "request", {"status": 200})
+    logger.filters.clear()
+    [handler] = logger.handlers
+    handler.setLevel(logging.WARNING)
+    assert not write_direct(logger, "request", {"status": 200})
+    assert len(buf.getvalue().splitlines()) == 1  # only the first call wrote
 
 
 def test_json_formatter_keeps_what_json_dumps_wrote():
@@ -415,12 +432,20 @@ def test_one_access_log_line_per_request_answered_directly_or_handed_on(tariffs)
     ]
 
 
-def test_bounded_integers_keep_their_published_schema_and_errors(pair):
-    """weight_g, dims_mm and max_days are checked by pydantic-core; the schema and the errors stay as published."""
+def test_bounded_integers_state_their_bounds_in_the_schema_and_errors(pair):
+    """weight_g, dims_mm and max_days are checked by pydantic-core; the schema states the bounds in JSON Schema's
+    own keywords (what validators, generators and fuzzers read) and the errors name rule and limit."""
     fast, _ = pair
     schema = fast.get("/openapi.json").json()["components"]["schemas"]["QuoteRequest"]["properties"]
-    assert {k: schema["weight_g"][k] for k in ("gt", "le", "type")} == {"gt": 0, "le": 1_000_000, "type": "integer"}
-    assert schema["dims_mm"]["items"] == {"gt": 0, "le": 10_000, "type": "integer"}
+    bounds = ("type", "exclusiveMinimum", "maximum")
+    assert {k: schema["weight_g"][k] for k in bounds} == {
+        "type": "integer",
+        "exclusiveMinimum": 0,
+        "maximum": 1_000_000,
+    }
+    assert schema["dims_mm"]["items"] == {"type": "integer", "exclusiveMinimum": 0, "maximum": 10_000}
+    max_days = fast.get("/openapi.json").json()["components"]["schemas"]["QuoteFilters"]["properties"]["max_days"]
+    assert {"type": "integer", "minimum": 1, "maximum": 365} in max_days["anyOf"]
     cases = [
         ({"weight_g": 0, "dims_mm": [1, 2, 3]}, "$.weight_g", "greater_than", 0),
         ({"weight_g": 5.0, "dims_mm": [1, 2, 10_001]}, "$.dims_mm[2]", "less_than_equal", 10_000),

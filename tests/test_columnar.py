@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pytest
+from exploring import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -73,7 +74,7 @@ def _parcel(r: dict) -> Parcel:
     )
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(rows, min_size=1, max_size=25))
 def test_same_numbers_as_single_quotes(tariffs, items):
     result = quote_table(_frame(items), tariffs)
@@ -323,7 +324,7 @@ def test_plain_and_general_number_parsers_agree(tariffs):
 _NUMBERISH = st.text(alphabet="0123456789.,- +a٣", max_size=22)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.one_of(st.none(), _NUMBERISH), max_size=30))
 def test_plain_number_checks_match_their_patterns(texts):
     from ratecalc.files.columnar import _PLAIN_DEC_RE, _PLAIN_INT_RE, _plain_decimal, _plain_int

@@ -80,3 +80,9 @@ def test_usd_era_curve_has_the_two_published_services(tariffs):
     c = price_curves(tariffs, Parcel.parse("400g", "30x20x15cm", date="2022-07-01"))
     assert sorted(s.service_id for s in c.services if s.priced) == ["gbs-broker", "hecny"]
     assert all(s.confidence in ("official", "third_party", "carrier_sheet", "inferred") for s in c.services)
+
+
+def test_the_default_grid_of_a_heavy_parcel_stops_at_the_input_limit():
+    """Twice a 600 kg parcel is past the 1 t input limit: the default grid ends at the limit, no error."""
+    grid = weight_grid(600_000)
+    assert grid[-1] == 1_000_000 and 600_000 in grid  # the input limit, ratecalc.units.MAX_WEIGHT_G

@@ -7,6 +7,7 @@ import dataclasses
 from decimal import Decimal as D
 
 import pytest
+from exploring import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -158,7 +159,11 @@ def test_unreachable_target_says_so(tariffs):
     assert unpriced.reason.startswith("not priced at any sale price")
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 @given(
     era=st.sampled_from(["usd", "group"]),
     weight=st.integers(min_value=50, max_value=6000),

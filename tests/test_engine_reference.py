@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from exploring import examples
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from reference import RefParcel, groups_on, reference_quote
@@ -135,7 +136,7 @@ def test_engine_matches_reference(tariffs):
     dates, thresholds = _interesting(tariffs)
     compared = {"cny_priced": 0, "usd_priced": 0, "ineligible": 0}
 
-    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @settings(max_examples=examples(150), deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(st.lists(parcels(dates, thresholds), min_size=1, max_size=12))
     def check(batch):
         # parcels the library refuses (e.g. no RUB price on a group-model date) are tested elsewhere

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from exploring import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -250,7 +251,7 @@ def reference_group(kopecks: int, grams: int):
     return None
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(
     st.lists(
         st.tuples(st.integers(0, 26_000_000), st.integers(1, 31_000)),

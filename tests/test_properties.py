@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from exploring import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,7 +20,7 @@ def _parcel(weight, dims, day):
     return Parcel(weight_g=weight, dims_mm=dims, order_date=day, declared_value=Money(Decimal(1000), "RUB"))
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=examples(120), deadline=None)
 @given(st.integers(1, 30_000), st.integers(1, 5_000), SIDES, DAYS)
 def test_price_never_decreases_with_weight(tariffs, weight, extra, dims, day):
     light = {q.service_id: q for q in tariffs.quote(_parcel(weight, dims, day))}
@@ -32,7 +33,7 @@ def test_price_never_decreases_with_weight(tariffs, weight, extra, dims, day):
         assert b.chargeable_weight_g >= a.chargeable_weight_g or not same_rate, sid
 
 
-@settings(max_examples=120, deadline=None)
+@settings(max_examples=examples(120), deadline=None)
 @given(st.integers(1, 30_000), SIDES, DAYS)
 def test_chargeable_weight_is_honest(tariffs, weight, dims, day):
     for q in tariffs.quote(_parcel(weight, dims, day)):

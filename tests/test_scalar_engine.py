@@ -10,6 +10,7 @@ from __future__ import annotations
 import pickle
 
 import numpy as np
+from exploring import examples
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -103,7 +104,7 @@ def blocks(draw):
     return keys, billing_of, prices, flags, limits, parcels
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(blocks())
 def test_generated_one_parcel_function_equals_the_vector_path(block):
     keys, billing_of, prices, flags, limits, parcels = block

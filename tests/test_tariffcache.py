@@ -337,6 +337,7 @@ def _plain(obj: object, models: dict[int, object]) -> object:
     return (type(obj).__name__, obj)
 
 
+@pytest.mark.slow  # ~20 s: walks every field of every model of both sets (the other tests here quote both)
 def test_the_cached_set_shares_equal_values_and_holds_exactly_what_a_fresh_load_holds(fresh, tmp_path, monkeypatch):
     monkeypatch.setenv("RATECALC_TARIFF_CACHE", str(tmp_path))
     TariffSet.load()  # fills the cache

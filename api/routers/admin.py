@@ -21,6 +21,7 @@ def _where(problem: dict) -> str:
 
 @router.post(
     "/admin/reload",
+    operation_id="reloadTariffs",
     response_model=ReloadResponse,
     responses={401: PROBLEM, 409: PROBLEM},
     summary="Reload the tariffs; a broken set is refused and the previous one keeps serving",

@@ -47,6 +47,7 @@ from ..models import (
     Short,
     Sort,
 )
+from ..patterns import EXPAND_SCHEMA
 from ..quoting import Invalid, check_options, normalised_parcel, quote_parcels, quotes_json, to_parcel
 
 router = APIRouter(prefix="/v1", tags=["quotes"])
@@ -187,14 +188,23 @@ def _query_options(
     return QuoteOptions.model_validate(data)
 
 
+# NDJSON in: the body is text, one QuoteParcel per line, so the schema says a string of bytes (what client
+# generators turn into a file or bytes argument) and the description says the lines. Descriptions sit on the
+# request body and the response, never on a media type (OpenAPI 3.1 has no such field).
 _BODY_DOC = {
     "requestBody": {
         "required": True,
+        "description": "JSON: a BatchRequest. NDJSON (`Content-Type: application/x-ndjson`): one QuoteParcel JSON "
+        "object per line, options as query parameters; the answer is NDJSON unless the request asks for JSON "
+        "(`Accept: application/json`).",
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}},
             NDJSON: {
-                "schema": {"$ref": "#/components/schemas/QuoteParcel"},
-                "description": "one QuoteParcel JSON object per line; options as query parameters",
+                "schema": {
+                    "type": "string",
+                    "format": "binary",
+                    "description": "UTF-8 text: one QuoteParcel JSON object per line",
+                }
             },
         },
     }
@@ -203,9 +213,12 @@ _BODY_DOC = {
 
 @router.post(
     "/quotes/batch",
+    operation_id="quoteBatch",
     response_model=BatchResponse,
     responses={
         200: {
+            "description": "JSON: a BatchResponse. NDJSON (asked with `Accept: application/x-ndjson`, or implied by "
+            "an NDJSON body): one BatchItem per line, in order, then one BatchSummary line (the schema of a line)",
             "content": {
                 NDJSON: {
                     "schema": {
@@ -214,9 +227,8 @@ _BODY_DOC = {
                             {"$ref": "#/components/schemas/BatchSummary"},
                         ]
                     },
-                    "description": "one BatchItem per line, in order, then one BatchSummary line",
                 }
-            }
+            },
         },
         413: PROBLEM,
         415: PROBLEM,
@@ -243,7 +255,11 @@ async def quote_batch(
     ),
     status: Optional[list[Literal["ok", "unpriced", "ineligible"]]] = Query(None, description="NDJSON bodies only"),
     sort: Optional[Sort] = Query(None, description="NDJSON bodies only: price or days"),
-    expand: list[str] = Query([], description="add parts to each quote: billing, tariff, reasons, ties or all"),
+    expand: list[str] = Query(
+        [],
+        description="add parts to each quote: billing, tariff, reasons, ties or all; comma-separated or repeated",
+        json_schema_extra=EXPAND_SCHEMA,
+    ),
     scheme: Optional[Literal["rfbs", "fbp"]] = Query(
         None, description="NDJSON bodies only: rfbs (default) or fbp, the border warehouse's lanes"
     ),

@@ -26,7 +26,9 @@ def _every_service(ts: TariffSet) -> list:
     return [svc for scheme in SCHEMES for svc in ts.compiled(scheme=scheme).services]
 
 
-@router.get("/carriers", response_model=CarriersResponse, summary="Carriers and their services")
+@router.get(
+    "/carriers", operation_id="carriers", response_model=CarriersResponse, summary="Carriers and their services"
+)
 async def carriers(ts: TariffSet = Depends(tariffs)) -> CarriersResponse:
     by_id: dict[str, Carrier] = {}
     for svc in _every_service(ts):
@@ -47,6 +49,7 @@ async def carriers(ts: TariffSet = Depends(tariffs)) -> CarriersResponse:
 
 @router.get(
     "/services/{service_id}",
+    operation_id="service",
     response_model=ServiceDetail,
     responses={404: PROBLEM},
     summary="One service: rules, limits, rates and their history, sources",
@@ -65,7 +68,7 @@ async def service(
     )
 
 
-@router.get("/tariffs", response_model=TariffsInfo, summary="The loaded tariff set")
+@router.get("/tariffs", operation_id="tariffs", response_model=TariffsInfo, summary="The loaded tariff set")
 async def tariff_set(ts: TariffSet = Depends(tariffs)) -> TariffsInfo:
     files = [
         TariffFile(

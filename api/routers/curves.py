@@ -14,14 +14,14 @@ from pydantic import BaseModel, Field, ValidationError
 from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.money.bands import Bands, cheapest_bands
 from ratecalc.pricing.curves import MAX_POINTS, Curves, price_curves
-from ratecalc.pricing.parcels import DATE_PATTERN
 from ratecalc.pricing.result import DaysOut
 from ratecalc.tariffdata.confidence import Confidence
 from ratecalc.units import MAX_WEIGHT_G, Money, parse_weight
 
 from ..deps import tariffs
 from ..errors import Problem, from_input_error, from_pydantic, invalid
-from ..models import DIMS_PATTERN, MONEY_PATTERN, WEIGHT_PATTERN, Delivery, QuoteOptions, QuoteParcel, Readings
+from ..models import DateText, Delivery, QuoteOptions, QuoteParcel, Readings
+from ..patterns import DIMS_PATTERN, DIMS_RULES, MONEY_PATTERN, MONEY_RULES, WEIGHT_PATTERN, WEIGHT_RULES
 from ..quoting import Invalid, to_parcel
 
 router = APIRouter(prefix="/v1", tags=["curves"])
@@ -162,6 +162,7 @@ def run_curves(
 
 @router.get(
     "/curves",
+    operation_id="curves",
     response_model=CurvesResponse,
     responses={422: PROBLEM},
     summary="Price against weight for every service; cheapest and fastest service per weight band",
@@ -171,21 +172,24 @@ async def curves(
         ...,
         max_length=64,
         pattern=WEIGHT_PATTERN,
-        description="the parcel's own weight, e.g. 400g (marked on the curve)",
+        description=f"the parcel's own weight, e.g. 400g (marked on the curve): {WEIGHT_RULES}",
     ),
-    dims: str = Query(..., max_length=64, pattern=DIMS_PATTERN, description="L x W x H with a unit, e.g. 30x20x15cm"),
+    dims: str = Query(
+        ..., max_length=64, pattern=DIMS_PATTERN, description=f"L x W x H and a unit, e.g. 30x20x15cm: {DIMS_RULES}"
+    ),
     value: Optional[str] = Query(
-        None, max_length=64, pattern=MONEY_PATTERN, description="declared value, e.g. 1000RUB"
+        None, max_length=64, pattern=MONEY_PATTERN, description=f"declared value, e.g. 1000RUB: {MONEY_RULES}"
     ),
-    date: Optional[str] = Query(
-        None, pattern=DATE_PATTERN, description="order date YYYY-MM-DD (default: the server's today)"
-    ),
+    date: Optional[DateText] = Query(None, description="order date YYYY-MM-DD (default: the server's today)"),
     delivery: Delivery = Query("pickup_point"),
     battery: bool = Query(False),
     liquid: bool = Query(False),
     reading: Optional[Readings] = Query(None, description="a named reading where sources conflict (repeatable)"),
     weight_max: Optional[str] = Query(
-        None, max_length=64, pattern=WEIGHT_PATTERN, description="right end of the grid (default: 5kg or 2x)"
+        None,
+        max_length=64,
+        pattern=WEIGHT_PATTERN,
+        description=f"right end of the grid (default: 5kg or 2x): {WEIGHT_RULES}",
     ),
     step_g: Optional[int] = Query(
         None, ge=1, le=MAX_WEIGHT_G, description=f"grid step in grams (default: at most ~400 points; {MAX_POINTS} max)"

@@ -15,41 +15,73 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal, Optional, Union
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from ratecalc import InputError, Parcel, TariffSet
-from ratecalc.money.economics import EconomicsInput, Target, economics, reverse_price
+from ratecalc.money.economics import MAX_PRICE, EconomicsInput, Target, economics, reverse_price
 from ratecalc.money.fx import build_chain
 from ratecalc.money.storage import MAX_STORAGE_DAYS
-from ratecalc.pricing.parcels import DATE_PATTERN
-from ratecalc.units import MAX_TEXT_CHARS, Money, decimal_pattern, parse_decimal, parse_money
+from ratecalc.units import CURRENCY_EXPONENT, MAX_TEXT_CHARS, Money, parse_decimal, parse_money
 
 from ..deps import tariffs
-from ..errors import PATTERN_PARSERS, ApiProblem, FieldError, Problem, from_input_error, invalid
-from ..models import DIMS_PATTERN, WEIGHT_PATTERN, MoneyAny, MoneyIn, bounded_values
+from ..errors import OLD_SPELLINGS, PATTERN_PARSERS, ApiProblem, FieldError, Problem, from_input_error, invalid
+from ..models import DateText, MoneyAny, MoneyIn, bounded_values, whole_number
+from ..patterns import (
+    CURRENCY_PATTERN,
+    DIMS_PATTERN,
+    DIMS_RULES,
+    MARGIN_PATTERN,
+    PERCENT_PATTERN,
+    PROFIT_PATTERN,
+    RATE_PATTERN,
+    WEIGHT_PATTERN,
+    WEIGHT_RULES,
+    positive,
+)
 
 router = APIRouter(prefix="/v1", tags=["economics"])
 
 PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 RATES_FILE_ENV = "RATECALC_RATES_FILE"
 
-# numbers in the one grammar of ratecalc.units (ASCII digits, no comma before exactly three digits); a
-# refused one is explained by the grammar's own parser where it can say why (`1,000`, `３００`)
-PCT_PATTERN = rf"^-?{decimal_pattern(3, 4)}%?$"
-PRICE_RUB_PATTERN = rf"^{decimal_pattern(7, 2)}$"
-RATE_PATTERN = rf"^{decimal_pattern(7, 8)}$"
-Pct = Annotated[str, StringConstraints(pattern=PCT_PATTERN)]
-PriceRub = Annotated[str, StringConstraints(pattern=PRICE_RUB_PATTERN)]
-Rate = Annotated[str, StringConstraints(pattern=RATE_PATTERN)]
+Pct = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=PERCENT_PATTERN)]
+Margin = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=MARGIN_PATTERN)]
+# RUB and kopecks, above 0 and at most the reverse search's ceiling (the library's input limit).
+SALE_PRICE_PATTERN = "^" + positive(int_digits=7, decimals=2, at_most=int(MAX_PRICE)) + "$"
+SalePrice = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=SALE_PRICE_PATTERN)]
+Profit = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=PROFIT_PATTERN)]
+Rate = Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=RATE_PATTERN)]
+Code = Annotated[str, StringConstraints(pattern=CURRENCY_PATTERN)]
+# A refused number is explained by the grammar's own parser where it can say why (`1,000`, `３００`); a
+# number of the grammar out of its range gets the field's own sentence (errors._SHAPES).
 PATTERN_PARSERS.update(
     {
-        PCT_PATTERN: lambda text: parse_decimal(text.strip().rstrip("%"), "percent", signed=True),
-        PRICE_RUB_PATTERN: lambda text: parse_decimal(text, "amount"),
+        PERCENT_PATTERN: lambda text: parse_decimal(text.strip().rstrip("%"), "percent", signed=True),
+        MARGIN_PATTERN: lambda text: parse_decimal(text.strip().rstrip("%"), "percent", signed=True),
+        SALE_PRICE_PATTERN: lambda text: parse_decimal(text, "amount"),
+        PROFIT_PATTERN: lambda text: parse_decimal(text, "amount"),
         RATE_PATTERN: lambda text: parse_decimal(text, "rate"),
     }
 )
-Code = Annotated[str, StringConstraints(pattern=r"^[A-Za-z]{3}$")]
-StorageDays = Annotated[int, Field(ge=0, le=MAX_STORAGE_DAYS)]
+# Whole days as JSON writes them (never true or "3"), within the library's input limit.
+StorageDays = Annotated[
+    Annotated[StrictInt, Field(ge=0, le=MAX_STORAGE_DAYS)],
+    BeforeValidator(whole_number),
+    WithJsonSchema({"type": "integer", "minimum": 0, "maximum": MAX_STORAGE_DAYS}),
+]
+PCT_RULES = "a percentage from 0 to below 100, at most 4 decimals, e.g. 2.5 or 2.5%"
+ONE_MODE = "give exactly one of sale_price, target_margin, target_profit"
 
 
 def _alias(name: str, *old: str) -> AliasChoices:
@@ -66,17 +98,20 @@ class EconomicsRequest(BaseModel):
     """
 
     weight: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=WEIGHT_PATTERN)] = Field(
-        examples=["450g"]
+        examples=["450g"], description=f"actual weight, e.g. 450g: {WEIGHT_RULES}"
     )
     dims: Annotated[str, StringConstraints(max_length=MAX_TEXT_CHARS, pattern=DIMS_PATTERN)] = Field(
-        examples=["20x15x10cm"]
+        examples=["20x15x10cm"], description=f"L x W x H and a unit (mm, cm or m): {DIMS_RULES}"
     )
-    date: Optional[Annotated[str, StringConstraints(pattern=DATE_PATTERN)]] = Field(
-        None, examples=["2025-12-05"], validation_alias=_alias("date", "order_date")
+    date: Optional[DateText] = Field(
+        None,
+        examples=["2025-12-05"],
+        description="order date YYYY-MM-DD (default: the server's today)",
+        validation_alias=_alias("date", "order_date"),
     )
     delivery: Literal["pickup_point", "courier"] = "pickup_point"
-    battery: bool = False
-    liquid: bool = False
+    battery: StrictBool = False
+    liquid: StrictBool = False
     category: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
         examples=["Car Products"], description="name in Russian, Chinese or English (any case), or slug"
     )
@@ -89,33 +124,53 @@ class EconomicsRequest(BaseModel):
     )
     packaging: Optional[MoneyAny] = None
     first_mile: Optional[MoneyAny] = None
-    acquiring: Pct = Field("0", validation_alias=_alias("acquiring", "acquiring_pct"))
-    fx_loss: Pct = Field("0", validation_alias=_alias("fx_loss", "fx_loss_pct"))
-    ads: Pct = Field("0", validation_alias=_alias("ads", "ads_pct"))
+    acquiring: Pct = Field(
+        "0", description=f"acquiring, of the price: {PCT_RULES}", validation_alias=_alias("acquiring", "acquiring_pct")
+    )
+    fx_loss: Pct = Field(
+        "0",
+        description=f"currency conversion loss, of the price: {PCT_RULES}",
+        validation_alias=_alias("fx_loss", "fx_loss_pct"),
+    )
+    ads: Pct = Field(
+        "0", description=f"advertising, of the price: {PCT_RULES}", validation_alias=_alias("ads", "ads_pct")
+    )
     return_rate: Pct = Field(
         "0",
-        description="share of orders a buyer returns, %; costed by each service's own return rule",
+        description=f"share of orders a buyer returns, costed by each service's own return rule: {PCT_RULES}",
         validation_alias=_alias("return_rate", "return_rate_pct"),
     )
-    not_collected_rate: Pct = Field("0", description="share of orders never picked up, %")
+    not_collected_rate: Pct = Field(
+        "0", description=f"share of orders never picked up: {PCT_RULES}; with return_rate, below 100 %"
+    )
     storage_days: Optional[StorageDays] = Field(
         None, description="days a unit waits at Ozon's border warehouse before it ships (scheme fbp only)"
     )
     # The three modes are absent or a string, never null: the schema's oneOf counts a present key.
-    sale_price: PriceRub = Field(  # type: ignore[assignment]
+    sale_price: SalePrice = Field(  # type: ignore[assignment]
         None,
-        description="sale price in RUB (also the declared price)",
+        description=f"sale price in RUB (also the declared price), above 0 and at most {MAX_PRICE} RUB, at most 2 "
+        f"decimals; {ONE_MODE}",
         examples=["1499"],
         validation_alias=_alias("sale_price", "price"),
     )
-    target_margin: Pct = Field(None, validation_alias=_alias("target_margin", "target_margin_pct"))  # type: ignore[assignment]
-    target_profit: PriceRub = Field(None, validation_alias=_alias("target_profit", "target_profit_rub"))  # type: ignore[assignment]
+    target_margin: Margin = Field(  # type: ignore[assignment]
+        None,
+        description=f"the lowest price reaching this margin, in % of the price: above -100 and below 100, at most 4 "
+        f"decimals; {ONE_MODE}",
+        validation_alias=_alias("target_margin", "target_margin_pct"),
+    )
+    target_profit: Profit = Field(  # type: ignore[assignment]
+        None,
+        description=f"the lowest price reaching this profit in RUB, at most 2 decimals; {ONE_MODE}",
+        validation_alias=_alias("target_profit", "target_profit_rub"),
+    )
     fx: dict[Code, Rate] = Field(
         default_factory=dict,
-        description='RUB per unit, e.g. {"CNY": "11.5"}',
-        json_schema_extra={"propertyNames": {"pattern": "^[A-Za-z]{3}$"}},
+        description=f'RUB per unit of a currency, above 0, e.g. {{"CNY": "11.5"}}; currencies {", ".join(sorted(CURRENCY_EXPONENT))}',
+        json_schema_extra={"propertyNames": {"pattern": CURRENCY_PATTERN}},
     )
-    cbr: bool = Field(
+    cbr: StrictBool = Field(
         False, description="fall back to the CBR daily feed (cached on disk)", validation_alias=_alias("cbr", "use_cbr")
     )
     ozon_fee: Optional[Literal["flat-15", "percent-2"]] = None
@@ -127,7 +182,7 @@ class EconomicsRequest(BaseModel):
     def _one_mode(self) -> EconomicsRequest:
         given = [x is not None for x in (self.sale_price, self.target_margin, self.target_profit)]
         if sum(given) != 1:
-            raise ValueError("give exactly one of sale_price, target_margin, target_profit")
+            raise ValueError(ONE_MODE)
         return self
 
     model_config = ConfigDict(
@@ -137,11 +192,21 @@ class EconomicsRequest(BaseModel):
     )
 
 
+def _old_spellings(*models: type[BaseModel]) -> dict[str, str]:
+    out = {}
+    for model in models:
+        for name, field in model.model_fields.items():
+            if isinstance(field.validation_alias, AliasChoices):
+                out.update({str(alias): name for alias in field.validation_alias.choices if alias != name})
+    return out
+
+
 def _one_mode_schema(schema: dict) -> None:
-    """Say in the schema what `_one_mode` enforces: exactly one mode key, present and not null."""
+    """Say in the schema what `_one_mode` enforces: exactly one mode key, present and not null. The `oneOf`
+    sits inside `allOf` (as the parcel's does): client generators then keep the body a typed model."""
     for name in _MODES:
         schema.get("properties", {}).get(name, {}).pop("default", None)
-    schema["oneOf"] = [{"required": [name]} for name in _MODES]
+    schema.setdefault("allOf", []).append({"oneOf": [{"required": [name]} for name in _MODES]})
 
 
 _MODES = ("sale_price", "target_margin", "target_profit")
@@ -168,6 +233,7 @@ def _dec(text: str) -> Decimal:
 
 @router.post(
     "/economics",
+    operation_id="economics",
     response_model=EconomicsResponse,
     responses={422: PROBLEM},
     summary="Unit economics per carrier, or the lowest price reaching a target",
@@ -212,6 +278,8 @@ def post_economics(body: EconomicsRequest, ts: TariffSet = Depends(tariffs)) -> 
 # --------------------------------------------------------------------------- a whole catalogue
 
 CatalogueText = Annotated[str, StringConstraints(max_length=200)]
+# A whole number as JSON writes it (300 or 300.0, never true or "300": text is CatalogueText's, length-checked).
+CatalogueInt = Annotated[StrictInt, BeforeValidator(whole_number)]
 
 
 class CatalogueItem(BaseModel):
@@ -219,14 +287,14 @@ class CatalogueItem(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     sku: Optional[CatalogueText] = None
-    weight_g: Union[CatalogueText, int]
-    length_mm: Union[CatalogueText, int]
-    width_mm: Union[CatalogueText, int]
-    height_mm: Union[CatalogueText, int]
+    weight_g: Union[CatalogueText, CatalogueInt]
+    length_mm: Union[CatalogueText, CatalogueInt]
+    width_mm: Union[CatalogueText, CatalogueInt]
+    height_mm: Union[CatalogueText, CatalogueInt]
     date: Optional[CatalogueText] = None
     delivery: Optional[Literal["pickup_point", "courier"]] = None
-    battery: Optional[bool] = None
-    liquid: Optional[bool] = None
+    battery: Optional[StrictBool] = None
+    liquid: Optional[StrictBool] = None
     category: Optional[CatalogueText] = None
     brand: Optional[CatalogueText] = None
     purchase_cost: Optional[CatalogueText] = None
@@ -238,29 +306,65 @@ class CatalogueItem(BaseModel):
     storage_days: Optional[StorageDays] = None
 
 
-class CatalogueRequest(BaseModel):
-    """Many SKUs at once; what is given here applies to every item without its own value."""
+def _given(name: str, **text: Any) -> dict:
+    return {"type": "object", "required": [name], "properties": {name: {"type": "string", **text}}}
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+def _catalogue_schema(schema: dict) -> None:
+    """Say in the schema which columns the whole request needs (the catalogue engine refuses the request
+    without them): a purchase cost and a pricing mode on some item, a category on some item or for all.
+    An item that lacks one of them while others have it is an error row, not a refusal."""
+    items = schema["properties"]["items"]
+    items["allOf"] = [{"contains": _given("purchase_cost")}, {"contains": {"anyOf": [_given(m) for m in _MODES]}}]
+    on_some_item = {"properties": {"items": {"contains": _given("category")}}}
+    schema.setdefault("allOf", []).append({"anyOf": [_given("category", minLength=1), on_some_item]})
+
+
+class CatalogueRequest(BaseModel):
+    """Many SKUs at once; what is given here applies to every item without its own value.
+
+    Some item must have a `purchase_cost` and one of `sale_price`, `target_margin`, `target_profit`, and some
+    item (or the request, for all) a `category`; an item without what others have is an error row."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, json_schema_extra=_catalogue_schema)
     items: list[CatalogueItem] = Field(min_length=1)
-    date: Optional[Annotated[str, StringConstraints(pattern=DATE_PATTERN)]] = None
+    date: Optional[DateText] = None
     category: Optional[CatalogueText] = None
     brand: Optional[CatalogueText] = None
     scheme: Literal["rfbs", "fbp"] = "rfbs"
-    acquiring: Pct = Field("0", validation_alias=_alias("acquiring", "acquiring_pct"))
-    fx_loss: Pct = Field("0", validation_alias=_alias("fx_loss", "fx_loss_pct"))
-    ads: Pct = Field("0", validation_alias=_alias("ads", "ads_pct"))
-    return_rate: Pct = Field("0", validation_alias=_alias("return_rate", "return_rate_pct"))
-    not_collected_rate: Pct = "0"
+    acquiring: Pct = Field(
+        "0", description=f"acquiring, of the price: {PCT_RULES}", validation_alias=_alias("acquiring", "acquiring_pct")
+    )
+    fx_loss: Pct = Field(
+        "0",
+        description=f"currency conversion loss, of the price: {PCT_RULES}",
+        validation_alias=_alias("fx_loss", "fx_loss_pct"),
+    )
+    ads: Pct = Field(
+        "0", description=f"advertising, of the price: {PCT_RULES}", validation_alias=_alias("ads", "ads_pct")
+    )
+    return_rate: Pct = Field(
+        "0",
+        description=f"share of orders a buyer returns: {PCT_RULES}",
+        validation_alias=_alias("return_rate", "return_rate_pct"),
+    )
+    not_collected_rate: Pct = Field(
+        "0", description=f"share of orders never picked up: {PCT_RULES}; with return_rate, below 100 %"
+    )
     storage_days: Optional[StorageDays] = Field(None, description="for items without their own (scheme fbp only)")
     fx: dict[Code, Rate] = Field(
         default_factory=dict,
-        description='RUB per unit, e.g. {"CNY": "11.5"}',
-        json_schema_extra={"propertyNames": {"pattern": "^[A-Za-z]{3}$"}},
+        description=f'RUB per unit of a currency, above 0, e.g. {{"CNY": "11.5"}}; currencies {", ".join(sorted(CURRENCY_EXPONENT))}',
+        json_schema_extra={"propertyNames": {"pattern": CURRENCY_PATTERN}},
     )
-    cbr: bool = Field(False, validation_alias=_alias("cbr", "use_cbr"))
+    cbr: StrictBool = Field(
+        False, description="fall back to the CBR daily feed (cached on disk)", validation_alias=_alias("cbr", "use_cbr")
+    )
     ozon_fee: Optional[Literal["flat-15", "percent-2"]] = None
     readings: list[Annotated[str, StringConstraints(max_length=100)]] = Field(default_factory=list, max_length=20)
+
+
+OLD_SPELLINGS.update(_old_spellings(EconomicsRequest, CatalogueRequest))
 
 
 class CatalogueRowError(BaseModel):
@@ -285,6 +389,7 @@ def _cell(v: Any) -> Optional[str]:
 
 @router.post(
     "/economics/batch",
+    operation_id="economicsBatch",
     response_model=CatalogueResponse,
     responses={413: PROBLEM, 422: PROBLEM},
     summary="Unit economics for many SKUs: one row per SKU (best carrier, or the lowest price for a target)",

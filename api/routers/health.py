@@ -10,13 +10,14 @@ from ..models import Health
 router = APIRouter(tags=["operations"])
 
 
-@router.get("/healthz", response_model=Health, summary="Liveness: the process answers")
+@router.get("/healthz", operation_id="healthz", response_model=Health, summary="Liveness: the process answers")
 async def healthz() -> Health:
     return Health(status="ok")
 
 
 @router.get(
     "/readyz",
+    operation_id="readyz",
     response_model=Health,
     responses={503: {"model": Problem, "content": {"application/problem+json": {}}}},
     summary="Readiness: tariffs loaded",
@@ -30,6 +31,7 @@ async def readyz(request: Request) -> Health:
 
 @router.get(
     "/metrics",
+    operation_id="metrics",
     response_class=Response,
     responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}},
     summary="Prometheus metrics",

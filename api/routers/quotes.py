@@ -17,6 +17,7 @@ from ratecalc import TariffSet
 from ..deps import tariffs
 from ..errors import Problem
 from ..models import QuoteRequest, QuoteResponse
+from ..patterns import EXPAND_SCHEMA
 from ..quoting import quote_answer
 
 router = APIRouter(prefix="/v1", tags=["quotes"])
@@ -26,6 +27,7 @@ PROBLEM = {"model": Problem, "content": {"application/problem+json": {}}}
 
 @router.post(
     "/quotes",
+    operation_id="quote",
     response_model=QuoteResponse,
     responses={413: PROBLEM, 422: PROBLEM},
     summary="Quote one parcel",
@@ -40,6 +42,7 @@ async def quote(
         "readings), reasons (sentences, not only codes), ties (tied_with: the services with the same price, days "
         "and rules), or all; comma-separated or repeated",
         examples=["billing,tariff"],
+        json_schema_extra=EXPAND_SCHEMA,
     ),
 ) -> Response:
     """Every service in force on the order date: ok by price, then unpriced, then ineligible with reason codes.

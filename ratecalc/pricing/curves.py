@@ -88,9 +88,9 @@ def default_step(top_g: int) -> int:
 
 
 def weight_grid(parcel_weight_g: int, max_weight_g: Optional[int] = None, step_g: Optional[int] = None) -> np.ndarray:
-    """Grid from one step to `max_weight_g` (default: twice the parcel, at least 5 kg), plus the parcel's
-    own weight. The step is the smallest "nice" step giving at most ~400 points unless given."""
-    top = max_weight_g or max(5_000, 2 * parcel_weight_g)
+    """Grid from one step to `max_weight_g` (default: twice the parcel, at least 5 kg, at most the input limit),
+    plus the parcel's own weight. The step is the smallest "nice" step giving at most ~400 points unless given."""
+    top = max_weight_g or min(MAX_WEIGHT_G, max(5_000, 2 * parcel_weight_g))
     if not 0 < top <= MAX_WEIGHT_G:
         raise InputError("weight_max", f"must be between 1 g and {MAX_WEIGHT_G} g", rule="range", limit=MAX_WEIGHT_G)
     if step_g is None:

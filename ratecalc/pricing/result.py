@@ -55,8 +55,9 @@ class DaysOut(BaseModel):
 class TariffRef(BaseModel):
     model_config = _SHARED
 
-    effective_from: Optional[dt.date]
-    effective_until: Optional[dt.date]
+    # open ends are null in the full answer and left out of the compact one, so neither is required
+    effective_from: Optional[dt.date] = None
+    effective_until: Optional[dt.date] = None
     date_basis: Optional[str] = None
     sources: list[str]
     readings: list[str] = Field(default_factory=list, description="named readings used (conflicts)")

@@ -10,6 +10,7 @@ import json
 import time
 
 import pyarrow as pa
+from exploring import examples
 from hostile_helpers import ECONOMICS, USD_ERA
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -20,7 +21,7 @@ from ratecalc.cli import app
 from ratecalc.files.columnar import ingest
 
 BOUND_S = 10.0  # a hang detector with a wide margin (a stall took 22 s), not a speed test
-FUZZ = settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+FUZZ = settings(max_examples=examples(40), deadline=None, suppress_health_check=list(HealthCheck))
 
 # Plain text, number-shaped text with absurd digit counts, and a few shapes that broke parsers before.
 hostile_text = st.one_of(
