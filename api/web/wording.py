@@ -38,6 +38,7 @@ RULES = {  # what the rule says, where the field's shape is not the problem
     "unit_required": N_("a unit is needed: g or kg, cm or mm"),
     "fx_required": N_("needs an exchange rate for its currency: give fx, like CNY=11.2"),
     "missing": N_("required"),
+    "one_mode": N_("give either the sale price or one target (margin or profit), not more than one"),
 }
 GENERIC = N_("not accepted: %(why)s")
 
