@@ -128,6 +128,8 @@ def render_forward(
 
 def _return_rules(lines: Sequence[Line], console: Out, t: Lang) -> None:
     """Which return rule each shown line applied, one line per rule, with the services and their source rows."""
+    from ..money.wording import return_rule_text
+
     by: dict[tuple[str, str], list[str]] = {}
     for ln in lines:
         for rule, amount in (
@@ -137,10 +139,9 @@ def _return_rules(lines: Sequence[Line], console: Out, t: Lang) -> None:
             if rule is None or not amount:
                 continue
             case = t._("Returned") if rule.case == "returned" else t._("Not collected")
-            said = rule.text or t._("no rule stated")
-            label = f"{case} ({said})"
+            said, formula = return_rule_text(rule, t)
             where = f" ({rule.source_row})" if rule.source_row else ""
-            by.setdefault((label, rule.formula()), []).append(f"{ln.service}{where}")
+            by.setdefault((f"{case} ({said})", formula), []).append(f"{ln.service}{where}")
     from ._wrap import label as labelled
     from ._wrap import wrap, wrap_items
 

@@ -62,7 +62,7 @@ def wrap_items(head: str, items: list[str], width: int, indent: str = "    ") ->
     for i, item in enumerate(items):
         piece = item + ("," if i < len(items) - 1 else "")
         sep = "" if line in (head,) and head.endswith(" ") else " "
-        if cells(line) + len(sep) + cells(piece) > width and line.strip() and line != head:
+        if cells(line) + len(sep) + cells(piece) > width and line.strip():
             lines.append(line)
             line = indent + piece
         else:

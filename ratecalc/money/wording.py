@@ -3,10 +3,15 @@ library's own sentences). Used by the page's money part and `ratecalc economics`
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from ..i18n import ENGLISH, N_, Lang
+from .returns import decimal_text
+
+if TYPE_CHECKING:
+    from .returns import ReturnRule
 
 CLIFFS = {
     "lower_price": N_("Lowering the price to %(at)s raises the profit by up to %(delta)s."),
@@ -20,6 +25,49 @@ SKIPPED = {
     "unpriced": N_("no published rate"),
     "ineligible": N_("cannot carry the parcel"),
 }
+
+
+RETURN_RULES = {  # what a tariff row's return words say, as the rule's parts (ratecalc.money.returns)
+    "destroyed": N_("destroyed, no surcharge"),
+    "back": N_("returned, no surcharge"),
+    "back_with_surcharge": N_("returned at %(times)s × the China-to-Russia rate"),
+    "by_order_value": N_("by order value"),
+    "unstated": N_("no rule stated"),
+    "unknown": N_("words not understood"),
+}
+RETURN_FORMULAS = {
+    "destroyed": N_("%(rate)s × (purchase + carrier + packaging + first mile)"),
+    "back": N_("%(rate)s × (%(carrier)s + packaging + first mile)"),
+    "unknown": N_("not costed: the rule's words are not understood"),
+}
+
+
+def return_rule_text(rule: ReturnRule, t: Lang = ENGLISH) -> tuple[str, str]:
+    """(what the rule says, its formula) in `t`'s language; English keeps the tariff's words and the
+    library's formula."""
+    if t.code == ENGLISH.code:
+        return rule.text or t._(RETURN_RULES["unstated"]), rule.formula()
+    said = t._(RETURN_RULES[rule.rule], times=decimal_text(rule.surcharge))  # the way back alone
+    return said, _formula(rule, t)
+
+
+def _formula(rule: ReturnRule, t: Lang) -> str:
+    if rule.limit_minor is not None and rule.below is not None:
+        below = dataclasses.replace(rule, outcome=rule.below[0], surcharge=rule.below[1], limit_minor=None, below=None)
+        above = dataclasses.replace(rule, limit_minor=None, below=None)
+        limit = t.money(Decimal(rule.limit_minor).scaleb(-2), "RUB")
+        return t._(
+            "up to %(limit)s: %(below)s; above: %(above)s",
+            limit=limit,
+            below=_formula(below, t),
+            above=_formula(above, t),
+        )
+    rate = t._("return %") if rule.case == "returned" else t._("not-collected %")
+    if rule.outcome in ("destroyed", "unknown"):
+        return t._(RETURN_FORMULAS[rule.outcome], rate=rate)
+    times = decimal_text(1 + rule.surcharge)
+    carrier = t._("carrier × %(times)s", times=times) if rule.surcharge else t._("carrier")
+    return t._(RETURN_FORMULAS["back"], rate=rate, carrier=carrier)
 
 
 def cliff_text(kind: str, at: str, deltas: Sequence[str], message: str, t: Lang = ENGLISH) -> str:
@@ -37,4 +85,4 @@ def skipped_text(status: str, t: Lang = ENGLISH) -> str:
     return t._(SKIPPED.get(status, SKIPPED["unpriced"]))
 
 
-__all__ = ["CLIFFS", "SKIPPED", "cliff_text", "skipped_text"]
+__all__ = ["CLIFFS", "RETURN_FORMULAS", "RETURN_RULES", "SKIPPED", "cliff_text", "return_rule_text", "skipped_text"]
