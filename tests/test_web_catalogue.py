@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from ratecalc import InputError
 from ratecalc.files.xlsx import read_sheet, write_book
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -141,3 +142,36 @@ def test_bad_lines_are_said_in_the_pages_language_and_the_files_keep_the_library
     assert [(e["line"], e["column"], e["reason"]) for e in result["errors"]] == [("2", "weight_g", "不能为负数")]
     assert result["summary"]["reasons"] == [["weight_g: 不能为负数", 1]]
     assert "must not be negative" in base64.b64decode(result["errors_csv"]).decode()
+
+
+def _with_sheet_part(book: bytes, change) -> bytes:
+    """The workbook with its first sheet's XML changed by `change` (bytes -> bytes)."""
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(book))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info.filename)
+            dst.writestr(info.filename, change(data) if info.filename == "xl/worksheets/sheet1.xml" else data)
+    return out.getvalue()
+
+
+def test_an_uploaded_workbook_declaring_entities_is_refused_before_it_is_parsed():
+    book = write_book(["sku", "weight_g"], [["a", "100"]], numeric=("weight_g",))
+    laughs = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;">]>'
+    hostile = _with_sheet_part(book, lambda xml: laughs + xml.split(b"?>", 1)[-1])
+    with pytest.raises(InputError) as refused:
+        read_sheet(hostile)
+    assert refused.value.field == "input" and "DTD" in refused.value.message
+
+
+def test_an_uploaded_workbook_understating_its_size_is_read_to_its_last_row():
+    import re
+
+    book = write_book(["sku", "weight_g"], [[f"s{i}", str(100 + i)] for i in range(50)], numeric=("weight_g",))
+    understated = _with_sheet_part(
+        book, lambda xml: re.sub(rb'<dimension ref="[^"]*" ?/>', b'<dimension ref="A1:B5"/>', xml)
+    )
+    sheet = read_sheet(understated)
+    assert len(sheet.rows) == 50 and sheet.rows[-1] == ["s49", "149"]

@@ -43,36 +43,39 @@ def _text(v: Any) -> str:
 
 def read_sheet(source: Union[str, Path, bytes], max_rows: Optional[int] = None) -> Sheet:
     """The first worksheet as text; raises InputError "input" for a file that is not a readable workbook,
-    or that has more than `max_rows` data rows."""
-    from openpyxl import load_workbook
+    or that has more than `max_rows` data rows.
 
-    data = io.BytesIO(source) if isinstance(source, bytes) else source
+    The workbook goes through the one checked door (ratecalc.tariffdata.xlsx): zip and XML bombs, DTDs and
+    oversized sheets are refused, and rows are read to the sheet's true extent, not to its declared one.
+    """
+    from ..tariffdata.xlsx import WorkbookError, open_workbook
+
+    path = Path("upload.xlsx") if isinstance(source, bytes) else Path(source)
     try:
-        wb = load_workbook(data, read_only=True, data_only=True)
-    except Exception as exc:  # zip, XML or format errors: the file is not a workbook openpyxl can read
-        raise InputError("input", f"not a readable .xlsx workbook ({type(exc).__name__})") from None
-    try:
-        ws = wb.worksheets[0]
-        header: Optional[list[str]] = None
-        header_line = 0
-        rows: list[list[str]] = []
-        lines: list[int] = []
-        for i, values in enumerate(ws.iter_rows(values_only=True), start=1):
-            texts = [_text(v) for v in values]
-            if header is None:
-                if any(texts):
-                    header, header_line = [t for t in texts], i
-                    while header and not header[-1]:
-                        header.pop()
-                continue
-            if not any(texts):
-                continue
-            rows.append(texts[: len(header)] + [""] * (len(header) - len(texts)))
-            lines.append(i)
-            if max_rows is not None and len(rows) > max_rows:
-                raise InputError("input", f"more than {max_rows} rows", rule="max_rows", limit=max_rows)
-    finally:
-        wb.close()
+        with open_workbook(path, source if isinstance(source, bytes) else None) as book:
+            if not book.sheetnames:
+                raise InputError("input", "the workbook has no sheet")
+            values = book.rows(book.sheetnames[0])
+    except WorkbookError as exc:
+        raise InputError("input", exc.reason) from None
+    header: Optional[list[str]] = None
+    header_line = 0
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    for i, row in enumerate(values, start=1):
+        texts = [_text(v) for v in row]
+        if header is None:
+            if any(texts):
+                header, header_line = [t for t in texts], i
+                while header and not header[-1]:
+                    header.pop()
+            continue
+        if not any(texts):
+            continue
+        rows.append(texts[: len(header)] + [""] * (len(header) - len(texts)))
+        lines.append(i)
+        if max_rows is not None and len(rows) > max_rows:
+            raise InputError("input", f"more than {max_rows} rows", rule="max_rows", limit=max_rows)
     if header is None:
         raise InputError("input", "the first sheet is empty: it needs a header row")
     return Sheet(header, rows, header_line, lines)
