@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from .edge import name_route
 from .errors import FieldError, send_problem
 
-BATCH_ROUTES = frozenset({"/v1/quotes/batch", "/v1/economics/batch"})
+BATCH_ROUTES = frozenset({"/v1/quotes/batch", "/v1/economics/batch", "/catalogue"})  # /catalogue: the page's upload
 
 
 class Admission:

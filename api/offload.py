@@ -47,6 +47,7 @@ OFFLOADED = frozenset(
         ("POST", "/v1/economics/batch"),
         ("POST", "/v1/economics"),
         ("GET", "/v1/curves"),
+        ("POST", "/catalogue"),  # the page's catalogue upload: a batch of up to thousands of rows
     }
 )
 # what a worker needs of a request's scope (the rest is the parent's: its app, its state)

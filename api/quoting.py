@@ -263,7 +263,15 @@ def quotes_json(
     """The answer's quotes in their compact form (`ratecalc.pricing.compact`); `delivery_type` is named on each
     quote only when the request asked for several delivery types."""
     several = len(_delivery_types(options) or ()) > 1
-    return [compact(q, expand, delivery_type=several) for q in quotes]
+    out = [compact(q, expand, delivery_type=several) for q in quotes]
+    if "ties" in expand:  # the one tie rule (same price, days and rules), asked for with ?expand=ties
+        from ratecalc.pricing.ties import tied_with
+
+        ties = tied_with(quotes)
+        for d in out:
+            if d["service_id"] in ties:
+                d["tied_with"] = ties[d["service_id"]]
+    return out
 
 
 def normalised_parcel(parcel: Parcel) -> NormalisedParcel:

@@ -41,6 +41,17 @@ class Settings(BaseSettings):
     )
     builtin_tariffs: bool = Field(True, description="Load the tariffs shipped with the package.")
     log_level: str = Field("INFO", description="Level of the JSON logs.")
+    page_cbr: bool = Field(
+        False,
+        description="The page's money part may fetch the CBR rate of the order date when a link gives no fx "
+        "(a network call; off by default). RATECALC_RATES_FILE, when set, is read first.",
+    )
+    page_upload_bytes: int = Field(
+        2 * 1024 * 1024,
+        ge=1024,
+        description="Largest catalogue the page prices (CSV or XLSX, in bytes); bigger files go to the CLI or API.",
+    )
+    page_upload_rows: int = Field(5_000, ge=1, description="Most catalogue rows the page prices in one upload.")
     fast_quotes: bool = Field(
         True,
         description="Answer plain POST /v1/quotes requests on the direct path (api/fastquote.py: the same "

@@ -129,7 +129,7 @@ def test_the_page_lists_each_service_that_cannot_carry_the_parcel_with_its_reaso
 
 def test_the_page_orders_by_days_when_asked(client):
     html = client.get("/", params={**PARCEL, "sort": "days"}).text
-    assert re.findall(r'<tr data-service="([^"]+)"', html)[0] == "tanais-express"
+    assert re.findall(r'<tr class="quote" data-service="([^"]+)"', html)[0] == "tanais-express"
 
 
 def test_a_date_without_published_rates_says_so_instead_of_an_empty_chart(client):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from typer.testing import CliRunner
 
 from ratecalc.cli import app
@@ -58,7 +60,7 @@ def test_forward_json_matches_the_library():
 def test_forward_table_and_reverse():
     res = runner.invoke(app, BASE + ["--cost", "62CNY", "--price", "1499"], env={"COLUMNS": "200"})
     assert res.exit_code == 0, res.output
-    assert "GBS Broker" in res.stdout and "Profit" in res.stdout and "not costed (unpriced" in res.stdout
+    assert "GBS Broker" in res.stdout and "Profit" in res.stdout and "Not costed (unpriced" in res.stdout
     rev = runner.invoke(app, BASE + ["--cost", "62CNY", "--target-profit", "300", "--json"])
     assert rev.exit_code == 0, rev.output
     lines = {ln["service_id"]: ln for ln in json.loads(rev.stdout)["lines"]}
@@ -110,3 +112,38 @@ def test_quote_without_a_rate_keeps_usd_and_says_why():
     [gbs] = [q for q in json.loads(res.stdout) if q["service_id"] == "gbs-broker"]
     assert gbs["price"] == {"amount": "9.00", "currency": "USD"} and "total_rub" not in gbs  # compact: absent, not null
     assert "no explicit USD rate" in gbs["rub_missing_reason"]
+
+
+JULY = ["economics", "-w", "1.2kg", "-d", "30x20x10cm", "--date", "2026-08-01", "-c", "Car Products",
+        "--cost", "62CNY", "--fx", "CNY=11.2", "--return-rate", "5"]  # fmt: skip
+
+
+@pytest.mark.parametrize("mode", [["--price", "1600"], ["--target-margin", "25"]])
+@pytest.mark.parametrize("lang", ["en", "zh", "ru"])
+def test_the_economics_table_fits_80_columns_with_ties_grouped(mode, lang):
+    from ratecalc.cli._wrap import cells
+
+    res = runner.invoke(app, [*JULY, *mode, "--lang", lang], env={"COLUMNS": "80"})
+    assert res.exit_code == 0, res.output
+    lines = res.stdout.splitlines()
+    assert max(cells(line) for line in lines) <= 80
+    assert not [x for x in lines if "…" in x and not x.startswith(("Note", "    "))]  # no cell cut short
+    assert sum("(10)" in line for line in lines) >= 1  # ten services that tie, one row
+    for word in ("Standard", "Economy", "Express", "ZTO", "GUOO"):
+        assert re.search(rf"\b{word}\b", res.stdout), word  # whole, never "Standar" + "d"
+    every = runner.invoke(app, [*JULY, *mode, "--all"], env={"COLUMNS": "80"})
+    assert every.exit_code == 0 and "XY Economy" in every.stdout and "(10)" not in every.stdout
+    assert max(cells(line) for line in every.stdout.splitlines()) <= 80
+
+
+def test_the_economics_table_groups_only_what_ties():
+    res = runner.invoke(app, [*JULY, "--price", "1600"], env={"COLUMNS": "120"})
+    rows = [line for line in res.stdout.splitlines() if re.match(r"^(Economy|Standard|Express) \(\d+\)", line)]
+    assert [r.split(" (")[0] for r in rows] == ["Economy", "Standard", "Express"]
+    lines = {
+        ln["service_id"]: ln
+        for ln in json.loads(runner.invoke(app, [*JULY, "--price", "1600", "--json"]).stdout)["lines"]
+    }
+    profits = [row.split()[-3] for row in rows]  # Carrier, Ozon fee, Returns, Profit, Margin %, ROI %
+    assert all(p in {ln["rub"]["profit"] for ln in lines.values()} for p in profits)  # the library's numbers
+    assert profits == sorted(profits, key=float, reverse=True) and len(set(profits)) == 3

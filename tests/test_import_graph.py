@@ -237,9 +237,9 @@ def test_a_cached_quote_imports_neither_the_thread_pool_nor_the_cache_writer_and
 
 
 # The library's layers, bottom up. A module imports only its own layer and the layers below it; the base
-# (errors, units, cachedir) is below everything; the command line and the HTTP API (api/) sit on top of all of them.
+# (errors, units, cachedir, i18n) is below everything; the command line and the HTTP API (api/) sit on top of all of them.
 LAYERS = ("ratecalc.tariffdata", "ratecalc.pricing", "ratecalc.money", "ratecalc.files")
-BASE = ("ratecalc.errors", "ratecalc.units", "ratecalc.cachedir")
+BASE = ("ratecalc.errors", "ratecalc.units", "ratecalc.cachedir", "ratecalc.i18n")
 
 
 def _layer(module: str) -> int | None:

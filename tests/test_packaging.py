@@ -61,6 +61,12 @@ def test_wheel_ships_tariffs_and_finds_them(tmp_path):
     out = _installed(site, probe, tmp_path).split()
     assert out[0] == str(site / "ratecalc" / "_tariffs")
     assert int(out[1]) >= 1
+    # the gettext catalogs ship, and the installed library and page read them
+    for lang in ("zh", "ru"):
+        assert f"ratecalc/locale/{lang}/LC_MESSAGES/ratecalc.po" in names
+        assert f"ratecalc_api/web/locale/{lang}/LC_MESSAGES/web.po" in names
+    words = "from ratecalc.i18n import lang; print(lang('zh')._('actual weight'), lang('ru')._('Service'))"
+    assert _installed(site, words, tmp_path).split() == ["实际重量", "Способ", "доставки"]
 
 
 def test_wheel_installs_the_api_as_ratecalc_api_and_the_command_finds_it(tmp_path):

@@ -73,18 +73,20 @@ def browser():
     b.close()
 
 
-TABLE = """[...document.querySelectorAll('#quotes tbody tr')].map(tr => [tr.dataset.service,
-  tr.querySelector('.price').textContent.trim()])"""
+# every service the table names (a tie's row names several), with the row's exact amount and currency
+TABLE = """[...document.querySelectorAll('#quotes tr.quote')].flatMap(tr => tr.dataset.services.split(' ').map(
+  id => [id, tr.querySelector('.price').dataset.amount + ' ' + tr.querySelector('.price').dataset.currency]))
+  .sort((a, b) => a[0] < b[0] ? -1 : 1)"""
 
 
 def _api_prices(base_url: str, parcel: dict) -> list[list[str]]:
     r = httpx.post(base_url + "/v1/quotes", json=parcel, timeout=30)
     assert r.status_code == 200, r.text
-    return [
+    return sorted(
         [q["service_id"], f"{q['price']['amount']} {q['price']['currency']}"]
         for q in r.json()["quotes"]
         if q["status"] == "ok"
-    ]
+    )
 
 
 def _fill_and_submit(b: Browser, parcel: dict) -> None:
@@ -116,7 +118,7 @@ def test_a_seller_fills_the_form_and_sees_the_apis_prices_and_a_chart(base_url, 
                 bands: document.querySelectorAll('svg.strip.wide rect.band').length}; })()"""
     )
     assert drawn["width"] > 600 and drawn["height"] > 200
-    assert drawn["curves"] == len(shown) and drawn["parcel"] == 1 and drawn["bands"] >= 1
+    assert drawn["curves"] == len(shown) and drawn["parcel"] == 1 and drawn["bands"] >= 1  # a curve per service
     bands = browser.js("[...document.querySelectorAll('#bands li')].map(li => li.dataset.service)")
     assert bands[0] == "guoo-economy"  # cheapest up to 500 g at this size and price
     browser.screenshot(ARTIFACTS / "web-desktop.png")

@@ -257,7 +257,7 @@ async def quote_batch(
     sort: Optional[Sort] = Query(None, description="NDJSON bodies only: price or days"),
     expand: list[str] = Query(
         [],
-        description="add parts to each quote: billing, tariff, reasons or all; comma-separated or repeated",
+        description="add parts to each quote: billing, tariff, reasons, ties or all; comma-separated or repeated",
         json_schema_extra=EXPAND_SCHEMA,
     ),
     scheme: Optional[Literal["rfbs", "fbp"]] = Query(

@@ -27,6 +27,7 @@ from pydantic import (
     WithJsonSchema,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ratecalc import InputError, Parcel, TariffSet
 from ratecalc.money.economics import MAX_PRICE, EconomicsInput, Target, economics, reverse_price
@@ -182,7 +183,7 @@ class EconomicsRequest(BaseModel):
     def _one_mode(self) -> EconomicsRequest:
         given = [x is not None for x in (self.sale_price, self.target_margin, self.target_profit)]
         if sum(given) != 1:
-            raise ValueError(ONE_MODE)
+            raise PydanticCustomError("one_mode", ONE_MODE)  # its own rule: the page words it per language
         return self
 
     model_config = ConfigDict(

@@ -39,7 +39,8 @@ async def quote(
     expand: List[str] = Query(
         [],
         description="add parts to each quote: billing (weight rule and weights), tariff (dates, sources, "
-        "readings), reasons (sentences, not only codes), or all; comma-separated or repeated",
+        "readings), reasons (sentences, not only codes), ties (tied_with: the services with the same price, days "
+        "and rules), or all; comma-separated or repeated",
         examples=["billing,tariff"],
         json_schema_extra=EXPAND_SCHEMA,
     ),

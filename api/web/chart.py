@@ -11,6 +11,7 @@ from decimal import Decimal
 from html import escape
 from typing import Optional
 
+from ratecalc.i18n import ENGLISH, Lang
 from ratecalc.pricing.curves import MUTED, colours
 
 from ..routers.curves import CurvesResponse
@@ -51,23 +52,41 @@ def _nice(top: float, ticks: int = 8) -> float:
     return next((s for s in steps if top / s <= ticks), top)
 
 
-def _kg(g: float) -> str:
-    return f"{g / 1000:g} kg" if g >= 1000 else f"{g:g} g"
+def _kg(g: float, t: Lang = ENGLISH) -> str:
+    return f"{g / 1000:g} " + t._("kg") if g >= 1000 else f"{g:g} " + t._("g")
 
 
 def colours_for(resp: CurvesResponse) -> dict[str, str]:
     return colours([b.service_id for b in resp.cheapest.bands], [b.service_id for b in resp.fastest.bands])
 
 
-def draw(resp: CurvesResponse) -> Picture:
-    """The chart and the strip, wide and narrow."""
+def draw(resp: CurvesResponse, t: Lang = ENGLISH, ties: Optional[list[list[tuple[str, str]]]] = None) -> Picture:
+    """The chart and the strip, wide and narrow, labelled in `t`'s language; `ties` (per cheapest band, the
+    services tied with its winner: money.bands.band_ties) name the tie on the strip instead of one of them."""
     palette = colours_for(resp)
-    wide, currency = _chart(resp, palette, WIDE)
-    narrow, _ = _chart(resp, palette, NARROW)
-    return Picture(wide, _strip(resp, palette, WIDE), narrow, _strip(resp, palette, NARROW), palette, currency)
+    wide, currency = _chart(resp, palette, WIDE, t)
+    narrow, _ = _chart(resp, palette, NARROW, t)
+    names = [
+        band_label(b.service, (ties or [])[i] if ties and i < len(ties) else [])
+        for i, b in enumerate(resp.cheapest.bands)
+    ]
+    strip_wide, strip_narrow = _strip(resp, palette, WIDE, t, names), _strip(resp, palette, NARROW, t, names)
+    return Picture(wide, strip_wide, narrow, strip_narrow, palette, currency)
 
 
-def _chart(resp: CurvesResponse, colours: dict[str, str], size: Size) -> tuple[str, Optional[str]]:
+def band_label(winner: Optional[str], tied: list[tuple[str, str]]) -> Optional[str]:
+    """The band's name: its winner, or its tie ("Economy: ABT, ATC, CEL" when they share the last word)."""
+    if len(tied) < 2:
+        return winner
+    names = [n for _, n in tied]
+    last = {n.rsplit(" ", 1)[-1] for n in names}
+    if len(last) == 1 and all(" " in n for n in names):
+        tier = last.pop()
+        return f"{tier}: " + ", ".join(n.rsplit(" ", 1)[0] for n in names)
+    return ", ".join(names)
+
+
+def _chart(resp: CurvesResponse, colours: dict[str, str], size: Size, t: Lang) -> tuple[str, Optional[str]]:
     W, H, LEFT, RIGHT, TOP, BOTTOM = size.w, size.h, size.left, size.right, size.top, size.bottom
     currency = resp.cheapest.compared_in
     if currency is None:
@@ -93,8 +112,16 @@ def _chart(resp: CurvesResponse, colours: dict[str, str], size: Size) -> tuple[s
     out = [
         f'<svg class="chart {size.name}" viewBox="0 0 {W} {H}" role="img" aria-labelledby="chart-title-{size.name}" '
         f'xmlns="http://www.w3.org/2000/svg" data-series="{len(series)}">',
-        f'<title id="chart-title-{size.name}">Price ({escape(currency or "")}) against weight for {len(series)} services; '
-        f"the parcel is marked at {_kg(resp.weight_g)}</title>",
+        f'<title id="chart-title-{size.name}">'
+        + escape(
+            t._(
+                "Price (%(currency)s) against weight for %(n)s services; the parcel is marked at %(weight)s",
+                currency=currency or "",
+                n=len(series),
+                weight=_kg(resp.weight_g, t),
+            )
+        )
+        + "</title>",
     ]
     # grid and axes
     v = 0.0
@@ -107,12 +134,13 @@ def _chart(resp: CurvesResponse, colours: dict[str, str], size: Size) -> tuple[s
     while g <= x_max + 1e-9:
         x = X(g)
         out.append(f'<line class="grid" x1="{x}" x2="{x}" y1="{TOP}" y2="{TOP + ph}"/>')
-        out.append(f'<text class="tick" x="{x}" y="{TOP + ph + 16}" text-anchor="middle">{_kg(g)}</text>')
+        out.append(f'<text class="tick" x="{x}" y="{TOP + ph + 16}" text-anchor="middle">{_kg(g, t)}</text>')
         g += x_step
+    x_label, y_label = t._("actual weight"), t._("price, %(currency)s", currency=currency or "")
     out.append(
-        f'<text class="axis" x="{LEFT + pw / 2}" y="{H - 4}" text-anchor="middle">actual weight</text>'
+        f'<text class="axis" x="{LEFT + pw / 2}" y="{H - 4}" text-anchor="middle">{escape(x_label)}</text>'
         f'<text class="axis ylabel" x="12" y="{TOP + ph / 2}" text-anchor="middle" '
-        f'transform="rotate(-90 12 {TOP + ph / 2})">price, {escape(currency or "")}</text>'
+        f'transform="rotate(-90 12 {TOP + ph / 2})">{escape(y_label)}</text>'
     )
     # muted curves first, coloured ones on top
     for s in sorted(series, key=lambda s: s.service_id in colours):
@@ -140,7 +168,9 @@ def _chart(resp: CurvesResponse, colours: dict[str, str], size: Size) -> tuple[s
     px = X(resp.weight_g)
     out.append(
         f'<line class="parcel" x1="{px}" x2="{px}" y1="{TOP}" y2="{TOP + ph}"/>'
-        f'<text class="parcel-label" x="{px + 4}" y="{TOP + 12}">your parcel, {_kg(resp.weight_g)}</text>'
+        f'<text class="parcel-label" x="{px + 4}" y="{TOP + 12}">'
+        + escape(t._("your parcel, %(weight)s", weight=_kg(resp.weight_g, t)))
+        + "</text>"
     )
     k = ws.index(resp.weight_g) if resp.weight_g in ws else -1
     for s in series:
@@ -148,13 +178,13 @@ def _chart(resp: CurvesResponse, colours: dict[str, str], size: Size) -> tuple[s
         if p is not None and s.service_id in colours:
             out.append(
                 f'<circle class="mark" cx="{px}" cy="{Y(float(Decimal(p)))}" r="4" fill="{colours[s.service_id]}">'
-                f"<title>{escape(s.service)}: {p} {escape(s.currency)} at {_kg(resp.weight_g)}</title></circle>"
+                f"<title>{escape(s.service)}: {escape(t.money(p, s.currency))}, {_kg(resp.weight_g, t)}</title></circle>"
             )
     out.append("</svg>")
     return "\n".join(out), currency
 
 
-def _strip(resp: CurvesResponse, colours: dict[str, str], size: Size) -> str:
+def _strip(resp: CurvesResponse, colours: dict[str, str], size: Size, t: Lang, names: list[Optional[str]]) -> str:
     """One bar across the weight axis (aligned with the chart's), coloured by the cheapest service of each band."""
     W, LEFT = size.w, size.left
     pw = W - LEFT - size.right
@@ -163,18 +193,20 @@ def _strip(resp: CurvesResponse, colours: dict[str, str], size: Size) -> str:
     out = [
         f'<svg class="strip {size.name}" viewBox="0 0 {W} {h}" role="img" aria-labelledby="strip-title-{size.name}" '
         'xmlns="http://www.w3.org/2000/svg">',
-        f'<title id="strip-title-{size.name}">Cheapest service by weight band (listed below)</title>',
+        f'<title id="strip-title-{size.name}">'
+        + escape(t._("Cheapest service by weight band (listed below)"))
+        + "</title>",
     ]
     prev_end = 0
-    for b in resp.cheapest.bands:
+    for i, b in enumerate(resp.cheapest.bands):
         x0 = LEFT + pw * prev_end / x_max
         x1 = LEFT + pw * b.to_g / x_max
         prev_end = b.to_g
         colour = colours.get(b.service_id or "", "#eeeeee")
-        name = b.service or "no price"
+        name = names[i] or t._("no price")
         out.append(
             f'<rect class="band" data-service="{escape(b.service_id or "")}" x="{x0:.1f}" y="2" '
-            f'width="{max(x1 - x0, 1):.1f}" height="{h - 4}" fill="{colour}"><title>{_kg(b.from_g)}–{_kg(b.to_g)}: '
+            f'width="{max(x1 - x0, 1):.1f}" height="{h - 4}" fill="{colour}"><title>{_kg(b.from_g, t)}–{_kg(b.to_g, t)}: '
             f"{escape(name)}</title></rect>"
         )
         if x1 - x0 > 8 * len(name):

@@ -1,4 +1,4 @@
-"""What every command shares: consoles, the tariff option, and the one-line error contract.
+"""What every command shares: consoles, loading the tariffs, and the one-line error contract.
 
 Bad input never shows a traceback: it prints one line naming the field and exits with code 2. Neither
 does a bug: it prints one "internal error" line (exit 2; RATECALC_DEBUG=1 shows the traceback). Output
@@ -69,12 +69,6 @@ class _Consoles:
 
 
 consoles = _Consoles()
-
-TariffsOpt = typer.Option(
-    None,
-    "--tariffs",
-    help="Extra tariff directory layered over the built-in one (repeatable; also RATECALC_TARIFFS).",
-)
 
 
 def fail(message: str, code: int = 2) -> None:

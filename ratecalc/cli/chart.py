@@ -4,13 +4,14 @@ marked, and the cheapest service per weight band as a strip (matplotlib; SVG, PN
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ..errors import InputError
 from . import _curves as flags
-from ._common import TariffsOpt, consoles, guarded
+from ._common import consoles, guarded
+from .options import Battery, Courier, Date, Dims, Liquid, MaxWeight, Reading, Step, Tariffs, Value, Weight
 
 if TYPE_CHECKING:
     from ..money.bands import Bands
@@ -21,7 +22,7 @@ FORMATS = (".svg", ".png", ".html")
 
 def figure(curves: Curves, cheapest: Bands, fastest: Bands, marked: bool):
     """A matplotlib Figure: the step curves over the band strip. Needs the `chart` extra."""
-    from ..pricing.curves import MUTED, colours
+    from ..pricing.curves import colours
 
     try:
         import matplotlib
@@ -30,7 +31,6 @@ def figure(curves: Curves, cheapest: Bands, fastest: Bands, marked: bool):
         import matplotlib.pyplot as plt
     except ImportError:
         raise InputError("-o", "charts need matplotlib: pip install 'ratecalc[chart]'") from None
-    from ..units import CURRENCY_EXPONENT
 
     palette = colours([b.service_id for b in cheapest.bands], [b.service_id for b in fastest.bands])
     currency = cheapest.compared_in or next((c.currency for c in curves.services if c.priced), "")
@@ -38,6 +38,30 @@ def figure(curves: Curves, cheapest: Bands, fastest: Bands, marked: bool):
     fig, (ax, strip) = plt.subplots(
         2, 1, figsize=(10, 6), gridspec_kw={"height_ratios": [12, 1]}, sharex=True, constrained_layout=True
     )
+    _draw_curves(ax, curves, palette, currency)
+    if marked:
+        _mark_parcel(ax, curves)
+    p = curves.parcel
+    value = f", declared {p.declared_value}" if p.declared_value else ""
+    ax.set_title(
+        f"Price against weight: {'x'.join(map(str, p.dims_mm))} mm{value}, {p.order_date.isoformat()}, "
+        f"{'courier' if p.delivery == 'courier' else 'pickup point'}",
+        fontsize=11,
+    )
+    ax.set_ylabel(f"price, {currency}")
+    ax.set_ylim(bottom=0)
+    ax.grid(color="#eee")
+    ax.legend(loc="lower right", fontsize=9, frameon=False)
+    _draw_strip(strip, cheapest, palette, w[-1])
+    return fig
+
+
+def _draw_curves(ax, curves: Curves, palette: dict[str, str], currency: str) -> None:
+    """One step curve per service priced in `currency`: the services of the band strip in colour, on top."""
+    from ..pricing.curves import MUTED
+    from ..units import CURRENCY_EXPONENT
+
+    w = curves.weights_g
     for c in sorted(curves.services, key=lambda c: c.service_id in palette):
         if not c.priced or c.currency != currency:
             continue
@@ -53,52 +77,46 @@ def figure(curves: Curves, cheapest: Bands, fastest: Bands, marked: bool):
             label=c.service if hot else None,
             zorder=3 if hot else 2,
         )
-    if marked:
-        ax.axvline(curves.parcel.weight_g, color="#222", linestyle="--", linewidth=1)
-        ax.annotate(
-            f"your parcel, {curves.parcel.weight_g} g",
-            (curves.parcel.weight_g, 1),
-            xycoords=("data", "axes fraction"),
-            xytext=(4, -12),
-            textcoords="offset points",
-        )
-    p = curves.parcel
-    value = f", declared {p.declared_value}" if p.declared_value else ""
-    ax.set_title(
-        f"Price against weight: {'x'.join(map(str, p.dims_mm))} mm{value}, {p.order_date.isoformat()}, "
-        f"{'courier' if p.delivery == 'courier' else 'pickup point'}",
-        fontsize=11,
+
+
+def _mark_parcel(ax, curves: Curves) -> None:
+    ax.axvline(curves.parcel.weight_g, color="#222", linestyle="--", linewidth=1)
+    ax.annotate(
+        f"your parcel, {curves.parcel.weight_g} g",
+        (curves.parcel.weight_g, 1),
+        xycoords=("data", "axes fraction"),
+        xytext=(4, -12),
+        textcoords="offset points",
     )
-    ax.set_ylabel(f"price, {currency}")
-    ax.set_ylim(bottom=0)
-    ax.grid(color="#eee")
-    ax.legend(loc="lower right", fontsize=9, frameon=False)
+
+
+def _draw_strip(strip, cheapest: Bands, palette: dict[str, str], right_g: int) -> None:
+    """The cheapest service per weight band as one coloured bar each, named where it is wide enough."""
     prev = 0
     for b in cheapest.bands:
         strip.barh(0, b.to_g - prev, left=prev, color=palette.get(b.service_id or "", "#eee"), height=1)
-        if b.service and (b.to_g - prev) > 0.12 * w[-1]:
+        if b.service and (b.to_g - prev) > 0.12 * right_g:
             strip.text((prev + b.to_g) / 2, 0, b.service, ha="center", va="center", color="white", fontsize=9)
         prev = b.to_g
     strip.set_yticks([])
     strip.set_xlabel("actual weight, g")
-    strip.set_xlim(0, w[-1])
+    strip.set_xlim(0, right_g)
     strip.set_title("cheapest service by weight band", fontsize=9, loc="left")
-    return fig
 
 
 def chart(
-    output: Path = typer.Option(..., "--output", "-o", help="Where to write: chart.svg, chart.png or chart.html."),
-    weight: Optional[str] = flags.WeightOpt,
-    dims: str = flags.DimsOpt,
-    date: Optional[str] = flags.DateOpt,
-    value: Optional[str] = flags.ValueOpt,
-    courier: bool = flags.CourierOpt,
-    battery: bool = flags.BatteryOpt,
-    liquid: bool = flags.LiquidOpt,
-    max_weight: Optional[str] = flags.MaxOpt,
-    step: Optional[str] = flags.StepOpt,
-    reading: Optional[List[str]] = flags.ReadingOpt,
-    tariffs: Optional[List[Path]] = TariffsOpt,
+    dims: Dims,
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write: chart.svg, chart.png or chart.html.")],
+    weight: Weight = None,
+    date: Date = None,
+    value: Value = None,
+    courier: Courier = False,
+    battery: Battery = False,
+    liquid: Liquid = False,
+    max_weight: MaxWeight = None,
+    step: Step = None,
+    reading: Reading = None,
+    tariffs: Tariffs = None,
 ) -> None:
     """Draw price against weight for every service (the parcel marked) and the cheapest-by-band strip."""
 

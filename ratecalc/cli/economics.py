@@ -6,19 +6,51 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Annotated, Any, List, Optional, Sequence, Union
 
 import typer
 
 from ..errors import InputError
+from ._econ_table import render_forward, render_reverse
+from .options import (
+    Battery,
+    Cbr,
+    Courier,
+    Date,
+    Delimiter,
+    DimsOrNone,
+    Errors,
+    Fx,
+    InputFormat,
+    Json,
+    Language,
+    Liquid,
+    Map,
+    NoProgress,
+    OutputFormat,
+    OutputOrNone,
+    OzonFee,
+    RatesFile,
+    Reading,
+    Scheme,
+    ShowAll,
+    Tariffs,
+    Top,
+    Weight,
+)
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
     from rich.console import Console
 
+    from ..i18n import Lang
+    from ..money.economics import EconomicsInput, Target
+    from ..pricing.parcels import Parcel
     from ..pricing.result import ServiceQuote
+    from ..units import Money
 
 
 def render_rub(quotes: Sequence[ServiceQuote], console: Console) -> None:
@@ -74,311 +106,249 @@ def _money_or_rub(text: Optional[str], field: str):
     return Money(parse_decimal(text, field, what="amount"), "RUB")
 
 
-def _pct(f) -> str:
-    from decimal import Decimal
-
-    return f"{Decimal(f.numerator) / Decimal(f.denominator) * 100:.2f} %"
-
-
-def _r(minor: int) -> str:
-    from decimal import Decimal
-
-    return f"{Decimal(minor).scaleb(-2):,.2f}".replace(",", " ")
-
-
-def render_commission(com, console: Console) -> None:
-    """The commission at the sale price, with its category, tier, table and confidence (as a tariff's)."""
-    cat = com.category
-    names = " / ".join(x for x in (cat.en, cat.ru, cat.zh) if x)
-    console.print(
-        f"commission: {com.percent:f} % = {com.amount_rub:.2f} RUB — {names}"
-        + (f" [brand {cat.brand}]" if cat.brand else "")
-        + f", tier {com.tier_label}, {com.scheme}, table {com.table.id}, confidence {com.confidence}",
-        highlight=False,
-        soft_wrap=True,
-    )
-    if com.note:
-        console.print(f"note: {com.note}", highlight=False, soft_wrap=True)
-
-
-def render_forward(result, console: Console, top: Optional[int]) -> None:
-    if result.commission is not None:
-        render_commission(result.commission, console)
-    from rich.table import Table
-
-    table = Table(header_style="bold", title=f"Sale price {_r(result.sale_price_minor)} RUB — per carrier, RUB")
-    for col in (
-        "Service",
-        "Group",
-        "Carrier price",
-        "Carrier",
-        "Commission",
-        "Ozon fee",
-        "Other costs",
-        "Profit",
-        "Margin",
-        "ROI",
-    ):
-        table.add_column(col, overflow="fold", justify="left" if col in ("Service", "Group") else "right")
-    for ln in result.lines[:top] if top else result.lines:
-        other = ln.costs_rub - ln.carrier_rub - ln.commission_rub - ln.ozon_fee_rub
-        table.add_row(
-            ln.service,
-            ln.group or "—",
-            f"{ln.carrier_price.amount} {ln.carrier_price.currency}",
-            _r(ln.carrier_rub),
-            f"{_r(ln.commission_rub)} ({ln.commission.percent}%)",
-            _r(ln.ozon_fee_rub),
-            _r(other),
-            _r(ln.profit_rub),
-            _pct(ln.margin),
-            _pct(ln.roi) if ln.roi is not None else "—",
-        )
-    console.print(table)
-    if top and len(result.lines) > top:
-        console.print(f"({len(result.lines) - top} more priced services: drop --top or use --json)")
-    _render_return_rules(result.lines[:top] if top else result.lines, console)
-    from rich.text import Text
-
-    for c in result.cliffs:
-        console.print(Text.assemble(("cliff:", "yellow"), " ", c.message), highlight=False, soft_wrap=True)
-    _render_skipped(result.skipped, console)
-    if result.customs is not None:
-        duty = result.customs
-        extra = f" = {duty.duty_rub} RUB" if duty.duty_rub is not None and duty.duty_free is False else ""
-        console.print(
-            f"customs (paid by the buyer, not in the costs): {duty.explanation}{extra}", highlight=False, soft_wrap=True
-        )
-    for w in result.warnings:
-        console.print(Text.assemble(("warning:", "red"), " ", w), highlight=False, soft_wrap=True)
-    for n in result.notes:
-        console.print(f"note: {n}", highlight=False, soft_wrap=True)
-
-
-def _render_return_rules(lines, console: Console) -> None:
-    """Which return rule each shown line applied, one line per rule, with the services and their source rows."""
-    by: dict[tuple[str, str], list[str]] = {}
-    for ln in lines:
-        for rule, amount in ((ln.returns_rule, ln.returns_rub), (ln.not_collected_rule, ln.not_collected_rub)):
-            if rule is None or not amount:
-                continue
-            label = ("returned" if rule.case == "returned" else "not collected") + f" ({rule.text or 'no rule stated'})"
-            where = f" ({rule.source_row})" if rule.source_row else ""
-            by.setdefault((label, rule.formula()), []).append(f"{ln.service}{where}")
-    for (label, formula), names in by.items():
-        console.print(f"{label}: {formula} — {', '.join(names)}", highlight=False, soft_wrap=True, markup=False)
-
-
-def _render_skipped(skipped, console: Console) -> None:
-    by: dict[str, list[str]] = {}
-    for s in skipped:
-        by.setdefault(s.status, []).append(s.service_id)
-    for status, ids in sorted(by.items()):
-        console.print(f"not costed ({status}, reasons in --json): {', '.join(ids)}", highlight=False, soft_wrap=True)
-
-
-def render_reverse(result, console: Console, top: Optional[int]) -> None:
-    from rich.table import Table
-
-    table = Table(header_style="bold", title=f"Lowest sale price reaching {result.target.label()}")
-    for col in ("Service", "Lowest price RUB", "Group", "Carrier price", "Profit", "Margin", "ROI"):
-        table.add_column(col, overflow="fold", justify="left" if col in ("Service", "Group") else "right")
-    reached = [r for r in result.lines if r.price_minor is not None]
-    for r in reached[:top] if top else reached:
-        ln = r.line
-        table.add_row(
-            r.service,
-            _r(r.price_minor),
-            ln.group or "—",
-            f"{ln.carrier_price.amount} {ln.carrier_price.currency}",
-            _r(ln.profit_rub),
-            _pct(ln.margin),
-            _pct(ln.roi) if ln.roi is not None else "—",
-        )
-    console.print(table)
-    unreached = [r for r in result.lines if r.price_minor is None]
-    reasons: dict[str, list[str]] = {}
-    for r in unreached:
-        reasons.setdefault(r.reason or "", []).append(r.service_id)
-    for why, ids in reasons.items():
-        console.print(f"not reached: {', '.join(ids)} — {why}", highlight=False, soft_wrap=True)
-    for n in result.notes:
-        console.print(f"note: {n}", highlight=False, soft_wrap=True)
+# The options of `economics` alone (those it shares with other commands: `options`).
+_Category = Annotated[
+    Optional[str],
+    typer.Option(
+        "--category",
+        "-c",
+        help="Commission category: its name in Russian, Chinese or English (any case), or its slug "
+        "(see `ratecalc categories`). With --input: the default for rows without one.",
+    ),
+]
+_Brand = Annotated[
+    Optional[str],
+    typer.Option(
+        "--brand", help="Brand (Apple, Dyson, Samsung, Sony...): its own commission rows where Ozon has them."
+    ),
+]
+_PurchaseCost = Annotated[
+    Optional[str],
+    typer.Option(
+        "--purchase-cost", "--cost", help="Purchase cost per unit, any currency, e.g. 62CNY (bare number: RUB)."
+    ),
+]
+_SalePrice = Annotated[
+    Optional[str], typer.Option("--sale-price", "--price", help="Sale price in RUB (also the declared price).")
+]
+_TargetMargin = Annotated[
+    Optional[str], typer.Option("--target-margin", help="Find the lowest price reaching this margin, e.g. 20%.")
+]
+_TargetProfit = Annotated[
+    Optional[str], typer.Option("--target-profit", help="Find the lowest price reaching this profit in RUB.")
+]
+_Packaging = Annotated[Optional[str], typer.Option("--packaging", help="Packaging per order, e.g. 5CNY.")]
+_FirstMile = Annotated[Optional[str], typer.Option("--first-mile", help="First-mile cost per order, e.g. 2CNY.")]
+_Acquiring = Annotated[Optional[str], typer.Option("--acquiring", help="Acquiring / payment fee, % of price.")]
+_FxLoss = Annotated[Optional[str], typer.Option("--fx-loss", help="FX / withdrawal loss, % of price.")]
+_Ads = Annotated[Optional[str], typer.Option("--ads", help="Advertising, % of price.")]
+_ReturnRate = Annotated[
+    Optional[str],
+    typer.Option("--return-rate", help="Share of orders a buyer returns, %: costed by each service's own return rule."),
+]
+_NotCollectedRate = Annotated[
+    Optional[str], typer.Option("--not-collected-rate", help="Share of orders never picked up, %.")
+]
+_StorageDays = Annotated[
+    Optional[int],
+    typer.Option("--storage-days", help="Days a unit waits at Ozon's border warehouse (with --scheme fbp)."),
+]
+_Input = Annotated[
+    Optional[Path],
+    typer.Option(
+        "--input",
+        "-i",
+        help="A whole catalogue (.csv/.parquet): the columns of `ratecalc batch` plus category, purchase_cost, "
+        "optional brand/packaging/first_mile, and sale_price or target_margin / target_profit per row.",
+    ),
+]
 
 
 def register(app: typer.Typer) -> None:
     """Add the `economics` command to the ratecalc CLI."""
-    from . import _common as cli
+    app.command()(economics)
 
-    @app.command()
-    def economics(
-        weight: Optional[str] = typer.Option(None, "--weight", "-w", help="Actual weight, e.g. 450g."),
-        dims: Optional[str] = typer.Option(None, "--dims", "-d", help="L x W x H with a unit, e.g. 20x15x10cm."),
-        category: Optional[str] = typer.Option(
-            None,
-            "--category",
-            "-c",
-            help="Commission category: its name in Russian, Chinese or English (any case), or its slug "
-            "(see `ratecalc categories`). With --input: the default for rows without one.",
-        ),
-        brand: Optional[str] = typer.Option(
-            None, "--brand", help="Brand (Apple, Dyson, Samsung, Sony...): its own commission rows where Ozon has them."
-        ),
-        purchase_cost: Optional[str] = typer.Option(
-            None,
-            "--purchase-cost",
-            "--cost",
-            help="Purchase cost per unit, any currency, e.g. 62CNY (bare number: RUB).",
-        ),
-        sale_price: Optional[str] = typer.Option(
-            None, "--sale-price", "--price", help="Sale price in RUB (also the declared price)."
-        ),
-        target_margin: Optional[str] = typer.Option(
-            None, "--target-margin", help="Find the lowest price reaching this margin, e.g. 20%."
-        ),
-        target_profit: Optional[str] = typer.Option(
-            None, "--target-profit", help="Find the lowest price reaching this profit in RUB."
-        ),
-        date: Optional[str] = typer.Option(None, "--date", help="Order date YYYY-MM-DD (default: today)."),
-        scheme: str = typer.Option(
-            "rfbs", "--scheme", help="rfbs or fbp (border warehouse): the commission column and the lanes quoted."
-        ),
-        packaging: Optional[str] = typer.Option(None, "--packaging", help="Packaging per order, e.g. 5CNY."),
-        first_mile: Optional[str] = typer.Option(None, "--first-mile", help="First-mile cost per order, e.g. 2CNY."),
-        acquiring: Optional[str] = typer.Option(None, "--acquiring", help="Acquiring / payment fee, % of price."),
-        fx_loss: Optional[str] = typer.Option(None, "--fx-loss", help="FX / withdrawal loss, % of price."),
-        ads: Optional[str] = typer.Option(None, "--ads", help="Advertising, % of price."),
-        return_rate: Optional[str] = typer.Option(
-            None, "--return-rate", help="Share of orders a buyer returns, %: costed by each service's own return rule."
-        ),
-        not_collected_rate: Optional[str] = typer.Option(
-            None, "--not-collected-rate", help="Share of orders never picked up, %."
-        ),
-        storage_days: Optional[int] = typer.Option(
-            None, "--storage-days", help="Days a unit waits at Ozon's border warehouse (with --scheme fbp)."
-        ),
-        courier: bool = typer.Option(False, "--courier", help="Courier (door) delivery instead of pickup point."),
-        battery: bool = typer.Option(False, "--battery", help="The parcel contains batteries."),
-        liquid: bool = typer.Option(False, "--liquid", help="The parcel contains liquids."),
-        fx: Optional[List[str]] = typer.Option(None, "--fx", help="Rate CUR=RUB per unit, e.g. CNY=11.5 (repeatable)."),
-        rates_file: Optional[Path] = typer.Option(
-            None, "--rates-file", help="CSV/YAML rates file (date, currency, rate)."
-        ),
-        cbr: bool = typer.Option(False, "--cbr/--no-cbr", help="Fall back to the CBR daily feed (off by default)."),
-        ozon_fee: Optional[str] = typer.Option(None, "--ozon-fee", help="Force an Ozon fee rule (flat-15, percent-2)."),
-        reading: Optional[List[str]] = typer.Option(None, "--reading", help="Named alternative reading (repeatable)."),
-        top: Optional[int] = typer.Option(None, "--top", help="Show only the first N services."),
-        as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
-        input_path: Optional[Path] = typer.Option(
-            None,
-            "--input",
-            "-i",
-            help="A whole catalogue (.csv/.parquet): the columns of `ratecalc batch` plus category, purchase_cost, "
-            "optional brand/packaging/first_mile, and sale_price or target_margin / target_profit per row.",
-        ),
-        output: Optional[Path] = typer.Option(None, "--output", "-o", help="With --input: output .csv or .parquet."),
-        errors_path: Optional[Path] = typer.Option(
-            None, "--errors", help="With --input: errors file (default: OUTPUT-stem.errors.csv)."
-        ),
-        input_format: Optional[str] = typer.Option(None, "--input-format", help="csv or parquet (default: by name)."),
-        output_format: Optional[str] = typer.Option(None, "--output-format", help="csv or parquet (default: by name)."),
-        delimiter: str = typer.Option(",", "--delimiter", help="CSV field delimiter of the input."),
-        mapping: Optional[List[str]] = typer.Option(
-            None, "--map", help="Read a parcel column under another name: CANONICAL=YOURS (repeatable)."
-        ),
-        no_progress: bool = typer.Option(False, "--no-progress", help="Do not draw the progress bar."),
-        tariffs: Optional[List[Path]] = cli.TariffsOpt,
-    ) -> None:
-        """Profit, margin and ROI per carrier at a sale price, or the lowest price reaching a target;
-        with --input, the same for every SKU of a catalogue file (one row per SKU; exit 1 if some rows failed)."""
-        failed = {"any": False}
 
-        def run() -> None:
-            from ..money.economics import EconomicsInput, EconomicsResult, ReverseResult, Target, reverse_price
-            from ..money.economics import economics as forward
-            from ..money.fx import build_chain
-            from ..pricing.parcels import Parcel
+def economics(
+    weight: Weight = None,
+    dims: DimsOrNone = None,
+    category: _Category = None,
+    brand: _Brand = None,
+    purchase_cost: _PurchaseCost = None,
+    sale_price: _SalePrice = None,
+    target_margin: _TargetMargin = None,
+    target_profit: _TargetProfit = None,
+    date: Date = None,
+    scheme: Scheme = "rfbs",
+    packaging: _Packaging = None,
+    first_mile: _FirstMile = None,
+    acquiring: _Acquiring = None,
+    fx_loss: _FxLoss = None,
+    ads: _Ads = None,
+    return_rate: _ReturnRate = None,
+    not_collected_rate: _NotCollectedRate = None,
+    storage_days: _StorageDays = None,
+    courier: Courier = False,
+    battery: Battery = False,
+    liquid: Liquid = False,
+    fx: Fx = None,
+    rates_file: RatesFile = None,
+    cbr: Cbr = False,
+    ozon_fee: OzonFee = None,
+    reading: Reading = None,
+    top: Top = None,
+    as_json: Json = False,
+    input_path: _Input = None,
+    output: OutputOrNone = None,
+    errors_path: Errors = None,
+    input_format: InputFormat = None,
+    output_format: OutputFormat = None,
+    delimiter: Delimiter = ",",
+    mapping: Map = None,
+    no_progress: NoProgress = False,
+    tariffs: Tariffs = None,
+    show_all: ShowAll = False,
+    lang: Language = None,
+) -> None:
+    """Profit, margin and ROI per carrier at a sale price, or the lowest price reaching a target;
+    with --input, the same for every SKU of a catalogue file (one row per SKU; exit 1 if some rows failed)."""
+    # Long only by its signature, the table of its 39 options; the work is in the named steps below.
+    from ._common import guarded
 
-            chain = build_chain(fx, rates_file, cbr=cbr)
-            if input_path is not None:
-                _check_catalogue_paths(input_path, output, errors_path, rates_file)
-                failed["any"] = _catalogue(
-                    cli, chain, input_path, output, errors_path, input_format, output_format, delimiter, mapping,
-                    no_progress, tariffs, reading, date,
-                    dict(
-                        scheme=scheme, category=category, brand=brand, purchase_cost=purchase_cost,
-                        acquiring=parse_pct(acquiring, "acquiring"), fx_loss=parse_pct(fx_loss, "fx_loss"),
-                        ads=parse_pct(ads, "ads"), return_rate=parse_pct(return_rate, "return_rate"), ozon_fee=ozon_fee,
-                        not_collected_rate=parse_pct(not_collected_rate, "not_collected_rate"),
-                        storage_days=storage_days,
-                    ),
-                )  # fmt: skip
-                return
-            for value, flag in ((weight, "--weight"), (dims, "--dims"), (category, "--category")):
-                if value is None:
-                    raise InputError(flag.lstrip("-"), f"{flag} is required (or give a catalogue with --input)")
-            if purchase_cost is None:
-                raise InputError("purchase_cost", "--purchase-cost is required (or give a catalogue with --input)")
-            modes = [x is not None for x in (sale_price, target_margin, target_profit)]
-            if sum(modes) != 1:
-                raise InputError("sale_price", "give exactly one of --sale-price, --target-margin, --target-profit")
-            parcel = Parcel.parse(
-                weight,  # type: ignore[arg-type]
-                dims,  # type: ignore[arg-type]
-                date=date,
-                delivery="courier" if courier else "pickup_point",
-                battery=battery,
-                liquid=liquid,
+    sku = _Sku(
+        category, brand, purchase_cost, scheme, packaging, first_mile, acquiring, fx_loss, ads, return_rate,
+        not_collected_rate, storage_days, ozon_fee, tuple(reading or ()),
+    )  # fmt: skip
+    failed = {"any": False}
+
+    def run() -> None:
+        from ..i18n import choose_cli
+        from ..i18n import lang as lang_of
+        from ..money.fx import build_chain
+
+        t = lang_of(choose_cli(lang))
+        chain = build_chain(fx, rates_file, cbr=cbr)
+        if input_path is not None:
+            files = _Files(
+                input_path, output, errors_path, input_format, output_format, delimiter, mapping, no_progress
             )
-            inp = EconomicsInput(
-                parcel=parcel,
-                category=category,  # type: ignore[arg-type]
-                purchase_cost=_money_or_rub(purchase_cost, "purchase_cost"),
-                scheme=scheme,
-                brand=brand,
-                packaging=_money_or_rub(packaging, "packaging"),
-                first_mile=_money_or_rub(first_mile, "first_mile"),
-                acquiring=parse_pct(acquiring, "acquiring"),
-                fx_loss=parse_pct(fx_loss, "fx_loss"),
-                ads=parse_pct(ads, "ads"),
-                return_rate=parse_pct(return_rate, "return_rate"),
-                ozon_fee=ozon_fee,
-                readings=tuple(reading or ()),
-                not_collected_rate=parse_pct(not_collected_rate, "not_collected_rate"),
-                storage_days=storage_days,
-            )
-            ts = cli.load(tariffs)
-            result: Union[EconomicsResult, ReverseResult]
-            if sale_price is not None:
-                sale = _money_or_rub(sale_price, "sale_price")
-                result = forward(ts, inp, sale, chain)
-                render = render_forward
-            else:
-                target = (
-                    Target("margin", parse_pct(target_margin, "target_margin"))
-                    if target_margin is not None
-                    else Target("profit", parse_pct(target_profit, "target_profit"))
-                )
-                result = reverse_price(ts, inp, target, chain)
-                render = render_reverse
-            if as_json:
-                import json
+            _check_catalogue_paths(input_path, output, errors_path, rates_file)
+            failed["any"] = _catalogue(files, chain, tariffs, date, sku)
+            return
+        prices = (sale_price, target_margin, target_profit)
+        _check_one_sku(weight, dims, sku, prices)
+        inp = sku.input(_parcel(weight, dims, date, courier, battery, liquid))
+        _one_sku(inp, chain, prices, tariffs, t, as_json=as_json, top=top, show_all=show_all)
 
-                sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
-            else:
-                console = cli.consoles.out
-                console.print(
-                    f"{parcel.weight_g} g, {'x'.join(str(s) for s in parcel.dims_mm)} mm, order date "
-                    f"{parcel.order_date}, {parcel.delivery}, category {category}"
-                    + (f", brand {brand}" if brand else "")
-                    + f", scheme {scheme}",
-                    highlight=False,
-                )
-                render(result, console, top)
+    guarded(run, flags={"input": "--input"})
+    if failed["any"]:
+        raise typer.Exit(1)
 
-        cli.guarded(run, flags={"input": "--input"})
-        if failed["any"]:
-            raise typer.Exit(1)
+
+@dataclass(frozen=True)
+class _Sku:
+    """The flags that describe what is sold and what it costs, as typed: one SKU, or a catalogue's defaults."""
+
+    category: Optional[str]
+    brand: Optional[str]
+    purchase_cost: Optional[str]
+    scheme: str
+    packaging: Optional[str]
+    first_mile: Optional[str]
+    acquiring: Optional[str]
+    fx_loss: Optional[str]
+    ads: Optional[str]
+    return_rate: Optional[str]
+    not_collected_rate: Optional[str]
+    storage_days: Optional[int]
+    ozon_fee: Optional[str]
+    readings: tuple[str, ...]
+
+    def percents(self) -> dict[str, Decimal]:
+        """The percentage flags as Decimal percent (absent: 0), each error naming its flag."""
+        names = ("acquiring", "fx_loss", "ads", "return_rate", "not_collected_rate")
+        return {name: parse_pct(getattr(self, name), name) for name in names}
+
+    def catalogue_options(self) -> dict[str, Any]:
+        """The defaults of every catalogue row (`files.catalogue.Options`; a row's own column wins)."""
+        return dict(
+            scheme=self.scheme, category=self.category, brand=self.brand, purchase_cost=self.purchase_cost,
+            ozon_fee=self.ozon_fee, storage_days=self.storage_days, **self.percents(),
+        )  # fmt: skip
+
+    def input(self, parcel: Parcel) -> EconomicsInput:
+        """One SKU's economics input (the required flags were checked by `_one_sku_target`)."""
+        from ..money.economics import EconomicsInput
+
+        purchase = _money_or_rub(self.purchase_cost, "purchase_cost")
+        packaging = _money_or_rub(self.packaging, "packaging")
+        first_mile = _money_or_rub(self.first_mile, "first_mile")
+        return EconomicsInput(
+            parcel=parcel,
+            category=self.category,  # type: ignore[arg-type]
+            purchase_cost=purchase,
+            scheme=self.scheme,
+            brand=self.brand,
+            packaging=packaging,
+            first_mile=first_mile,
+            ozon_fee=self.ozon_fee,
+            readings=self.readings,
+            storage_days=self.storage_days,
+            **self.percents(),
+        )
+
+
+def _check_one_sku(weight, dims, sku: _Sku, prices: tuple[Optional[str], ...]) -> None:
+    """Without --input: the parcel, the category, the purchase cost, and exactly one of the sale price,
+    the target margin and the target profit."""
+    for value, flag in ((weight, "--weight"), (dims, "--dims"), (sku.category, "--category")):
+        if value is None:
+            raise InputError(flag.lstrip("-"), f"{flag} is required (or give a catalogue with --input)")
+    if sku.purchase_cost is None:
+        raise InputError("purchase_cost", "--purchase-cost is required (or give a catalogue with --input)")
+    if sum(x is not None for x in prices) != 1:
+        raise InputError("sale_price", "give exactly one of --sale-price, --target-margin, --target-profit")
+
+
+def _target(sale_price, target_margin, target_profit) -> Union[Money, Target]:
+    """What one SKU is priced at: its sale price (forward), or the margin or profit to reach (reverse)."""
+    from ..money.economics import Target
+
+    if sale_price is not None:
+        return _money_or_rub(sale_price, "sale_price")
+    if target_margin is not None:
+        return Target("margin", parse_pct(target_margin, "target_margin"))
+    return Target("profit", parse_pct(target_profit, "target_profit"))
+
+
+def _parcel(weight, dims, date, courier: bool, battery: bool, liquid: bool) -> Parcel:
+    from ..pricing.parcels import Parcel
+
+    delivery = "courier" if courier else "pickup_point"
+    return Parcel.parse(weight, dims, date=date, delivery=delivery, battery=battery, liquid=liquid)
+
+
+def _one_sku(inp: EconomicsInput, chain, prices, tariffs, t: Lang, *, as_json: bool, top, show_all: bool) -> None:
+    """Price one SKU forward (at a sale price) or in reverse (to a target), and print it."""
+    from ..money.economics import ReverseResult, Target, reverse_price
+    from ..money.economics import economics as forward
+    from ._common import consoles, load
+
+    ts = load(tariffs)
+    target = _target(*prices)
+    result = reverse_price(ts, inp, target, chain) if isinstance(target, Target) else forward(ts, inp, target, chain)
+    if as_json:
+        import json
+
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        return
+    from .quote import _header, _wrap
+
+    console = consoles.plain_out
+    what = t._("; category %(category)s", category=inp.category) + (f", {inp.brand}" if inp.brand else "")
+    _wrap(console, t._("Parcel"), _header([], inp.parcel, t) + what + f", {inp.scheme}")
+    render = render_reverse if isinstance(result, ReverseResult) else render_forward
+    render(result, ts, inp.parcel, console, top=top, show_all=show_all, t=t, readings=inp.readings)  # type: ignore[arg-type]
 
 
 def _check_catalogue_paths(input_path: Path, output: Optional[Path], errors: Optional[Path], rates: Optional[Path]):
@@ -395,40 +365,53 @@ def _check_catalogue_paths(input_path: Path, output: Optional[Path], errors: Opt
     )
 
 
-def _catalogue(
-    cli, chain, input_path, output, errors_path, input_format, output_format, delimiter, mapping, no_progress,
-    tariffs, reading, date, options,
-) -> bool:  # fmt: skip
+@dataclass(frozen=True)
+class _Files:
+    """`economics --input`: the catalogue, where its results and errors go, and how the files are read."""
+
+    input_path: Path
+    output: Optional[Path]
+    errors_path: Optional[Path]
+    input_format: Optional[str]
+    output_format: Optional[str]
+    delimiter: str
+    mapping: Optional[List[str]]
+    no_progress: bool
+
+
+def _catalogue(files: _Files, chain, tariffs: Optional[List[Path]], date: Optional[str], sku: _Sku) -> bool:
     """`economics --input`: the catalogue, chunk by chunk, with the progress bar of `ratecalc batch`."""
     import time
 
     from ..files.catalogue import Options, cost_file
+    from ._common import consoles, load
     from ._progress import file_progress
     from .batch import _mapping
 
-    opts = Options(**options)
-    compiled = cli.load(tariffs).compiled(reading or (), opts.scheme)
-    err = cli.consoles.err
+    opts = Options(**sku.catalogue_options())
+    compiled = load(tariffs).compiled(sku.readings, opts.scheme)
+    err = consoles.err
     started = time.perf_counter()
-    with file_progress(input_path, err, show=not no_progress, verb="costing", unit="SKUs") as tick:
+    with file_progress(files.input_path, err, show=not files.no_progress, verb="costing", unit="SKUs") as tick:
         summary = cost_file(
-            input_path,
-            output,
+            files.input_path,
+            files.output,  # type: ignore[arg-type]  # checked by _check_catalogue_paths
             compiled,
             chain,
             opts,
             date=date,
-            mapping=_mapping(mapping),
-            errors_path=errors_path,
-            input_format=input_format,
-            output_format=output_format,
-            delimiter=delimiter,
+            mapping=_mapping(files.mapping),
+            errors_path=files.errors_path,
+            input_format=files.input_format,
+            output_format=files.output_format,
+            delimiter=files.delimiter,
             progress=tick,
         )
     took = time.perf_counter() - started
     err.print(
-        f"{summary.rows:,} SKUs: {summary.quoted:,} costed, {summary.failed:,} failed in {took:.2f} s\n"
-        f"output: {summary.output}\nerrors: {summary.errors_path or 'none (every SKU costed)'}",
+        "\n".join(summary.lines("SKUs", "costed", took))
+        + f"\noutput: {summary.output}\nerrors: {summary.errors_path or 'none (every SKU costed)'}",
         highlight=False,
+        markup=False,
     )
     return summary.failed > 0

@@ -3,17 +3,34 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING
 
 import typer
 
 from ..errors import InputError
 from . import _curves as flags
-from ._common import TariffsOpt, consoles, guarded
+from ._common import consoles, guarded
+from .options import (
+    Battery,
+    Cbr,
+    Courier,
+    Date,
+    Dims,
+    Fx,
+    Json,
+    Liquid,
+    MaxWeight,
+    RatesFile,
+    Reading,
+    Step,
+    Tariffs,
+    Value,
+    Weight,
+)
 
 if TYPE_CHECKING:
-    from ..money.bands import Bands
+    from ..money.bands import Band, Bands
+    from ..pricing.curves import Curves
 
 
 def _g(g: int) -> str:
@@ -42,24 +59,22 @@ def bands_json(b: Bands) -> dict:
 
 
 def sweep(
-    weight: Optional[str] = flags.WeightOpt,
-    dims: str = flags.DimsOpt,
-    date: Optional[str] = flags.DateOpt,
-    value: Optional[str] = flags.ValueOpt,
-    courier: bool = flags.CourierOpt,
-    battery: bool = flags.BatteryOpt,
-    liquid: bool = flags.LiquidOpt,
-    max_weight: Optional[str] = flags.MaxOpt,
-    step: Optional[str] = flags.StepOpt,
+    dims: Dims,
+    weight: Weight = None,
+    date: Date = None,
+    value: Value = None,
+    courier: Courier = False,
+    battery: Battery = False,
+    liquid: Liquid = False,
+    max_weight: MaxWeight = None,
+    step: Step = None,
     by: str = typer.Option("price", "--by", help="price: cheapest per band; days: fastest (then cheapest)."),
-    reading: Optional[List[str]] = flags.ReadingOpt,
-    fx: Optional[List[str]] = typer.Option(
-        None, "--fx", help="Compare in RUB with this rate, CUR=RUB per unit, e.g. CNY=12.5 (repeatable)."
-    ),
-    rates_file: Optional[Path] = typer.Option(None, "--rates-file", help="Compare in RUB with a CSV/YAML rates file."),
-    cbr: bool = typer.Option(False, "--cbr", help="Compare in RUB, falling back to the CBR daily feed (cached)."),
-    as_json: bool = typer.Option(False, "--json", help="Print the bands as JSON."),
-    tariffs: Optional[List[Path]] = TariffsOpt,
+    reading: Reading = None,
+    fx: Fx = None,
+    rates_file: RatesFile = None,
+    cbr: Cbr = False,
+    as_json: Json = False,
+    tariffs: Tariffs = None,
 ) -> None:
     """Which service is cheapest (or fastest) in each weight band, swept in one engine run."""
 
@@ -82,42 +97,53 @@ def sweep(
 
             sys.stdout.write(json.dumps(bands_json(bands), ensure_ascii=False, indent=2) + "\n")
             return
-        p = curves.parcel
-        out = consoles.out
-        what = "Fastest" if by == "days" else "Cheapest"
-        value_text = f", declared {p.declared_value}" if p.declared_value else ""
-        out.print(
-            f"{what} service by weight, {'x'.join(map(str, p.dims_mm))} mm{value_text}, "
-            f"{p.order_date.isoformat()}, {'courier' if p.delivery == 'courier' else 'pickup point'}"
-            + (f"; prices in {bands.compared_in}" if bands.compared_in else ""),
-            highlight=False,
-        )
-        if bands.note:
-            out.print(f"Note: {bands.note}", highlight=False)
-        if not bands.bands:
-            return
-        from rich import box
-        from rich.table import Table
-
-        table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-        table.add_column("Weight", no_wrap=True)
-        table.add_column("Service", no_wrap=True, overflow="ellipsis", max_width=30)
-        table.add_column("Price", justify="right", no_wrap=True)
-        table.add_column("Days", justify="right", no_wrap=True)
-        for b in bands.bands:
-            if b.price_from is None or b.price_to is None:
-                price = "—"
-            elif b.price_from.amount == b.price_to.amount:
-                price = str(b.price_from)
-            else:
-                price = f"{b.price_from.amount}–{b.price_to.amount} {b.price_to.currency}"
-            days = f"{b.delivery_days[0]}–{b.delivery_days[1]}" if b.delivery_days else "—"
-            if b.delivery_days and b.days_basis == "dropoff_to_sorting_centre":
-                days += " to SC"  # Ozon's 2026 sheets count days to its sorting centre
-            table.add_row(f"{_g(b.from_g)}–{_g(b.to_g)}", b.service or "no price", price, days)
-        out.print(table)
+        _print_bands(bands, curves, by)
 
     guarded(run)
+
+
+def _print_bands(bands: Bands, curves: Curves, by: str) -> None:
+    """The parcel in one line, the note if any, and a table of weight bands."""
+    p = curves.parcel
+    out = consoles.out
+    what = "Fastest" if by == "days" else "Cheapest"
+    value_text = f", declared {p.declared_value}" if p.declared_value else ""
+    out.print(
+        f"{what} service by weight, {'x'.join(map(str, p.dims_mm))} mm{value_text}, "
+        f"{p.order_date.isoformat()}, {'courier' if p.delivery == 'courier' else 'pickup point'}"
+        + (f"; prices in {bands.compared_in}" if bands.compared_in else ""),
+        highlight=False,
+    )
+    if bands.note:
+        out.print(f"Note: {bands.note}", highlight=False)
+    if not bands.bands:
+        return
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+    table.add_column("Weight", no_wrap=True)
+    table.add_column("Service", no_wrap=True, overflow="ellipsis", max_width=30)
+    table.add_column("Price", justify="right", no_wrap=True)
+    table.add_column("Days", justify="right", no_wrap=True)
+    for b in bands.bands:
+        table.add_row(f"{_g(b.from_g)}–{_g(b.to_g)}", b.service or "no price", _band_price(b), _band_days(b))
+    out.print(table)
+
+
+def _band_price(b: Band) -> str:
+    if b.price_from is None or b.price_to is None:
+        return "—"
+    if b.price_from.amount == b.price_to.amount:
+        return str(b.price_from)
+    return f"{b.price_from.amount}–{b.price_to.amount} {b.price_to.currency}"
+
+
+def _band_days(b: Band) -> str:
+    days = f"{b.delivery_days[0]}–{b.delivery_days[1]}" if b.delivery_days else "—"
+    if b.delivery_days and b.days_basis == "dropoff_to_sorting_centre":
+        days += " to SC"  # Ozon's 2026 sheets count days to its sorting centre
+    return days
 
 
 def register(app: typer.Typer) -> None:

@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
 from ..errors import TariffError
-from ._common import TariffsOpt, consoles, fail, guarded, load
+from ._common import consoles, fail, guarded, load
+from .options import Scheme, Tariffs
 
 if TYPE_CHECKING:
     from decimal import Decimal
 
+    from rich.table import Table
+
+    from ..tariffdata.ozon_sheet import SheetImport
     from ..tariffdata.schema import Billing, Limits, Version
 
 SHOWN_PROBLEMS = 20
@@ -38,7 +43,7 @@ def period_rates(v: Version) -> str:
 
 
 @tariffs_app.command("list")
-def tariffs_list(tariffs: Optional[List[Path]] = TariffsOpt) -> None:
+def tariffs_list(tariffs: Tariffs = None) -> None:
     """List every service with its carrier and, per period, whether it has rates."""
 
     def run() -> None:
@@ -104,7 +109,7 @@ def _limits(lim: Limits) -> str:
 def tariffs_show(
     service: str = typer.Argument(..., help="Service id (see `ratecalc tariffs list`)."),
     as_json: bool = typer.Option(False, "--json", help="Print the service's data (every field) as JSON."),
-    tariffs: Optional[List[Path]] = TariffsOpt,
+    tariffs: Tariffs = None,
 ) -> None:
     """One service as a rate card: per version its rules, limits and a table of rates per group."""
 
@@ -121,48 +126,62 @@ def tariffs_show(
         out = consoles.out
         out.print(Text.assemble((svc.name, "bold"), f" ({svc.id}), {svc.carrier}, from {svc.origin}"), highlight=False)
         for v in svc.model.versions:
-            out.print(Text.assemble("\n", (_period(v), "bold"), f": {period_rates(v)}"), highlight=False)
-            out.print(f"Billed: {_billing(v.billing)}", highlight=False)
-            out.print(f"Limits: {_limits(v.limits)}", highlight=False)
-            if v.delivery_days:
-                out.print(f"Days: {v.delivery_days.min}–{v.delivery_days.max}", highlight=False)
-            from rich import box
-            from rich.table import Table
-
-            table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
-            for col, right in (
-                ("Group", False),
-                ("Delivery", False),
-                ("Fixed", True),
-                ("Per step", True),
-                ("Step", True),
-                ("Days", True),
-            ):
-                table.add_column(col, justify="right" if right else "left", no_wrap=True)
-            unpublished: dict[str, list[str]] = {}  # reason -> the group / delivery rows it covers
-            for r in v.rates:
-                delivery = ", ".join(d.replace("_", " ") for d in r.delivery)
-                if not r.published:
-                    unpublished.setdefault(r.unpublished or "", []).append(f"{r.group or 'any group'} / {delivery}")
-                    continue
-                days = r.delivery_days or v.delivery_days
-                table.add_row(
-                    r.group or "—",
-                    delivery,
-                    f"{_money(r.fixed)} {r.currency}",
-                    f"{_money(r.per_step)} {r.currency}",
-                    f"{r.step_g} g",
-                    f"{days.min}–{days.max}" if days else "—",
-                )
-            if table.row_count:
-                out.print(table)
-            for reason, rows in unpublished.items():
-                out.print(f"Not published ({'; '.join(rows)}): {reason}", highlight=False)
-            out.print("Sources:", highlight=False)
-            for src in v.sources:  # one per line: an address is never broken
-                out.print(f"  {src}", highlight=False, soft_wrap=True)
+            _print_version(v)
 
     guarded(run)
+
+
+def _print_version(v: Version) -> None:
+    """One period of a service: its rules and limits, its rates per group, and its sources."""
+    from rich.text import Text
+
+    out = consoles.out
+    out.print(Text.assemble("\n", (_period(v), "bold"), f": {period_rates(v)}"), highlight=False)
+    out.print(f"Billed: {_billing(v.billing)}", highlight=False)
+    out.print(f"Limits: {_limits(v.limits)}", highlight=False)
+    if v.delivery_days:
+        out.print(f"Days: {v.delivery_days.min}–{v.delivery_days.max}", highlight=False)
+    table, unpublished = _rates_table(v)
+    if table.row_count:
+        out.print(table)
+    for reason, rows in unpublished.items():
+        out.print(f"Not published ({'; '.join(rows)}): {reason}", highlight=False)
+    out.print("Sources:", highlight=False)
+    for src in v.sources:  # one per line: an address is never broken
+        out.print(f"  {src}", highlight=False, soft_wrap=True)
+
+
+def _rates_table(v: Version) -> tuple[Table, dict[str, list[str]]]:
+    """The published rates as a table, and the unpublished ones as reason -> the group / delivery rows."""
+    from rich import box
+    from rich.table import Table
+
+    table = Table(box=box.SIMPLE_HEAD, header_style="bold", pad_edge=False, show_edge=False)
+    for col, right in (
+        ("Group", False),
+        ("Delivery", False),
+        ("Fixed", True),
+        ("Per step", True),
+        ("Step", True),
+        ("Days", True),
+    ):
+        table.add_column(col, justify="right" if right else "left", no_wrap=True)
+    unpublished: dict[str, list[str]] = {}
+    for r in v.rates:
+        delivery = ", ".join(d.replace("_", " ") for d in r.delivery)
+        if not r.published:
+            unpublished.setdefault(r.unpublished or "", []).append(f"{r.group or 'any group'} / {delivery}")
+            continue
+        days = r.delivery_days or v.delivery_days
+        table.add_row(
+            r.group or "—",
+            delivery,
+            f"{_money(r.fixed)} {r.currency}",
+            f"{_money(r.per_step)} {r.currency}",
+            f"{r.step_g} g",
+            f"{days.min}–{days.max}" if days else "—",
+        )
+    return table, unpublished
 
 
 @tariffs_app.command("check")
@@ -228,25 +247,14 @@ def tariffs_import(
     skip_bad_rows: bool = typer.Option(
         False, "--skip-bad-rows", help="Import the rows that can be read and list the others (default: refuse all)."
     ),
-    tariffs: Optional[List[Path]] = TariffsOpt,
+    tariffs: Tariffs = None,
 ) -> None:
     """Import Ozon's own rate sheet as tariff YAML (one file per carrier) to layer over the built-in set."""
-    import datetime as dt
-
     from ..pricing.tariffset import TariffSet
-    from ..tariffdata.ozon_sheet import date_from_name, known_services, read_sheet, to_documents, write_documents
+    from ..tariffdata.ozon_sheet import known_services, read_sheet, to_documents, write_documents
 
     def run() -> None:
-        if effective_from is not None:
-            try:
-                start = dt.date.fromisoformat(effective_from)
-            except ValueError:
-                fail(f"--effective-from: {effective_from!r} is not a date YYYY-MM-DD")
-        else:
-            found = date_from_name(file.name)
-            if found is None:
-                fail(f"--effective-from: no date in the file name {file.name!r}; give --effective-from YYYY-MM-DD")
-            start = found  # type: ignore[assignment]
+        start = _start_date(effective_from, file)
         from ..files.paths import check_input, check_paths
 
         check_input("FILE", file)  # a directory named .xlsx is "a directory", not "does not exist"
@@ -258,19 +266,7 @@ def tariffs_import(
                 f"effective from {start.isoformat()}: taken from the file name (set it with --effective-from)",
                 highlight=False,
             )
-        for problem in imp.problems[:SHOWN_PROBLEMS]:
-            consoles.err.print(f"bad row {problem}", highlight=False, soft_wrap=True)
-        if len(imp.problems) > SHOWN_PROBLEMS:
-            consoles.err.print(
-                f"… and {len(imp.problems) - SHOWN_PROBLEMS:,} more bad rows (the first {SHOWN_PROBLEMS} are shown)",
-                highlight=False,
-                soft_wrap=True,
-            )
-        if imp.problems and not skip_bad_rows:
-            fail(
-                f"{len(imp.problems)} row(s) of {imp.sheet!r} could not be read; nothing written "
-                "(--skip-bad-rows imports the others)"
-            )
+        _report_problems(imp, skip_bad_rows)
         if not imp.rows:
             fail(f"no rate rows found in sheet {imp.sheet!r}")
         base = load(tariffs)
@@ -292,6 +288,38 @@ def tariffs_import(
     guarded(run)
 
 
+def _start_date(effective_from: Optional[str], file: Path) -> dt.date:
+    """The first order date of an imported sheet: --effective-from, else the date in the file's name."""
+    from ..tariffdata.ozon_sheet import date_from_name
+
+    if effective_from is not None:
+        try:
+            return dt.date.fromisoformat(effective_from)
+        except ValueError:
+            fail(f"--effective-from: {effective_from!r} is not a date YYYY-MM-DD")
+    found = date_from_name(file.name)
+    if found is None:
+        fail(f"--effective-from: no date in the file name {file.name!r}; give --effective-from YYYY-MM-DD")
+    return found  # type: ignore[return-value]  # fail() exits
+
+
+def _report_problems(imp: SheetImport, skip_bad_rows: bool) -> None:
+    """The sheet's bad rows, the first SHOWN_PROBLEMS one per line; with any and no --skip-bad-rows: exit 2."""
+    for problem in imp.problems[:SHOWN_PROBLEMS]:
+        consoles.err.print(f"bad row {problem}", highlight=False, soft_wrap=True)
+    if len(imp.problems) > SHOWN_PROBLEMS:
+        consoles.err.print(
+            f"… and {len(imp.problems) - SHOWN_PROBLEMS:,} more bad rows (the first {SHOWN_PROBLEMS} are shown)",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if imp.problems and not skip_bad_rows:
+        fail(
+            f"{len(imp.problems)} row(s) of {imp.sheet!r} could not be read; nothing written "
+            "(--skip-bad-rows imports the others)"
+        )
+
+
 @tariffs_app.command("diff")
 def tariffs_diff(
     old: str = typer.Argument(..., help="Old side: a date YYYY-MM-DD of the loaded set, or a tariff directory."),
@@ -299,8 +327,8 @@ def tariffs_diff(
     catalogue: Optional[Path] = typer.Option(
         None, "--catalogue", help="CSV (weight, dims, value[, quantity]): total cheapest shipping cost on each side."
     ),
-    scheme: str = typer.Option("rfbs", "--scheme", help="rfbs, or fbp: the lanes of Ozon's border-warehouse list."),
-    tariffs: Optional[List[Path]] = TariffsOpt,
+    scheme: Scheme = "rfbs",
+    tariffs: Tariffs = None,
 ) -> None:
     """Per service and group: what changed (rate, days, limits, returns, added, removed) between two tariff sets."""
     from ..pricing.tariff_diff import catalogue_cost, diff, side

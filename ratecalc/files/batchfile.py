@@ -29,7 +29,7 @@ import queue
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Union
+from typing import Any, Callable, Iterator, Literal, Mapping, Optional, Sequence, Union
 
 import numpy as np
 import pyarrow as pa
@@ -476,10 +476,36 @@ class BatchSummary:
     output: Optional[Path] = None
     errors_path: Optional[Path] = None
     services: set[str] = field(default_factory=set)
+    reasons: dict[str, int] = field(default_factory=dict)  # "column: reason" -> error lines
 
     @property
     def ok(self) -> bool:
         return self.failed == 0
+
+    def count(self, columns: Sequence[str], reasons: Sequence[str]) -> None:
+        """Add error lines (their column and reason) to the reasons tally."""
+        for column, reason in zip(columns, reasons):
+            key = f"{column or 'line'}: {reason}"
+            self.reasons[key] = self.reasons.get(key, 0) + 1
+
+    def top_reasons(self, n: int = 3) -> list[tuple[str, int]]:
+        """The most common reasons rows failed, with their counts (most first, then by name)."""
+        return sorted(self.reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
+    def lines(self, noun: str = "rows", verb: str = "quoted", took: Optional[float] = None) -> list[str]:
+        """What happened, said at once: rows done and failed, and the most common reasons with counts."""
+        head = f"{self.rows:,} {noun}: {self.quoted:,} {verb}, {self.failed:,} failed"
+        if took is not None:
+            head += f" in {took:.2f} s"
+        out = [head]
+        top = self.top_reasons()
+        if top:
+            out.append("most common reasons:" if len(top) > 1 else "reason:")
+            out += [f"  {count:,} × {reason}" for reason, count in top]
+            rest = sum(self.reasons.values()) - sum(c for _, c in top)
+            if rest:
+                out.append(f"  {rest:,} × other reasons (see the errors file)")
+        return out
 
 
 def result_table(result: ColumnarQuotes, best: Best, fmt: Format = "csv") -> pa.Table:
@@ -561,6 +587,7 @@ def quote_file(
                 writer.write(table)
                 if len(ing.errors):
                     err_writer.write(_errors_table(ing, chunk, offset))
+                    summary.count(ing.errors.column, ing.errors.reason)
                 summary.rows += ing.n_input
                 summary.quoted += len(ing.rows)
                 summary.failed += ing.n_input - len(ing.rows)

@@ -32,7 +32,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Mapping, Optional, Union
+from typing import TYPE_CHECKING, Callable, Mapping, NamedTuple, Optional, Union
 
 import numpy as np
 import pyarrow as pa
@@ -218,6 +218,52 @@ def _per_unique(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return uniq, inverse.ravel()
 
 
+@dataclass
+class _Rejects:
+    """Where the rows that fail a check go: the errors file (`errors`) and out of the good mask."""
+
+    rows: np.ndarray  # the valid rows' numbers in the input
+    good: np.ndarray
+    errors: RowErrors
+
+    def fails(self, n: int) -> _Fails:
+        return _Fails(self, n)
+
+    def reject(self, at: np.ndarray, column: list, value: list, reason: list) -> None:
+        """Rows `at` (positions among the valid rows) fail, each with its column, value and reason."""
+        self.errors.row.extend(self.rows[at].tolist())
+        self.errors.column.extend(column)
+        self.errors.value.extend(value)
+        self.errors.reason.extend(reason)
+        self.good[at] = False
+
+
+class _Fails:
+    """Per distinct value: the column, the value and the reason it fails (None = fine)."""
+
+    def __init__(self, rejects: _Rejects, n: int):
+        self._rejects = rejects
+        self.reason = np.full(n, None, object)
+        self.column = np.full(n, None, object)
+        self.value = np.full(n, None, object)
+
+    def set(self, j: int, column: str, value: Optional[str], reason: str) -> None:
+        self.reason[j], self.column[j], self.value[j] = reason, column, value
+
+    def apply(self, of_row: np.ndarray, among: Optional[np.ndarray] = None) -> None:
+        """The rows whose distinct value (`of_row`, its index per row) failed, among `among` if given."""
+        bad_u = np.array([r is not None for r in self.reason], bool)
+        hit = bad_u[of_row] if among is None else bad_u[of_row] & among
+        at = np.flatnonzero(hit)
+        if len(at):
+            u = of_row[at]
+            self._rejects.reject(at, self.column[u].tolist(), self.value[u].tolist(), self.reason[u].tolist())
+
+
+_PRICE_COLUMNS = ("sale_price", "target_margin", "target_profit")
+"""The pricing mode of a row, by index (0 forward at a sale price, 1 target margin, 2 target profit)."""
+
+
 def _economics_columns(
     table: pa.Table, rows: np.ndarray, parcels: E.ParcelArrays, opts: Options, fx: Optional[FxChain], errors: RowErrors
 ) -> tuple[np.ndarray, _Econ]:
@@ -225,56 +271,68 @@ def _economics_columns(
 
     Every check runs once per distinct value (category × brand × table, cost × day, price text), not per row.
     """
-    names = set(table.column_names)
+    _check_columns(set(table.column_names), opts)
+    rejects = _Rejects(rows, np.ones(len(rows), bool), errors)
+    udays, day_of = _per_unique(parcels.day)
+    tables = _tables_by_day(udays, day_of, rejects)
+    commission = _commissions(table, rows, opts, tables, day_of, rejects)
+    money = {
+        col: _money_column(table, rows, col, opts, fx, udays, day_of, rejects)
+        for col in ("purchase_cost", "packaging", "first_mile")
+    }
+    mode, sale, tnum, tden, ttext = _pricing_mode(table, rows, opts, rejects)
+    fixed = money["purchase_cost"] + money["packaging"] + money["first_mile"]
+    storage = _storage_column(table, rows, parcels, udays, day_of, opts, fx, rejects.fails)
+    econ = _Econ(
+        mode=mode, sale=sale, target_num=tnum, target_den=tden, fixed=fixed, purchase=money["purchase_cost"],
+        packaging=money["packaging"], first_mile=money["first_mile"], storage=storage, rates=commission.rates,
+        bounds=commission.bounds, category=commission.category, brand=commission.brand,
+        confidence=commission.confidence, table_id=commission.table_id, target_text=ttext,
+    )  # fmt: skip
+    return rejects.good, econ
+
+
+def _check_columns(names: set[str], opts: Options) -> None:
+    """The whole file is refused (exit 2) when a column every row needs is neither in it nor an option."""
     if "category" not in names and not opts.category:
         raise InputError("category", "the input has no 'category' column; add one or pass --category")
     if "purchase_cost" not in names and not opts.purchase_cost:
         raise InputError("purchase_cost", "the input has no 'purchase_cost' column; add one or pass --purchase-cost")
-    if not names & {"sale_price", "target_margin", "target_profit"}:
+    if not names & set(_PRICE_COLUMNS):
         raise InputError(
             "sale_price",
             "the input needs a 'sale_price' column, or 'target_margin' / 'target_profit' for the lowest price",
         )
-    days = parcels.day
-    V = len(rows)
-    good = np.ones(V, bool)
 
-    class _Fails:
-        """Per distinct value: the column, the value and the reason it fails (None = fine)."""
 
-        def __init__(self, n: int):
-            self.reason = np.full(n, None, object)
-            self.column = np.full(n, None, object)
-            self.value = np.full(n, None, object)
-
-        def set(self, j: int, column: str, value: Optional[str], reason: str) -> None:
-            self.reason[j], self.column[j], self.value[j] = reason, column, value
-
-        def apply(self, of_row: np.ndarray, among: Optional[np.ndarray] = None) -> None:
-            bad_u = np.array([r is not None for r in self.reason], bool)
-            hit = bad_u[of_row] if among is None else bad_u[of_row] & among
-            at = np.flatnonzero(hit)
-            if not len(at):
-                return
-            u = of_row[at]
-            errors.row.extend(rows[at].tolist())
-            errors.column.extend(self.column[u].tolist())
-            errors.value.extend(self.value[u].tolist())
-            errors.reason.extend(self.reason[u].tolist())
-            good[at] = False
-
-    # the commission table per order day
-    udays, day_of = _per_unique(days)
+def _tables_by_day(udays: np.ndarray, day_of: np.ndarray, rejects: _Rejects) -> list[Optional[CommissionTable]]:
+    """The commission table in force on each distinct order day (None, and its rows rejected, where none is)."""
     tables: list[Optional[CommissionTable]] = []
-    day_fails = _Fails(len(udays))
+    fails = rejects.fails(len(udays))
     for j, d in enumerate(udays):
         try:
             tables.append(table_for(EPOCH_DAY0 + dt.timedelta(days=int(d))))
         except InputError as exc:
             tables.append(None)
-            day_fails.set(j, "order_date", str(EPOCH_DAY0 + dt.timedelta(days=int(d))), exc.message)
-    day_fails.apply(day_of)
-    # category (+ brand) per table
+            fails.set(j, "order_date", str(EPOCH_DAY0 + dt.timedelta(days=int(d))), exc.message)
+    fails.apply(day_of)
+    return tables
+
+
+class _Commission(NamedTuple):
+    """Per row: what its commission category gives (`_Econ`'s fields of the same names)."""
+
+    rates: np.ndarray
+    bounds: np.ndarray
+    category: np.ndarray
+    brand: np.ndarray
+    confidence: np.ndarray
+    table_id: np.ndarray
+
+
+def _commissions(table, rows, opts: Options, tables, day_of, rejects: _Rejects) -> _Commission:
+    """Per row, from its category (+ brand) in its day's table, resolved once per distinct (day, category,
+    brand): tier rates, tier bounds, category id, brand, confidence and table id (the `_Econ` fields)."""
     cat_code, cat_names = _encoded(table, "category", rows, opts.category)
     brand_code, brand_names = _encoded(table, "brand", rows, opts.brand)
     key = (day_of * (len(cat_names) + 1) + cat_code) * (len(brand_names) + 1) + brand_code
@@ -286,7 +344,7 @@ def _economics_columns(
     brand_u: list[Optional[str]] = [None] * len(ukeys)
     conf_u: list[Optional[str]] = [None] * len(ukeys)
     tid_u: list[Optional[str]] = [None] * len(ukeys)
-    cat_fails = _Fails(len(ukeys))
+    fails = rejects.fails(len(ukeys))
     for j, k in enumerate(ukeys):
         rest, b = divmod(int(k), len(brand_names) + 1)
         d, c = divmod(rest, len(cat_names) + 1)
@@ -297,7 +355,7 @@ def _economics_columns(
         try:
             cat, _ = resolve(t, name or "", brand)
         except InputError as exc:
-            cat_fails.set(j, exc.field, name if exc.field == "category" else brand, exc.message)
+            fails.set(j, exc.field, name if exc.field == "category" else brand, exc.message)
             continue
         rr = rate_hundredths(cat, opts.scheme)
         rates_u[j, : len(rr)] = rr
@@ -305,103 +363,116 @@ def _economics_columns(
         bb = [int(Decimal(x) * 100) for x in t.tiers_rub if x is not None]
         bounds_u[j, : len(bb)] = bb
         cat_u[j], brand_u[j], conf_u[j], tid_u[j] = cat.id, cat.brand, cat.confidence or t.confidence, t.id
-    cat_fails.apply(key_of)
-    # money in any currency -> kopecks at the order day's rate
-    money: dict[str, np.ndarray] = {}
-    for col in ("purchase_cost", "packaging", "first_mile"):
-        code, texts = _encoded(table, col, rows, opts.purchase_cost if col == "purchase_cost" else None)
-        mkeys, mkey_of = _per_unique(code * (len(udays) + 1) + day_of)
-        value_u = np.zeros(len(mkeys), np.int64)
-        fails = _Fails(len(mkeys))
-        for j, k in enumerate(mkeys):
-            c, d = divmod(int(k), len(udays) + 1)
-            text = texts[c]
-            if text is None:
-                if col == "purchase_cost":
-                    fails.set(j, col, None, "missing")
-                continue
-            day = EPOCH_DAY0 + dt.timedelta(days=int(udays[d]))
-            try:
-                m = _money(text, col)
-                if m.amount < 0:
-                    raise InputError(col, "cannot be negative")
-                quote = None
-                if m.currency != "RUB":
-                    quote, why = rate_or_reason(fx, m.currency, day)
-                    if quote is None:
-                        raise InputError(col, f"{m} needs a {m.currency} rate on {day}: {why}", rule="fx_required")
-                value_u[j] = to_minor_rub(m, quote)
-            except InputError as exc:
-                fails.set(j, col, text, exc.message)
-        fails.apply(mkey_of)
-        money[col] = value_u[mkey_of]
-    # the pricing mode: exactly one of sale_price, target_margin, target_profit
+    fails.apply(key_of)
+    return _Commission(
+        rates_u[key_of], bounds_u[key_of], _obj(cat_u)[key_of], _obj(brand_u)[key_of],
+        _obj(conf_u)[key_of], _obj(tid_u)[key_of],
+    )  # fmt: skip
+
+
+def _money_column(table, rows, col: str, opts: Options, fx, udays, day_of, rejects: _Rejects) -> np.ndarray:
+    """A money column in any currency -> kopecks per row at the order day's rate, once per (text, day).
+    `purchase_cost` is required (the option is its default); `packaging` and `first_mile` are 0 if absent."""
+    code, texts = _encoded(table, col, rows, opts.purchase_cost if col == "purchase_cost" else None)
+    mkeys, mkey_of = _per_unique(code * (len(udays) + 1) + day_of)
+    value_u = np.zeros(len(mkeys), np.int64)
+    fails = rejects.fails(len(mkeys))
+    for j, k in enumerate(mkeys):
+        c, d = divmod(int(k), len(udays) + 1)
+        text = texts[c]
+        if text is None:
+            if col == "purchase_cost":
+                fails.set(j, col, None, "missing")
+            continue
+        day = EPOCH_DAY0 + dt.timedelta(days=int(udays[d]))
+        try:
+            value_u[j] = _kopecks_on(text, col, fx, day)
+        except InputError as exc:
+            fails.set(j, col, text, exc.message)
+    fails.apply(mkey_of)
+    return value_u[mkey_of]
+
+
+def _kopecks_on(text: str, col: str, fx: Optional[FxChain], day: dt.date) -> int:
+    """One amount as typed (`40CNY`, or bare RUB) in kopecks at `day`'s rate; never negative."""
+    m = _money(text, col)
+    if m.amount < 0:
+        raise InputError(col, "cannot be negative")
+    quote = None
+    if m.currency != "RUB":
+        quote, why = rate_or_reason(fx, m.currency, day)
+        if quote is None:
+            raise InputError(col, f"{m} needs a {m.currency} rate on {day}: {why}", rule="fx_required")
+    return to_minor_rub(m, quote)
+
+
+def _pricing_mode(table, rows, opts: Options, rejects: _Rejects) -> tuple[np.ndarray, ...]:
+    """Per row, exactly one of sale_price, target_margin, target_profit: (mode, sale kopecks, target
+    numerator, target denominator, target text). Rows with none or several are rejected."""
+    V = len(rows)
     mode = np.zeros(V, np.int64)
     sale = np.zeros(V, np.int64)
     tnum = np.zeros(V, np.int64)
     tden = np.ones(V, np.int64)
     ttext = np.full(V, None, object)
     given = {}
-    for k in ("sale_price", "target_margin", "target_profit"):
+    for k in _PRICE_COLUMNS:
         code, texts = _encoded(table, k, rows)
         given[k] = (code, texts, np.array([t is not None for t in texts], bool)[code])
     count = sum(g[2].astype(np.int64) for g in given.values())
     for n_given in np.unique(count[count != 1]):
         at = np.flatnonzero(count == n_given)
-        errors.row.extend(rows[at].tolist())
-        errors.column.extend(["sale_price"] * len(at))
-        errors.value.extend([None] * len(at))
-        errors.reason.extend(
-            [f"give exactly one of sale_price, target_margin, target_profit (got {n_given})"] * len(at)
-        )
-        good[at] = False
-    max_minor = int(opts.max_price * 100)
-    for m_idx, k in enumerate(("sale_price", "target_margin", "target_profit")):
+        why = f"give exactly one of sale_price, target_margin, target_profit (got {n_given})"
+        rejects.reject(at, ["sale_price"] * len(at), [None] * len(at), [why] * len(at))
+    for m_idx, k in enumerate(_PRICE_COLUMNS):
         code, texts, present = given[k]
         use = present & (count == 1)
         if not use.any():
             continue
         mode[use] = m_idx
-        num_u = np.zeros(len(texts), np.int64)
-        den_u = np.ones(len(texts), np.int64)
-        fails = _Fails(len(texts))
-        fast = _rub_column(texts) if k != "target_margin" else np.full(len(texts), -1, np.int64)
-        for c in np.unique(code[use]):
-            c = int(c)
-            text = texts[c]
-            try:
-                if k == "target_margin":
-                    pct = _pct_value(text)
-                    if not (-100 < pct < 100):
-                        fails.set(c, k, text, "a margin must be a percentage between -100 and 100")
-                        continue
-                    num_u[c], den_u[c] = ratio(pct)
-                    continue
-                v = int(fast[c]) if fast[c] >= 0 else _rub_minor(text, k)
-                if k == "sale_price" and (v <= 0 or v > max_minor):
-                    fails.set(c, k, text, f"the sale price must be above 0 and at most {opts.max_price} RUB")
-                    continue
-                num_u[c] = v
-            except InputError as exc:
-                fails.set(c, k, text, exc.message)
-        fails.apply(code, use)
+        num_u, den_u = _price_values(k, code, texts, use, opts, rejects)
         if k == "sale_price":
             sale = np.where(use, num_u[code], sale)
         else:
             tnum = np.where(use, num_u[code], tnum)
             tden = np.where(use, den_u[code], tden)
             ttext[use] = _obj(texts)[code[use]]
-    fixed = money["purchase_cost"] + money["packaging"] + money["first_mile"]
-    storage = _storage_column(table, rows, parcels, udays, day_of, opts, fx, _Fails)
-    econ = _Econ(
-        mode, sale, tnum, tden, fixed, money["purchase_cost"], money["packaging"], money["first_mile"], storage,
-        rates_u[key_of], bounds_u[key_of], _obj(cat_u)[key_of], _obj(brand_u)[key_of],
-        _obj(conf_u)[key_of], _obj(tid_u)[key_of], ttext,
-    )  # fmt: skip
-    return good, econ
+    return mode, sale, tnum, tden, ttext
 
 
-def _storage_column(table, rows, parcels, udays, day_of, opts: Options, fx, fails_of) -> np.ndarray:
+def _price_values(k: str, code, texts: list, use: np.ndarray, opts: Options, rejects: _Rejects):
+    """One price column's distinct texts as (numerator, denominator): a sale price or a profit in kopecks
+    over 1, a margin as the ratio of its percentage; checked once per distinct text among the rows `use`."""
+    num_u = np.zeros(len(texts), np.int64)
+    den_u = np.ones(len(texts), np.int64)
+    fails = rejects.fails(len(texts))
+    fast = _rub_column(texts) if k != "target_margin" else np.full(len(texts), -1, np.int64)
+    max_minor = int(opts.max_price * 100)
+    for c in np.unique(code[use]):
+        c = int(c)
+        text = texts[c]
+        try:
+            if k == "target_margin":
+                pct = _pct_value(text)
+                if not (-100 < pct < 100):
+                    fails.set(c, k, text, "a margin must be a percentage between -100 and 100")
+                    continue
+                num_u[c], den_u[c] = ratio(pct)
+                continue
+            v = int(fast[c]) if fast[c] >= 0 else _rub_minor(text, k)
+            if k == "sale_price" and (v <= 0 or v > max_minor):
+                fails.set(c, k, text, f"the sale price must be above 0 and at most {opts.max_price} RUB")
+                continue
+            num_u[c] = v
+        except InputError as exc:
+            fails.set(c, k, text, exc.message)
+    fails.apply(code, use)
+    return num_u, den_u
+
+
+def _storage_column(
+    table, rows, parcels, udays, day_of, opts: Options, fx, fails_of: Callable[[int], _Fails]
+) -> np.ndarray:
     """Border-warehouse storage per row (kopecks) by `ratecalc.money.storage.storage_cost`, once per distinct
     (order day, days stored, volume); a row's `storage_days` column wins over `opts.storage_days`."""
     V = len(rows)
@@ -725,6 +796,7 @@ def _chosen_table(
     cols["margin_pct"] = signed_decimal(_pct_hundredths(picks["profit"], picks["sale"]), priced)
     cols["roi_pct"] = signed_decimal(_pct_hundredths(picks["profit"], picks["invested"]), has & (picks["invested"] > 0))
     reason = _obj(list(picks["reason"]))
+    cols["tied_with"] = pa.array(list(picks["tied"]), pa.string())
     cols["no_choice"] = text(reason, has)
     return pa.table(cols)
 
@@ -785,6 +857,7 @@ def cost_catalogue(
     for k in ("profit", "invested"):
         picks[k] = np.zeros(V, np.int64)
     reason = [""] * V
+    picks["tied"] = [""] * V  # type: ignore[assignment]  # services tied with the chosen one (pricing.ties)
     fwd = np.flatnonzero(econ.mode == 0)
     if len(fwd):
         sub = parcels.take(fwd)
@@ -818,6 +891,22 @@ def _take_pick(picks: dict[str, np.ndarray], at: np.ndarray, pr: _Priced, sel: n
     picks["invested"][at] = ln.invested
 
 
+def _take_tied(compiled, picks, at: np.ndarray, pr: _Priced, entries: np.ndarray, first: np.ndarray) -> None:
+    """The services that tie with each row's chosen one (same price, days and rules): the same costs and
+    profit, so the row names them all instead of only the first by name."""
+    from ..pricing.ties import row_rule_codes, tied_columns
+
+    ids = [s.id for s in compiled.services]
+    rules = compiled.cache.get("tie_rules")
+    if rules is None:
+        rules = compiled.cache["tie_rules"] = row_rule_codes(compiled.table)
+    texts = tied_columns(
+        rules, pr.pos[entries], pr.service[entries], pr.table_row[entries], pr.price[entries], first, ids
+    )
+    for r, text in zip(at.tolist(), texts):
+        picks["tied"][r] = text
+
+
 def _service_rank(compiled: CompiledTariffs) -> np.ndarray:
     """Rank of each service by (name, id): the single-SKU answer's order among equally profitable lines."""
     keys = [(s.name, s.id) for s in compiled.services]
@@ -838,6 +927,7 @@ def _forward(compiled, parcels, at_rows, econ, opts, fx, picks, reason) -> None:
     chosen = sel[first]
     ln_c = _lines(_sub_econ(econ, at_rows), pr, chosen, sale_of[pr.pos[chosen]], opts)
     _take_pick(picks, at_rows[pr.pos[chosen]], pr, chosen, ln_c)
+    _take_tied(compiled, picks, at_rows[pr.pos[chosen]], pr, sel, first)
     got = np.zeros(len(at_rows), bool)
     got[pr.pos[chosen]] = True
     for i in np.flatnonzero(~got):
@@ -918,6 +1008,18 @@ def _reverse_segment(compiled, parcels, at_rows, sub_econ, todo, a, b, opts, fx,
     chosen = hit[first]
     ln_c = _lines(e_sub, pr, chosen, price[first], opts)
     _take_pick(picks, at_rows[todo[pr.pos[chosen]]], pr, chosen, ln_c)
+    _take_tied(compiled, picks, at_rows[todo[pr.pos[chosen]]], pr, hit, first)
+
+
+def _sliced(chunks, rows: Optional[int]):
+    """The chunks as they are, or cut into slices of `rows` rows (an empty chunk passes as it is)."""
+    for chunk in chunks:
+        n = chunk.table.num_rows
+        if not rows or n <= rows:
+            yield chunk
+            continue
+        for start in range(0, n, rows):
+            yield chunk.slice(start, rows)
 
 
 def cost_file(
@@ -934,11 +1036,14 @@ def cost_file(
     output_format: Optional[str] = None,
     delimiter: str = ",",
     progress: Optional[Progress] = None,
+    slice_rows: Optional[int] = None,
 ) -> BatchSummary:
     """A catalogue file (CSV/Parquet, read in chunks as `ratecalc batch` reads it) -> one row per SKU.
 
     The errors file (default OUTPUT-stem.errors.csv) is written only when some row failed, as in `batch`.
     Raises InputError for problems of the whole file (missing, no category / purchase cost / price column).
+    `slice_rows`: cost each chunk in slices of this many rows, calling `progress` after each (the page's
+    upload shows its progress this way); every row is costed on its own, so the answer is the same.
     """
     from . import batchfile as bf
 
@@ -952,7 +1057,7 @@ def cost_file(
     err_writer = bf._Writer(err_path, "csv", field="errors")
     empty: Optional[pa.Table] = None
     try:
-        for chunk in bf.read_chunks(input_path, in_fmt, delimiter=delimiter):
+        for chunk in _sliced(bf.read_chunks(input_path, in_fmt, delimiter=delimiter), slice_rows):
             if chunk.table.num_rows == 0:
                 empty = chunk.table
                 continue
@@ -963,6 +1068,7 @@ def cost_file(
             writer.write(res.table)
             if len(res.errors):
                 err_writer.write(bf._errors_table(res.ingested, chunk, offset))
+                summary.count(res.errors.column, res.errors.reason)
             summary.rows += res.n_input
             summary.quoted += res.costed
             summary.failed += res.n_input - res.costed

@@ -749,6 +749,19 @@ class ColumnarQuotes:
         # every valid input row gets a line
         valid_rows = self.valid_rows if self.valid_rows is not None else _sorted_unique(self.row)
         pos = np.searchsorted(valid_rows, chosen_rows)
+        tied = [""] * len(valid_rows)
+        for p, text in zip(
+            pos[~mixed].tolist(),
+            _tied(
+                self.compiled,
+                self.row[ok],
+                self.service[ok],
+                self.table_row[ok],
+                self.price_minor[ok],
+                chosen_at[~mixed],
+            ),
+        ):
+            tied[p] = text  # fmt: skip
         pick = np.full(len(valid_rows), -1, np.int64)
         pick[pos] = np.where(mixed, -1, chosen)
         reason = np.full(len(valid_rows), 1, np.int8)  # 1 = no ok service
@@ -775,6 +788,7 @@ class ColumnarQuotes:
             reason,
             self._sku_column(valid_rows),
             self.row_offset,
+            tied,
         )
 
 
@@ -824,6 +838,19 @@ def _id_rank(compiled: CompiledTariffs) -> np.ndarray:
     return found
 
 
+def _tied(compiled: CompiledTariffs, rows, service, table_row, price, chosen) -> list[str]:
+    """Per chosen cell, the other services of its parcel that tie with it (ratecalc.pricing.ties), ids joined."""
+    from ..pricing.ties import row_rule_codes, tied_columns
+
+    ids = compiled.cache.get("service_ids")
+    if ids is None:
+        ids = compiled.cache["service_ids"] = [s.id for s in compiled.services]
+    rules = compiled.cache.get("tie_rules")
+    if rules is None:
+        rules = compiled.cache["tie_rules"] = row_rule_codes(compiled.table)
+    return tied_columns(rules, rows, service, table_row, price, chosen, ids)
+
+
 def _best_table(
     compiled: CompiledTariffs,
     valid_rows: np.ndarray,
@@ -834,8 +861,11 @@ def _best_table(
     reason: np.ndarray,
     sku: Optional[pa.Array],
     row_offset: int,
+    tied: Optional[list[str]] = None,
 ) -> pa.Table:
-    """One line per valid input row (svc = -1: no choice, with `reason` 1 or 2)."""
+    """One line per valid input row (svc = -1: no choice, with `reason` 1 or 2). `tied_with` names the
+    services that tie with the chosen one (same price, days and rules), so a catalogue shows the real
+    choice and not only the alphabetically first of equals."""
     t = compiled.table
     has = svc >= 0
     cols: dict[str, pa.Array] = {"row": pa.array(valid_rows + row_offset, pa.int64())}
@@ -855,6 +885,7 @@ def _best_table(
     dmax_s = t.days_max[trow] if len(t.days_max) else np.full(n, -1)
     cols["days_min"] = pa.array(dmin_s, pa.int32(), mask=~has | (dmin_s < 0))
     cols["days_max"] = pa.array(dmax_s, pa.int32(), mask=~has | (dmax_s < 0))
+    cols["tied_with"] = pa.array(tied if tied is not None else [""] * n, pa.string())
     cols["no_choice"] = pa.DictionaryArray.from_arrays(
         pa.array(reason, pa.int8(), mask=reason == 0),
         pa.array(["", "no_eligible_priced_service", "mixed_currencies"]),
@@ -885,6 +916,7 @@ def quote_best(
     price = np.full(V, -1, np.int64)
     charge = np.zeros(V, np.int64)
     reason = np.ones(V, np.int8)
+    tied = [""] * V
     for block in E.iter_blocks(compiled, p, threads=threads):
         if block.status.shape[1] == 0:
             continue
@@ -908,8 +940,12 @@ def quote_best(
         price[dest] = block.price_minor[cells[0][take], cells[1][take]]
         charge[dest] = block.chargeable_g[cells[0][take], cells[1][take]]
         reason[chosen_rows] = np.where(mixed, 2, 0)
+        cell_price = block.price_minor[pi, sj].astype(np.int64)
+        texts = _tied(compiled, at, block.services[sj], block.rows[sj], cell_price, chosen_at[take])
+        for r, text in zip(dest.tolist(), texts):
+            tied[r] = text
     sku = None if ing.sku is None else ing.sku.take(pa.array(ing.rows, pa.int64()))
-    return _best_table(compiled, ing.rows, svc, trow, price, charge, reason, sku, row_offset)
+    return _best_table(compiled, ing.rows, svc, trow, price, charge, reason, sku, row_offset, tied)
 
 
 def _sorted_unique(a: np.ndarray) -> np.ndarray:

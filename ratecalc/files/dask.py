@@ -211,6 +211,8 @@ def quote_file_dask(
         summary.failed = int(err_frame["row"].nunique()) if len(err_frame) else 0
         summary.quoted = summary.rows - summary.failed
         summary.errors = len(err_frame)
+        if len(err_frame):
+            summary.count(err_frame["column"].fillna("").astype(str).tolist(), err_frame["reason"].astype(str).tolist())
         summary.output_rows = int(np.sum(out_lengths))
         return summary
     finally:

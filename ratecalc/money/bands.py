@@ -108,3 +108,39 @@ def cheapest_bands(curves: Curves, by: By = "price", fx: Optional[FxChain] = Non
         )
         start = k
     return Bands(by=by, compared_in=currency, bands=bands, note=note)
+
+
+def band_ties(curves: Curves, bands: Bands) -> list[list[tuple[str, str]]]:
+    """Per band, every service tied with its winner all along the band ((id, name), winner first, the rest
+    by name): the same price at each grid weight of the band, and the same days and rules
+    (`ratecalc.pricing.ties.tie_keys`). A band nobody prices has none."""
+    from ..pricing.ties import tie_keys
+    from ..tariffdata.compile import CURRENCIES
+
+    index = {c.service_id: i for i, c in enumerate(curves.services)}
+    w = curves.weights_g.tolist()
+    out: list[list[tuple[str, str]]] = []
+    for b in bands.bands:
+        i = index.get(b.service_id or "")
+        if i is None:
+            out.append([])
+            continue
+        k0, k1 = w.index(b.from_g), w.index(b.to_g)
+        win = curves.services[i]
+        found = [(win.service_id, win.service)]
+        for c in sorted(curves.services, key=lambda c: (c.service, c.service_id)):
+            if c is win or not np.array_equal(c.price_minor[k0 : k1 + 1], win.price_minor[k0 : k1 + 1]):
+                continue
+            keys = tie_keys(
+                *(
+                    np.array([v, u])
+                    for v, u in zip(
+                        (CURRENCIES.index(c.currency), int(c.price_minor[k0]), *(c.delivery_days or (-1, -1)), *c.rules),
+                        (CURRENCIES.index(win.currency), int(win.price_minor[k0]), *(win.delivery_days or (-1, -1)), *win.rules),
+                    )
+                )
+            )  # fmt: skip
+            if (keys[0] == keys[1]).all():
+                found.append((c.service_id, c.service))
+        out.append(found)
+    return out

@@ -104,14 +104,14 @@ class ReturnRule:
             return f"{rate} × (purchase + carrier + packaging + first mile)"
         if self.outcome == "unknown":
             return "not costed: the rule's words are not understood"
-        carrier = f"carrier × {_decimal_text(1 + self.surcharge)}" if self.surcharge else "carrier"
+        carrier = f"carrier × {decimal_text(1 + self.surcharge)}" if self.surcharge else "carrier"
         return f"{rate} × ({carrier} + packaging + first mile)"
 
     def to_dict(self) -> dict:
         return {
             "rule": self.rule,
             "text": self.text or UNSTATED_TEXT,
-            "surcharge": _decimal_text(self.surcharge),
+            "surcharge": decimal_text(self.surcharge),
             "formula": self.formula(),
             "column": self.column,
             "source_row": self.source_row,
@@ -119,7 +119,7 @@ class ReturnRule:
         }
 
 
-def _decimal_text(value: Fraction) -> str:
+def decimal_text(value: Fraction) -> str:
     return f"{Decimal(value.numerator) / Decimal(value.denominator):f}"
 
 

@@ -24,8 +24,8 @@ from ..errors import InputError
 from ..tariffdata.confidence import Confidence
 from .result import BillingOut, CustomsOut, DaysOut, FxOut, Price, ReasonOut, ServiceQuote, TariffRef
 
-EXPANSIONS = ("billing", "tariff", "reasons")
-Expansion = Literal["billing", "tariff", "reasons", "all"]
+EXPANSIONS = ("billing", "tariff", "reasons", "ties")
+Expansion = Literal["billing", "tariff", "reasons", "ties", "all"]
 
 
 def parse_expand(values: Iterable[str], field: str = "expand") -> frozenset[str]:
@@ -92,6 +92,11 @@ class CompactQuote(BaseModel):
     billing: Optional[CompactBilling] = Field(None, description="with expand=billing")
     tariff: Optional[TariffRef] = Field(None, description="with expand=tariff")
     reason_details: Optional[list[ReasonOut]] = Field(None, description="with expand=reasons: reasons and warnings")
+    tied_with: Optional[list[str]] = Field(
+        None,
+        description="with expand=ties: the other services with the same price, days and rules (ratecalc.pricing.ties); "
+        "absent when the service ties with none",
+    )
 
 
 _RUB_FIELDS = ("fx", "price_rub", "ozon_fee_rub", "ozon_fee_rule", "total_rub", "rub_missing_reason", "customs")

@@ -60,6 +60,7 @@ class ServiceCurve:
     days_basis: Optional[str]  # what the days count (schema.DeliveryDays.basis), e.g. dropoff_to_sorting_centre
     price_minor: np.ndarray  # (W,) int64
     status: np.ndarray  # (W,) uint8 index into engine.STATUS_NAMES; 255 = not in force for this point
+    rules: tuple[int, int, int, int] = (0, -1, 0, 1)  # billing (basis, threshold mm, divisor, step): ties
 
     @property
     def priced(self) -> bool:
@@ -105,6 +106,10 @@ def weight_grid(parcel_weight_g: int, max_weight_g: Optional[int] = None, step_g
         )
     grid = np.arange(step_g, top + 1, step_g, dtype=np.int64)
     return np.unique(np.concatenate([grid, [parcel_weight_g]])) if parcel_weight_g <= top else grid
+
+
+def _rules(table, row: int) -> tuple[int, int, int, int]:
+    return (int(table.basis[row]), int(table.threshold_mm[row]), int(table.divisor[row]), int(table.round_step[row]))
 
 
 def price_curves(
@@ -165,6 +170,7 @@ def price_curves(
                 days_basis=days.basis if days else None,
                 price_minor=p,
                 status=status[svc_i],
+                rules=_rules(compiled.table, row_of[svc_i]),
             )
         )
     out.sort(key=lambda c: (not c.priced, c.service, c.service_id))
