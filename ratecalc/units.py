@@ -115,7 +115,8 @@ MONEY_PATTERN = rf"^{SPACE}{NUMBER_PATTERN}{SPACE}[A-Za-z]{{3}}{SPACE}$"
 DECIMAL_TEXT_PATTERN = rf"^{SPACE}-?{SPACE}{NUMBER_PATTERN}{SPACE}$"
 """A plain number, optionally negative (rates, percentages): `parse_decimal`'s shape."""
 
-# The parsers' own expressions: the same pieces, with a group around each number, digit counts bounded only
+# The parsers' own expressions (always `fullmatch`: Python's `$` alone also matches before a final newline,
+# which neither the published patterns nor RE2 take): the same pieces, with a group around each number, digit counts bounded only
 # by the length of the text and a looser unit, so that 13 integer digits, zero or an unknown unit are each
 # refused by name (max_digits, greater_than, "unknown weight unit") rather than as "not a weight".
 _NUM = f"({decimal_pattern(MAX_TEXT_CHARS, MAX_TEXT_CHARS)})"
@@ -208,7 +209,7 @@ def parse_decimal(text: object, field: str, *, what: str = "number", signed: boo
     `NaN`, `３００` or 5,000 digits and fail later, far from the field that caused it.
     """
     text = check_text(text, field)
-    m = _PLAIN_DECIMAL_RE.match(text)
+    m = _PLAIN_DECIMAL_RE.fullmatch(text)
     if m is None:
         raise _refused(text, field, f"a {what}", "12.5", "write digits like")
     if m.group(1) and not signed:
@@ -230,11 +231,11 @@ def parse_weight(text: str, field: str = "weight") -> int:
     gram, and a silent guess prices the wrong parcel). An integer number of grams is `check_weight_g`'s.
     """
     text = check_text(text, field)
-    m = _WEIGHT_RE.match(text)
+    m = _WEIGHT_RE.fullmatch(text)
     if m is None:
         if _NEGATIVE_RE.match(text):
             raise InputError(field, f"{text.strip()!r}: weight must be positive", rule="greater_than", limit=0)
-        if _BARE_RE.match(text):
+        if _BARE_RE.fullmatch(text):
             n = text.strip()
             raise InputError(field, f"{n!r} has no unit; write {n}kg or {n}g", rule="unit_required")
         raise _refused(text, field, "a weight", "1.2kg or 350g")
@@ -267,8 +268,8 @@ def check_weight_g(grams: int, field: str = "weight") -> int:
 def parse_dims(text: str, field: str = "dims") -> tuple[int, int, int]:
     """`30x20x10cm`, `300x200x100mm` -> (L, W, H) in integer millimetres, each rounded up."""
     text = check_text(text, field)
-    m = _DIMS_RE.match(text)
-    if m is None and _BARE_DIMS_RE.match(text):
+    m = _DIMS_RE.fullmatch(text)
+    if m is None and _BARE_DIMS_RE.fullmatch(text):
         n = text.strip()
         raise InputError(field, f"{n!r} is L x W x H without a unit; write {n}cm or {n}mm", rule="unit_required")
     if m is None:
@@ -337,7 +338,7 @@ def check_amount(amount: Decimal, field: str = "value") -> Decimal:
 def parse_money(text: str, field: str = "value") -> Money:
     """`1500RUB`, `12.50 usd`, `99,90EUR` -> Money (exact, non-negative, within MAX_AMOUNT)."""
     text = check_text(text, field)
-    m = _MONEY_RE.match(text)
+    m = _MONEY_RE.fullmatch(text)
     if m is None:
         if _NEGATIVE_RE.match(text):
             raise InputError(

@@ -248,12 +248,13 @@ def test_weights_at_the_edges_of_the_limits_match(text, grams):
         "1,000kg",  # a comma before exactly three digits: a thousands separator as often as a decimal one
         "1000000",  # no unit
         "\xa01kg",  # a space that is not ASCII
+        "1kg\n",  # Python's `$` alone would take a final newline
         "1e3g",
         "1 000g",
     ],
 )
 def test_weights_past_the_limits_do_not_match(text):
-    assert not _engines(P.WEIGHT_PATTERN)(text)
+    assert not _engines(P.WEIGHT_PATTERN)(text) and not _accepts(parse_weight, text)
 
 
 def test_sides_at_the_limit_match_in_every_unit():
